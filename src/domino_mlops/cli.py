@@ -1,0 +1,117 @@
+"""The command line: parse arguments, call the library, turn the outcome into an exit code.
+
+Exit codes (workflows branch on these, not on log text):
+  0 done, or nothing to do      1 an operation failed       2 bad input or configuration
+  3 a gate refused              4 a conflict (someone else moved the alias)
+
+Imports of anything heavy (mlflow, requests, jsonschema) happen inside the command handlers, so
+``--help`` and ``--version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from domino_mlops import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_GATE, EXIT_CONFLICT = 0, 1, 2, 3, 4
+
+DEFAULT_MANIFEST = "scripts/model_version.json"
+DEFAULT_ENVIRONMENTS = "scripts/environments.yaml"
+
+
+def _add_files(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="promotion manifest (default: %(default)s)")
+    parser.add_argument(
+        "--environments", default=None,
+        help=f"environments file (default: {DEFAULT_ENVIRONMENTS}; DEV -> STAGE -> PROD if it is missing)"
+    )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import validate
+
+    return validate.run(args)
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import plan
+
+    return plan.run(args)
+
+
+def _cmd_emulator(args: argparse.Namespace) -> int:
+    from domino_mlops.emulator import serve
+
+    return serve.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="domino-mlops",
+        description="Ship MLflow models onto Domino: plan in pull requests, gate, deploy, record.",
+    )
+    parser.add_argument("--version", action="version", version=f"domino-mlops {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show the full traceback of an error")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check the manifest and environments files, report every error")
+    _add_files(p)
+    p.set_defaults(handler=_cmd_validate)
+
+    p = sub.add_parser("plan", help="show what would change in one environment (read-only)")
+    _add_files(p)
+    p.add_argument("--env", required=True, help="environment name from the environments file")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON instead of Markdown")
+    p.set_defaults(handler=_cmd_plan)
+
+    from domino_mlops.emulator import options as emulator_options  # argparse only: cheap
+
+    p = sub.add_parser("emulator", help="run the local Domino emulator (for tests, demos, pipelines)")
+    emulator_options.add_arguments(p)
+    p.set_defaults(handler=_cmd_emulator)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run_guarded(handler, args)
+
+
+def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    from domino_mlops.errors import DominoMlopsError
+
+    try:
+        return handler(args)
+    except DominoMlopsError as exc:
+        if args.traceback:
+            raise
+        from domino_mlops.report import errors as error_report
+
+        error_report.report_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the one place that catches everything
+        if args.traceback:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("hint: this is a bug; please report it with the output of the same command run with "
+              "--traceback", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

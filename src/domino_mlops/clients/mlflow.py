@@ -1,0 +1,311 @@
+"""The MLflow model registry, through MlflowClient, with our errors and immutable results.
+
+Why not plain `MlflowClient(uri)`: MLflow reads credentials from process-wide environment
+variables on every request, so two projects' tokens cannot be used side by side (parallel
+applies would race on os.environ). We give each `MlflowRegistry` its own REST stores with
+pinned credentials instead. MLflow's HTTP knobs (MLFLOW_HTTP_REQUEST_TIMEOUT,
+MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets gentler defaults for them.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.errors import (
+    AliasConflict,
+    AuthenticationFailed,
+    BadResponse,
+    ConfigError,
+    DominoMlopsError,
+    NotFound,
+    PermissionDenied,
+    RemoteError,
+    Unreachable,
+)
+
+T = TypeVar("T")
+SERVICE = "MLflow"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionInfo:
+    """An immutable identity of one registered version plus what the registry says about it."""
+
+    name: str
+    version: str
+    run_id: str | None
+    source: str
+    current_stage: str = "None"
+    status: str = "READY"
+    aliases: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()  # sorted (key, value) pairs: hashable and printable
+    user_id: str | None = None
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    @classmethod
+    def from_mlflow(cls, mv: Any) -> ModelVersionInfo:
+        tags = mv.tags or {}
+        return cls(name=mv.name, version=str(mv.version), run_id=mv.run_id or None,
+                   source=mv.source or "", current_stage=mv.current_stage or "None",
+                   status=str(mv.status or "READY"), aliases=tuple(sorted(mv.aliases or ())),
+                   tags=tuple(sorted((str(k), str(v)) for k, v in tags.items())),
+                   user_id=getattr(mv, "user_id", None) or None)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModelInfo:
+    name: str
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, version) sorted
+    versions: tuple[ModelVersionInfo, ...] = field(default=())
+
+    @property
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+    def version(self, number: str) -> ModelVersionInfo | None:
+        return next((v for v in self.versions if v.version == str(number)), None)
+
+    def in_stage(self, stage: str) -> tuple[ModelVersionInfo, ...]:
+        return tuple(v for v in self.versions if v.current_stage == stage)
+
+
+class MlflowRegistry:
+    """Read and write the MLflow model registry for one credential (one project, or global).
+
+    .. code-block:: python
+
+        registry = MlflowRegistry(MlflowCredentials.from_env(project_id="6650c1a3"))
+        mv = registry.resolve("churn", VersionRef(alias="candidate"))
+        registry.set_alias("churn", "staging", mv.version, expected=None)
+    """
+
+    def __init__(self, credentials: MlflowCredentials) -> None:
+        self.credentials = credentials
+        self._client = _pinned_client(credentials)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get_version(self, name: str, version: str | int) -> ModelVersionInfo:
+        mv = self._call(f"version {version} of model {name!r}",
+                        lambda: self._client.get_model_version(name, str(version)))
+        return ModelVersionInfo.from_mlflow(mv)
+
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersionInfo:
+        mv = self._call(f"alias @{alias} of model {name!r}",
+                        lambda: self._client.get_model_version_by_alias(name, alias))
+        return ModelVersionInfo.from_mlflow(mv)
+
+    def resolve(self, name: str, ref: Any) -> ModelVersionInfo:
+        """A VersionRef (number or alias) -> the immutable version it names right now."""
+        if ref.alias is not None:
+            return self.get_version_by_alias(name, ref.alias)
+        return self.get_version(name, ref.number)
+
+    def get_model(self, name: str) -> RegisteredModelInfo:
+        """The model's aliases and all its versions (with tags and stages): two requests."""
+        model = self._call(f"model {name!r}", lambda: self._client.get_registered_model(name))
+        versions = self._call(f"versions of model {name!r}",
+                              lambda: self._client.search_model_versions(_name_filter(name)))
+        aliases = tuple(sorted((a, str(v)) for a, v in (model.aliases or {}).items()))
+        infos = []
+        for mv in versions:
+            info = ModelVersionInfo.from_mlflow(mv)
+            # Search results carry no aliases; the model's alias map is the source of truth.
+            mine = tuple(sorted(a for a, v in aliases if v == info.version))
+            infos.append(replace(info, aliases=mine))
+        return RegisteredModelInfo(name=model.name, aliases=aliases,
+                                   versions=tuple(sorted(infos, key=lambda v: int(v.version))))
+
+    def alias_target(self, name: str, alias: str) -> str | None:
+        model = self._call(f"model {name!r}", lambda: self._client.get_registered_model(name))
+        target = (model.aliases or {}).get(alias)
+        return None if target is None else str(target)
+
+    # --- writes: each checks first, so a re-run writes nothing -------------------------------
+
+    def set_alias(self, name: str, alias: str, version: str | int, *, expected: str | None) -> bool:
+        """Compare-and-swap: point `alias` at `version` only if it is still at `expected`.
+
+        MLflow has no conditional write, so we read immediately before writing and read back
+        after; a difference either time is an AliasConflict. Returns False when already there.
+        """
+        version = str(version)
+        current = self.alias_target(name, alias)
+        if current == version:
+            return False
+        if current != expected:
+            raise AliasConflict(name, alias, expected, current)
+        self._call(f"alias @{alias} of model {name!r}",
+                   lambda: self._client.set_registered_model_alias(name, alias, version))
+        after = self.alias_target(name, alias)
+        if after != version:
+            raise AliasConflict(name, alias, version, after)
+        return True
+
+    def delete_alias(self, name: str, alias: str, *, expected: str | None) -> bool:
+        current = self.alias_target(name, alias)
+        if current is None:
+            return False
+        if current != expected:
+            raise AliasConflict(name, alias, expected, current)
+        self._call(f"alias @{alias} of model {name!r}",
+                   lambda: self._client.delete_registered_model_alias(name, alias))
+        return True
+
+    def transition_stage(self, name: str, version: str | int, stage: str, *,
+                         archive_existing: bool = True) -> bool:
+        """Legacy stages: move `version` to `stage`, archiving the previous holders.
+
+        Returns False when nothing needed to change.
+        """
+        version = str(version)
+        model = self.get_model(name)
+        mine = model.version(version)
+        if mine is None:
+            raise NotFound(f"model {name!r} has no version {version}")
+        others = [v for v in model.in_stage(stage) if v.version != version]
+        if mine.current_stage == stage and not (archive_existing and others):
+            return False
+        with warnings.catch_warnings():  # stages are deprecated; we use them only when asked
+            warnings.simplefilter("ignore", FutureWarning)
+            self._call(f"stage of {name!r} version {version}",
+                       lambda: self._client.transition_model_version_stage(
+                           name, version, stage, archive_existing_versions=archive_existing))
+        return True
+
+    def set_tags(self, name: str, version: str | int, tags: Mapping[str, str]) -> int:
+        """Set version tags that differ from what is there; return how many were written."""
+        version = str(version)
+        current = self.get_version(name, version).tag_map
+        written = 0
+        for key, value in tags.items():
+            if current.get(key) != str(value):
+                self._call(f"tag {key!r} of {name!r} version {version}",
+                           lambda k=key, v=value: self._client.set_model_version_tag(name, version, k, str(v)))
+                written += 1
+        return written
+
+    # --- one place where MLflow's exceptions become ours -------------------------------------
+
+    def _call(self, what: str, action: Callable[[], T]) -> T:
+        with translate_mlflow_errors(what, self.credentials):
+            return action()
+
+
+def _name_filter(name: str) -> str:
+    quote = '"' if "'" in name else "'"
+    return f"name={quote}{name}{quote}"
+
+
+@contextmanager
+def translate_mlflow_errors(what: str, credentials: MlflowCredentials) -> Iterator[None]:
+    """Turn MlflowException (and stray requests errors) into our hierarchy, exactly once."""
+    from mlflow.exceptions import MlflowException
+
+    uri = credentials.tracking_uri
+    try:
+        yield
+    except DominoMlopsError:
+        raise
+    except MlflowException as exc:
+        raise _translate(exc, what, credentials) from exc
+    except OSError as exc:  # requests' ConnectionError is an OSError
+        raise Unreachable(SERVICE, uri, str(exc)) from exc
+
+
+def _translate(exc: Any, what: str, credentials: MlflowCredentials) -> DominoMlopsError:
+    code = getattr(exc, "error_code", "") or ""
+    message = str(getattr(exc, "message", exc))
+    uri = credentials.tracking_uri
+    if code == "RESOURCE_DOES_NOT_EXIST" or "not found" in message.lower() and code == "NOT_FOUND":
+        return NotFound(f"MLflow has no {what}",
+                        hint="Check the model name and version (or alias) in the manifest.")
+    if code == "UNAUTHENTICATED":
+        return AuthenticationFailed(SERVICE, credentials.source, endpoint=uri)
+    if code == "PERMISSION_DENIED":
+        return PermissionDenied(SERVICE, credentials.source, endpoint=uri, target=what)
+    if "failed with timeout exception" in message or (
+            "failed with exception" in message and _root_reason(exc) == "timed out"):
+        return Unreachable(SERVICE, uri, "no answer within the timeout "
+                           f"({os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', '120')} s)",
+                           hint="Check that the server is healthy, or raise MLFLOW_HTTP_REQUEST_TIMEOUT.")
+    if "failed with exception" in message:
+        return Unreachable(SERVICE, uri, _root_reason(exc))
+    if "not in a valid JSON format" in message or isinstance(exc.__cause__, ValueError):
+        return BadResponse(SERVICE, uri, "the body is not JSON")
+    if code == "INVALID_PARAMETER_VALUE":
+        return ConfigError(f"MLflow refused {what}: {_first_line(message)}",
+                           hint="Check the names and values in the manifest.")
+    status = _status_of(exc)
+    return RemoteError(SERVICE, status, uri, _first_line(message)[:200])
+
+
+def _status_of(exc: Any) -> int:
+    try:
+        return int(exc.get_http_status_code())
+    except Exception:  # noqa: BLE001 - older MLflow versions lack it
+        return 500
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+def _root_reason(exc: BaseException) -> str:
+    """The innermost cause, shortened: 'Connection refused' rather than three nested reprs."""
+    inner: BaseException = exc
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
+    text = str(inner)
+    for marker in ("Connection refused", "Name or service not known", "timed out",
+                   "Max retries exceeded", "No route to host"):
+        if marker in text:
+            return marker.lower() if marker != "Max retries exceeded" else "connection failed after retries"
+    return _first_line(text)[:200] or type(inner).__name__
+
+
+def _pinned_client(credentials: MlflowCredentials) -> Any:
+    """An MlflowClient whose REST stores use these credentials, not os.environ."""
+    from mlflow import MlflowClient
+
+    uri = credentials.tracking_uri
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    if not uri.startswith(("http://", "https://")):
+        return client  # local stores (sqlite, files) take no credentials
+    from mlflow.store.model_registry.rest_store import RestStore as RegistryRestStore
+    from mlflow.store.tracking.rest_store import RestStore as TrackingRestStore
+    from mlflow.tracking._model_registry.client import ModelRegistryClient
+    from mlflow.tracking._tracking_service.client import TrackingServiceClient
+    from mlflow.utils.rest_utils import MlflowHostCreds
+
+    def host_creds() -> Any:
+        return MlflowHostCreds(uri, username=credentials.username, password=credentials.password,
+                               token=credentials.token)
+
+    registry_store = RegistryRestStore(host_creds)
+    tracking_store = TrackingRestStore(host_creds)
+
+    class _PinnedRegistryClient(ModelRegistryClient):
+        @property
+        def store(self) -> Any:
+            return registry_store
+
+    class _PinnedTrackingClient(TrackingServiceClient):
+        @property
+        def store(self) -> Any:
+            return tracking_store
+
+    # MLflow resolves these lazily and keeps them on the instance; we pre-seat ours. A test
+    # (tests/clients/test_mlflow_registry.py) proves the pinned credential is what is sent.
+    client._registry_client_lazy = _PinnedRegistryClient(uri, uri)
+    client._tracking_client = _PinnedTrackingClient(uri)
+    return client

@@ -1,0 +1,1 @@
+"""One module per CLI command: read arguments, call the library, report. Nothing else."""

@@ -1,0 +1,1 @@
+"""desired: the manifest and environments files -> validated frozen objects."""

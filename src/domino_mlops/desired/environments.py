@@ -1,0 +1,168 @@
+"""The environments file (scripts/environments.yaml): the ordered road a version travels.
+
+Each environment names the GitHub environment that guards it (approvers live there), the Domino
+project and data planes (hardware tiers, rolled in waves), the MLflow alias it owns, whether the
+deprecated MLflow stages are also written, smoke-test settings, and which environment the exact
+version must have passed first. Without a file, DEV -> STAGE -> PROD is assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from domino_mlops.desired.locate import Located, SyntaxProblem, parse_yaml
+from domino_mlops.desired.schema_check import schema_issues
+from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
+
+SCHEMA = "environments.schema.json"
+
+# Conventional aliases and legacy stages, so a minimal file (just names) does the expected thing.
+_DEFAULT_ALIAS = {"STAGE": "staging", "STAGING": "staging", "PROD": "production", "PRODUCTION": "production"}
+_DEFAULT_STAGE = {"staging": "Staging", "production": "Production"}
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeSettings:
+    enabled: bool = True
+    timeout_seconds: float = 30.0
+    max_latency_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    github_environment: str
+    alias: str
+    stage_mode: str = "alias"  # alias | stage | both
+    stage: str | None = None  # legacy stage written when stage_mode is stage or both
+    requires: str | None = None
+    project_id: str | None = None  # None: the manifest's project id
+    environment_id: str | None = None
+    replicas: int = 1
+    waves: tuple[tuple[str, ...], ...] = ()
+    smoke: SmokeSettings = SmokeSettings()
+    line: int | None = None
+
+    @property
+    def uses_alias(self) -> bool:
+        return self.stage_mode in ("alias", "both")
+
+    @property
+    def uses_stage(self) -> bool:
+        return self.stage_mode in ("stage", "both")
+
+    @property
+    def hardware_tiers(self) -> tuple[str, ...]:
+        return tuple(tier for wave in self.waves for tier in wave)
+
+    def passed_tag(self) -> str:
+        """The MLflow version tag that records this environment's verdict on a version."""
+        return f"domino_mlops.{self.name}.status"
+
+
+@dataclass(frozen=True, slots=True)
+class Environments:
+    file: str
+    items: tuple[Environment, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(env.name for env in self.items)
+
+    def get(self, name: str) -> Environment:
+        for env in self.items:
+            if env.name == name:
+                return env
+        raise NotFound(f"environment {name!r} is not defined in {self.file}",
+                       hint=f"Use one of: {', '.join(self.names)}.")
+
+
+def default_environments() -> Environments:
+    """DEV -> STAGE -> PROD, used when no environments file exists."""
+    dev = Environment("DEV", "dev", "dev")
+    stage = Environment("STAGE", "staging", "staging", stage="Staging", requires=None)
+    prod = Environment("PROD", "production", "production", stage="Production", requires="STAGE")
+    return Environments("(built-in defaults)", (dev, stage, prod))
+
+
+def read_environments(path: str | Path) -> tuple[Environments | None, list[ValidationIssue]]:
+    """Parse and check an environments file; return it (or None) with every issue found."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [ValidationIssue(file, None, "$", "file not found; create it or pass --environments")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [ValidationIssue(file, None, "$", f"cannot read the file: {exc}")]
+    try:
+        located = parse_yaml(text, file)
+    except SyntaxProblem as problem:
+        return None, [problem.issue]
+    issues = list(located.duplicates) + schema_issues(located, SCHEMA)
+    if issues:
+        return None, issues
+    environments = _build(located)
+    issues = _order_issues(environments, located)
+    return (None if issues else environments), issues
+
+
+def load_environments(path: str | Path) -> Environments:
+    environments, issues = read_environments(path)
+    if issues or environments is None:
+        raise ValidationFailed(issues)
+    return environments
+
+
+def _build(located: Located) -> Environments:
+    items = []
+    for index, raw in enumerate(located.data["environments"]):
+        name = raw["name"]
+        mlflow = raw.get("mlflow", {})
+        domino = raw.get("domino", {})
+        smoke = raw.get("smoke_test", {})
+        alias = mlflow.get("alias", _DEFAULT_ALIAS.get(name.upper(), name.lower()))
+        items.append(Environment(
+            name=name,
+            github_environment=raw.get("github_environment", name.lower()),
+            alias=alias,
+            stage_mode=mlflow.get("stage_mode", "alias"),
+            stage=mlflow.get("stage", _DEFAULT_STAGE.get(alias)),
+            requires=raw.get("requires"),
+            project_id=domino.get("project_id"),
+            environment_id=domino.get("environment_id"),
+            replicas=domino.get("replicas", 1),
+            waves=tuple(tuple(wave) for wave in domino.get("waves", ())),
+            smoke=SmokeSettings(enabled=smoke.get("enabled", True),
+                                timeout_seconds=float(smoke.get("timeout_seconds", 30.0)),
+                                max_latency_ms=smoke.get("max_latency_ms")),
+            line=located.line_of(("environments", index)),
+        ))
+    return Environments(located.file, tuple(items))
+
+
+def _order_issues(environments: Environments, located: Located) -> list[ValidationIssue]:
+    """Names unique; `requires` names an earlier environment (which also rules out cycles)."""
+    issues: list[ValidationIssue] = []
+    seen: list[str] = []
+    aliases: dict[str, str] = {}
+    for index, env in enumerate(environments.items):
+        where = ("environments", index)
+        if env.name in seen:
+            issues.append(located.issue(where + ("name",), f"environment {env.name!r} is defined twice"))
+            continue  # its other problems would only repeat this one
+        if env.requires is not None and env.requires not in seen:
+            known = env.requires in environments.names
+            issues.append(located.issue(where + ("requires",), (
+                f"{env.requires!r} must come before {env.name!r} in the list" if known else
+                f"unknown environment {env.requires!r}; defined: {', '.join(environments.names)}")))
+        if env.uses_stage and env.stage is None:
+            issues.append(located.issue(where + ("mlflow",),
+                                        f"stage_mode {env.stage_mode!r} needs mlflow.stage "
+                                        "(Staging, Production or Archived)"))
+        if env.uses_alias and env.alias in aliases:
+            issues.append(located.issue(where + ("mlflow",),
+                                        f"alias {env.alias!r} is already owned by {aliases[env.alias]!r}"))
+        aliases.setdefault(env.alias, env.name)
+        seen.append(env.name)
+    return issues

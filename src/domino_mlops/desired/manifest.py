@@ -1,0 +1,146 @@
+"""The promotion manifest (scripts/model_version.json): which model versions should be served.
+
+Domino's own shape is valid unchanged, so teams already using it switch without edits::
+
+    {"6650c1a3e1b2c3d4e5f60718": [{"name": "churn", "version": 2}]}
+
+Entries may add `environments`, `replicas` and a `smoke_test`. A version is a pinned number or
+an alias ("@candidate"); "latest" is refused because a plan must say exactly what it promotes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from domino_mlops.desired.locate import Located, SyntaxProblem, parse_json
+from domino_mlops.desired.schema_check import schema_issues
+from domino_mlops.errors import ValidationFailed, ValidationIssue
+
+SCHEMA = "manifest.schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """A pinned version number or an alias; exactly one is set."""
+
+    number: int | None = None
+    alias: str | None = None
+
+    @classmethod
+    def parse(cls, value: int | str) -> VersionRef:
+        if isinstance(value, str) and value.startswith("@"):
+            return cls(alias=value[1:])
+        return cls(number=int(value))
+
+    def __str__(self) -> str:
+        return f"@{self.alias}" if self.alias is not None else str(self.number)
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeTest:
+    """What to send to the deployed model and what must come back (all optional)."""
+
+    input: Any = None
+    expect: Any = None
+    expect_shape: tuple[int, ...] | None = None
+    tolerance: float | None = None
+    max_latency_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestEntry:
+    project_id: str
+    name: str
+    version: VersionRef
+    index: int = 0  # position in its project's list: the JSON path is $.<project_id>[index]
+    line: int | None = None
+    environments: tuple[str, ...] | None = None  # None: every environment
+    replicas: int | None = None
+    smoke_test: SmokeTest | None = None
+
+    def applies_to(self, environment: str) -> bool:
+        return self.environments is None or environment in self.environments
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    file: str
+    entries: tuple[ManifestEntry, ...]
+
+    @property
+    def project_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(entry.project_id for entry in self.entries))
+
+    def for_environment(self, environment: str) -> tuple[ManifestEntry, ...]:
+        return tuple(entry for entry in self.entries if entry.applies_to(environment))
+
+    def find(self, name: str) -> ManifestEntry | None:
+        return next((entry for entry in self.entries if entry.name == name), None)
+
+
+def read_manifest(path: str | Path) -> tuple[Manifest | None, list[ValidationIssue]]:
+    """Parse and check a manifest file; return it (or None) with every issue found."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [ValidationIssue(file, None, "$", "file not found; create it or pass --manifest")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [ValidationIssue(file, None, "$", f"cannot read the file: {exc}")]
+    try:
+        located = parse_json(text, file)
+    except SyntaxProblem as problem:
+        return None, [problem.issue]
+    issues = list(located.duplicates) + schema_issues(located, SCHEMA)
+    if issues:
+        return None, issues
+    manifest = _build(located)
+    issues = _duplicate_models(manifest, located)
+    return (None if issues else manifest), issues
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Like read_manifest, but raise ValidationFailed listing every issue."""
+    manifest, issues = read_manifest(path)
+    if issues or manifest is None:
+        raise ValidationFailed(issues)
+    return manifest
+
+
+def _build(located: Located) -> Manifest:
+    entries = []
+    for project_id, items in located.data.items():
+        if project_id == "$schema":
+            continue
+        for index, item in enumerate(items):
+            smoke = item.get("smoke_test")
+            entries.append(ManifestEntry(
+                project_id=project_id,
+                name=item["name"],
+                version=VersionRef.parse(item["version"]),
+                index=index,
+                line=located.line_of((project_id, index)),
+                environments=tuple(item["environments"]) if "environments" in item else None,
+                replicas=item.get("replicas"),
+                smoke_test=None if smoke is None else SmokeTest(
+                    input=smoke.get("input"), expect=smoke.get("expect"),
+                    expect_shape=tuple(smoke["expect_shape"]) if "expect_shape" in smoke else None,
+                    tolerance=smoke.get("tolerance"), max_latency_ms=smoke.get("max_latency_ms")),
+            ))
+    return Manifest(located.file, tuple(entries))
+
+
+def _duplicate_models(manifest: Manifest, located: Located) -> list[ValidationIssue]:
+    """One model twice in one project would make the plan ambiguous: which version wins?"""
+    issues, seen = [], {}
+    for entry in manifest.entries:
+        key = (entry.project_id, entry.name)
+        if key in seen:
+            issues.append(located.issue((entry.project_id, entry.index, "name"),
+                                        f"model {entry.name!r} is listed twice in project "
+                                        f"{entry.project_id} (first on line {seen[key]}); keep one entry"))
+        else:
+            seen[key] = entry.line
+    return issues

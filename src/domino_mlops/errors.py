@@ -1,0 +1,197 @@
+"""Every error the library raises on purpose, each with a message, a hint and the facts.
+
+Our exception hierarchy (the exit code the CLI uses is in brackets)::
+
+    DominoMlopsError                      [1]  base; message + hint
+    ├── ConfigError                       [2]  bad input or configuration
+    │   ├── ValidationFailed              [2]  a file broke its schema; carries every issue found
+    │   ├── CredentialMissing             [2]  no credential configured for a service/project
+    │   ├── AuthenticationFailed          [2]  401: the credential was refused (named, never shown)
+    │   ├── PermissionDenied              [2]  403: the credential may not touch that object
+    │   └── NotFound                      [2]  404 / unknown model, version, alias or project
+    ├── OperationError                    [1]  the work itself failed
+    │   ├── Unreachable                   [1]  connection refused, DNS, timeout
+    │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
+    │   ├── RemoteError                   [1]  a 5xx / 429 that outlived its retries, other statuses
+    │   ├── BadResponse                   [1]  the server answered something that is not the contract
+    │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
+    │   └── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
+    ├── GateRefused                       [3]  a version has not passed the environment it needs
+    └── AliasConflict                     [4]  someone moved the alias between plan and apply
+
+Foreign exceptions (requests, mlflow) are translated once, at the client boundary, and chained
+with ``raise ... from exc`` so a ``--traceback`` run still shows the root cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DominoMlopsError(Exception):
+    """Base class: a message that says what failed and a hint that says what to do."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- bad input or configuration (exit 2) ---------------------------------------------------------
+
+
+class ConfigError(DominoMlopsError):
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationIssue:
+    """One problem in one file: where it is (file, line, JSON path) and what is wrong."""
+
+    file: str
+    line: int | None
+    path: str  # JSON path such as $.PROJ1[0].version; "$" for the whole document
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}"
+
+
+class ValidationFailed(ConfigError):
+    """A manifest or environments file is invalid. Carries every issue, not just the first."""
+
+    def __init__(self, issues: list[ValidationIssue] | tuple[ValidationIssue, ...]) -> None:
+        self.issues = tuple(issues)
+        count = len(self.issues)
+        first = str(self.issues[0]) if self.issues else "no details"
+        more = f" (and {count - 1} more)" if count > 1 else ""
+        super().__init__(
+            f"{first}{more}",
+            hint="Fix the listed places and run `domino-mlops validate` again.",
+        )
+
+
+class CredentialMissing(ConfigError):
+    def __init__(self, what: str, *, hint: str) -> None:
+        super().__init__(f"no credential for {what}", hint=hint)
+        self.what = what
+
+
+class AuthenticationFailed(ConfigError):
+    """401. ``credential`` names the variable or kind of credential, never its value."""
+
+    def __init__(self, service: str, credential: str, *, endpoint: str = "") -> None:
+        at = f" at {endpoint}" if endpoint else ""
+        super().__init__(
+            f"{service} refused the credential from {credential} (401 unauthenticated){at}",
+            hint=f"Check that {credential} holds a current, valid credential for {service}.",
+        )
+        self.service, self.credential, self.endpoint = service, credential, endpoint
+
+
+class PermissionDenied(ConfigError):
+    """403: authenticated, but not allowed to touch this object."""
+
+    def __init__(self, service: str, credential: str, *, endpoint: str = "", target: str = "") -> None:
+        what = f" on {target}" if target else ""
+        at = f" at {endpoint}" if endpoint else ""
+        super().__init__(
+            f"{service} denied access{what} to the credential from {credential} (403 forbidden){at}",
+            hint=(
+                f"The credential in {credential} is valid but lacks access{what}; "
+                "use the token of the project that owns it (secret PROJECT_ID_<id>)."
+            ),
+        )
+        self.service, self.credential, self.endpoint, self.target = service, credential, endpoint, target
+
+
+class NotFound(ConfigError):
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint or "Check the name, version or id for typos.")
+
+
+# --- the operation failed (exit 1) ---------------------------------------------------------------
+
+
+class OperationError(DominoMlopsError):
+    exit_code = 1
+
+
+class Unreachable(OperationError):
+    def __init__(self, service: str, url: str, reason: str, *, hint: str = "") -> None:
+        super().__init__(
+            f"cannot reach {service} at {url}: {reason}",
+            hint=hint or f"Check that {service} is running and the URL is right; "
+            "on a flaky network raise the timeout.",
+        )
+        self.service, self.url, self.reason = service, url, reason
+
+
+class CredentialsExpired(OperationError):
+    def __init__(self, service: str, *, endpoint: str = "") -> None:
+        super().__init__(
+            f"{service} says the temporary credentials expired (409){' at ' + endpoint if endpoint else ''}",
+            hint="Use a token file (DOMINO_TOKEN_FILE) that is refreshed, or log in again.",
+        )
+        self.service, self.endpoint = service, endpoint
+
+
+class RemoteError(OperationError):
+    def __init__(self, service: str, status: int, endpoint: str, detail: str = "", *, hint: str = "") -> None:
+        tail = f": {detail}" if detail else ""
+        super().__init__(
+            f"{service} answered {status} for {endpoint}{tail}",
+            hint=hint or "If this is transient, re-run; a re-run never repeats finished work.",
+        )
+        self.service, self.status, self.endpoint, self.detail = service, status, endpoint, detail
+
+
+class BadResponse(OperationError):
+    def __init__(self, service: str, endpoint: str, problem: str) -> None:
+        super().__init__(
+            f"{service} gave an answer that is not what its API promises for {endpoint}: {problem}",
+            hint="Check that the URL points at the API itself (not a login page or proxy) "
+            "and that the server version is supported.",
+        )
+        self.service, self.endpoint, self.problem = service, endpoint, problem
+
+
+class DeploymentFailed(OperationError):
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint or "Read the Model API build and instance logs in Domino.")
+
+
+class SmokeTestFailed(OperationError):
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message, hint=hint or "Check the smoke-test input and expectation in the manifest.")
+
+
+# --- refusals (exit 3, 4) -----------------------------------------------------------------------
+
+
+class GateRefused(DominoMlopsError):
+    exit_code = 3
+
+    def __init__(self, model: str, version: str, environment: str, missing: str) -> None:
+        super().__init__(
+            f"{model} version {version} may not enter {environment}: {missing}",
+            hint="Deploy this exact version to the required environment first; it must pass there.",
+        )
+        self.model, self.version, self.environment, self.missing = model, version, environment, missing
+
+
+class AliasConflict(DominoMlopsError):
+    exit_code = 4
+
+    def __init__(self, model: str, alias: str, expected: str | None, found: str | None) -> None:
+        super().__init__(
+            f"alias {alias!r} of {model!r} is at version {found or 'none'}, expected {expected or 'none'}",
+            hint="Someone promoted meanwhile; re-run to recompute the plan.",
+        )
+        self.model, self.alias, self.expected, self.found = model, alias, expected, found

@@ -1,0 +1,1 @@
+"""observed: read-only queries of MLflow and Domino -> frozen snapshots."""

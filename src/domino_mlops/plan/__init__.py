@@ -1,0 +1,1 @@
+"""plan: pure functions from (desired, observed) to an ordered, typed, printable Plan."""

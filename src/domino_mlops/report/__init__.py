@@ -1,0 +1,1 @@
+"""report: the only code that speaks GitHub (outputs, summary, annotations, masks, comments)."""

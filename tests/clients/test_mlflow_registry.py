@@ -1,0 +1,192 @@
+"""The MLflow registry layer against a real `mlflow server` (and a real bearer-token proxy)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.desired.manifest import VersionRef
+from domino_mlops.errors import (
+    AliasConflict,
+    AuthenticationFailed,
+    BadResponse,
+    ConfigError,
+    NotFound,
+    PermissionDenied,
+    Unreachable,
+)
+from tests.support.auth_proxy import auth_proxy
+from tests.support.models import register_diabetes_model
+
+
+@pytest.fixture(scope="module")
+def two_versions(mlflow_server) -> tuple[str, str, str]:
+    name = "registry-layer"
+    v1 = register_diabetes_model(mlflow_server.uri, name, alpha=1.0)
+    v2 = register_diabetes_model(mlflow_server.uri, name, alpha=2.0)
+    return name, v1, v2
+
+
+def registry(uri: str, **env: str) -> MlflowRegistry:
+    return MlflowRegistry(MlflowCredentials.from_env(env, tracking_uri=uri))
+
+
+def test_resolve_number_and_alias_to_immutable_identity(mlflow_server, two_versions) -> None:
+    name, v1, v2 = two_versions
+    reg = registry(mlflow_server.uri)
+    first = reg.resolve(name, VersionRef(number=int(v1)))
+    assert (first.name, first.version) == (name, v1) and first.run_id and first.source
+    reg.set_alias(name, "candidate", v2, expected=reg.alias_target(name, "candidate"))
+    by_alias = reg.resolve(name, VersionRef(alias="candidate"))
+    assert by_alias.version == v2 and by_alias.run_id != first.run_id and "candidate" in by_alias.aliases
+
+
+def test_alias_compare_and_swap(mlflow_server, two_versions) -> None:
+    name, v1, v2 = two_versions
+    reg = registry(mlflow_server.uri)
+    reg.delete_alias(name, "cas", expected=reg.alias_target(name, "cas"))
+    assert reg.set_alias(name, "cas", v1, expected=None) is True
+    assert reg.set_alias(name, "cas", v1, expected=None) is False  # already there: no write
+    with pytest.raises(AliasConflict) as info:
+        reg.set_alias(name, "cas", v2, expected=None)  # the plan saw no alias; it is at v1 now
+    assert info.value.exit_code == 4 and info.value.found == v1
+    assert reg.alias_target(name, "cas") == v1  # the conflict changed nothing
+    assert reg.set_alias(name, "cas", v2, expected=v1) is True
+    assert reg.get_model(name).alias_map["cas"] == v2
+
+
+def test_stage_transition_archives_previous_holder(mlflow_server, two_versions) -> None:
+    name, v1, v2 = two_versions
+    reg = registry(mlflow_server.uri)
+    reg.transition_stage(name, v1, "Production")
+    assert reg.transition_stage(name, v1, "Production") is False  # nothing to do
+    assert reg.transition_stage(name, v2, "Production") is True
+    stages = {v.version: v.current_stage for v in reg.get_model(name).versions}
+    assert stages[v1] == "Archived" and stages[v2] == "Production"
+
+
+def test_tag_round_trip_writes_only_differences(mlflow_server, two_versions) -> None:
+    name, v1, _ = two_versions
+    reg = registry(mlflow_server.uri)
+    tags = {"DOMINO_MODEL_ID": "m-1", "DOMINO_MODEL_VERSION_ID": "v-9"}
+    reg.set_tags(name, v1, {"DOMINO_MODEL_ID": "old"})
+    assert reg.set_tags(name, v1, tags) == 2
+    assert reg.set_tags(name, v1, tags) == 0
+    assert {k: v for k, v in reg.get_version(name, v1).tags if k in tags} == tags
+
+
+def test_unknown_model_and_version_are_not_found(mlflow_server, two_versions) -> None:
+    name, _, _ = two_versions
+    reg = registry(mlflow_server.uri)
+    with pytest.raises(NotFound, match="no model 'no-such-model'"):
+        reg.get_model("no-such-model")
+    with pytest.raises(NotFound) as info:
+        reg.get_version(name, 999)
+    assert info.value.exit_code == 2 and info.value.hint
+
+
+def test_per_project_token_selection(mlflow_server) -> None:
+    """A call for project A carries A's token only; B's call carries B's; never the global one."""
+    register_diabetes_model(mlflow_server.uri, "model-a")
+    register_diabetes_model(mlflow_server.uri, "model-b")
+    grants = {"tok-a": {"model-a"}, "tok-b": {"model-b"}, "tok-global": set()}
+    env = {"PROJECT_ID_aaa": "tok-a", "PROJECT_ID_bbb": "tok-b", "MLFLOW_TRACKING_TOKEN": "tok-global"}
+    with auth_proxy(mlflow_server.uri, grants) as proxy:
+        reg_a = MlflowRegistry(MlflowCredentials.from_env(env, project_id="aaa", tracking_uri=proxy.url))
+        reg_b = MlflowRegistry(MlflowCredentials.from_env(env, project_id="bbb", tracking_uri=proxy.url))
+        # Interleave on threads: credentials are per registry, not process-wide environment.
+        threads = [threading.Thread(target=reg.get_model, args=(model,))
+                   for reg, model in ((reg_a, "model-a"), (reg_b, "model-b")) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert proxy.log.tokens_for("model-a") == {"tok-a"}
+        assert proxy.log.tokens_for("model-b") == {"tok-b"}
+        # A project without its own token falls back to the general one, never another project's.
+        other = MlflowCredentials.from_env(env, project_id="ccc", tracking_uri=proxy.url)
+        assert other.source == "MLFLOW_TRACKING_TOKEN"
+
+
+def test_wrong_token_401_names_the_credential_without_printing_it(mlflow_server) -> None:
+    with auth_proxy(mlflow_server.uri, {"good": {"model-a"}}) as proxy:
+        creds = MlflowCredentials.from_env({"PROJECT_ID_aaa": "s3cr3t-value"}, project_id="aaa",
+                                           tracking_uri=proxy.url)
+        with pytest.raises(AuthenticationFailed) as info:
+            MlflowRegistry(creds).get_model("model-a")
+    exc = info.value
+    assert "PROJECT_ID_aaa" in str(exc) and "401" in str(exc) and exc.exit_code == 2
+    for text in (str(exc), repr(exc), exc.hint, repr(creds)):
+        assert "s3cr3t-value" not in text
+
+
+def test_other_projects_token_is_403(mlflow_server) -> None:
+    register_diabetes_model(mlflow_server.uri, "model-b")
+    with auth_proxy(mlflow_server.uri, {"tok-a": {"model-a"}}) as proxy:
+        creds = MlflowCredentials.from_env({"PROJECT_ID_aaa": "tok-a"}, project_id="aaa", tracking_uri=proxy.url)
+        with pytest.raises(PermissionDenied) as info:
+            MlflowRegistry(creds).get_model("model-b")
+    assert "PROJECT_ID_aaa" in str(info.value) and "403" in str(info.value) and "tok-a" not in str(info.value)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_unreachable_server_fails_fast_and_clearly(monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    uri = f"http://127.0.0.1:{closed_port()}"
+    start = time.monotonic()
+    with pytest.raises(Unreachable) as info:
+        registry(uri).get_model("x")
+    assert time.monotonic() - start < 10
+    assert uri in str(info.value) and info.value.exit_code == 1 and info.value.hint
+
+
+def test_silent_server_times_out_within_the_configured_timeout(monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
+    with socket.socket() as listener:  # accepts connections (backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        uri = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        start = time.monotonic()
+        with pytest.raises(Unreachable, match="timeout"):
+            registry(uri).get_model("x")
+        assert time.monotonic() - start < 6
+
+
+def test_garbage_answer_is_a_clear_error() -> None:
+    class Html(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = b"<html><body>Sign in to continue</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Html)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(BadResponse, match="not JSON"):
+            registry(f"http://127.0.0.1:{server.server_port}").get_model("x")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_missing_tracking_uri_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="MLFLOW_TRACKING_URI"):
+        MlflowCredentials.from_env({})

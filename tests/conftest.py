@@ -1,0 +1,34 @@
+"""Shared fixtures: one real MLflow server per test session, real registered models."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from domino_mlops.local.mlflow_server import MlflowServer, start_mlflow_server
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests must not pick up credentials or Actions files from the shell that runs them."""
+    for key in list(os.environ):
+        if key.startswith(("MLFLOW_TRACKING_", "DOMINO_", "PROJECT_ID_", "GITHUB_")):
+            monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = start_mlflow_server(tmp_path_factory.mktemp("mlflow"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def diabetes_model(mlflow_server: MlflowServer) -> tuple[str, str]:
+    """A registered real model (name, version) shared by read-only tests."""
+    from tests.support.models import register_diabetes_model
+
+    name = "diabetes-shared"
+    return name, register_diabetes_model(mlflow_server.uri, name)

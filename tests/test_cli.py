@@ -1,0 +1,119 @@
+"""The CLI edge, in-process (main(argv)) and as the installed console script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from domino_mlops import __version__
+from domino_mlops.cli import main
+from tests.report.test_github import parse_output_file
+from tests.support.models import register_diabetes_model
+
+CONSOLE = Path(sys.executable).with_name("domino-mlops")
+
+
+def test_version_and_help_import_nothing_heavy() -> None:
+    code = ("import sys\nfrom domino_mlops.cli import main\n"
+            "for argv in (['--version'], ['--help'], ['plan', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = [m for m in ('mlflow', 'requests', 'jsonschema', 'yaml', 'pandas') if m in sys.modules]\n"
+            "print('HEAVY', heavy, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in result.stderr
+    assert f"domino-mlops {__version__}" in result.stdout
+
+
+def test_console_script_is_installed() -> None:
+    result = subprocess.run([str(CONSOLE), "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"domino-mlops {__version__}"
+
+
+def test_no_command_is_bad_input(capsys) -> None:
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "scripts").mkdir()
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "scripts" / "environments.yaml").write_text(
+        (repo / "scripts" / "environments.yaml").read_text())
+    return tmp_path
+
+
+def write_manifest(root: Path, doc: dict) -> None:
+    (root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
+
+
+def test_validate_ok(project: Path, capsys) -> None:
+    write_manifest(project, {"p1": [{"name": "a", "version": 1}]})
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert "1 model(s) in 1 project(s)" in out and "DEV -> STAGE -> PROD" in out
+
+
+def test_plan_against_real_mlflow(project: Path, mlflow_server, monkeypatch, capsys) -> None:
+    v1 = register_diabetes_model(mlflow_server.uri, "cli-plan")
+    write_manifest(project, {"proj1": [{"name": "cli-plan", "version": int(v1)}]})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(project / "out"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project / "summary.md"))
+
+    assert main(["plan", "--env", "STAGE", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["environment"] == "STAGE" and doc["changed_models"] == ["cli-plan"]
+    kinds = [s["kind"] for s in doc["changes"][0]["steps"]]
+    assert kinds == ["move_alias", "transition_stage", "set_tags"]
+    outputs = parse_output_file((project / "out").read_text())
+    assert json.loads(outputs["plan-json"]) == doc and outputs["changed-models"] == "cli-plan"
+    assert "### Plan for STAGE" in (project / "summary.md").read_text()
+
+    assert main(["plan", "--env", "PROD"]) == 0  # Markdown; gate not passed yet is shown, not fatal
+    markdown = capsys.readouterr().out
+    assert ":no_entry:" in markdown and "has not passed STAGE" in markdown
+
+    # plan wrote nothing to MLflow: the alias is still unset
+    from domino_mlops.clients.mlflow import MlflowRegistry
+    from domino_mlops.clients.mlflow_auth import MlflowCredentials
+    reg = MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri))
+    assert reg.get_model("cli-plan").aliases == ()
+
+
+def test_plan_unknown_model_is_exit_2_with_hint(project: Path, mlflow_server, monkeypatch, capsys) -> None:
+    write_manifest(project, {"proj1": [{"name": "never-registered", "version": 1}]})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    assert main(["plan", "--env", "STAGE"]) == 2
+    err = capsys.readouterr().err
+    assert "'never-registered'" in err and "line 3" in err and "hint:" in err
+
+
+def test_plan_unknown_environment(project: Path, capsys) -> None:
+    write_manifest(project, {"p1": [{"name": "a", "version": 1}]})
+    assert main(["plan", "--env", "QA"]) == 2
+    assert "DEV, STAGE, PROD" in capsys.readouterr().err
+
+
+def test_plan_unreachable_mlflow_is_exit_1(project: Path, monkeypatch, capsys) -> None:
+    write_manifest(project, {"p1": [{"name": "a", "version": 1}]})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    assert main(["plan", "--env", "STAGE"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot reach MLflow at http://127.0.0.1:9" in err and "Traceback" not in err
+
+
+def test_annotations_in_actions_point_at_the_line(project: Path, monkeypatch, capsys) -> None:
+    (project / "scripts" / "model_version.json").write_text('{"p1": [\n {"name": "a", "version": "latest"}\n]}')
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project / "summary.md"))
+    assert main(["validate"]) == 2
+    err = capsys.readouterr().err
+    assert "::error file=scripts/model_version.json,line=2,title=domino-mlops validate::$.p1[0].version" in err
+    assert "'latest' is not allowed" in (project / "summary.md").read_text()
