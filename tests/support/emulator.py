@@ -1,0 +1,90 @@
+"""Helpers for tests that talk to the Domino emulator over real HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+DIABETES_ROW = {"age": 30, "sex": 1, "bmi": 23, "bp": 100, "s1": 157, "s2": 70, "s3": 40, "s4": 4, "s5": 3, "s6": 88}
+MODEL_APIS = "/api/modelServing/v1/modelApis"
+TERMINAL = ("Running", "Failed", "Stopped", "Ready to run")
+
+
+class DominoSession:
+    """A requests session bound to one emulator and one credential (X-Domino-Api-Key by default)."""
+
+    def __init__(self, url: str, api_key: str | None = None, *, bearer: str | None = None) -> None:
+        self.url = url
+        self.http = requests.Session()
+        if api_key:
+            self.http.headers["X-Domino-Api-Key"] = api_key
+        if bearer:
+            self.http.headers["Authorization"] = f"Bearer {bearer}"
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.get(self.url + path, timeout=10, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
+        return self.http.post(self.url + path, json=body, timeout=10, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
+        return self.http.put(self.url + path, json=body, timeout=10, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.http.delete(self.url + path, timeout=10, **kw)
+
+    def ok(self, method: str, path: str, body: Any = None) -> Any:
+        """Call and return the JSON, failing the test with the server's message on an error."""
+        response = getattr(self, method.lower())(path, body) if body is not None else getattr(self, method.lower())(path)
+        assert response.ok, f"{method} {path} -> {response.status_code}: {response.text}"
+        return response.json() if response.content else None
+
+
+def version_body(project_id: str, model: str, version: str | int, **extra: Any) -> dict[str, Any]:
+    return {"projectId": project_id, "logHttpRequestResponse": True, "monitoringEnabled": False,
+            "source": {"type": "Registry", "registeredModelName": model, "registeredModelVersion": int(version)},
+            "description": "", "recordInvocation": True, "shouldDeploy": True, **extra}
+
+
+def model_api_body(project_id: str, name: str, model: str, version: str | int, *,
+                   environment_id: str, tier: str = "small-k8s") -> dict[str, Any]:
+    return {"name": name, "description": "", "environmentId": environment_id, "isAsync": False,
+            "strictNodeAntiAffinity": False,
+            "environmentVariables": [{"key": "MLFLOW_MODEL_NAME", "value": model}],
+            "hardwareTierId": tier, "replicas": 1, "version": version_body(project_id, model, version)}
+
+
+def wait_until(probe: Callable[[], Any], done: Callable[[Any], bool], *, timeout: float = 30.0,
+               step: float = 0.02) -> list[Any]:
+    """Poll ``probe`` until ``done``; return every distinct value seen, in order."""
+    seen: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if done(value):
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout}s; saw {seen}")
+        time.sleep(step)
+
+
+def wait_for_deployment(domino: DominoSession, model_api_id: str, *, timeout: float = 60.0) -> list[str]:
+    """Statuses the Model API's active version went through until it settled."""
+    def status() -> str:
+        return domino.ok("GET", f"{MODEL_APIS}/{model_api_id}")["activeVersion"]["deployment"]["status"]
+
+    return wait_until(status, lambda s: s in TERMINAL, timeout=timeout)
+
+
+def first_environment(domino: DominoSession) -> str:
+    return domino.ok("GET", "/v1/environments")["data"][0]["id"]
+
+
+def call_model(url: str, model_api_id: str, token: str, data: Any) -> requests.Response:
+    return requests.post(f"{url}/models/{model_api_id}/latest/model", json={"data": data},
+                         auth=(token, token), timeout=30)
