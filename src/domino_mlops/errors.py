@@ -134,12 +134,15 @@ class Unreachable(OperationError):
 
 
 class CredentialsExpired(OperationError):
-    def __init__(self, service: str, *, endpoint: str = "") -> None:
+    """409. ``credential`` names where the credential came from, never its value."""
+
+    def __init__(self, service: str, *, endpoint: str = "", credential: str = "") -> None:
+        source = f" from {credential}" if credential else ""
         super().__init__(
-            f"{service} says the temporary credentials expired (409){' at ' + endpoint if endpoint else ''}",
+            f"{service} says the temporary credentials{source} expired (409){' at ' + endpoint if endpoint else ''}",
             hint="Use a token file (DOMINO_TOKEN_FILE) that is refreshed, or log in again.",
         )
-        self.service, self.endpoint = service, endpoint
+        self.service, self.endpoint, self.credential = service, endpoint, credential
 
 
 class RemoteError(OperationError):

@@ -1,0 +1,140 @@
+"""The Domino REST client: one entry point, one small class per noun.
+
+`DominoClient` answers the deployment-wide questions itself (version, projects, hardware tiers,
+environments) and hands out the rest by noun, so no class grows into python-domino's 112-method
+`Domino`: ``client.model_apis`` (domino_serving), ``client.deployments`` (domino_deployments),
+``client.jobs`` (domino_jobs) and ``client.apps`` (domino_apps).
+
+Every method has the same three steps: build the request (domino_urls), ``self._http.call``
+(http: timeouts, retries, our exceptions), parse into a frozen type (domino_types).
+Constructing a client never calls the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domino_mlops.clients import domino_urls as urls
+from domino_mlops.clients.domino_apps import Apps
+from domino_mlops.clients.domino_auth import DominoConfig, NoCredential
+from domino_mlops.clients.domino_deployments import ModelDeployments
+from domino_mlops.clients.domino_jobs import Jobs
+from domino_mlops.clients.domino_serving import ModelApis
+from domino_mlops.clients.domino_types import (
+    ComputeEnvironment,
+    DominoVersion,
+    HardwareTier,
+    Project,
+    parse_list,
+)
+from domino_mlops.clients.http import HttpClient
+from domino_mlops.errors import NotFound
+
+
+class DominoClient:
+    """Talk to one Domino deployment with one credential.
+
+    .. code-block:: python
+        :caption: Example, against the emulator's demo world (``domino-mlops emulator``)
+
+        from domino_mlops.clients.domino import DominoClient
+
+        client = DominoClient.from_env({
+            "DOMINO_API_HOST": "http://127.0.0.1:8765",
+            "DOMINO_USER_API_KEY": "LOCAL-TEST-API-KEY-demo-user-not-a-secret",
+        })
+        print(client.version().version)
+        project = client.find_project("demo-user", "demo-project")
+        for tier in client.hardware_tiers(project.id):
+            print(tier.id, tier.data_plane_name)
+        print(client.model_apis.list(project.id))
+
+    .. code-block:: text
+        :caption: Output
+
+        6.1.0
+        small-k8s local
+        medium-k8s local
+        prod-small prod-west
+        ()
+    """
+
+    def __init__(self, http: HttpClient, *, models_http: HttpClient | None = None) -> None:
+        self._http = http
+        self.model_apis = ModelApis(http)
+        self.deployments = ModelDeployments(http, models_http or http)
+        self.jobs = Jobs(http)
+        self.apps = Apps(http)
+
+    @classmethod
+    def from_config(cls, config: DominoConfig, **http_options: Any) -> DominoClient:
+        """A client for ``config``; ``http_options`` go to HttpClient (timeout, max_retries, ...).
+
+        Predictions go to the Domino host with the model's own token, never through the API
+        proxy: the proxy adds the user's credential, which the model route does not take.
+        """
+        http = HttpClient(config.api_base_url, config.auth, **http_options)
+        models_http = HttpClient(config.host, NoCredential(), **http_options)
+        return cls(http, models_http=models_http)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, token: str | None = None,
+                 token_source: str = "the token passed in", **http_options: Any) -> DominoClient:
+        """A client configured from DOMINO_API_HOST and the first credential found."""
+        config = DominoConfig.from_env(environ, token=token, token_source=token_source)
+        return cls.from_config(config, **http_options)
+
+    def close(self) -> None:
+        self._http.close()
+        self.deployments.close()
+
+    def __enter__(self) -> DominoClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- deployment-wide ----------------------------------------------------------------------
+
+    def version(self) -> DominoVersion:
+        """The deployment's version (``GET /version``)."""
+        reply = self._http.call("GET", urls.version())
+        return DominoVersion.from_api(reply.body, reply.endpoint)
+
+    def find_project(self, owner: str, name: str) -> Project:
+        """The project ``owner/name``; NotFound when there is none."""
+        # Domino answers an object without "id" for an unknown project (some versions: 404).
+        try:
+            reply = self._http.call("GET", urls.project_by_owner_and_name(owner, name))
+        except NotFound as exc:
+            raise _no_project(owner, name) from exc
+        project = Project.from_lookup(reply.body, reply.endpoint)
+        if project is None:
+            raise _no_project(owner, name)
+        return project
+
+    def get_project(self, project_id: str) -> Project:
+        """The project with this id (``GET /v4/projects/{id}``)."""
+        reply = self._http.call("GET", urls.project(project_id))
+        return Project.from_api(reply.body, reply.endpoint)
+
+    def hardware_tiers(self, project_id: str) -> tuple[HardwareTier, ...]:
+        """The tiers a project may use, each with its data plane (``/v4/projects/{id}/hardwareTiers``)."""
+        reply = self._http.call("GET", urls.project_hardware_tiers(project_id))
+        return parse_list(reply.body, reply.endpoint, "hardwareTiers", HardwareTier.from_v4)
+
+    def all_hardware_tiers(self) -> tuple[HardwareTier, ...]:
+        """Every tier of the deployment (public API ``/api/hardwaretiers/v1/hardwaretiers``)."""
+        reply = self._http.call("GET", urls.hardware_tiers())
+        return parse_list(reply.body, reply.endpoint, "hardwareTiers", HardwareTier.from_api)
+
+    def environments(self) -> tuple[ComputeEnvironment, ...]:
+        """The compute environments visible to the credential (``GET /v1/environments``)."""
+        reply = self._http.call("GET", urls.environments())
+        return parse_list(reply.body, reply.endpoint, "data", ComputeEnvironment.from_api)
+
+
+def _no_project(owner: str, name: str) -> NotFound:
+    return NotFound(f"Domino has no project {owner}/{name}",
+                    hint="Check the owner and project name; the owner is a user name, not a display name.")

@@ -1,0 +1,215 @@
+"""Where the Domino credential comes from, and how it is attached to each request.
+
+Precedence follows the contract (docs/DOMINO_API.md), first found wins:
+
+1. a token passed in explicitly            -> ``Authorization: Bearer <token>``
+2. ``DOMINO_TOKEN_FILE``                   -> Bearer, the file re-read on every request
+3. ``DOMINO_USER_API_KEY``                 -> ``X-Domino-Api-Key: <key>``
+4. ``DOMINO_API_PROXY``                    -> requests go to the proxy, which adds credentials
+
+Every credential knows its ``source`` (the variable it came from) so that errors can name it.
+Its value is a ``repr=False`` field: it never reaches repr(), str(), exceptions or logs.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from domino_mlops.errors import ConfigError, CredentialMissing
+
+HOST_VAR = "DOMINO_API_HOST"
+TOKEN_FILE_VAR = "DOMINO_TOKEN_FILE"
+API_KEY_VAR = "DOMINO_USER_API_KEY"
+PROXY_VAR = "DOMINO_API_PROXY"
+
+_NO_CREDENTIAL_HINT = (
+    f"Set one of {API_KEY_VAR} (a Domino API key), {TOKEN_FILE_VAR} (a file holding a token) "
+    f"or {PROXY_VAR} (inside a Domino run). In GitHub Actions, map the environment's secret "
+    f"into {API_KEY_VAR} with `env:`; never pass it on the command line."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BearerTokenAuth(AuthBase):
+    """A token given to us directly (for example read from a secret by the caller)."""
+
+    token: str = field(repr=False)
+    source: str = "the token passed in"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFileAuth(AuthBase):
+    """A token file kept fresh by someone else: Domino's tokens live about five minutes."""
+
+    path: str
+    source: str = TOKEN_FILE_VAR
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._read()}"
+        return request
+
+    def _read(self) -> str:
+        # Read on every request, not once: the file is rewritten while we run.
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except OSError as exc:
+            raise CredentialMissing(
+                f"Domino ({self.source} points at {self.path}, which cannot be read: {exc.strerror})",
+                hint=f"Check that {self.source} names a readable file that the token refresher keeps up to date.",
+            ) from exc
+        if not token:
+            raise CredentialMissing(
+                f"Domino ({self.source} points at {self.path}, which is empty)",
+                hint="The token refresher has not written a token yet, or writes elsewhere.",
+            )
+        return token
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyAuth(AuthBase):
+    """A user API key. Domino 6.x refuses an API key sent as Bearer, so it has its own header."""
+
+    api_key: str = field(repr=False)
+    source: str = API_KEY_VAR
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["X-Domino-Api-Key"] = self.api_key
+        return request
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyAuth(AuthBase):
+    """The Domino API proxy adds the credential itself; we send none (and strip any stray one)."""
+
+    source: str = PROXY_VAR
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        for header in ("Authorization", "X-Domino-Api-Key"):
+            request.headers.pop(header, None)
+        return request
+
+
+@dataclass(frozen=True, slots=True)
+class ModelTokenAuth(AuthBase):
+    """A Model API access token: HTTP Basic with the token as both user and password."""
+
+    token: str = field(repr=False)
+    source: str = "the Model API access token"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        pair = base64.b64encode(f"{self.token}:{self.token}".encode()).decode("ascii")
+        request.headers["Authorization"] = f"Basic {pair}"
+        return request
+
+
+@dataclass(frozen=True, slots=True)
+class NoCredential(AuthBase):
+    """Sends no credential: for a session whose every call brings its own (model invocations)."""
+
+    source: str = "no credential"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+DominoAuth = BearerTokenAuth | TokenFileAuth | ApiKeyAuth | ProxyAuth
+
+
+@dataclass(frozen=True, slots=True)
+class DominoConfig:
+    """Where Domino is and which credential to use. Safe to print: it shows sources, not values.
+
+    .. code-block:: python
+
+        config = DominoConfig.from_env({"DOMINO_API_HOST": "https://domino.example.com/overview",
+                                        "DOMINO_USER_API_KEY": "s3cr3t"})
+        config.host          # 'https://domino.example.com'
+        config.api_base_url  # 'https://domino.example.com'
+        config               # DominoConfig(host='https://domino.example.com',
+                             #              auth=ApiKeyAuth(source='DOMINO_USER_API_KEY'), proxy=None)
+    """
+
+    host: str
+    auth: DominoAuth
+    proxy: str | None = None
+
+    @property
+    def api_base_url(self) -> str:
+        """Where API requests go: the proxy when there is one, else the host."""
+        return self.proxy or self.host
+
+    @property
+    def credential_source(self) -> str:
+        return self.auth.source
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        token: str | None = None,
+        token_source: str = "the token passed in",
+    ) -> DominoConfig:
+        """Read DOMINO_API_HOST and the first credential found (see the module docstring).
+
+        ``token`` is an explicit Bearer token; ``token_source`` names where it came from (for
+        example "secret PROJECT_ID_abc") so that a 401 can say which secret to fix.
+        """
+        env = os.environ if environ is None else environ
+        host = normalize_host(_get(env, HOST_VAR), HOST_VAR)
+        # Empty counts as unset: GitHub Actions expands a missing secret to "".
+        if token and token.strip():
+            return cls(host, BearerTokenAuth(token.strip(), token_source))
+        if path := _get(env, TOKEN_FILE_VAR):
+            return cls(host, TokenFileAuth(path))
+        if key := _get(env, API_KEY_VAR):
+            return cls(host, ApiKeyAuth(key))
+        if proxy := _get(env, PROXY_VAR):
+            return cls(host, ProxyAuth(), proxy=normalize_host(proxy, PROXY_VAR, default_scheme="http"))
+        raise CredentialMissing("Domino", hint=_NO_CREDENTIAL_HINT)
+
+
+def normalize_host(value: str, variable: str, *, default_scheme: str | None = None) -> str:
+    """'https://domino.example.com/overview' -> 'https://domino.example.com'; explain anything else."""
+    if not value:
+        raise ConfigError(
+            f"{variable} is not set",
+            hint=f"Set {variable} to your Domino URL, for example https://domino.example.com.",
+        )
+    if default_scheme and "://" not in value:
+        value = f"{default_scheme}://{value}"  # the proxy is often given as host:port
+    parts = urlsplit(value)
+    if parts.username is not None or parts.password is not None:
+        # Do not echo the value: it holds a password.
+        raise ConfigError(
+            f"{variable} contains a user name or password",
+            hint="Keep credentials out of the URL; use DOMINO_USER_API_KEY or DOMINO_TOKEN_FILE.",
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{variable} must be an http:// or https:// URL, got {value!r}",
+            hint=f"Write the scheme too, for example {variable}=https://domino.example.com.",
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"{variable} has an invalid port: {value!r}",
+                          hint="Use scheme://host or scheme://host:port.") from exc
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"{parts.scheme}://{netloc}{f':{port}' if port is not None else ''}"
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    return (env.get(name) or "").strip()

@@ -1,0 +1,168 @@
+"""Every Domino path the client uses, built in one place with every id quoted.
+
+Paths are relative to the API base URL (the host, or the API proxy). Ids come from users and
+servers: ``quote(id, safe="")`` keeps a ``/``, ``?`` or space inside an id from changing which
+route is called. Query strings are built with urlencode for the same reason.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from domino_mlops.errors import ConfigError
+
+MODEL_SERVING = "/api/modelServing/v1/modelApis"
+LEGACY_MODELS = "/v4/models"
+APPS = "/v4/modelProducts"
+
+
+def seg(value: str, what: str = "id") -> str:
+    """One quoted path segment. Refuses "" (it would turn GET /x/{id} into GET /x/, a list)."""
+    text = _nonempty(value, what)
+    if text in (".", ".."):  # unreserved, so quote() keeps them, and servers resolve them
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
+
+
+def _nonempty(value: str, what: str) -> str:
+    text = str(value)
+    if not text:
+        raise ConfigError(f"the {what} is empty", hint=f"Pass the {what} Domino reported; check the manifest.")
+    return text
+
+
+def _query(**params: str | int | None) -> str:
+    pairs = {k: v for k, v in params.items() if v is not None}
+    return "?" + urlencode(pairs, quote_via=quote) if pairs else ""
+
+
+# --- deployment, projects, tiers, environments ----------------------------------------------------
+
+
+def version() -> str:
+    return "/version"
+
+
+def project_by_owner_and_name(owner: str, name: str) -> str:
+    return "/v4/gateway/projects/findProjectByOwnerAndName" + _query(
+        ownerName=_nonempty(owner, "project owner"), projectName=_nonempty(name, "project name"))
+
+
+def project(project_id: str) -> str:
+    return f"/v4/projects/{seg(project_id, 'project id')}"
+
+
+def project_hardware_tiers(project_id: str) -> str:
+    return f"/v4/projects/{seg(project_id, 'project id')}/hardwareTiers"
+
+
+def hardware_tiers() -> str:
+    return "/api/hardwaretiers/v1/hardwaretiers"
+
+
+def environments() -> str:
+    return "/v1/environments"
+
+
+# --- Model APIs (public API) ---------------------------------------------------------------------
+
+
+def model_apis(project_id: str, *, name: str | None = None, offset: int | None = None,
+               limit: int | None = None) -> str:
+    """Always scoped to a project: an empty id must not widen the list to every project."""
+    return MODEL_SERVING + _query(projectId=_nonempty(project_id, "project id"), name=name, offset=offset,
+                                  limit=limit)
+
+
+def create_model_api() -> str:
+    return MODEL_SERVING
+
+
+def model_api(model_api_id: str) -> str:
+    return f"{MODEL_SERVING}/{seg(model_api_id, 'Model API id')}"
+
+
+def model_api_versions(model_api_id: str, *, offset: int | None = None, limit: int | None = None) -> str:
+    return f"{model_api(model_api_id)}/versions" + _query(offset=offset, limit=limit)
+
+
+def model_api_version(model_api_id: str, version_id: str) -> str:
+    return f"{model_api(model_api_id)}/versions/{seg(version_id, 'Model API version id')}"
+
+
+def model_api_access_tokens(model_api_id: str) -> str:
+    return f"{model_api(model_api_id)}/accessTokens"
+
+
+# --- Model API versions (legacy v4 routes) -------------------------------------------------------
+
+
+def _legacy(model_api_id: str, version_id: str, action: str) -> str:
+    return f"{LEGACY_MODELS}/{seg(model_api_id, 'Model API id')}/{seg(version_id, 'Model API version id')}/{action}"
+
+
+def start_deployment(model_api_id: str, version_id: str) -> str:
+    return _legacy(model_api_id, version_id, "startModelDeployment")
+
+
+def stop_deployment(model_api_id: str, version_id: str) -> str:
+    return _legacy(model_api_id, version_id, "stopModelDeployment")
+
+
+def deployment_status(model_api_id: str, version_id: str) -> str:
+    return _legacy(model_api_id, version_id, "getModelDeploymentStatus")
+
+
+def export_image(model_api_id: str, version_id: str) -> str:
+    return _legacy(model_api_id, version_id, "exportImageToRegistry")
+
+
+def export_status(export_id: str) -> str:
+    return f"{LEGACY_MODELS}/{seg(export_id, 'export id')}/getExportImageStatus"
+
+
+def model_invocation(model_api_id: str) -> str:
+    """The synchronous prediction route; relative to the Domino host, never the API proxy."""
+    return f"/models/{seg(model_api_id, 'Model API id')}/latest/model"
+
+
+# --- jobs ------------------------------------------------------------------------------------------
+
+
+def jobs() -> str:
+    return "/api/jobs/v1/jobs"
+
+
+def job(job_id: str) -> str:
+    return f"/api/jobs/beta/jobs/{seg(job_id, 'job id')}"
+
+
+def job_logs(job_id: str) -> str:
+    return f"{job(job_id)}/logs"
+
+
+def stop_job() -> str:
+    return "/v4/jobs/stop"
+
+
+# --- apps ------------------------------------------------------------------------------------------
+
+
+def apps(project_id: str) -> str:
+    return APPS + _query(projectId=_nonempty(project_id, "project id"))
+
+
+def create_app() -> str:
+    return APPS
+
+
+def app(app_id: str) -> str:
+    return f"{APPS}/{seg(app_id, 'app id')}"
+
+
+def start_app(app_id: str) -> str:
+    return f"{app(app_id)}/start"
+
+
+def stop_app(app_id: str) -> str:
+    return f"{app(app_id)}/stop"

@@ -1,0 +1,318 @@
+"""The one HTTP session layer: timeouts, retries, and our exceptions instead of requests'.
+
+Every request to Domino (and to the models deployed on it) goes through `HttpClient.call`, so
+the rules live in one place:
+
+- every call has a (connect, read) timeout: a hung server must not hang a workflow for hours;
+- idempotent methods (GET, HEAD, PUT, DELETE) are retried on connection errors, 429 and
+  502/503/504, with exponential backoff and full jitter, honouring ``Retry-After``;
+- POST is never retried here, because a blind retry of a create can deploy twice.
+  `HttpClient.create_idempotent` first looks up whether an ambiguous POST happened;
+- requests' exceptions and error statuses become ours exactly once (``raise ... from exc``);
+- nothing secret is logged: debug lines carry the method, path, status and timing only.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from requests.auth import AuthBase
+
+from domino_mlops import __version__
+from domino_mlops.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    CredentialsExpired,
+    DominoMlopsError,
+    NotFound,
+    PermissionDenied,
+    RemoteError,
+    Unreachable,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Expect = Literal["json", "text", "none"]
+
+# Statuses that say "try again later"; 500 is absent on purpose: it is usually a bug, not a blip.
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+# Methods that may be sent twice with the effect of once (RFC 9110 9.2.2). POST is not one.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
+
+_TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+class Jitter(Protocol):
+    """Anything with random() -> [0, 1), such as random.Random; injectable for tests."""
+
+    def random(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful answer: the status, the decoded body and the endpoint it came from."""
+
+    status: int
+    body: Any  # JSON value for expect="json", str for "text", None for "none"
+    endpoint: str  # "GET /v4/projects/abc": what BadResponse names when the body is wrong
+
+
+class HttpClient:
+    """A requests.Session bound to one base URL and one credential, with our retry rules.
+
+    .. code-block:: python
+
+        http = HttpClient("https://domino.example.com", ApiKeyAuth("..."))
+        reply = http.call("GET", "/version")
+        reply.body["version"]   # '6.1.0'
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: AuthBase,
+        *,
+        service: str = "Domino",
+        credential_source: str | None = None,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+        retry_after_cap: float = 120.0,
+        create_attempts: int = 2,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Jitter | None = None,
+        clock: Callable[[], float] = time.time,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.service = service
+        self._auth = auth
+        # Named in 401/403 messages: the variable the credential came from, never its value.
+        self.credential_source = credential_source or _source_of(auth)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
+        self.create_attempts = create_attempts
+        self._sleep, self._rng, self._clock = sleep, rng or random.Random(), clock
+        self._session = session or requests.Session()
+        self._session.headers.update({"Accept": "application/json", "User-Agent": f"domino-mlops/{__version__}"})
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- one request ---------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        auth: AuthBase | None = None,
+        expect: Expect = "json",
+    ) -> Reply:
+        """Send one request to ``base_url + path``; retry if it is safe; return or raise ours."""
+        method = method.upper()
+        url = self.base_url + path
+        endpoint = f"{method} {path}"
+        use_auth = auth or self._auth
+        source = self.credential_source if auth is None else _source_of(auth)
+        retryable = method in IDEMPOTENT_METHODS
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                # No redirects: requests would carry X-Domino-Api-Key to whatever host it is sent
+                # to (it strips only Authorization), and an API that redirects is not the API.
+                response = self._session.request(method, url, json=json, auth=use_auth, timeout=self.timeout,
+                                                 allow_redirects=False)
+            except requests.RequestException as exc:
+                if retryable and isinstance(exc, _TRANSIENT_ERRORS) and attempt < self.max_retries:
+                    self._wait(self.backoff_delay(attempt), endpoint, type(exc).__name__, attempt, self.max_retries)
+                    attempt += 1
+                    continue
+                raise self._translate_exception(exc, url) from exc
+            log.debug("%s -> %s in %.2fs", endpoint, response.status_code, time.monotonic() - started)
+            if retryable and response.status_code in TRANSIENT_STATUSES and attempt < self.max_retries:
+                delay = self._delay_for(response, attempt)
+                self._wait(delay, endpoint, str(response.status_code), attempt, self.max_retries)
+                attempt += 1
+                continue
+            return self._reply(response, endpoint, expect, source)
+
+    # --- a create that must happen once ----------------------------------------------------------
+
+    def create_idempotent(self, post: Callable[[], T], lookup: Callable[[], T | None], *, what: str) -> T:
+        """Run ``post``; after an ambiguous failure, ``lookup`` before posting again.
+
+        Ambiguous means the server may have acted: the connection broke or timed out, a 5xx or
+        429 came back, or the answer was unreadable. ``lookup`` returns the created object or
+        None. POST is tried at most ``create_attempts`` times; the last error is raised.
+        """
+        attempt = 0
+        while True:
+            try:
+                return post()
+            except (Unreachable, RemoteError, BadResponse) as exc:
+                if not _ambiguous(exc):
+                    raise
+                log.debug("create %s failed ambiguously (%s); looking it up", what, type(exc).__name__)
+                found = lookup()
+                if found is not None:
+                    log.debug("create %s had happened; not posting again", what)
+                    return found
+                attempt += 1
+                if attempt >= self.create_attempts:
+                    raise
+                self._wait(self.backoff_delay(attempt - 1), f"create {what}", "not created", attempt - 1,
+                           self.create_attempts - 1)
+
+    # --- timing --------------------------------------------------------------------------------
+
+    def backoff_delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)] (AWS architecture blog)."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
+        return ceiling * self._rng.random()
+
+    def _delay_for(self, response: requests.Response, attempt: int) -> float:
+        told = retry_after_seconds(response.headers.get("Retry-After"), now=self._clock())
+        if told is None:
+            return self.backoff_delay(attempt)
+        return min(told, self.retry_after_cap)
+
+    def _wait(self, delay: float, label: str, why: str, attempt: int, retries: int) -> None:
+        log.debug("%s: %s; retry %d/%d in %.2fs", label, why, attempt + 1, retries, delay)
+        self._sleep(delay)
+
+    # --- translation: the only place where requests' vocabulary becomes ours ---------------------
+
+    def _translate_exception(self, exc: requests.RequestException, url: str) -> DominoMlopsError:
+        return Unreachable(self.service, url, _reason(exc, self.timeout))
+
+    def _reply(self, response: requests.Response, endpoint: str, expect: Expect, source: str) -> Reply:
+        status = response.status_code
+        if status >= 400:
+            raise self._status_error(response, endpoint, source)
+        if status >= 300:
+            where = urlsplit(response.headers.get("Location", ""))
+            raise BadResponse(self.service, endpoint, f"redirected ({status}) to {where.netloc}{where.path or ''} "
+                              "(a login page or proxy in front of the API?)")
+        if expect == "none":
+            return Reply(status, None, endpoint)
+        if expect == "text":
+            return Reply(status, response.text, endpoint)
+        return Reply(status, self._json_body(response, endpoint), endpoint)
+
+    def _json_body(self, response: requests.Response, endpoint: str) -> Any:
+        # Never quote the body: a truncated answer to "create an access token" holds the token.
+        content_type = response.headers.get("Content-Type", "no content type")
+        if not response.content:
+            raise BadResponse(self.service, endpoint, f"the body is empty (status {response.status_code})")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BadResponse(
+                self.service, endpoint,
+                f"the body is not JSON ({content_type}, {len(response.content)} bytes)",
+            ) from exc
+
+    def _status_error(self, response: requests.Response, endpoint: str, source: str) -> DominoMlopsError:
+        status = response.status_code
+        if status == 401:
+            return AuthenticationFailed(self.service, source, endpoint=endpoint)
+        if status == 403:
+            return PermissionDenied(self.service, source, endpoint=endpoint)
+        if status == 409:  # Domino's contract: 409 means "temporary credentials expired"
+            return CredentialsExpired(self.service, endpoint=endpoint, credential=source)
+        detail = _server_message(response)
+        if status == 404:
+            return NotFound(f"{self.service} has nothing at {endpoint} (404){': ' + detail if detail else ''}")
+        if status == 429:
+            return RemoteError(self.service, status, endpoint, detail or "rate limited",
+                               hint="Domino is rate limiting; wait a minute and re-run.")
+        if status < 500:
+            return RemoteError(self.service, status, endpoint, detail,
+                               hint=f"{self.service} refused the request as sent; the detail says what it disliked.")
+        return RemoteError(self.service, status, endpoint, detail)
+
+
+def retry_after_seconds(value: str | None, *, now: float) -> float | None:
+    """Retry-After as seconds from ``now``: delta-seconds or an HTTP-date; None if unusable."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def _ambiguous(exc: DominoMlopsError) -> bool:
+    if isinstance(exc, RemoteError):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, (Unreachable, BadResponse))
+
+
+def _source_of(auth: AuthBase, default: str = "the configured credential") -> str:
+    return getattr(auth, "source", None) or default
+
+
+def _server_message(response: requests.Response) -> str:
+    """The server's own words from a JSON error body ({"message", "errors"}), else ""."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""  # an HTML error page says nothing we should repeat
+    if not isinstance(body, dict):
+        return ""
+    errors = body.get("errors")
+    parts = [body.get("message"), *(errors if isinstance(errors, list) else [])]
+    kept = dict.fromkeys(p.strip() for p in parts if isinstance(p, str) and p.strip())  # ordered, no repeats
+    text = "; ".join(kept)
+    return text[:300]
+
+
+def _reason(exc: requests.RequestException, timeout: tuple[float, float]) -> str:
+    """A short cause: 'connection refused' rather than urllib3's three nested reprs."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection within {timeout[0]:g}s (connect timeout)"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no answer within {timeout[1]:g}s (read timeout)"
+    text = str(exc)
+    for marker, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("No route to host", "no route to host"),
+        ("Connection reset", "connection reset"),
+        ("RemoteDisconnected", "the server closed the connection without answering"),
+        ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted"),
+    ):
+        if marker in text:
+            return reason
+    first_line = text.strip().splitlines()[0][:200] if text.strip() else ""
+    return f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
