@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / ".demo"
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
-PROJECT_ID = "6650c1a3e1b2c3d4e5f60718"  # the Domino emulator's default project
+PROJECT_ID = "65f0c0ffee00000000000001"  # the Domino emulator's default project
 MODEL = "diabetes-demo"
 
 

@@ -42,6 +42,45 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     return plan.run(args)
 
 
+def _cmd_deploy(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import deploy
+
+    return deploy.run(args, action="deploy")
+
+
+def _cmd_promote(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import deploy
+
+    return deploy.run(args, action="promote")
+
+
+def _cmd_rollback(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import rollback
+
+    return rollback.run(args)
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import history
+
+    return history.run(args)
+
+
+def _cmd_projects(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import projects
+
+    return projects.run(args)
+
+
+def _add_apply_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", help="only this Domino project's models (one matrix job per project)")
+    parser.add_argument("--max-parallel", type=int, default=4, help="models applied at once (default: %(default)s)")
+    parser.add_argument("--deploy-timeout", type=float, default=900.0,
+                        help="seconds to wait for a Model API version to run (default: %(default)s)")
+    parser.add_argument("--pr-comment", action="store_true",
+                        help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from domino_mlops.emulator import serve
 
@@ -65,7 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     _add_files(p)
     p.add_argument("--env", required=True, help="environment name from the environments file")
     p.add_argument("--json", action="store_true", help="print the plan as JSON instead of Markdown")
+    p.add_argument("--project", help="only this Domino project's models")
+    p.add_argument("--pr-comment", action="store_true",
+                   help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
     p.set_defaults(handler=_cmd_plan)
+
+    for name, env, verb, handler in (("deploy", "STAGE", "deploy to", _cmd_deploy),
+                                     ("promote", "PROD", "promote to", _cmd_promote)):
+        p = sub.add_parser(name, help=f"plan, then {verb} one environment (default {env}): "
+                                      "Domino Model API, smoke test, MLflow alias/tags, ledger")
+        _add_files(p)
+        p.add_argument("--env", default=env, help="environment name (default: %(default)s)")
+        p.add_argument("--model", help="only this model")
+        p.add_argument("--version", help="with --model: this version (number or @alias) instead of the manifest's")
+        _add_apply_options(p)
+        p.set_defaults(handler=handler)
+
+    p = sub.add_parser("rollback", help="return an environment's model to its previous version, "
+                                        "through the same gated, smoke-tested path")
+    _add_files(p)
+    p.add_argument("--env", default="PROD", help="environment name (default: %(default)s)")
+    p.add_argument("--model", required=True)
+    p.add_argument("--to", help="the version to return to (default: the one before the current, from the ledger)")
+    _add_apply_options(p)
+    p.set_defaults(handler=_cmd_rollback)
+
+    p = sub.add_parser("history", help="print the ledger: every change applied to a model")
+    p.add_argument("--model", required=True)
+    p.add_argument("--env", help="only this environment")
+    p.add_argument("--at", help="what the environment served at this time (ISO 8601, e.g. 2026-11-23T10:00Z)")
+    p.add_argument("--project", help="read the ledger with this project's token")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_cmd_history)
+
+    p = sub.add_parser("projects", help="the Domino project ids in the manifest, as JSON (for a matrix)")
+    _add_files(p)
+    p.add_argument("--env", help="only projects with models in this environment")
+    p.set_defaults(handler=_cmd_projects)
 
     from domino_mlops.emulator import options as emulator_options  # argparse only: cheap
 

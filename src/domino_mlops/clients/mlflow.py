@@ -10,6 +10,7 @@ MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets gentler defaults for 
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -194,11 +195,57 @@ class MlflowRegistry:
                 written += 1
         return written
 
+    def input_example(self, name: str, version: str | int) -> Any | None:
+        """The input example logged with the model (parsed JSON), or None when there is none.
+
+        MLflow's artifact download reads credentials from the environment only, so this one
+        call sets them for its duration under a process-wide lock (parallel applies stay safe).
+        """
+        import json
+        import tempfile
+
+        from mlflow.artifacts import download_artifacts
+
+        uri = f"models:/{name}/{version}/input_example.json"
+        with _ENV_LOCK, _credentials_in_env(self.credentials), tempfile.TemporaryDirectory() as tmp:
+            try:
+                with translate_mlflow_errors(f"input example of {name!r} version {version}", self.credentials):
+                    path = download_artifacts(artifact_uri=uri, dst_path=tmp,
+                                              tracking_uri=self.credentials.tracking_uri)
+            except (NotFound, OSError, RemoteError):
+                return None
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+
+    def tracking(self, what: str, action: Callable[[Any], T]) -> T:
+        """Run `action(client)` on the pinned MlflowClient with our error translation (ledger)."""
+        with translate_mlflow_errors(what, self.credentials):
+            return action(self._client)
+
     # --- one place where MLflow's exceptions become ours -------------------------------------
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
         with translate_mlflow_errors(what, self.credentials):
             return action()
+
+
+_ENV_LOCK = threading.Lock()
+_CRED_VARS = ("MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD")
+
+
+@contextmanager
+def _credentials_in_env(credentials: MlflowCredentials) -> Iterator[None]:
+    saved = {key: os.environ.pop(key, None) for key in _CRED_VARS}
+    values = {"MLFLOW_TRACKING_TOKEN": credentials.token, "MLFLOW_TRACKING_USERNAME": credentials.username,
+              "MLFLOW_TRACKING_PASSWORD": credentials.password}
+    os.environ.update({k: v for k, v in values.items() if v})
+    try:
+        yield
+    finally:
+        for key in _CRED_VARS:
+            os.environ.pop(key, None)
+            if saved[key] is not None:
+                os.environ[key] = saved[key]  # type: ignore[assignment]
 
 
 def _name_filter(name: str) -> str:

@@ -1,43 +1,117 @@
-"""(desired, observed) -> Plan. Pure: no I/O, nothing written, same input -> same plan."""
+"""(desired, observed) -> Plan. Pure: no I/O, nothing written, same input -> same plan.
+
+For each manifest entry in an environment the plan says, in order: the Domino Model API work per
+hardware tier, wave by wave (deploy, then wait and smoke-test), then the MLflow marking (tags,
+legacy stage, alias by compare-and-swap) and the ledger entry. Work that is already done is left
+out, so a plan of finished work is empty and applying it writes nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource
 from domino_mlops.clients.mlflow import ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.observed.registry import ObservedModel
-from domino_mlops.plan.steps import Gate, ModelChange, MoveAlias, Plan, SetTags, Step, TransitionStage
+from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, stopped, usable
+from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.plan.steps import (
+    DeployVersion,
+    Gate,
+    ModelChange,
+    MoveAlias,
+    Plan,
+    RecordLedger,
+    SetTags,
+    SmokeTest,
+    Step,
+    TransitionStage,
+)
 
 PASSED = "passed"
 
 
 def plan_registry(environment: Environment, environments: Environments,
                   observed: Iterable[ObservedModel]) -> Plan:
-    """What must change in MLflow for `environment` to hold the manifest's versions."""
-    changes = tuple(_change(environment, environments, item) for item in observed)
-    return Plan(environment.name, environment.alias, environment.stage_mode, changes)
+    """The MLflow side only (Domino not configured): what the marking would change."""
+    return plan_environment(environment, environments, observed, None)
 
 
-def _change(env: Environment, environments: Environments, item: ObservedModel) -> ModelChange:
-    target, model = item.target, item.model
-    steps: list[Step] = []
+def plan_environment(environment: Environment, environments: Environments,
+                     observed: Iterable[ObservedModel], serving: ServingSnapshot | None, *,
+                     action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None) -> Plan:
+    """The full plan for one environment.
+
+    serving: what Domino serves (None: not observed, Domino steps left out).
+    ledger_last: model -> the version the ledger last recorded for this environment (None: not
+    read); a finished change whose ledger entry is missing (a crash) gets only that entry.
+    """
+    changes = tuple(_change(environment, environments, item, serving, action, ledger_last)
+                    for item in observed)
+    return Plan(environment.name, environment.alias, environment.stage_mode, changes,
+                domino_observed=serving is not None)
+
+
+def _change(env: Environment, environments: Environments, item: ObservedModel,
+            serving: ServingSnapshot | None, action: str,
+            ledger_last: Mapping[str, str | None] | None) -> ModelChange:
+    target, model, entry = item.target, item.model, item.entry
+    project_id = env.project_id or entry.project_id
     current_alias = model.alias_map.get(env.alias)
     stage_holders = tuple(v.version for v in model.in_stage(env.stage)) if env.stage else ()
-    if env.uses_alias and current_alias != target.version:
-        steps.append(MoveAlias(model.name, env.alias, current_alias, target.version))
+    current = current_alias if env.uses_alias else (stage_holders[0] if stage_holders else None)
+
+    deploys = () if serving is None else tuple(
+        _deploy(target, env, project_id, wave, tier, serving.get(project_id, name), name)
+        for wave, tier in tiers_in_waves(env)
+        for name in (model_api_name(model.name, env, tier),))
+    domino_done = all(d.action == "none" for d in deploys)
+    passed = target.tag_map.get(env.passed_tag()) == PASSED
+
+    marking: list[Step] = []
+    if not passed or not domino_done:
+        marking.append(SetTags(model.name, target.version, ((env.passed_tag(), PASSED),)))
     if env.uses_stage and env.stage and (target.current_stage != env.stage
                                          or set(stage_holders) - {target.version}):
-        steps.append(TransitionStage(model.name, target.version, env.stage,
-                                     tuple(v for v in stage_holders if v != target.version)))
-    verdict_tag = env.passed_tag()
-    if steps or target.tag_map.get(verdict_tag) != PASSED:
-        steps.append(SetTags(model.name, target.version, ((verdict_tag, PASSED),)))
-    current = current_alias if env.uses_alias else (stage_holders[0] if stage_holders else None)
+        marking.append(TransitionStage(model.name, target.version, env.stage,
+                                       tuple(v for v in stage_holders if v != target.version)))
+    if env.uses_alias and current_alias != target.version:
+        marking.append(MoveAlias(model.name, env.alias, current_alias, target.version))
+
+    steps: list[Step] = []
+    if marking or not domino_done:
+        for deploy in deploys:
+            steps += [deploy, SmokeTest(model.name, deploy.model_api_name, deploy.hardware_tier)]
+        steps += marking
+    recorded = None if ledger_last is None else ledger_last.get(model.name)
+    if steps or (ledger_last is not None and recorded != target.version):
+        steps.append(RecordLedger(env.name, model.name, current if current != target.version else recorded,
+                                  target.version, action))
     return ModelChange(
-        project_id=item.entry.project_id, model=model.name, requested=str(item.entry.version),
-        version=target.version, current=current, run_id=target.run_id, steps=tuple(steps),
-        gate=_gate(env, environments, target), line=item.entry.line)
+        project_id=project_id, model=model.name, requested=str(entry.version), version=target.version,
+        current=current, run_id=target.run_id, steps=tuple(steps),
+        gate=_gate(env, environments, target), line=entry.line, smoke=entry.smoke_test,
+        replicas=entry.replicas)
+
+
+def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,
+            served: ServedModelApi | None, name: str) -> DeployVersion:
+    common = dict(model=target.name, version=target.version, project_id=project_id, model_api_name=name,
+                  hardware_tier=tier, wave=wave)
+    if served is None:
+        return DeployVersion(**common, action="create_model_api")
+    source = RegistrySource(target.name, int(target.version))
+    active = served.active
+    previous = active.id if active is not None and usable(active) and active.source != source else None
+    if active is not None and active.source == source and usable(active) and not stopped(active):
+        return DeployVersion(**common, action="none", model_api_id=served.api.id, version_id=active.id)
+    reusable = next((v for v in reversed(served.versions) if v.source == source and usable(v)), None)
+    if reusable is not None:
+        return DeployVersion(**common, action="start_version", model_api_id=served.api.id,
+                             version_id=reusable.id, previous_version_id=previous)
+    return DeployVersion(**common, action="create_version", model_api_id=served.api.id,
+                         previous_version_id=previous)
 
 
 def _gate(env: Environment, environments: Environments, target: ModelVersionInfo) -> Gate | None:

@@ -45,7 +45,61 @@ class SetTags:
         return "tags " + ", ".join(f"{k}={v}" for k, v in self.tags)
 
 
-Step = MoveAlias | TransitionStage | SetTags
+@dataclass(frozen=True, slots=True)
+class DeployVersion:
+    """Make `model` version `version` the active version of one Model API on one hardware tier.
+
+    action: "create_model_api" (none exists), "create_version" (no usable version from this
+    registry source), "start_version" (one exists, e.g. the version we roll back to), or
+    "none" (it already serves; kept in the plan only when later steps still need to run).
+    """
+
+    model: str
+    version: str
+    project_id: str
+    model_api_name: str
+    hardware_tier: str | None
+    wave: int
+    action: str
+    model_api_id: str | None = None
+    version_id: str | None = None  # the existing version to start, or the one already serving
+    previous_version_id: str | None = None  # what serves now: put back if the new one fails
+    kind: str = field(default="deploy_version", init=False)
+
+    def describe(self) -> str:
+        where = f"{self.model_api_name} on {self.hardware_tier or 'default tier'} (wave {self.wave + 1})"
+        verb = {"create_model_api": "create Model API", "create_version": "publish a new version of",
+                "start_version": f"restart version {self.version_id} of", "none": "already serving on"}
+        return f"{verb.get(self.action, self.action)} {where}"
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeTest:
+    """Wait for Running, then call the deployed model and check the answer."""
+
+    model: str
+    model_api_name: str
+    hardware_tier: str | None
+    kind: str = field(default="smoke_test", init=False)
+
+    def describe(self) -> str:
+        return f"wait for Running and smoke-test {self.model_api_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLedger:
+    environment: str
+    model: str
+    from_version: str | None
+    to_version: str
+    action: str  # deploy | promote | rollback
+    kind: str = field(default="record_ledger", init=False)
+
+    def describe(self) -> str:
+        return f"record {self.action} {self.from_version or '(none)'} -> {self.to_version} in the ledger"
+
+
+Step = DeployVersion | SmokeTest | SetTags | TransitionStage | MoveAlias | RecordLedger
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +122,16 @@ class ModelChange:
     steps: tuple[Step, ...]
     gate: Gate | None = None
     line: int | None = None
+    smoke: object | None = None  # the manifest entry's SmokeTest settings, if any
+    replicas: int | None = None
 
     @property
     def changed(self) -> bool:
         return bool(self.steps)
+
+    @property
+    def deploys(self) -> tuple[DeployVersion, ...]:
+        return tuple(step for step in self.steps if isinstance(step, DeployVersion))
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +140,7 @@ class Plan:
     alias: str
     stage_mode: str
     changes: tuple[ModelChange, ...]
+    domino_observed: bool = True  # False: Domino was not configured, only MLflow was read
 
     @property
     def changed(self) -> tuple[ModelChange, ...]:

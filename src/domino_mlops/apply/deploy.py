@@ -1,0 +1,115 @@
+"""One DeployVersion step against Domino: re-check, write at most once, wait for Running, or
+put the previous version back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
+from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino_serving import VersionOptions
+from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource
+from domino_mlops.clients.mlflow import ModelVersionInfo
+from domino_mlops.errors import DeploymentFailed
+from domino_mlops.observed.serving import stopped, usable
+from domino_mlops.plan.steps import DeployVersion
+
+
+
+@dataclass(frozen=True, slots=True)
+class Deployed:
+    """Where a version now serves: what the MLflow tags and the ledger record."""
+
+    step: DeployVersion
+    model_api_id: str
+    version_id: str
+    wrote: bool  # False when Domino already served it (a re-run)
+    endpoint_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeploySettings:
+    environment_id: str
+    replicas: int
+    poll: PollSettings = PollSettings()
+
+
+def mlflow_env_vars(target: ModelVersionInfo) -> dict[str, str]:
+    """What the Model API needs to find the registered model (Domino's own variable names)."""
+    return {"MLFLOW_MODEL_NAME": target.name, "MLFLOW_MODEL_VERSION": target.version,
+            "MLFLOW_RUN_ID": target.run_id or "", "MLFLOW_MODEL_OWNER": target.user_id or ""}
+
+
+def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVersionInfo,
+           settings: DeploySettings, on_status: Callable[[str], None]) -> Deployed:
+    """Make `target` the serving version of the step's Model API and wait until it runs."""
+    source = RegistrySource(target.name, int(target.version))
+    api = domino.model_apis.find(step.project_id, step.model_api_name)  # re-check: the plan may be stale
+    wrote = True
+    if api is None:
+        api = domino.model_apis.create(
+            project_id=step.project_id, name=step.model_api_name, environment_id=settings.environment_id,
+            source=source, hardware_tier_id=step.hardware_tier, replicas=settings.replicas,
+            environment_variables=mlflow_env_vars(target),
+            description=f"{target.name} (managed by domino-mlops)", version=VersionOptions())
+        version_id = _require_active(api.active_version, step)
+    else:
+        versions = domino.model_apis.list_versions(api.id)
+        active = next((v for v in versions if api.active_version and v.id == api.active_version.id), None)
+        reusable = next((v for v in reversed(versions) if v.source == source and usable(v)), None)
+        if active is not None and active.source == source and usable(active) and not stopped(active):
+            version_id, wrote = active.id, False
+        elif reusable is not None:
+            domino.deployments.start(api.id, reusable.id)
+            version_id = reusable.id
+        else:
+            version_id = domino.model_apis.create_version(
+                api.id, project_id=step.project_id, source=source).id
+    wait_running(domino, api.id, version_id, step, settings.poll, on_status)
+    return Deployed(step, api.id, version_id, wrote, f"{host}/models/{api.id}/latest/model")
+
+
+def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step: DeployVersion,
+                 poll: PollSettings, on_status: Callable[[str], None]) -> ModelApiVersion:
+    def read() -> ModelApiVersion:
+        return domino.model_apis.get_version(model_api_id, version_id)
+
+    def done(version: ModelApiVersion) -> bool:
+        status = version.deployment
+        if status is not None and status.is_failed:
+            raise DeploymentFailed(
+                f"{step.model} version {step.version} failed to deploy on {step.model_api_name} "
+                f"({step.hardware_tier or 'default tier'}): status {status.status}",
+                hint=f"Read the build logs of Model API {model_api_id} version {version_id} in Domino; "
+                     "a model that cannot be loaded from the registry fails here.")
+        return status is not None and status.is_running
+
+    try:
+        return poll_until(read, done, settings=poll, key=lambda v: v.status,
+                          on_change=lambda v: on_status(v.status or "unknown"))
+    except PollTimeout as exc:
+        raise DeploymentFailed(
+            f"{step.model} version {step.version} on {step.model_api_name} is still {exc.last} "
+            f"after {exc.waited:.0f} s", hint="Raise --deploy-timeout, or check the Model API in Domino.") from exc
+
+
+def restore(domino: DominoClient, deployed_api_id: str | None, step: DeployVersion,
+            poll: PollSettings, on_status: Callable[[str], None]) -> bool:
+    """Put the version that served before back (after a failed deploy or smoke test)."""
+    if step.previous_version_id is None or deployed_api_id is None:
+        return False
+    api = domino.model_apis.get(deployed_api_id)
+    if api.active_version is None or api.active_version.id != step.previous_version_id:
+        domino.deployments.start(deployed_api_id, step.previous_version_id)
+    wait_running(domino, deployed_api_id, step.previous_version_id, step, poll, on_status)
+    return True
+
+
+def _require_active(active: object, step: DeployVersion) -> str:
+    version_id = getattr(active, "id", None)
+    if not version_id:
+        raise DeploymentFailed(f"Domino created Model API {step.model_api_name} without an active version",
+                               hint="Check the Model API in Domino; re-run to retry.")
+    return version_id

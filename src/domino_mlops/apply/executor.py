@@ -1,0 +1,226 @@
+"""Carry out a Plan: gates and compare-and-swap pre-checks first (nothing written if they fail),
+then each model in parallel (bounded): Domino wave by wave with a smoke test per tier, then the
+MLflow marking and the ledger. A failure puts the previous Domino version back and leaves MLflow
+as it was. Every write is preceded by a read, so a re-run converges without duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
+from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.apply.poll import PollSettings
+from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
+from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
+from domino_mlops.desired.environments import Environment
+from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, SmokeTestFailed
+from domino_mlops.plan.steps import (
+    DeployVersion,
+    ModelChange,
+    MoveAlias,
+    Plan,
+    RecordLedger,
+    SetTags,
+    SmokeTest,
+    TransitionStage,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    """Who and what caused this apply (recorded in the ledger; never a secret)."""
+
+    commit_sha: str = ""
+    run_url: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    registry_for: Callable[[str], MlflowRegistry]
+    domino_for: Callable[[str], DominoClient]
+    domino_host: str
+    environment_id_for: Callable[[str], str]  # project id -> compute environment for new Model APIs
+    run: RunInfo = RunInfo()
+    poll: PollSettings = PollSettings()
+    max_parallel: int = 4
+    on_event: Callable[[str, str], None] = lambda model, message: None  # progress lines
+    on_secret: Callable[[str], None] = lambda value: None  # mask a secret the moment it exists
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResult:
+    model: str
+    version: str
+    status: str  # done | unchanged | failed | conflict
+    message: str = ""
+    deployed: tuple[Deployed, ...] = ()
+    smoke: tuple[tuple[str, SmokeResult], ...] = ()
+    ledger: LedgerEntry | None = None
+    writes: int = 0
+    error: DominoMlopsError | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    environment: str
+    models: tuple[ModelResult, ...]
+
+    @property
+    def exit_code(self) -> int:
+        codes = [m.error.exit_code for m in self.models if m.error is not None]
+        if not codes:
+            return 0
+        return 4 if 4 in codes else max(codes)
+
+
+def check_preconditions(plan: Plan, ctx: ApplyContext) -> None:
+    """Refuse before any write: a gate not passed (exit 3), an alias that moved (exit 4)."""
+    for change in plan.blocked:
+        raise GateRefused(change.model, change.version, plan.environment, change.gate.detail)  # type: ignore[union-attr]
+    for change in plan.changed:
+        for step in change.steps:
+            if isinstance(step, MoveAlias):
+                found = ctx.registry_for(change.project_id).alias_target(step.model, step.alias)
+                if found not in (step.from_version, step.to_version):
+                    raise AliasConflict(step.model, step.alias, step.from_version, found)
+
+
+def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext, *, action: str = "deploy") -> ApplyResult:
+    check_preconditions(plan, ctx)
+    changed = plan.changed
+    unchanged = tuple(ModelResult(c.model, c.version, "unchanged") for c in plan.changes if not c.changed)
+    if not changed:
+        return ApplyResult(plan.environment, unchanged)
+    with ThreadPoolExecutor(max_workers=max(1, ctx.max_parallel), thread_name_prefix="apply") as pool:
+        results = tuple(pool.map(lambda c: _apply_change(c, env, ctx, action), changed))
+    return ApplyResult(plan.environment, results + unchanged)
+
+
+def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext, action: str) -> ModelResult:
+    say = lambda message: ctx.on_event(change.model, message)  # noqa: E731
+    registry = ctx.registry_for(change.project_id)
+    deployed: list[Deployed] = []
+    smoke: list[tuple[str, SmokeResult]] = []
+    try:
+        target = registry.get_version(change.model, change.version)
+        domino_steps = [s for s in change.steps if isinstance(s, DeployVersion)]
+        expectation = _expectation(change, env, registry, target) if domino_steps else None
+        for step in domino_steps:  # already in wave order
+            domino = ctx.domino_for(change.project_id)
+            settings = DeploySettings(ctx.environment_id_for(change.project_id),
+                                      change.replicas or env.replicas, ctx.poll)
+            say(f"{step.describe()}")
+            try:
+                result = deploy(domino, ctx.domino_host, step, target, settings,
+                                lambda status, s=step: say(f"{s.model_api_name}: {status}"))
+                deployed.append(result)
+                if any(isinstance(s, SmokeTest) for s in change.steps) and env.smoke.enabled:
+                    smoke.append((step.model_api_name, _smoke(domino, result, change, expectation, ctx)))
+                    say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
+            except DominoMlopsError:
+                _put_back(ctx, change, deployed, step, say)
+                raise
+        writes = sum(d.wrote for d in deployed)
+        try:
+            writes += _mark(change, env, registry, target, deployed, smoke)
+        except AliasConflict:
+            _put_back(ctx, change, deployed, None, say)
+            raise
+        entry, recorded = _record(change, registry, deployed, ctx)
+        writes += recorded
+        say(f"done: {env.alias} -> version {change.version}")
+        return ModelResult(change.model, change.version, "done", "", tuple(deployed), tuple(smoke), entry, writes)
+    except DominoMlopsError as exc:
+        say(f"failed: {exc}")
+        status = "conflict" if isinstance(exc, AliasConflict) else "failed"
+        return ModelResult(change.model, change.version, status, str(exc), tuple(deployed), tuple(smoke),
+                           None, 0, exc)
+
+
+def _put_back(ctx: ApplyContext, change: ModelChange, deployed: list[Deployed],
+              failed_step: DeployVersion | None, say: Callable[[str], None]) -> None:
+    """Restore the previous version on every tier this change touched (newest first)."""
+    domino = ctx.domino_for(change.project_id)
+    touched = [(d.step, d.model_api_id) for d in deployed if d.wrote]
+    if failed_step is not None:
+        api = domino.model_apis.find(failed_step.project_id, failed_step.model_api_name)
+        touched.append((failed_step, api.id if api else None))
+    for step, api_id in reversed(touched):
+        try:
+            if restore(domino, api_id, step, ctx.poll, lambda status, s=step: say(f"{s.model_api_name}: {status}")):
+                say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
+        except DominoMlopsError as exc:  # keep going: report every tier we could not restore
+            say(f"{step.model_api_name}: could not put version {step.previous_version_id} back: {exc}")
+
+
+def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry,
+                 target: ModelVersionInfo) -> SmokeExpectation:
+    manifest = change.smoke
+    data = getattr(manifest, "input", None)
+    if data is None:
+        data = registry.input_example(target.name, target.version)
+    if data is None:
+        raise SmokeTestFailed(f"no smoke-test input for {change.model} version {change.version}",
+                              hint="Add smoke_test.input to the manifest entry, or log the model "
+                                   "with an input_example.")
+    return SmokeExpectation(
+        input=data, expect=getattr(manifest, "expect", None),
+        expect_shape=getattr(manifest, "expect_shape", None),
+        tolerance=getattr(manifest, "tolerance", None) or 1e-6,
+        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms)
+
+
+def _smoke(domino: DominoClient, deployed: Deployed, change: ModelChange, expectation: SmokeExpectation,
+           ctx: ApplyContext) -> SmokeResult:
+    token = domino.model_apis.create_access_token(deployed.model_api_id, "domino-mlops-smoke-test")
+    if token.token:
+        ctx.on_secret(token.token)
+    call = lambda data: domino.deployments.predict(deployed.model_api_id, token.token or "", data).result  # noqa: E731
+    return check(change.model, deployed.step.model_api_name, call, expectation)
+
+
+def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
+          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]]) -> int:
+    """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point)."""
+    writes = 0
+    for step in change.steps:
+        if isinstance(step, SetTags):
+            tags = dict(step.tags)
+            if deployed:
+                first = deployed[0]
+                tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
+                             f"domino_mlops.{env.name}.deployments": json.dumps(
+                                 [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
+                                   "version_id": d.version_id} for d in deployed], separators=(",", ":"))})
+            if smoke:
+                tags[f"domino_mlops.{env.name}.smoke"] = json.dumps(
+                    {name: result.summary() for name, result in smoke}, separators=(",", ":"))
+            writes += registry.set_tags(step.model, step.version, tags)
+        elif isinstance(step, TransitionStage):
+            writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
+        elif isinstance(step, MoveAlias):
+            writes += registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version)
+    return writes
+
+
+def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deployed],
+            ctx: ApplyContext) -> tuple[LedgerEntry | None, bool]:
+    step = next((s for s in change.steps if isinstance(s, RecordLedger)), None)
+    if step is None:
+        return None, False
+    entry = LedgerEntry(
+        environment=step.environment, model=step.model, from_version=step.from_version, to_version=step.to_version,
+        action=step.action, project_id=change.project_id,
+        model_api_ids=",".join(d.model_api_id for d in deployed),
+        model_api_version_ids=",".join(d.version_id for d in deployed),
+        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor)
+    return Ledger(registry).record(entry)

@@ -1,0 +1,126 @@
+"""The ledger: every applied change, stored durably in MLflow as one run in a dedicated experiment.
+
+Searchable with MLflow's own tools, and it answers "what was in production at time T". Each
+entry carries a key chained to the previous entry of the same environment and model, so the
+same change recorded twice (a re-run after a crash) is found and skipped, while a later,
+identical-looking change (promote A->B again after a rollback) is a new entry.
+No secret is ever a tag here: only versions, Domino ids, the commit, the run URL and the actor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from domino_mlops.clients.mlflow import MlflowRegistry
+
+EXPERIMENT = "domino-mlops-ledger"
+_PREFIX = "dmlops."
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    environment: str
+    model: str
+    from_version: str | None
+    to_version: str
+    action: str  # deploy | promote | rollback
+    project_id: str = ""
+    model_api_ids: str = ""  # comma-separated, in roll-out order
+    model_api_version_ids: str = ""
+    commit_sha: str = ""
+    run_url: str = ""
+    actor: str = ""
+    time_ms: int = 0
+    key: str = ""
+    run_id: str = ""
+
+    def tags(self) -> dict[str, str]:
+        fields = {"environment": self.environment, "model": self.model, "from": self.from_version or "",
+                  "to": self.to_version, "action": self.action, "project": self.project_id,
+                  "model_api_ids": self.model_api_ids, "model_api_version_ids": self.model_api_version_ids,
+                  "commit": self.commit_sha, "run_url": self.run_url, "actor": self.actor, "key": self.key}
+        return {_PREFIX + k: v for k, v in fields.items()}
+
+    @classmethod
+    def from_run(cls, run: Any) -> LedgerEntry:
+        tags = run.data.tags
+        get = lambda k: tags.get(_PREFIX + k, "")  # noqa: E731
+        return cls(environment=get("environment"), model=get("model"), from_version=get("from") or None,
+                   to_version=get("to"), action=get("action"), project_id=get("project"),
+                   model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
+                   commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
+                   time_ms=int(run.info.start_time or 0), key=get("key"), run_id=run.info.run_id)
+
+
+def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
+    text = "|".join([entry.environment, entry.model, entry.from_version or "", entry.to_version,
+                     entry.action, previous.key if previous else ""])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Ledger:
+    """Read and append ledger entries through one project's MLflow credential."""
+
+    def __init__(self, registry: MlflowRegistry) -> None:
+        self._registry = registry
+        self._experiment_id: str | None = None
+
+    def entries(self, *, model: str | None = None, environment: str | None = None) -> tuple[LedgerEntry, ...]:
+        """Entries oldest first, filtered by model and environment."""
+        experiment_id = self._experiment(create=False)
+        if experiment_id is None:
+            return ()
+        clauses = [f"tags.`{_PREFIX}{k}` = '{_quote(v)}'"
+                   for k, v in (("model", model), ("environment", environment)) if v]
+        runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
+            [experiment_id], filter_string=" and ".join(clauses), max_results=5000,
+            order_by=["attributes.start_time ASC"]))
+        return tuple(LedgerEntry.from_run(run) for run in runs)
+
+    def last(self, environment: str, model: str) -> LedgerEntry | None:
+        entries = self.entries(model=model, environment=environment)
+        return entries[-1] if entries else None
+
+    def at(self, environment: str, model: str, time_ms: int) -> LedgerEntry | None:
+        """The entry in force at `time_ms`: what `environment` served then."""
+        before = [e for e in self.entries(model=model, environment=environment) if e.time_ms <= time_ms]
+        return before[-1] if before else None
+
+    def record(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
+        """Append `entry` unless this very change is already there; (stored entry, whether written)."""
+        history = self.entries(model=entry.model, environment=entry.environment)
+        previous = history[-1] if history else None
+        before = history[-2] if len(history) > 1 else None
+        if previous is not None and previous.key == chain_key(entry, before):
+            return previous, False  # this very change is the newest entry: a re-run after a crash
+        key = chain_key(entry, previous)
+        stamped = replace(entry, key=key, time_ms=entry.time_ms or int(time.time() * 1000))
+        experiment_id = self._experiment(create=True)
+        name = f"{entry.environment} {entry.model} {entry.from_version or '-'}->{entry.to_version}"
+
+        def write(client: Any) -> str:
+            run = client.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(), run_name=name)
+            # update_run, not set_terminated: the latter prints "View run" links to stdout.
+            client.update_run(run.info.run_id, status="FINISHED")
+            return run.info.run_id
+
+        run_id = self._registry.tracking("the ledger", write)
+        return replace(stamped, run_id=run_id), True
+
+    def _experiment(self, *, create: bool) -> str | None:
+        if self._experiment_id is not None:
+            return self._experiment_id
+        found = self._registry.tracking("the ledger experiment", lambda c: c.get_experiment_by_name(EXPERIMENT))
+        if found is not None:
+            self._experiment_id = found.experiment_id
+        elif create:
+            self._experiment_id = self._registry.tracking(
+                "the ledger experiment", lambda c: c.create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"}))
+        return self._experiment_id
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")

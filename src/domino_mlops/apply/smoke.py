@@ -1,0 +1,96 @@
+"""Smoke test a deployed model: send a known input, check the shape, values and latency.
+
+The input comes from the manifest entry (`smoke_test.input`) or, failing that, from the input
+example logged with the MLflow model. MLflow stores a DataFrame example in "split" form
+({"columns": [...], "data": [[...]]}); Domino's model route takes rows as {column: value}.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from domino_mlops.errors import SmokeTestFailed
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeExpectation:
+    input: Any
+    expect: Any = None
+    expect_shape: tuple[int, ...] | None = None
+    tolerance: float = 1e-6
+    max_latency_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SmokeResult:
+    latency_ms: float
+    shape: tuple[int, ...]
+    result: Any
+
+    def summary(self) -> dict[str, Any]:
+        return {"latency_ms": round(self.latency_ms, 1), "shape": list(self.shape)}
+
+
+def request_data(example: Any) -> Any:
+    """Turn an MLflow input example into the `data` of a Domino model request."""
+    if isinstance(example, dict) and set(example) >= {"columns", "data"} and isinstance(example["data"], list):
+        rows = [dict(zip(example["columns"], row)) for row in example["data"]]
+        return rows[0] if len(rows) == 1 else rows
+    if isinstance(example, dict) and "dataframe_split" in example:
+        return request_data(example["dataframe_split"])
+    if isinstance(example, dict) and "dataframe_records" in example:
+        return example["dataframe_records"]
+    return example
+
+
+def check(model: str, where: str, call: Any, expectation: SmokeExpectation,
+          clock: Any = time.perf_counter) -> SmokeResult:
+    """Call the model once (`call(data) -> result`) and hold its answer to the expectation."""
+    start = clock()
+    result = call(request_data(expectation.input))
+    latency_ms = (clock() - start) * 1000.0
+    shape = shape_of(result)
+    prefix = f"smoke test of {model} on {where}"
+    if expectation.expect_shape is not None and shape != tuple(expectation.expect_shape):
+        raise SmokeTestFailed(f"{prefix}: result shape {list(shape)}, expected {list(expectation.expect_shape)}")
+    if expectation.expect is not None and not close(result, expectation.expect, expectation.tolerance):
+        raise SmokeTestFailed(f"{prefix}: result {_short(result)}, expected {_short(expectation.expect)}")
+    if expectation.max_latency_ms is not None and latency_ms > expectation.max_latency_ms:
+        raise SmokeTestFailed(f"{prefix}: answered in {latency_ms:.0f} ms, the bound is "
+                              f"{expectation.max_latency_ms} ms",
+                              hint="Raise max_latency_ms, or check the hardware tier's size.")
+    if result is None:
+        raise SmokeTestFailed(f"{prefix}: the model answered null")
+    return SmokeResult(latency_ms, shape, result)
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    """[[1, 2], [3, 4]] -> (2, 2); a scalar -> ()."""
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
+
+
+def close(actual: Any, expected: Any, tolerance: float) -> bool:
+    """Equality that forgives float noise, element by element."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return actual == expected
+    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
+        return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(actual) == len(expected) and all(close(a, e, tolerance) for a, e in zip(actual, expected))
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return actual.keys() == expected.keys() and all(close(actual[k], expected[k], tolerance) for k in expected)
+    return actual == expected
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

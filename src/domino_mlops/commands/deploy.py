@@ -1,0 +1,158 @@
+"""`domino-mlops deploy` / `promote`: plan one environment against MLflow and Domino, then apply.
+
+deploy-to-staging and promote-to-production are the same engine; what differs is the
+environment (and so its gate, tiers and alias) and the word recorded in the ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Sequence
+
+from domino_mlops.apply.executor import ApplyContext, ApplyResult, apply_plan
+from domino_mlops.apply.ledger import Ledger
+from domino_mlops.apply.poll import PollSettings
+from domino_mlops.commands.common import apply_mlflow_http_defaults, read_desired, registry_factory
+from domino_mlops.commands.runtime import DominoClients, adopt_project_token, run_info
+from domino_mlops.desired.environments import Environment
+from domino_mlops.desired.load import Desired
+from domino_mlops.desired.manifest import ManifestEntry, VersionRef
+from domino_mlops.errors import ConfigError, NotFound
+from domino_mlops.observed.registry import observe_registry
+from domino_mlops.observed.serving import ServingSnapshot, observe_serving
+from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.plan.planner import plan_environment
+from domino_mlops.plan.render import plan_to_json, plan_to_markdown
+from domino_mlops.plan.steps import Plan
+from domino_mlops.report import github
+from domino_mlops.report.results import result_to_json, result_to_markdown
+
+
+def run(args: argparse.Namespace, *, action: str) -> int:
+    apply_mlflow_http_defaults()
+    adopt_project_token(args.project)
+    desired = read_desired(args)
+    env = desired.environments.get(args.env)
+    entries = select_entries(desired, env, project=args.project, model=args.model, version=args.version)
+    return apply_entries(entries, desired, env, args, action=action)
+
+
+def select_entries(desired: Desired, env: Environment, *, project: str | None, model: str | None,
+                   version: str | None) -> tuple[ManifestEntry, ...]:
+    entries = tuple(e for e in desired.manifest.for_environment(env.name) if project in (None, e.project_id))
+    if model is None:
+        if version is not None:
+            raise ConfigError("--version needs --model", hint="Name the model whose version you pass.")
+        return entries
+    chosen = [e for e in entries if e.name == model]
+    if not chosen and project is None:
+        raise NotFound(f"model {model!r} is not in {desired.manifest.file} for {env.name}",
+                       hint="Add it to the manifest, or pass --project <id> to deploy it anyway.")
+    base = chosen[0] if chosen else ManifestEntry(project or "", model, VersionRef(number=1))
+    if version is None:
+        return (base,)
+    ref = VersionRef.parse(version if version.startswith("@") or version.isdigit() else _bad_version(version))
+    return (ManifestEntry(base.project_id, base.name, ref, base.index, base.line, base.environments,
+                          base.replicas, base.smoke_test),)
+
+
+def _bad_version(version: str) -> str:
+    raise ConfigError(f"--version {version!r} is not a version number or an @alias",
+                      hint="Pass a number such as 3, or an alias such as @candidate.")
+
+
+def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Environment,
+                  args: argparse.Namespace, *, action: str) -> int:
+    registry_for = registry_factory()
+    clients = DominoClients(os.environ)
+    try:
+        plan = compute_plan(entries, desired, env, registry_for, clients, action=action)
+        _report_plan(plan)
+        if getattr(args, "pr_comment", False):
+            _comment(plan_to_markdown(plan), f"plan:{env.name}")
+        if not plan.changed:
+            print(f"Nothing to do: {env.name} already serves what the manifest says.")
+            return 0
+        printer = _Printer()
+        ctx = ApplyContext(
+            registry_for=registry_for, domino_for=clients.for_project, domino_host=clients.host,
+            environment_id_for=clients.environment_id(env), run=run_info(),
+            poll=PollSettings(timeout=args.deploy_timeout), max_parallel=args.max_parallel,
+            on_event=printer.event, on_secret=github.mask)
+        result = apply_plan(plan, env, ctx, action=action)
+        _report_result(result, plan, desired, action)
+        return result.exit_code
+    finally:
+        clients.close()
+
+
+def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, registry_for,
+                 clients: DominoClients, *, action: str) -> Plan:
+    """Read MLflow (2 requests per model), Domino (1 list per project + versions of the Model
+    APIs involved) and the ledger, then plan. Writes nothing."""
+    observed = observe_registry(entries, registry_for)
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for item in observed:
+        project = env.project_id or item.entry.project_id
+        for _, tier in tiers_in_waves(env):
+            wanted.setdefault(project, set()).add((project, model_api_name(item.model.name, env, tier)))
+    apis = []
+    for project, names in sorted(wanted.items()):
+        apis += observe_serving(clients.for_project(project), names).apis
+    ledger_last = {}
+    for item in observed:
+        last = Ledger(registry_for(item.entry.project_id)).last(env.name, item.model.name)
+        ledger_last[item.model.name] = last.to_version if last else None
+    return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
+                            action=action, ledger_last=ledger_last)
+
+
+def _report_plan(plan: Plan) -> None:
+    markdown = plan_to_markdown(plan)
+    print(markdown, flush=True)
+    github.set_output("plan-json", plan_to_json(plan))
+    github.set_output("changed-models", " ".join(c.model for c in plan.changed))
+    github.set_output("has-changes", "true" if plan.changed else "false")
+    github.append_summary(markdown)
+
+
+def _report_result(result: ApplyResult, plan: Plan, desired: Desired, action: str) -> None:
+    markdown = result_to_markdown(result, title={"deploy": "Deployed", "promote": "Promoted",
+                                                  "rollback": "Rolled back"}.get(action, action))
+    print(markdown, flush=True)
+    github.append_summary(markdown)
+    github.set_output("result-json", result_to_json(result))
+    first = next((d for m in result.models for d in m.deployed), None)
+    if first is not None:
+        github.set_output("endpoint-url", first.endpoint_url)
+        github.set_output("model-api-id", first.model_api_id)
+        github.set_output("model-api-version-id", first.version_id)
+    lines = {c.model: c.line for c in plan.changes}
+    for model in result.models:
+        if model.error is not None:
+            github.annotate("error", f"{model.model} version {model.version}: {model.error}",
+                            file=desired.manifest.file, line=lines.get(model.model), stream=sys.stderr)
+            if model.error.hint:
+                print(f"hint: {model.error.hint}", file=sys.stderr)
+
+
+def _comment(markdown: str, marker: str) -> None:
+    try:
+        from domino_mlops.report.comment import upsert_pr_comment
+    except ImportError:  # the PR-comment module is optional in stripped-down installs
+        return
+    upsert_pr_comment(markdown, marker)
+
+
+class _Printer:
+    """Progress lines from parallel workers, one whole line at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def event(self, model: str, message: str) -> None:
+        with self._lock:
+            print(f"[{model}] {message}", flush=True)

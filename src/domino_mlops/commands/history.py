@@ -1,0 +1,63 @@
+"""`domino-mlops history --model X`: every applied change of a model, from the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.commands.common import apply_mlflow_http_defaults, registry_factory
+from domino_mlops.errors import ConfigError
+
+
+def run(args: argparse.Namespace) -> int:
+    apply_mlflow_http_defaults()
+    ledger = Ledger(registry_factory()(args.project or ""))
+    if args.at:
+        if not args.env:
+            raise ConfigError("--at needs --env", hint="Say which environment: --env PROD --at 2026-11-23T10:00Z.")
+        when = parse_time(args.at)
+        entry = ledger.at(args.env, args.model, when)
+        if args.json:
+            print(json.dumps(asdict(entry) if entry else None, indent=2))
+        elif entry is None:
+            print(f"{args.env} served no recorded version of {args.model} at {args.at}.")
+        else:
+            print(f"{args.env} served {args.model} version {entry.to_version} at {args.at} "
+                  f"(since {iso(entry.time_ms)}, {entry.action} by {entry.actor or 'unknown'}).")
+        return 0
+    entries = ledger.entries(model=args.model, environment=args.env)
+    if args.json:
+        print(json.dumps([asdict(e) for e in entries], indent=2))
+    else:
+        print(render(args.model, entries))
+    return 0
+
+
+def render(model: str, entries: tuple[LedgerEntry, ...]) -> str:
+    if not entries:
+        return f"No recorded changes for {model}."
+    lines = [f"Ledger of {model}:", "",
+             "| time (UTC) | environment | action | from | to | Model API ids | commit | actor | run |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for e in entries:
+        lines.append(f"| {iso(e.time_ms)} | {e.environment} | {e.action} | {e.from_version or '-'} | "
+                     f"{e.to_version} | {e.model_api_ids or '-'} | {e.commit_sha[:12] or '-'} | "
+                     f"{e.actor or '-'} | {e.run_url or '-'} |")
+    return "\n".join(lines)
+
+
+def iso(time_ms: int) -> str:
+    return datetime.fromtimestamp(time_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> int:
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"--at {text!r} is not an ISO 8601 time", hint="For example 2026-11-23T10:00Z.") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return int(when.timestamp() * 1000)

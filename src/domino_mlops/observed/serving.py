@@ -1,0 +1,62 @@
+"""What Domino serves for the models a plan is about: one list per project, one version list
+per Model API that matters. Never a request per model per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion
+
+
+_UNUSABLE = ("failed", "error", "stalled")
+_STOPPED = ("stopped", "not_running", "ready to run")
+
+
+def usable(version: ModelApiVersion) -> bool:
+    """Not failed: it can serve (now, or once started)."""
+    return (version.status or "").lower() not in _UNUSABLE
+
+
+def stopped(version: ModelApiVersion) -> bool:
+    """Built but not serving: starting it again is enough."""
+    return (version.status or "").lower() in _STOPPED
+
+
+@dataclass(frozen=True, slots=True)
+class ServedModelApi:
+    """A Model API and all its versions (newest last)."""
+
+    api: ModelApi
+    versions: tuple[ModelApiVersion, ...]
+
+    @property
+    def active(self) -> ModelApiVersion | None:
+        active = self.api.active_version
+        if active is None:
+            return None
+        return next((v for v in self.versions if v.id == active.id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ServingSnapshot:
+    """Model APIs by (project id, name); a missing key means no such Model API exists."""
+
+    apis: tuple[tuple[tuple[str, str], ServedModelApi], ...] = ()
+
+    def get(self, project_id: str, name: str) -> ServedModelApi | None:
+        return dict(self.apis).get((project_id, name))
+
+
+def observe_serving(domino: DominoClient, wanted: Iterable[tuple[str, str]]) -> ServingSnapshot:
+    """Look up the Model APIs named in `wanted` ((project id, name) pairs)."""
+    wanted = set(wanted)
+    found: dict[tuple[str, str], ServedModelApi] = {}
+    for project_id in sorted({project for project, _ in wanted}):
+        for api in domino.model_apis.list(project_id):  # all pages, once per project
+            key = (project_id, api.name)
+            if key in wanted and not api.is_archived:
+                found[key] = ServedModelApi(api, domino.model_apis.list_versions(api.id))
+    return ServingSnapshot(tuple(sorted(found.items())))

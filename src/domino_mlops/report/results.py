@@ -1,0 +1,47 @@
+"""An ApplyResult as Markdown (step summary, PR comment) and JSON (the `result-json` output)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from domino_mlops.apply.executor import ApplyResult
+
+_ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
+         "conflict": ":warning:"}
+
+
+def result_to_dict(result: ApplyResult) -> dict[str, Any]:
+    return {
+        "environment": result.environment,
+        "exit_code": result.exit_code,
+        "models": [
+            {
+                "model": m.model, "version": m.version, "status": m.status, "message": m.message,
+                "writes": m.writes,
+                "deployments": [{"model_api_name": d.step.model_api_name, "hardware_tier": d.step.hardware_tier,
+                                 "model_api_id": d.model_api_id, "model_api_version_id": d.version_id,
+                                 "endpoint_url": d.endpoint_url} for d in m.deployed],
+                "smoke": {name: r.summary() for name, r in m.smoke},
+                "ledger_run_id": m.ledger.run_id if m.ledger else None,
+            }
+            for m in result.models
+        ],
+    }
+
+
+def result_to_json(result: ApplyResult) -> str:
+    return json.dumps(result_to_dict(result), indent=2)
+
+
+def result_to_markdown(result: ApplyResult, *, title: str) -> str:
+    lines = [f"### {title}: {result.environment}", "",
+             "| | model | version | Model API (tier) | smoke | note |", "|---|---|---|---|---|---|"]
+    for m in result.models:
+        apis = "<br>".join(f"`{d.model_api_id}` v`{d.version_id}` ({d.step.hardware_tier or 'default'})"
+                           for d in m.deployed) or "-"
+        smoke = "<br>".join(f"{r.latency_ms:.0f} ms" for _, r in m.smoke) or "-"
+        note = m.message.replace("|", "\\|").replace("\n", " ") if m.message else (
+            "nothing to do" if m.status == "unchanged" else f"{m.writes} write(s)")
+        lines.append(f"| {_ICON.get(m.status, '')} | `{m.model}` | {m.version} | {apis} | {smoke} | {note} |")
+    return "\n".join(lines) + "\n"
