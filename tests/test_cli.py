@@ -71,7 +71,7 @@ def test_plan_against_real_mlflow(project: Path, mlflow_server, monkeypatch, cap
     doc = json.loads(capsys.readouterr().out)
     assert doc["environment"] == "STAGE" and doc["changed_models"] == ["cli-plan"]
     kinds = [s["kind"] for s in doc["changes"][0]["steps"]]
-    assert kinds == ["move_alias", "transition_stage", "set_tags"]
+    assert kinds == ["set_tags", "transition_stage", "move_alias", "record_ledger"]
     outputs = parse_output_file((project / "out").read_text())
     assert json.loads(outputs["plan-json"]) == doc and outputs["changed-models"] == "cli-plan"
     assert "### Plan for STAGE" in (project / "summary.md").read_text()

@@ -10,7 +10,7 @@ from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.plan.planner import plan_registry
 from domino_mlops.plan.render import plan_to_dict, plan_to_json, plan_to_markdown
-from domino_mlops.plan.steps import MoveAlias, SetTags, TransitionStage
+from domino_mlops.plan.steps import MoveAlias, RecordLedger, SetTags, TransitionStage
 
 STAGE = Environment("STAGE", "staging", "staging", stage_mode="both", stage="Staging")
 PROD = Environment("PROD", "production", "production", stage_mode="alias", stage="Production", requires="STAGE")
@@ -35,10 +35,12 @@ def test_new_version_moves_alias_and_stage_archiving_previous_holder() -> None:
     plan = plan_registry(STAGE, ENVS, [observed(version("2"), old, aliases={"staging": "1"})])
     (change,) = plan.changes
     assert change.current == "1" and change.version == "2" and change.gate is None
+    # Crash-safe order: tags, legacy stage, then the alias (the commit point), then the ledger.
     assert change.steps == (
-        MoveAlias("churn", "staging", "1", "2"),
-        TransitionStage("churn", "2", "Staging", ("1",)),
         SetTags("churn", "2", (("domino_mlops.STAGE.status", "passed"),)),
+        TransitionStage("churn", "2", "Staging", ("1",)),
+        MoveAlias("churn", "staging", "1", "2"),
+        RecordLedger("STAGE", "churn", "1", "2", "deploy"),
     )
 
 
@@ -54,7 +56,7 @@ def test_gate_reports_missing_staging_pass() -> None:
     (change,) = plan.changes
     assert change.gate is not None and not change.gate.passed
     assert "has not passed STAGE" in change.gate.detail and plan.blocked == (change,)
-    assert [type(s) for s in change.steps] == [MoveAlias, SetTags]  # alias mode: no stage step
+    assert [type(s) for s in change.steps] == [SetTags, MoveAlias, RecordLedger]  # alias mode: no stage
 
 
 def test_gate_passes_with_the_exact_versions_tag() -> None:
@@ -67,12 +69,13 @@ def test_alias_request_is_shown_with_its_resolution_and_json_round_trips() -> No
     plan = plan_registry(STAGE, ENVS, [observed(version("4"), aliases={"candidate": "4"},
                                                 requested=VersionRef(alias="candidate"))])
     doc = json.loads(plan_to_json(plan))
-    assert doc["changes"][0]["steps"][-1]["tags"] == [["domino_mlops.STAGE.status", "passed"]]
+    assert doc["changes"][0]["steps"][0]["tags"] == [["domino_mlops.STAGE.status", "passed"]]
     assert doc["alias"] == plan_to_dict(plan)["alias"] == "staging"
     assert doc["changed_models"] == ["churn"]
     assert doc["changes"][0]["requested"] == "@candidate" and doc["changes"][0]["version"] == "4"
-    assert doc["changes"][0]["steps"][0] == {"model": "churn", "alias": "staging", "from_version": None,
-                                             "to_version": "4", "kind": "move_alias"}
+    move = next(step for step in doc["changes"][0]["steps"] if step["kind"] == "move_alias")
+    assert move == {"model": "churn", "alias": "staging", "from_version": None, "to_version": "4",
+                    "kind": "move_alias"}
     assert "| `churn` | `p1` | - | 4 (@candidate) |" in plan_to_markdown(plan)
 
 

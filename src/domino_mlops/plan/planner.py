@@ -72,8 +72,7 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
     marking: list[Step] = []
     if not passed or not domino_done:
         marking.append(SetTags(model.name, target.version, ((env.passed_tag(), PASSED),)))
-    if env.uses_stage and env.stage and (target.current_stage != env.stage
-                                         or set(stage_holders) - {target.version}):
+    if env.uses_stage and env.stage and _needs_stage(target, env.stage, stage_holders):
         marking.append(TransitionStage(model.name, target.version, env.stage,
                                        tuple(v for v in stage_holders if v != target.version)))
     if env.uses_alias and current_alias != target.version:
@@ -112,6 +111,17 @@ def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: i
                              version_id=reusable.id, previous_version_id=previous)
     return DeployVersion(**common, action="create_version", model_api_id=served.api.id,
                          previous_version_id=previous)
+
+
+# Legacy stages are exclusive: a version in Production has been through Staging, and a STAGE
+# re-run must not pull it back. Archived is never "later".
+_STAGE_RANK = {"None": 0, "Staging": 1, "Production": 2}
+
+
+def _needs_stage(target: ModelVersionInfo, stage: str, holders: tuple[str, ...]) -> bool:
+    if _STAGE_RANK.get(target.current_stage, 0) > _STAGE_RANK.get(stage, 0):
+        return False
+    return target.current_stage != stage or bool(set(holders) - {target.version})
 
 
 def _gate(env: Environment, environments: Environments, target: ModelVersionInfo) -> Gate | None:

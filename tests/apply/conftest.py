@@ -1,0 +1,95 @@
+"""A pipeline workspace: a repo folder with the two files, env vars pointing at a real MLflow
+server and the Domino emulator, and snapshot helpers to prove what was (not) written.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mlflow import MlflowClient
+
+from domino_mlops.clients.domino import DominoClient
+from domino_mlops.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+_names = itertools.count()
+
+
+@dataclass
+class Pipeline:
+    root: Path
+    mlflow_uri: str
+    emu: Any
+    monkeypatch: pytest.MonkeyPatch
+
+    @property
+    def project_id(self) -> str:
+        return self.emu.project_id
+
+    def unique(self, stem: str) -> str:
+        return f"{stem}-{next(_names)}"
+
+    def manifest(self, *entries: dict, project: str | None = None) -> None:
+        doc = {project or self.project_id: list(entries)}
+        (self.root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
+
+    def run(self, *argv: str) -> int:
+        return main(list(argv))
+
+    @property
+    def mlflow(self) -> MlflowClient:
+        return MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri)
+
+    @property
+    def domino(self) -> DominoClient:
+        return DominoClient.from_env({"DOMINO_API_HOST": self.emu.url, "DOMINO_USER_API_KEY": self.emu.api_key})
+
+    def aliases(self, model: str) -> dict[str, str]:
+        return {k: str(v) for k, v in self.mlflow.get_registered_model(model).aliases.items()}
+
+    def tags(self, model: str, version: str) -> dict[str, str]:
+        return dict(self.mlflow.get_model_version(model, version).tags)
+
+    def mlflow_state(self, model: str) -> Any:
+        """Everything a write could change: aliases, stages, tags, timestamps, ledger runs."""
+        client = self.mlflow
+        registered = client.get_registered_model(model)
+        versions = sorted((v.version, v.current_stage, tuple(sorted(v.tags.items())), v.last_updated_timestamp)
+                          for v in client.search_model_versions(f"name='{model}'"))
+        ledger = client.get_experiment_by_name("domino-mlops-ledger")
+        runs = [] if ledger is None else [r.info.run_id for r in client.search_runs([ledger.experiment_id])]
+        return (sorted(registered.aliases.items()), registered.last_updated_timestamp, versions, sorted(runs))
+
+    def serving(self, name: str) -> tuple[Any, tuple[Any, ...]]:
+        """(Model API, its versions) by name in the demo project."""
+        api = self.domino.model_apis.find(self.project_id, name)
+        assert api is not None, f"no Model API {name}"
+        return api, self.domino.model_apis.list_versions(api.id)
+
+    def ledger(self, model: str) -> list[dict[str, str]]:
+        client = self.mlflow
+        experiment = client.get_experiment_by_name("domino-mlops-ledger")
+        runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.`dmlops.model` = '{model}'",
+                                  order_by=["attributes.start_time ASC"])
+        return [{k.split(".", 1)[1]: v for k, v in r.data.tags.items() if k.startswith("dmlops.")} for r in runs]
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, mlflow_server, domino_emulator, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(REPO / "scripts" / "environments.yaml", tmp_path / "scripts" / "environments.yaml")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    monkeypatch.setenv("DOMINO_API_HOST", domino_emulator.url)
+    monkeypatch.setenv(f"PROJECT_ID_{domino_emulator.project_id}", domino_emulator.token)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+    monkeypatch.setenv("GITHUB_ACTOR", "octocat")
+    return Pipeline(tmp_path, mlflow_server.uri, domino_emulator, monkeypatch)

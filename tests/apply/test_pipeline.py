@@ -1,0 +1,275 @@
+"""deploy-to-staging, promote-to-production, rollback: the CLI in-process against a real MLflow
+server and the Domino emulator over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from domino_mlops.apply.ledger import Ledger
+from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.emulator import Emulator
+from domino_mlops.emulator.seed import default_seed
+from domino_mlops.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
+from tests.report.test_github import parse_output_file
+
+SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
+
+
+def entry(model: str, version: str, **extra) -> dict:
+    return {"name": model, "version": int(version), "smoke_test": SMOKE, **extra}
+
+
+def outputs(pipeline) -> dict[str, str]:
+    return parse_output_file((pipeline.root / "github_output").read_text())
+
+
+def test_deploy_to_staging_marks_mlflow_with_domino_ids(pipeline, capsys) -> None:
+    model = pipeline.unique("stage")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+
+    api, versions = pipeline.serving(f"{model}-stage")
+    assert api.hardware_tier_id == "small-k8s" and len(versions) == 1
+    (version,) = versions
+    assert version.status == "Running" and version.source.registered_model_version == int(v1)
+    env_vars = {v.key: v.value for v in api.environment_variables}
+    run_id = pipeline.mlflow.get_model_version(model, v1).run_id
+    assert env_vars == {"MLFLOW_MODEL_NAME": model, "MLFLOW_MODEL_VERSION": v1, "MLFLOW_RUN_ID": run_id,
+                        "MLFLOW_MODEL_OWNER": env_vars["MLFLOW_MODEL_OWNER"]}
+    assert pipeline.aliases(model) == {"staging": v1}
+    tags = pipeline.tags(model, v1)
+    assert tags["DOMINO_MODEL_ID"] == api.id and tags["DOMINO_MODEL_VERSION_ID"] == version.id
+    assert tags["domino_mlops.STAGE.status"] == "passed"
+    assert json.loads(tags["domino_mlops.STAGE.smoke"])[f"{model}-stage"]["shape"] == [1]
+    assert pipeline.mlflow.get_model_version(model, v1).current_stage == "Staging"  # stage_mode: both
+
+    out = outputs(pipeline)
+    assert out["model-api-id"] == api.id and out["model-api-version-id"] == version.id
+    assert out["endpoint-url"] == f"{pipeline.emu.url}/models/{api.id}/latest/model"
+    assert json.loads(out["result-json"])["models"][0]["status"] == "done"
+    summary = (pipeline.root / "summary.md").read_text()
+    assert "### Plan for STAGE" in summary and "### Deployed: STAGE" in summary
+    (ledger_entry,) = pipeline.ledger(model)
+    assert ledger_entry["action"] == "deploy" and ledger_entry["to"] == v1 and ledger_entry["actor"] == "octocat"
+    assert ledger_entry["model_api_ids"] == api.id and ledger_entry["commit"].startswith("0123456789ab")
+    # No secret anywhere we write: outputs, summary, tags, ledger.
+    written = (pipeline.root / "github_output").read_text() + summary + json.dumps(tags) + json.dumps(ledger_entry)
+    assert pipeline.emu.token not in written and pipeline.emu.api_key not in written
+
+
+def test_promotion_rolls_out_in_waves_and_a_rerun_writes_nothing(pipeline) -> None:
+    model = pipeline.unique("promote")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    assert pipeline.run("deploy") == 0
+    assert pipeline.run("promote") == 0
+
+    assert pipeline.aliases(model) == {"staging": v1, "production": v1}
+    assert pipeline.mlflow.get_model_version(model, v1).current_stage == "Production"
+    for name, tier in ((f"{model}-prod", "medium-k8s"), (f"{model}-prod-prod-small", "prod-small")):
+        api, (version,) = pipeline.serving(name)
+        assert api.hardware_tier_id == tier and version.status == "Running" and api.replicas == 2
+
+    writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
+    assert pipeline.run("promote") == 0  # a workflow_dispatch re-run of finished work
+    assert pipeline.run("deploy") == 0
+    assert pipeline.emu.counters.writes() == writes
+    assert pipeline.mlflow_state(model) == state
+    assert [e["action"] for e in pipeline.ledger(model)] == ["deploy", "promote"]
+
+
+def test_gate_refuses_a_version_that_never_passed_staging(pipeline, capsys) -> None:
+    model = pipeline.unique("gate")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
+
+    assert pipeline.run("promote") == 3
+
+    err = capsys.readouterr().err
+    assert f"{model} version {v1} may not enter PROD" in err and "domino_mlops.STAGE.status is not set" in err
+    assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
+
+
+def test_broken_model_fails_on_domino_and_production_keeps_serving(pipeline, capsys) -> None:
+    model = pipeline.unique("broken")
+    good = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, good))
+    assert pipeline.run("deploy") == 0 and pipeline.run("promote") == 0
+    api, (serving,) = pipeline.serving(f"{model}-prod")
+
+    broken = register_broken_model(pipeline.mlflow_uri, model)
+    pipeline.mlflow.set_model_version_tag(model, broken, "domino_mlops.STAGE.status", "passed")  # as if it had
+    pipeline.manifest(entry(model, broken))
+    capsys.readouterr()
+
+    assert pipeline.run("promote") == 1
+
+    captured = capsys.readouterr()
+    assert f"{model} version {broken} failed to deploy on {model}-prod" in captured.err
+    assert "hint:" in captured.err
+    assert pipeline.aliases(model)["production"] == good  # no alias moved
+    assert pipeline.mlflow.get_model_version(model, good).current_stage == "Production"
+    assert "domino_mlops.PROD.status" not in pipeline.tags(model, broken)
+    api = pipeline.domino.model_apis.get(api.id)
+    assert api.active_version.id == serving.id  # the previous version was put back
+    token = pipeline.domino.model_apis.create_access_token(api.id, "check").token
+    assert pipeline.domino.deployments.predict(api.id, token, SAMPLE_PATIENT).result  # still answering
+    # the second wave was never touched
+    _, second = pipeline.serving(f"{model}-prod-prod-small")
+    assert [v.source.registered_model_version for v in second] == [int(good)]
+    assert json.loads(outputs(pipeline)["result-json"])["models"][0]["status"] == "failed"
+
+
+def test_failed_smoke_test_puts_the_previous_version_back(pipeline, capsys) -> None:
+    model = pipeline.unique("smoke")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=3.0)
+    pipeline.manifest(entry(model, v1))
+    assert pipeline.run("deploy") == 0
+    api, (first,) = pipeline.serving(f"{model}-stage")
+    pipeline.manifest({"name": model, "version": int(v2), "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [3]}})
+
+    assert pipeline.run("deploy") == 1
+
+    assert "result shape [1], expected [3]" in capsys.readouterr().err
+    assert pipeline.aliases(model) == {"staging": v1}
+    assert pipeline.domino.model_apis.get(api.id).active_version.id == first.id
+
+
+def test_alias_moved_between_plan_and_apply_is_a_conflict(pipeline, monkeypatch, capsys) -> None:
+    from domino_mlops.commands import deploy as deploy_command
+
+    model = pipeline.unique("conflict")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=2.0)
+    pipeline.manifest(entry(model, v1))
+    real_plan = deploy_command.compute_plan
+
+    def plan_then_someone_moves_the_alias(*args, **kwargs):
+        plan = real_plan(*args, **kwargs)
+        pipeline.mlflow.set_registered_model_alias(model, "staging", v2)  # a colleague, by hand
+        return plan
+
+    monkeypatch.setattr(deploy_command, "compute_plan", plan_then_someone_moves_the_alias)
+    writes = pipeline.emu.counters.writes()
+
+    assert pipeline.run("deploy") == 4
+
+    assert f"alias 'staging' of '{model}' is at version {v2}, expected none" in capsys.readouterr().err
+    assert pipeline.emu.counters.writes() == writes  # nothing deployed
+    assert pipeline.aliases(model) == {"staging": v2}
+    assert "domino_mlops.STAGE.status" not in pipeline.tags(model, v1)
+
+
+def test_crash_between_domino_and_mlflow_converges_without_duplicates(pipeline, monkeypatch) -> None:
+    model = pipeline.unique("crash")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    real_set_tags = MlflowRegistry.set_tags
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the runner was killed")
+
+    monkeypatch.setattr(MlflowRegistry, "set_tags", crash)
+    assert pipeline.run("deploy") == 1  # unexpected error: the process "died" after Domino
+    monkeypatch.setattr(MlflowRegistry, "set_tags", real_set_tags)
+
+    assert pipeline.run("deploy") == 0
+
+    _, versions = pipeline.serving(f"{model}-stage")
+    assert len(versions) == 1  # the re-run reused the version the crashed run deployed
+    assert pipeline.aliases(model) == {"staging": v1}
+    assert len(pipeline.ledger(model)) == 1
+
+
+def test_crash_before_the_ledger_records_exactly_once(pipeline, monkeypatch) -> None:
+    model = pipeline.unique("ledger-crash")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    real_record = Ledger.record
+    monkeypatch.setattr(Ledger, "record", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("killed")))
+    assert pipeline.run("deploy") == 1
+    monkeypatch.setattr(Ledger, "record", real_record)
+    writes = pipeline.emu.counters.writes()
+
+    assert pipeline.run("deploy") == 0  # only the missing ledger entry is written
+
+    assert pipeline.emu.counters.writes() == writes
+    (recorded,) = pipeline.ledger(model)
+    assert (recorded["from"], recorded["to"]) == ("", v1)
+    assert pipeline.run("deploy") == 0 and len(pipeline.ledger(model)) == 1
+
+
+def test_rollback_returns_to_the_previous_version_and_history_shows_it(pipeline, capsys) -> None:
+    model = pipeline.unique("rollback")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=5.0)
+    for version in (v1, v2):
+        pipeline.manifest(entry(model, version))
+        assert pipeline.run("deploy") == 0 and pipeline.run("promote") == 0
+    api, versions = pipeline.serving(f"{model}-prod")
+    first = next(v for v in versions if v.source.registered_model_version == int(v1))
+    writes_before = pipeline.emu.counters.writes()
+    capsys.readouterr()
+
+    assert pipeline.run("rollback", "--env", "PROD", "--model", model) == 0
+
+    assert pipeline.aliases(model)["production"] == v1
+    api = pipeline.domino.model_apis.get(api.id)
+    assert api.active_version.id == first.id  # the old Domino version restarted, not rebuilt
+    assert len(pipeline.domino.model_apis.list_versions(api.id)) == 2
+    assert pipeline.emu.counters.writes() > writes_before
+    assert "still says" in capsys.readouterr().err  # the manifest will move it forward again
+    actions = [(e["environment"], e["action"], e["from"], e["to"]) for e in pipeline.ledger(model)]
+    assert actions[-1] == ("PROD", "rollback", v2, v1)
+
+    assert pipeline.run("history", "--model", model, "--env", "PROD") == 0
+    table = capsys.readouterr().out
+    assert table.count("| PROD |") == 3 and "| rollback |" in table
+    assert pipeline.run("history", "--model", model, "--env", "PROD", "--at", "2000-01-01T00:00Z") == 0
+    assert "served no recorded version" in capsys.readouterr().out
+
+
+def test_two_models_in_parallel(pipeline) -> None:
+    a, b = pipeline.unique("par-a"), pipeline.unique("par-b")
+    va, vb = register_diabetes_model(pipeline.mlflow_uri, a), register_diabetes_model(pipeline.mlflow_uri, b)
+    pipeline.manifest(entry(a, va), entry(b, vb))
+    assert pipeline.run("deploy", "--max-parallel", "2") == 0
+    assert pipeline.aliases(a) == {"staging": va} and pipeline.aliases(b) == {"staging": vb}
+    assert json.loads(outputs(pipeline)["changed-models"].replace(" ", '","').join(['["', '"]'])) == [a, b]
+
+
+def test_another_projects_token_is_refused_with_a_clear_message(mlflow_server, tmp_path, monkeypatch, capsys) -> None:
+    seed = default_seed()
+    seed["credentials"].append({"token": "OTHER-PROJECT-TOKEN", "user": "other-user",
+                                "projects": ["other-user/other-project"]})
+    with Emulator(mlflow_uri=mlflow_server.uri, world=seed, deploy_seconds=0.2) as emu:
+        model = "token-check"
+        v1 = register_diabetes_model(mlflow_server.uri, model)
+        (tmp_path / "scripts").mkdir()
+        (tmp_path / "scripts" / "model_version.json").write_text(
+            json.dumps({emu.project_id: [entry(model, v1)]}))
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        monkeypatch.setenv("DOMINO_API_HOST", emu.url)
+        monkeypatch.setenv(f"PROJECT_ID_{emu.project_id}", "OTHER-PROJECT-TOKEN")
+        from domino_mlops.cli import main
+
+        assert main(["deploy", "--env", "STAGE"]) == 2
+
+        err = capsys.readouterr().err
+        assert f"PROJECT_ID_{emu.project_id}" in err and "403" in err and "OTHER-PROJECT-TOKEN" not in err
+        assert emu.counters.writes() == 0
+
+
+@pytest.mark.parametrize("argv", [["deploy", "--version", "2"], ["deploy", "--model", "nope"]])
+def test_bad_arguments_are_exit_2(pipeline, argv, capsys) -> None:
+    pipeline.manifest(entry("something", "1"))
+    assert pipeline.run(*argv) == 2
+    assert "hint:" in capsys.readouterr().err
