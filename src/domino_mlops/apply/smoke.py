@@ -80,8 +80,8 @@ def shape_of(value: Any) -> tuple[int, ...]:
 
 def close(actual: Any, expected: Any, tolerance: float) -> bool:
     """Equality that forgives float noise, element by element."""
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return actual == expected
+    if isinstance(expected, bool) or isinstance(actual, bool):  # bool is an int in Python: True == 1
+        return type(actual) is type(expected) and actual == expected
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
     if isinstance(expected, list) and isinstance(actual, list):
