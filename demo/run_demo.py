@@ -1,8 +1,10 @@
 """`make demo`: the main job on embedded defaults, on one machine.
 
-Starts a real MLflow server, trains and registers a real scikit-learn model (diabetes data that
-scikit-learn ships), writes a demo manifest, and runs the real CLI against it: validate, then
-plan for STAGE and PROD. Everything lives under .demo/ and the server is stopped at the end.
+A real MLflow server and the local Domino emulator; a real scikit-learn model trained on the
+diabetes data that scikit-learn ships; then the real CLI, as a workflow would run it:
+validate, deploy to staging, call the staging endpoint, promote to production, ship a second
+version the same way, roll it back, and print the ledger. Data lives under .demo/; both servers
+are stopped at the end.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / ".demo"
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
-PROJECT_ID = "65f0c0ffee00000000000001"  # the Domino emulator's default project
 MODEL = "diabetes-demo"
 
 
@@ -25,12 +26,41 @@ def banner(text: str) -> None:
     print(f"\n\033[1m== {text}\033[0m", flush=True)
 
 
-def run_cli(*args: str, env: dict[str, str]) -> int:
+def run_cli(*args: str, env: dict[str, str]) -> None:
     print(f"$ domino-mlops {' '.join(args)}", flush=True)
-    return subprocess.run([CLI, *args], env=env, cwd=DEMO, check=False).returncode
+    code = subprocess.run([CLI, *args], env=env, cwd=DEMO, check=False).returncode
+    if code != 0:
+        raise SystemExit(f"domino-mlops {args[0]} exited with {code}; the demo stops here")
+
+
+def write_manifest(project_id: str, version: str) -> None:
+    from domino_mlops.local.models import SAMPLE_PATIENT
+
+    manifest = {project_id: [{"name": MODEL, "version": int(version),
+                              "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}}]}
+    (DEMO / "scripts" / "model_version.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"scripts/model_version.json: {MODEL} -> version {version}")
+
+
+def call_endpoint(emu, model_api_name: str) -> None:
+    """What a client of the Model API does: a token, then POST the patient's measurements."""
+    from domino_mlops.clients.domino import DominoClient
+    from domino_mlops.local.models import SAMPLE_PATIENT
+
+    domino = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})
+    api = domino.model_apis.find(emu.project_id, model_api_name)
+    token = domino.model_apis.create_access_token(api.id, "demo-client").token
+    prediction = domino.deployments.predict(api.id, token, SAMPLE_PATIENT)
+    print(f"POST {emu.url}/models/{api.id}/latest/model")
+    print(f"  data: {json.dumps(SAMPLE_PATIENT)}")
+    print(f"  -> disease progression score {prediction.result[0]:.1f} "
+          f"(model version {prediction.release.registered_model_version if prediction.release else '?'}, "
+          f"{prediction.model_time_ms or 0:.0f} ms)")
+    domino.close()
 
 
 def main() -> int:
+    from domino_mlops.emulator import Emulator
     from domino_mlops.local.mlflow_server import start_mlflow_server
     from domino_mlops.local.models import register_diabetes_model
 
@@ -38,33 +68,52 @@ def main() -> int:
     (DEMO / "scripts").mkdir(parents=True)
     shutil.copy(REPO / "scripts" / "environments.yaml", DEMO / "scripts" / "environments.yaml")
 
-    banner("Starting a local MLflow server")
+    banner("Starting a local MLflow server and the Domino emulator")
     server = start_mlflow_server(DEMO / "mlflow")
-    print(f"MLflow at {server.uri} (data in {server.root})")
+    emu = Emulator(mlflow_uri=server.uri, deploy_seconds=2.0, state_file=DEMO / "domino-state.json").start()
+    print(f"MLflow at {server.uri}; Domino emulator at {emu.url} (project {emu.owner}/{emu.project_name}, "
+          f"id {emu.project_id})")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": server.uri, "DOMINO_API_HOST": emu.url,
+           f"PROJECT_ID_{emu.project_id}": emu.token, "GITHUB_ACTOR": os.environ.get("USER", "demo")}
+    for key in ("GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+        env.pop(key, None)
     try:
         banner("Training and registering a scikit-learn model on the diabetes data")
-        version = register_diabetes_model(server.uri, MODEL, experiment="demo")
-        print(f"registered {MODEL} version {version}")
+        v1 = register_diabetes_model(server.uri, MODEL, alpha=0.5, experiment="demo")
+        write_manifest(emu.project_id, v1)
 
-        manifest = {PROJECT_ID: [{"name": MODEL, "version": int(version)}]}
-        (DEMO / "scripts" / "model_version.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        banner("The promotion manifest (scripts/model_version.json)")
-        print((DEMO / "scripts" / "model_version.json").read_text(), end="")
+        banner("Validate, then deploy to staging (a pull request would do this)")
+        run_cli("validate", env=env)
+        run_cli("deploy", "--env", "STAGE", env=env)
 
-        env = {**os.environ, "MLFLOW_TRACKING_URI": server.uri}
-        env.pop("GITHUB_ACTIONS", None)
-        banner("Validate both files")
-        codes = [run_cli("validate", env=env)]
-        banner("Plan for STAGE (read-only)")
-        codes.append(run_cli("plan", "--env", "STAGE", env=env))
-        banner("Plan for PROD (the gate shows the version has not passed STAGE yet)")
-        codes.append(run_cli("plan", "--env", "PROD", env=env))
+        banner("Call the staging endpoint")
+        call_endpoint(emu, f"{MODEL}-stage")
+
+        banner("Promote to production (merge to main + an approval would do this)")
+        run_cli("promote", "--env", "PROD", env=env)
+        banner("Re-run the promotion: finished work, nothing to do")
+        run_cli("promote", "--env", "PROD", env=env)
+
+        banner("A second version: staging, then production")
+        v2 = register_diabetes_model(server.uri, MODEL, alpha=10.0, experiment="demo")
+        write_manifest(emu.project_id, v2)
+        run_cli("deploy", "--env", "STAGE", env=env)
+        run_cli("promote", "--env", "PROD", env=env)
+        call_endpoint(emu, f"{MODEL}-prod")
+
+        banner("Roll production back to the previous version")
+        run_cli("rollback", "--env", "PROD", "--model", MODEL, env=env)
+        call_endpoint(emu, f"{MODEL}-prod")
+
+        banner("The ledger")
+        run_cli("history", "--model", MODEL, env=env)
     finally:
+        emu.stop()
         server.stop()
     banner("Done")
-    print(f"MLflow server stopped; its data stays in {DEMO} (removed by the next `make demo` "
-          "or `make clean`).")
-    return 0 if all(code == 0 for code in codes) else 1
+    print(f"Both servers are stopped. Their data stays in {DEMO} (MLflow in mlflow/, the emulator's "
+          "state in domino-state.json) until the next `make demo` or `make clean`.")
+    return 0
 
 
 if __name__ == "__main__":
