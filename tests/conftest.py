@@ -32,3 +32,15 @@ def diabetes_model(mlflow_server: MlflowServer) -> tuple[str, str]:
 
     name = "diabetes-shared"
     return name, register_diabetes_model(mlflow_server.uri, name)
+
+
+# --- Domino emulator (issue 3) ---
+
+
+@pytest.fixture
+def domino_emulator(mlflow_server: MlflowServer):
+    """A fresh emulated Domino on a free loopback port, loading models from the session's MLflow."""
+    from domino_mlops.emulator import Emulator
+
+    with Emulator(mlflow_uri=mlflow_server.uri, deploy_seconds=0.2) as emu:
+        yield emu

@@ -38,7 +38,8 @@ class DominoSession:
 
     def ok(self, method: str, path: str, body: Any = None) -> Any:
         """Call and return the JSON, failing the test with the server's message on an error."""
-        response = getattr(self, method.lower())(path, body) if body is not None else getattr(self, method.lower())(path)
+        call = getattr(self, method.lower())
+        response = call(path, body) if body is not None else call(path)
         assert response.ok, f"{method} {path} -> {response.status_code}: {response.text}"
         return response.json() if response.content else None
 
@@ -58,9 +59,13 @@ def model_api_body(project_id: str, name: str, model: str, version: str | int, *
 
 
 def wait_until(probe: Callable[[], Any], done: Callable[[Any], bool], *, timeout: float = 30.0,
-               step: float = 0.02) -> list[Any]:
-    """Poll ``probe`` until ``done``; return every distinct value seen, in order."""
-    seen: list[Any] = []
+               step: float = 0.02, first: Any = None) -> list[Any]:
+    """Poll ``probe`` until ``done``; return every distinct value seen, in order.
+
+    ``first`` is a value already seen (say, in the answer to the create), so a short first state
+    still counts when the machine is too busy for the first poll to catch it.
+    """
+    seen: list[Any] = [] if first is None else [first]
     deadline = time.monotonic() + timeout
     while True:
         value = probe()
@@ -73,12 +78,13 @@ def wait_until(probe: Callable[[], Any], done: Callable[[Any], bool], *, timeout
         time.sleep(step)
 
 
-def wait_for_deployment(domino: DominoSession, model_api_id: str, *, timeout: float = 60.0) -> list[str]:
+def wait_for_deployment(domino: DominoSession, model_api_id: str, *, timeout: float = 60.0,
+                        first: str | None = None) -> list[str]:
     """Statuses the Model API's active version went through until it settled."""
     def status() -> str:
         return domino.ok("GET", f"{MODEL_APIS}/{model_api_id}")["activeVersion"]["deployment"]["status"]
 
-    return wait_until(status, lambda s: s in TERMINAL, timeout=timeout)
+    return wait_until(status, lambda s: s in TERMINAL, timeout=timeout, first=first)
 
 
 def first_environment(domino: DominoSession) -> str:

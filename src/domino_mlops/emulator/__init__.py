@@ -1,0 +1,28 @@
+"""A local Domino emulator (like moto for AWS): a real HTTP server on loopback that speaks the
+Domino REST contract (docs/DOMINO_API.md) with state, timing, real model predictions and faults.
+
+``from domino_mlops.emulator import Emulator`` is resolved lazily: the CLI imports
+``domino_mlops.emulator.options`` on every start, and that must not pay for the server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from domino_mlops.emulator.emulator import Emulator
+    from domino_mlops.emulator.faults import FaultPlan, FaultRule
+
+__all__ = ["Emulator", "FaultPlan", "FaultRule"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Emulator":
+        from domino_mlops.emulator.emulator import Emulator
+
+        return Emulator
+    if name in ("FaultPlan", "FaultRule"):
+        from domino_mlops.emulator import faults
+
+        return getattr(faults, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,141 @@
+"""Fault injection: added latency, 429 (with Retry-After), 503, dropped connections, slow deploys.
+
+Every rule draws from its own random generator seeded by ``(seed, rule index)``, so the same
+seed and the same requests to a rule's routes give the same faults in the same order, whatever
+traffic other routes see meanwhile. The first rule whose prefix and methods match a request
+decides for it (list specific prefixes before general ones).
+
+A plan as JSON (``--faults``, ``PUT /_emulator/faults``, ``Emulator(faults=...)``)::
+
+    {"seed": 7, "slow_deploy_seconds": 0,
+     "rules": [{"prefix": "/api/modelServing", "methods": ["GET"], "latency_ms": 20,
+                "rate_429": 0.2, "rate_503": 0.1, "drop_rate": 0.05, "retry_after": 1, "limit": null}]}
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from domino_mlops.errors import ConfigError
+
+_HINT = "See the fault plan format in domino_mlops/emulator/faults.py."
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRule:
+    prefix: str = "/"
+    methods: tuple[str, ...] = ()  # empty: every method
+    latency_ms: float = 0.0
+    rate_429: float = 0.0
+    rate_503: float = 0.0
+    drop_rate: float = 0.0  # close the socket without answering
+    retry_after: int = 1  # seconds, sent with each 429
+    limit: int | None = None  # at most this many faults from this rule (latency is not a fault)
+
+    def __post_init__(self) -> None:
+        rates = (self.rate_429, self.rate_503, self.drop_rate)
+        if any(x < 0 for x in (*rates, self.latency_ms, self.retry_after)) or sum(rates) > 1.0:
+            raise ConfigError(f"bad fault rule for {self.prefix!r}: rates must be >= 0 and add up to at most 1",
+                              hint=_HINT)
+
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.prefix) and (not self.methods or method in self.methods)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FaultRule:
+        unknown = set(data) - {f for f in cls.__dataclass_fields__}
+        if unknown:
+            raise ConfigError(f"unknown fault rule keys: {', '.join(sorted(unknown))}", hint=_HINT)
+        values = dict(data)
+        if "methods" in values:
+            values["methods"] = tuple(str(m).upper() for m in values["methods"] or ())
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultPlan:
+    seed: int = 0
+    rules: tuple[FaultRule, ...] = ()
+    slow_deploy_seconds: float = 0.0  # added to every new deployment's build + start time
+
+    @classmethod
+    def parse(cls, value: FaultPlan | Mapping[str, Any] | str | None) -> FaultPlan:
+        """A plan from a plan, a mapping, a JSON text, or None (no faults)."""
+        if value is None:
+            return cls()
+        if isinstance(value, FaultPlan):
+            return value
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ConfigError(f"the fault plan is not valid JSON: {exc}", hint=_HINT) from exc
+        if not isinstance(value, Mapping):
+            raise ConfigError("a fault plan must be a JSON object", hint=_HINT)
+        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds"}
+        if unknown:
+            raise ConfigError(f"unknown fault plan keys: {', '.join(sorted(unknown))}", hint=_HINT)
+        try:
+            return cls(seed=int(value.get("seed", 0)),
+                       rules=tuple(FaultRule.from_dict(x) for x in value.get("rules", ())),
+                       slow_deploy_seconds=float(value.get("slow_deploy_seconds", 0.0)))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"bad fault plan: {exc}", hint=_HINT) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    latency_s: float = 0.0
+    action: str | None = None  # None (answer normally), "429", "503" or "drop"
+    retry_after: int = 1
+
+
+@dataclass(slots=True)
+class _RuleState:
+    rng: random.Random
+    injected: int = 0
+
+
+class FaultInjector:
+    def __init__(self, plan: FaultPlan | None = None) -> None:
+        self._lock = threading.Lock()
+        self.plan = FaultPlan()
+        self._states: list[_RuleState] = []
+        self.set(plan or FaultPlan())
+
+    def set(self, plan: FaultPlan) -> None:
+        """Replace the plan and restart every rule's random sequence from the seed."""
+        with self._lock:
+            self.plan = plan
+            self._states = [_RuleState(random.Random(f"{plan.seed}/{i}")) for i in range(len(plan.rules))]
+
+    def decide(self, method: str, path: str) -> Decision:
+        with self._lock:
+            for rule, state in zip(self.plan.rules, self._states, strict=True):
+                if not rule.matches(method, path):
+                    continue
+                latency = rule.latency_ms / 1000.0
+                draw = state.rng.random()  # always drawn, so a limit does not shift later draws
+                if rule.limit is not None and state.injected >= rule.limit:
+                    return Decision(latency)
+                action = _pick(draw, rule)
+                if action:
+                    state.injected += 1
+                return Decision(latency, action, rule.retry_after)
+            return Decision()
+
+
+def _pick(draw: float, rule: FaultRule) -> str | None:
+    for action, rate in (("drop", rule.drop_rate), ("429", rule.rate_429), ("503", rule.rate_503)):
+        if draw < rate:
+            return action
+        draw -= rate
+    return None

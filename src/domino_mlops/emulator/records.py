@@ -1,0 +1,158 @@
+"""The records the emulated Domino keeps: plain mutable dataclasses that round-trip through JSON.
+
+These are server state, not domain values, so they are mutable (the world changes them under
+its lock). Nested parts stay JSON-native (dicts, lists) so a state file is ``asdict`` away.
+Times are epoch seconds (``time.time()``): a status is computed from them, which is why a
+restarted emulator picks up a deployment exactly where it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Project:
+    id: str
+    name: str
+    owner: str
+    owner_id: str
+    description: str = ""
+    commits: list[str] = field(default_factory=list)  # newest first, 40-hex ids
+
+
+@dataclass(slots=True)
+class Credential:
+    secret: str
+    kind: str  # "api_key" (X-Domino-Api-Key) or "token" (Authorization: Bearer)
+    username: str
+    projects: list[str] = field(default_factory=list)  # project ids
+    admin: bool = False  # may touch every project
+
+
+@dataclass(slots=True)
+class DataPlane:
+    id: str
+    name: str
+
+
+@dataclass(slots=True)
+class HardwareTier:
+    id: str
+    name: str
+    data_plane_id: str
+    is_default: bool = False
+    cents_per_minute: float = 0.0
+    cores: float = 1.0
+    memory_gib: float = 2.0
+    projects: list[str] | None = None  # None: offered to every project
+
+
+@dataclass(slots=True)
+class Environment:
+    id: str
+    name: str
+    visibility: str = "Global"  # or "Private"
+
+
+@dataclass(slots=True)
+class ModelApi:
+    id: str
+    project_id: str
+    name: str
+    description: str
+    environment_id: str
+    hardware_tier_id: str
+    replicas: int
+    is_async: bool
+    strict_node_anti_affinity: bool
+    environment_variables: list[dict[str, str]]  # [{"key", "value"}]
+    created: float
+    created_by: str
+    last_modified: float
+    is_archived: bool = False
+    active_version_id: str | None = None  # what Domino reports: the version last deployed
+    serving_version_id: str | None = None  # what answers calls: the last version that reached Running
+    access_tokens: list[dict[str, Any]] = field(default_factory=list)  # {"id","name","token","created"}
+
+
+@dataclass(slots=True)
+class ModelVersion:
+    id: str
+    model_api_id: str
+    project_id: str
+    number: int
+    source: dict[str, Any]
+    description: str
+    labels: dict[str, str]
+    created: float
+    created_by: str
+    log_http_request_response: bool
+    monitoring_enabled: bool
+    record_invocation: bool
+    data_plane_id: str
+    seconds: float  # how long a build + start takes for this version
+    build_started: float
+    build_done: float | None = None  # the model load finished (loaded or failed) at this time
+    build_error: str | None = None  # why it failed
+    deploy_started: float | None = None  # None: built but never asked to run
+    stopped_at: float | None = None
+    build_log: list[str] = field(default_factory=list)
+    instance_log: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Job:
+    id: str
+    number: int
+    project_id: str
+    title: str
+    command: str
+    hardware_tier_id: str
+    environment_id: str
+    commit_id: str
+    started_by: str
+    submitted: float
+    seconds: float
+    fails: bool
+    stopped_at: float | None = None
+
+
+@dataclass(slots=True)
+class App:
+    id: str
+    project_id: str
+    name: str
+    created: float
+    seconds: float
+    hardware_tier_id: str | None = None
+    environment_id: str | None = None
+    started: float | None = None
+    stopped_at: float | None = None
+
+
+@dataclass(slots=True)
+class Export:
+    id: str
+    model_api_id: str
+    version_id: str
+    project_id: str
+    registry_url: str
+    repository: str
+    tag: str
+    created: float
+    seconds: float
+    fails: bool
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    return asdict(record)
+
+
+def from_dict(cls: type[T], data: dict[str, Any]) -> T:
+    """Build a record from its ``to_dict`` form; unknown keys are ignored, missing ones default."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in data.items() if k in names})

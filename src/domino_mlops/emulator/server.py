@@ -1,0 +1,179 @@
+"""The HTTP server: parse a request, apply faults, route it, answer JSON, record it.
+
+Stdlib ``ThreadingHTTPServer`` on purpose: no new dependency, and one thread per connection is
+plenty for a loopback emulator. HTTP/1.1 keep-alive is on, as clients pool connections.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from domino_mlops.emulator import (
+    auth,
+    lifecycle,
+    routes_admin,
+    routes_apps,
+    routes_async,
+    routes_jobs,
+    routes_legacy,
+    routes_models,
+    routes_platform,
+    routes_predict,
+    routes_versions,
+)
+from domino_mlops.emulator.context import Context
+from domino_mlops.emulator.faults import Decision
+from domino_mlops.emulator.web import ApiError, Request, Response, Route, Router
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 10 * 1024 * 1024
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_predict,
+                   routes_async, routes_jobs, routes_apps, routes_admin):
+        module.register(router)
+    return router
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # an idle keep-alive connection must not hold up shutdown
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], ctx: Context, router: Router) -> None:
+        super().__init__(address, _Handler)
+        self.ctx = ctx
+        self.router = router
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "DominoEmulator/1"
+    timeout = 60  # an abandoned connection frees its thread
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid a 40 ms delayed-ACK stall
+    server: EmulatorHTTPServer
+
+    def do_GET(self) -> None:  # noqa: N802 - the names http.server dispatches to
+        self._handle()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def _handle(self) -> None:
+        started = time.perf_counter()
+        ctx, router = self.server.ctx, self.server.router
+        parts = urlsplit(self.path)
+        path, method = parts.path, self.command
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            body = self._read_body(headers)
+        except ApiError as exc:
+            self._send(_error(exc))
+            return
+        req = Request(method=method, path=path, query=dict(parse_qsl(parts.query)), headers=headers, body=body)
+        admin = path.startswith(routes_admin.PREFIX + "/")
+        decision = Decision() if admin else ctx.faults.decide(method, path)
+        if decision.latency_s:
+            time.sleep(decision.latency_s)
+        route: Route | None
+        try:
+            route, params = router.match(method, path)
+            unmatched = None
+        except ApiError as exc:  # still recorded, and still faulted: a real gateway does not know routes
+            route, params, unmatched = None, {}, _error(exc)
+        response: Response | None
+        if decision.action == "drop":
+            self.close_connection = True  # no answer at all: the client sees the connection end
+            response = None
+        elif decision.action in ("429", "503"):
+            response = _fault_response(decision)
+        elif route is None:
+            response = unmatched
+        else:
+            response = self._dispatch(ctx, route, Request(method, path, req.query, headers, body, params))
+        if not admin:  # recorded before answering: a caller that got its answer finds it in the log
+            self._record(ctx, req, route, response, decision, started)
+        if response is not None:
+            self._send(response)
+
+    def _dispatch(self, ctx: Context, route: Route, req: Request) -> Response:
+        try:
+            with ctx.world.lock:
+                lifecycle.settle(ctx.world, ctx.now())
+                who = auth.authenticate(ctx.world, req.headers) if route.auth else None
+                if route.locked:
+                    result = route.handler(ctx, req, who)
+                    response = result if isinstance(result, Response) else Response(200, result)
+                    if route.write and response.status < 400:
+                        ctx.persist()
+                    return response
+            result = route.handler(ctx, req, who)
+            return result if isinstance(result, Response) else Response(200, result)
+        except ApiError as exc:
+            return _error(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in a handler is a 500, not a dead connection
+            logger.exception("emulator route %s failed", route.key)
+            return Response(500, {"message": f"emulator error: {type(exc).__name__}: {exc}",
+                                  "errors": [str(exc)]})
+
+    def _read_body(self, headers: dict[str, str]) -> bytes:
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            self.close_connection = True
+            raise ApiError(411, "chunked request bodies are not supported; send Content-Length")
+        try:
+            length = int(headers.get("content-length", "0") or 0)
+        except ValueError:
+            self.close_connection = True
+            raise ApiError(400, "bad Content-Length") from None
+        if length > MAX_BODY:
+            self.close_connection = True
+            raise ApiError(413, f"request body over {MAX_BODY} bytes")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, response: Response) -> None:
+        payload = response.encode()
+        self.send_response(response.status)
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _record(self, ctx: Context, req: Request, route: Route | None, response: Response | None,
+                decision: Decision, started: float) -> None:
+        write = route.write if route else req.method not in ("GET", "HEAD", "OPTIONS")
+        try:
+            body = req.json() if write else None
+        except ApiError:
+            body = "<not JSON>"
+        record = ctx.log.add(
+            time=time.time(), method=req.method, path=req.path, query=urlsplit(self.path).query,
+            route=route.key if route else None, write=write,
+            status=response.status if response else None, fault=decision.action,
+            duration_ms=(time.perf_counter() - started) * 1000, body=body,
+        )
+        logger.info("%s %s -> %s%s", req.method, self.path, record.status or "dropped",
+                    f" (injected {decision.action})" if decision.action else "")
+
+
+def _error(exc: ApiError) -> Response:
+    return Response(exc.status, exc.body(), headers=exc.headers)
+
+
+def _fault_response(decision: Decision) -> Response:
+    if decision.action == "429":
+        return Response(429, {"message": "rate limited (injected by the emulator)", "errors": ["rate limited"]},
+                        headers={"Retry-After": str(decision.retry_after)})
+    return Response(503, {"message": "service unavailable (injected by the emulator)",
+                          "errors": ["service unavailable"]})

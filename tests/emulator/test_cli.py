@@ -1,0 +1,72 @@
+"""`domino-mlops emulator` as a user starts it: a subprocess that prints how to reach it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from domino_mlops.emulator import options
+
+CLI = str(Path(sys.executable).with_name("domino-mlops"))
+
+
+def _start(*args: str) -> tuple[subprocess.Popen, list[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DOMINO_"))}
+    process = subprocess.Popen([CLI, "emulator", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    lines: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if line.startswith("Press Ctrl-C") or (lines and "--quiet" in args):
+            return process, lines
+    process.kill()
+    raise AssertionError(f"the emulator printed no banner: {lines}; stderr: {process.stderr.read()}")
+
+
+def test_the_cli_prints_how_to_reach_it_serves_and_exits_0_on_sigterm():
+    process, lines = _start("--port", "0", "--deploy-seconds", "0.2")
+    try:
+        banner = "\n".join(lines)
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner).group(1)
+        key = re.search(r"api key\s+(\S+)", banner).group(1)
+        project_id = re.search(r"id ([0-9a-f]{24})", banner).group(1)
+
+        assert "demo-user/demo-project" in banner and not url.endswith(":0")
+        assert requests.get(f"{url}/version", timeout=5).json()["version"] == "6.1.0"
+        assert requests.get(f"{url}/v4/projects/{project_id}", headers={"X-Domino-Api-Key": key}, timeout=5).ok
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+    assert code == 0
+    assert "GET /version -> 200" in process.stderr.read()  # the request log, on stderr
+
+
+def test_quiet_prints_only_the_url_and_flags_become_faults(tmp_path):
+    process, lines = _start("--port", "0", "--quiet", "--rate-503", "1", "--fault-prefix", "/version")
+    try:
+        assert len(lines) == 1 and lines[0].startswith("http://127.0.0.1:")
+        assert requests.get(f"{lines[0]}/version", timeout=5).status_code == 503
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
+
+
+def test_the_options_module_stays_cheap_to_import():
+    # The CLI imports it on every start: it must not pull in the server, mlflow or requests.
+    code = ("import sys, domino_mlops.emulator.options; "
+            "print(sorted(m for m in sys.modules if m.startswith(('mlflow', 'requests', 'http.server', "
+            "'domino_mlops.emulator.server'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert callable(options.add_arguments)
