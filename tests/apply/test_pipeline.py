@@ -273,3 +273,19 @@ def test_bad_arguments_are_exit_2(pipeline, argv, capsys) -> None:
     pipeline.manifest(entry("something", "1"))
     assert pipeline.run(*argv) == 2
     assert "hint:" in capsys.readouterr().err
+
+
+def test_plan_reads_domino_once_per_project_not_per_model(pipeline, capsys) -> None:
+    models = [pipeline.unique("few") for _ in range(3)]
+    pipeline.manifest(*(entry(m, register_diabetes_model(pipeline.mlflow_uri, m)) for m in models))
+    assert pipeline.run("deploy", "--max-parallel", "3") == 0
+    pipeline.emu.reset_log()
+
+    assert pipeline.run("plan", "--env", "PROD") == 0
+
+    routes = pipeline.emu.counters.by_route()
+    assert pipeline.emu.counters.writes() == 0
+    lists = {route: n for route, n in routes.items() if route.endswith("/modelApis")}
+    assert sum(lists.values()) == 1, routes  # one list for the project, whatever the model count
+    assert sum(n for route, n in routes.items() if route.endswith("/versions")) == 0  # PROD has none yet
+    assert "3 of 3 model(s) change" in capsys.readouterr().out

@@ -140,11 +140,11 @@ def _report_result(result: ApplyResult, plan: Plan, desired: Desired, action: st
 
 
 def _comment(markdown: str, marker: str) -> None:
-    try:
-        from domino_mlops.report.comment import upsert_pr_comment
-    except ImportError:  # the PR-comment module is optional in stripped-down installs
-        return
-    upsert_pr_comment(markdown, marker)
+    from domino_mlops.report.comment import upsert_pr_comment
+
+    url = upsert_pr_comment(markdown, marker)
+    if url:
+        print(f"Plan posted to the pull request: {url}", flush=True)
 
 
 class _Printer:
