@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs one domino-mlops command for a composite action.
+#
+# The action hands its inputs over as DMLOPS_* variables (never `${{ }}` inside `run:`); this
+# turns the ones that were given, and that COMMAND takes, into flags. Credentials stay in the
+# environment under the names the CLI reads, and only when given, so that an empty input never
+# hides a variable the job set itself. The project token travels as DMLOPS_PROJECT_TOKEN with
+# --project: the CLI masks it and makes it PROJECT_ID_<project>, a name YAML cannot compute.
+set -euo pipefail
+
+command="${1:?usage: run.sh COMMAND}"
+args=("$command")
+
+flag() { # flag NAME VALUE: add --NAME VALUE when VALUE is not empty
+  if [ -n "$2" ]; then args+=("--$1" "$2"); fi
+}
+files() {
+  flag manifest "${DMLOPS_MANIFEST:-}"
+  flag environments "${DMLOPS_ENVIRONMENTS_FILE:-}"
+}
+export_if_set() { # export_if_set NAME VALUE
+  if [ -n "$2" ]; then export "$1=$2"; fi
+}
+
+case "$command" in
+  validate) files ;;
+  projects) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
+  plan) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
+  deploy | promote)
+    files
+    flag env "${DMLOPS_ENVIRONMENT:-}"
+    flag project "${DMLOPS_PROJECT:-}"
+    flag model "${DMLOPS_MODEL:-}"
+    flag version "${DMLOPS_VERSION:-}"
+    flag max-parallel "${DMLOPS_MAX_PARALLEL:-}"
+    ;;
+  rollback)
+    files
+    flag env "${DMLOPS_ENVIRONMENT:-}"
+    flag project "${DMLOPS_PROJECT:-}"
+    flag model "${DMLOPS_MODEL:-}"
+    flag to "${DMLOPS_VERSION:-}"
+    ;;
+  history) flag model "${DMLOPS_MODEL:-}"; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
+  *)
+    echo "error: unknown command '$command'" >&2
+    echo "hint: use one of validate, plan, deploy, promote, rollback, history, projects" >&2
+    exit 2
+    ;;
+esac
+
+case "${DMLOPS_PR_COMMENT:-false}" in
+  true)
+    case "$command" in
+      plan | deploy | promote | rollback)
+        args+=(--pr-comment)
+        export_if_set GITHUB_TOKEN "${DMLOPS_GITHUB_TOKEN:-}"
+        ;;
+    esac
+    ;;
+  false | "") ;;
+  *) echo "error: pr-comment must be 'true' or 'false', not '$DMLOPS_PR_COMMENT'" >&2; exit 2 ;;
+esac
+
+export_if_set MLFLOW_TRACKING_URI "${DMLOPS_MLFLOW_TRACKING_URI:-}"
+export_if_set MLFLOW_TRACKING_TOKEN "${DMLOPS_MLFLOW_TRACKING_TOKEN:-}"
+export_if_set DOMINO_API_HOST "${DMLOPS_DOMINO_API_HOST:-}"
+export_if_set DOMINO_USER_API_KEY "${DMLOPS_DOMINO_API_KEY:-}"
+# The copies under our own names are not needed any more; fewer places hold the secrets.
+unset DMLOPS_GITHUB_TOKEN DMLOPS_MLFLOW_TRACKING_TOKEN DMLOPS_DOMINO_API_KEY
+if [ -z "${DMLOPS_PROJECT_TOKEN:-}" ]; then unset DMLOPS_PROJECT_TOKEN; fi
+
+exec "${RUNNER_TEMP:?RUNNER_TEMP is not set}/dmlops/bin/domino-mlops" "${args[@]}"

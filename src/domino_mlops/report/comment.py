@@ -1,0 +1,170 @@
+"""The plan as a pull-request comment, updated in place instead of piling up on every push.
+
+Our comment carries a hidden HTML marker (``<!-- domino-mlops:plan:STAGE -->``); the next run finds
+it among the PR's comments and edits it. Calls go through the project's one HTTP layer
+(`clients.http.HttpClient`: timeouts, safe retries, our exceptions), with GITHUB_TOKEN as a Bearer
+token that is masked when read and never named by value.
+
+Nothing to comment on is not an error: on a push or workflow_dispatch event, without a token, or
+when GitHub answers 403 (a pull request from a fork gets a read-only token), the reason becomes a
+notice or warning annotation and the caller carries on.
+Docs: https://docs.github.com/rest/issues/comments
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from urllib.parse import quote
+
+import requests
+
+from domino_mlops.clients.domino_auth import BearerTokenAuth
+from domino_mlops.clients.http import HttpClient
+from domino_mlops.errors import PermissionDenied
+from domino_mlops.report import github
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.github.com"
+PER_PAGE = 100  # GitHub's maximum
+MAX_PAGES = 50  # 5,000 comments: past that, a misbehaving server, not a pull request
+# GitHub refuses bodies over 65,536 characters; keep room for the marker and the truncation note.
+MAX_BODY = 65_000
+TIMEOUT = (5.0, 20.0)
+
+_FORBIDDEN = (
+    "GitHub refused to let GITHUB_TOKEN comment on pull request #{number} (403). A pull request "
+    "from a fork gets a read-only token; otherwise give the job `permissions: pull-requests: write`. "
+    "The plan is still in this run's step summary."
+)
+
+
+def marker_for(key: str) -> str:
+    """The hidden marker for a key such as ``plan:STAGE``; a ready ``<!-- ... -->`` is kept as is."""
+    key = key.strip()
+    if key.startswith("<!--"):
+        return key
+    return f"<!-- domino-mlops:{key.replace('--', '-')} -->"  # "--" would end the HTML comment early
+
+
+def upsert_pr_comment(markdown: str, marker: str, *, environ: Mapping[str, str] | None = None,
+                      session: requests.Session | None = None) -> str | None:
+    """Create or update our comment on the run's pull request; return its URL, or None if none.
+
+    .. code-block:: python
+        :caption: Example (in a pull_request job with GITHUB_TOKEN set)
+
+        url = upsert_pr_comment("### Plan for STAGE\\n...", "plan:STAGE")
+        print(url)
+
+    .. code-block:: text
+        :caption: Output
+
+        https://github.com/acme/models/pull/7#issuecomment-1234
+
+    ``marker`` is a key (``plan:STAGE``) or a whole ``<!-- ... -->`` comment. When nothing is
+    posted, the reason is printed as a notice (no pull request, no token) or a warning (403).
+    Other failures raise the project's exceptions (Unreachable, RemoteError, ...).
+    """
+    env = os.environ if environ is None else environ
+    tag = marker_for(marker)
+    token = env.get("GITHUB_TOKEN", "").strip()
+    github.mask(token, environ=env)  # the moment it is read, before any log line could carry it
+    number, reason = _pull_request_number(env)
+    if number is None:
+        github.annotate("notice", f"No pull-request comment: {reason}.", title="domino-mlops", environ=env)
+        return None
+    repository = env.get("GITHUB_REPOSITORY", "").strip()
+    if not token or "/" not in repository:
+        missing = "GITHUB_TOKEN" if not token else "GITHUB_REPOSITORY"
+        github.annotate("warning", f"No pull-request comment: {missing} is not set. Pass `github-token` "
+                        "to the action (or set GITHUB_TOKEN) to get the plan on the pull request.",
+                        title="domino-mlops", environ=env)
+        return None
+    base = env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
+    http_session = session or requests.Session()
+    http_session.headers["X-GitHub-Api-Version"] = "2022-11-28"
+    client = HttpClient(base, BearerTokenAuth(token, "GITHUB_TOKEN"), service="GitHub",
+                        credential_source="GITHUB_TOKEN", timeout=TIMEOUT, session=http_session)
+    body = _body(tag, markdown, env)
+    issue = f"/repos/{_quote_repository(repository)}/issues/{number}"
+    try:
+        with client:
+            found = _find_comment(client, issue, tag)
+            if found is not None:
+                reply = client.call("PATCH", f"/repos/{_quote_repository(repository)}/issues/comments/"
+                                             f"{found}", json={"body": body})
+            else:
+                reply = client.create_idempotent(
+                    lambda: client.call("POST", f"{issue}/comments", json={"body": body}),
+                    lambda: _find_reply(client, issue, tag), what="pull-request comment")
+    except PermissionDenied:
+        github.annotate("warning", _FORBIDDEN.format(number=number), title="domino-mlops", environ=env)
+        return None
+    url = reply.body.get("html_url") if isinstance(reply.body, dict) else None
+    log.info("pull-request comment %s: %s", "updated" if found is not None else "created", url)
+    return url if isinstance(url, str) else None
+
+
+def _pull_request_number(env: Mapping[str, str]) -> tuple[int | None, str]:
+    """The PR number from the event payload, else None and why (for the notice)."""
+    event_name = env.get("GITHUB_EVENT_NAME", "") or "unknown"
+    path = env.get("GITHUB_EVENT_PATH", "").strip()
+    if not path:
+        return None, "GITHUB_EVENT_PATH is not set (not running in GitHub Actions)"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            event = json.load(handle)
+    except (OSError, ValueError) as exc:
+        return None, f"the event payload {path} cannot be read ({type(exc).__name__})"
+    pull_request = event.get("pull_request") if isinstance(event, dict) else None
+    number = pull_request.get("number") if isinstance(pull_request, dict) else None
+    if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+        return number, ""
+    return None, f"this run was started by a {event_name} event, not a pull request"
+
+
+def _find_comment(client: HttpClient, issue: str, tag: str) -> int | None:
+    """The id of our earlier comment (the first one carrying the marker), paging through all."""
+    for page in range(1, MAX_PAGES + 1):
+        items = client.call("GET", f"{issue}/comments?per_page={PER_PAGE}&page={page}").body
+        if not isinstance(items, list):
+            return None
+        for item in items:
+            if isinstance(item, dict) and tag in str(item.get("body") or "") and isinstance(item.get("id"), int):
+                return int(item["id"])
+        if len(items) < PER_PAGE:
+            return None
+    return None
+
+
+def _find_reply(client: HttpClient, issue: str, tag: str):
+    """After an ambiguous POST: the comment if it was created after all (so we do not post twice)."""
+    found = _find_comment(client, issue, tag)
+    if found is None:
+        return None
+    owner_repo = issue.split("/issues/")[0]
+    return client.call("GET", f"{owner_repo}/issues/comments/{found}")
+
+
+def _body(tag: str, markdown: str, env: Mapping[str, str]) -> str:
+    text = markdown.rstrip("\n")
+    if len(text) > MAX_BODY:
+        text = text[:MAX_BODY].rsplit("\n", 1)[0]
+        text += f"\n\n_The plan is too long for a comment and was cut here; read it whole in {_run_link(env)}._"
+    return f"{tag}\n{text}\n"
+
+
+def _run_link(env: Mapping[str, str]) -> str:
+    server, repo, run = (env.get(k, "") for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID"))
+    if server and repo and run:
+        return f"[the run's summary]({server}/{repo}/actions/runs/{run})"
+    return "the run's step summary"
+
+
+def _quote_repository(repository: str) -> str:
+    owner, _, name = repository.partition("/")
+    return f"{quote(owner, safe='')}/{quote(name, safe='')}"

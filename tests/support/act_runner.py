@@ -1,0 +1,231 @@
+"""Run the project's own workflows and composite actions through the real Actions runner, act.
+
+`ActRepo` copies the workflows, the actions and the package source into a fresh git repository
+(so act's "checkout" is a copy of exactly that), then `ActRepo.run` starts
+
+    act EVENT -W .github/workflows/FILE -j JOB -P ubuntu-latest=-self-hosted --json ...
+
+fully offline and without Docker (`-self-hosted` runs the steps on this machine). The flags that
+proved necessary, and why:
+
+- ``--action-offline-mode``: never fetch an action that is already there;
+- ``--local-repository actions/setup-python@SHA=<stub>``: act resolves every remote action when
+  the job starts, even steps skipped by ``if: ${{ !env.ACT }}``; the stub satisfies it and never
+  runs (actions/checkout needs nothing: act copies the working tree instead);
+- ``--action-cache-path <tmp>``: act's job directories (workspace copy, $RUNNER_TEMP, the
+  SUMMARY.md files) live under the test's tmp_path, not in ~/.cache/act;
+- ``--no-cache-server``: nothing here uses actions/cache, and it would bind a port per run;
+- ``--json``: one JSON record per log line, with the job, matrix, step id and, for workflow
+  commands, their parsed form (``set-output`` name/arg, ``summary`` content, ``error`` ...).
+  That is how tests read step outputs and the step summary reliably.
+
+act passes the host's environment through to the steps of a self-hosted run, so the harness
+starts it with a clean one: no GITHUB_*, MLFLOW_*, DOMINO_*, PROJECT_ID_* from the shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ACT = shutil.which("act", path=str(Path(sys.executable).parent)) or shutil.which("act") or "act"
+SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97"
+REPOSITORY = "acme/models"
+# What a workflow run needs from this repository: the actions, the workflows, and what
+# `pip install <repo root>` needs for the default (fresh venv) install path.
+COPIED = ("action.yml", "actions", ".github/workflows", "src/domino_mlops", "pyproject.toml", "README.md",
+          "scripts/environments.yaml")
+_HOST_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "MLFLOW_", "DOMINO_", "PROJECT_ID_", "DMLOPS_", "ACT")
+
+_STUB_ACTION = """\
+name: stub
+description: Stands in for a remote action that act cannot fetch offline; guarded by if !env.ACT.
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: 'echo "this stub must never run" >&2; exit 1'
+"""
+
+
+def act_available() -> bool:
+    return Path(ACT).exists() or shutil.which(ACT) is not None
+
+
+@dataclass(frozen=True)
+class ActRun:
+    """What one act invocation did: its exit code and its parsed JSON log."""
+
+    returncode: int
+    records: tuple[dict[str, Any], ...]
+    stderr: str
+    cache: Path
+
+    def jobs(self) -> dict[str, str]:
+        """job name (as act prints it, e.g. ``deploy-staging/plan``) -> 'success' | 'failure'."""
+        return {r["job"]: r["jobResult"] for r in self.records if "jobResult" in r}
+
+    def _of(self, job: str | None) -> list[dict[str, Any]]:
+        return [r for r in self.records if job is None or r.get("jobID") == job or r.get("job") == job]
+
+    def outputs(self, step: str, *, job: str | None = None) -> dict[str, str]:
+        """Outputs a workflow step (its id) set; for a composite action, the action's own outputs."""
+        found: dict[str, str] = {}
+        for r in self._of(job):
+            if r.get("command") == "set-output" and r.get("stepID") == [step]:
+                found[r["name"]] = r.get("arg", "")
+        return found
+
+    def summary(self, *, job: str | None = None) -> str:
+        """Everything the job's steps appended to $GITHUB_STEP_SUMMARY, in order.
+
+        act reports a composite action's summary twice (inner step, then the action's step):
+        only the workflow-level record counts.
+        """
+        return "".join(r.get("content", "") for r in self._of(job)
+                       if r.get("command") == "summary" and len(r.get("stepID") or ()) == 1)
+
+    def commands(self, name: str, *, job: str | None = None) -> list[dict[str, Any]]:
+        """Workflow commands act recognised (``error``, ``warning``, ``add-mask`` ...)."""
+        return [r for r in self._of(job) if r.get("command") == name]
+
+    def log(self, *, job: str | None = None) -> str:
+        """The job's log as a person would read it."""
+        return "".join(str(r.get("msg", "")) + ("" if r.get("raw_output") else "\n") for r in self._of(job))
+
+    def exit_statuses(self, *, job: str | None = None) -> list[int]:
+        """Exit codes of the steps that failed, as act logs them ("exit status 2")."""
+        found = re.findall(r"exit status (\d+)", self.log(job=job))
+        return [int(code) for code in found]
+
+    def step_results(self, *, job: str | None = None) -> list[tuple[str, str]]:
+        return [(r.get("step", ""), r["stepResult"]) for r in self._of(job) if "stepResult" in r]
+
+    def explain(self) -> str:
+        """For assertion messages: the log and act's own stderr."""
+        return f"act exited {self.returncode}\n--- log ---\n{self.log()}\n--- stderr ---\n{self.stderr[-4000:]}"
+
+
+@dataclass
+class ActRepo:
+    """A throwaway git repository holding this project's workflows and actions, run with act."""
+
+    root: Path
+    work: Path = field(init=False)
+    runs: int = 0
+
+    def __post_init__(self) -> None:
+        self.work = self.root / "repo"
+        self.work.mkdir(parents=True)
+        for relative in COPIED:
+            source, target = REPO_ROOT / relative, self.work / relative
+            if source.is_dir():
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+            elif source.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+        (self.root / "stub-action").mkdir()
+        (self.root / "stub-action" / "action.yml").write_text(_STUB_ACTION)
+        self._git("init", "--quiet", "--initial-branch=main")
+        self._git("remote", "add", "origin", f"https://github.com/{REPOSITORY}.git")
+        self.commit("the project's workflows and actions")
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.work / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return path
+
+    def commit(self, message: str = "change") -> None:
+        self._git("add", "-A")
+        self._git("-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "--quiet",
+                  "--allow-empty", "-m", message)
+
+    def run(self, event: str, *, workflow: str, job: str | None = None,
+            payload: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+            secrets: Mapping[str, str] | None = None, variables: Mapping[str, str] | None = None,
+            inputs: Mapping[str, str] | None = None, timeout: float = 300) -> ActRun:
+        """Run one workflow (and only ``job`` plus the jobs it needs, when given)."""
+        self.runs += 1
+        files = self.root / f"run-{self.runs}"
+        files.mkdir()
+        event_path = files / "event.json"
+        body = dict(payload or {})
+        if inputs:  # act reads workflow_dispatch inputs from the event payload when there is one
+            body["inputs"] = {**body.get("inputs", {}), **inputs}
+        event_path.write_text(json.dumps(body))
+        argv = [
+            ACT, event, "-C", str(self.work), "-W", f".github/workflows/{workflow}",
+            "-P", "ubuntu-latest=-self-hosted", "--json", "-e", str(event_path),
+            "--action-offline-mode", "--no-cache-server", "--defaultbranch", "main",
+            "--action-cache-path", str(files / "act-cache"),
+            "--local-repository", f"{SETUP_PYTHON}={self.root / 'stub-action'}",
+            # The default files (.env, .secrets, .vars, .input) are read from the working
+            # directory: point every one of them at this run's own, possibly empty, file.
+            "--env-file", str(_dotenv(files / "env", env)),
+            "--secret-file", str(_dotenv(files / "secrets", secrets)),
+            "--var-file", str(_dotenv(files / "vars", variables)),
+            "--input-file", str(_dotenv(files / "inputs", None)),
+        ]
+        # Input names are kebab-case, which act's dotenv reader refuses: flags instead.
+        for name, value in (inputs or {}).items():
+            argv += ["--input", f"{name}={value}"]
+        if job:
+            argv += ["-j", job]
+        done = subprocess.run(argv, cwd=self.work, env=clean_environment(), capture_output=True,
+                              text=True, timeout=timeout, check=False)
+        return ActRun(done.returncode, tuple(_records(done.stdout + "\n" + done.stderr)), done.stderr,
+                      files / "act-cache")
+
+    def _git(self, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=self.work, check=True, capture_output=True, text=True)
+
+
+def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The host environment minus anything a workflow could mistake for its own settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_HOST_PREFIXES)}
+    env.update(extra or {})
+    return env
+
+
+def pull_request_event(number: int = 7, *, head: str = "model-update", fork: str | None = None) -> dict[str, Any]:
+    """A pull_request payload; ``fork`` names the repository the head branch lives in, if not ours."""
+    return {"number": number, "action": "synchronize",
+            "pull_request": {"number": number,
+                             "head": {"ref": head, "sha": "0" * 40, "repo": {"full_name": fork or REPOSITORY}},
+                             "base": {"ref": "main"}},
+            "repository": {"full_name": REPOSITORY}}
+
+
+def push_event(ref: str = "refs/heads/main") -> dict[str, Any]:
+    return {"ref": ref, "repository": {"full_name": REPOSITORY}}
+
+
+def _dotenv(path: Path, values: Mapping[str, str] | None) -> Path:
+    lines = []
+    for key, value in (values or {}).items():
+        if "\n" in value:
+            raise ValueError(f"{key}: act's dotenv files cannot carry a newline")
+        lines.append(f"{key}={value}")
+    path.write_text("\n".join(lines) + ("\n" if lines else ""))
+    return path
+
+
+def _records(text: str) -> Iterable[dict[str, Any]]:
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("level") != "debug":
+                yield record

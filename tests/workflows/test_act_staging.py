@@ -1,0 +1,94 @@
+"""deploy-staging.yml through act: the plan on the pull request, then the deploy, against a real
+MLflow server, the Domino emulator and a fake GitHub API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from domino_mlops.local.models import register_diabetes_model
+from tests.support.act_runner import pull_request_event
+from tests.workflows.conftest import GITHUB_TOKEN
+
+pytestmark = pytest.mark.act
+
+REPO = "acme/models"
+MARKER = "<!-- domino-mlops:plan:STAGE -->"
+
+
+def test_plan_job_comments_the_plan_and_updates_it_in_place(stack) -> None:
+    model = f"act-plan-{stack.project_id[:6]}"
+    version = register_diabetes_model(stack.mlflow_uri, model)
+    stack.manifest(model, version)
+    variables = {"MLFLOW_TRACKING_URI": stack.mlflow_uri}  # MLflow only: the plan of the registry
+
+    run = stack.repo.run("pull_request", workflow="deploy-staging.yml", job="plan", payload=pull_request_event(7),
+                         env=stack.env(), secrets={"GITHUB_TOKEN": GITHUB_TOKEN}, variables=variables)
+
+    assert run.returncode == 0, run.explain()
+    assert set(run.jobs().values()) == {"success"} and len(run.jobs()) == 2  # validate, then plan
+    assert json.loads(run.outputs("projects", job="validate")["projects"]) == [stack.project_id]
+    out = run.outputs("plan", job="plan")
+    plan = json.loads(out["plan-json"])
+    assert plan["environment"] == "STAGE" and plan["changed_models"] == [model]
+    assert out["has-changes"] == "true" and out["changed-models"] == model
+    summary = run.summary(job="plan")
+    assert "### Plan for STAGE" in summary and f"`{model}`" in summary
+    (comment,) = stack.github.thread(REPO, 7)
+    assert comment["body"].startswith(MARKER) and "### Plan for STAGE" in comment["body"]
+    assert GITHUB_TOKEN not in run.log()
+
+    again = stack.repo.run("pull_request", workflow="deploy-staging.yml", job="plan", payload=pull_request_event(7),
+                           env=stack.env(), secrets={"GITHUB_TOKEN": GITHUB_TOKEN}, variables=variables)
+
+    assert again.returncode == 0, again.explain()
+    assert len(stack.github.thread(REPO, 7)) == 1 and len(stack.github.calls("PATCH")) == 1
+
+
+def test_pull_request_deploys_to_staging_and_a_rerun_changes_nothing(stack) -> None:
+    model = f"act-stage-{stack.project_id[:6]}"
+    version = register_diabetes_model(stack.mlflow_uri, model)
+    stack.manifest(model, version)
+
+    run = stack.act("pull_request", "deploy-staging.yml", payload=pull_request_event(7))
+
+    assert run.returncode == 0, run.explain()
+    assert len(run.jobs()) == 3 and set(run.jobs().values()) == {"success"}
+    out = run.outputs("deploy", job="deploy")
+    api, (deployed,) = stack.serving(f"{model}-stage")
+    assert deployed.status == "Running" and deployed.source.registered_model_version == int(version)
+    assert out["model-api-id"] == api.id and out["model-api-version-id"] == deployed.id
+    assert out["endpoint-url"] == f"{stack.emu.url}/models/{api.id}/latest/model"
+    assert [m["status"] for m in json.loads(out["result-json"])["models"]] == ["done"]
+    assert stack.aliases(model) == {"staging": version}
+    tags = stack.tags(model, version)
+    assert tags["DOMINO_MODEL_ID"] == api.id and tags["DOMINO_MODEL_VERSION_ID"] == deployed.id
+    summary = run.summary(job="deploy")
+    assert "### Plan for STAGE" in summary and "### Deployed: STAGE" in summary
+    (entry,) = stack.ledger(model)
+    assert entry.action == "deploy" and entry.to_version == version and entry.commit_sha == stack.head()
+    assert entry.run_url.startswith(f"https://github.com/{REPO}/actions/runs/")
+    (comment,) = stack.github.thread(REPO, 7)
+    assert comment["body"].startswith(MARKER) and f"`{model}`" in comment["body"]
+    assert stack.leaked(run.log() + run.summary() + json.dumps(out)) == []
+
+    writes = stack.emu.counters.writes()
+    rerun = stack.act("workflow_dispatch", "deploy-staging.yml")
+
+    assert rerun.returncode == 0, rerun.explain()
+    assert stack.emu.counters.writes() == writes
+    assert json.loads(rerun.outputs("deploy", job="deploy")["plan-json"])["changed_models"] == []
+    assert len(stack.ledger(model)) == 1
+
+
+def test_a_pull_request_from_a_fork_is_planned_but_never_deployed(stack, diabetes_model) -> None:
+    model, version = diabetes_model
+    stack.manifest(model, version)
+
+    run = stack.act("pull_request", "deploy-staging.yml", payload=pull_request_event(8, fork="stranger/models"))
+
+    assert run.returncode == 0, run.explain()
+    assert {r.get("jobID") for r in run.records if "jobResult" in r} == {"validate", "plan"}
+    assert "### Plan for STAGE" in run.summary(job="plan")
+    assert stack.emu.counters.writes() == 0

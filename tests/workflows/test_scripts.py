@@ -1,0 +1,106 @@
+"""actions/run.sh and actions/install.sh, run directly with a stand-in CLI: which flags and which
+variables reach `domino-mlops` for each set of action inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RUN_SH = REPO / "actions" / "run.sh"
+INSTALL_SH = REPO / "actions" / "install.sh"
+
+# Prints what it was called with: its argv and the variables the real CLI would read.
+FAKE_CLI = f"""#!{sys.executable}
+import json, os, sys
+keys = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "DOMINO_API_HOST", "DOMINO_USER_API_KEY", "GITHUB_TOKEN",
+        "DMLOPS_PROJECT_TOKEN", "DMLOPS_GITHUB_TOKEN", "DMLOPS_DOMINO_API_KEY", "DMLOPS_MLFLOW_TRACKING_TOKEN")
+print(json.dumps({{"argv": sys.argv[1:], "env": {{k: os.environ[k] for k in keys if k in os.environ}}}}))
+"""
+
+
+def run_sh(tmp_path: Path, command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    cli = tmp_path / "dmlops" / "bin" / "domino-mlops"
+    cli.parent.mkdir(parents=True, exist_ok=True)
+    cli.write_text(FAKE_CLI)
+    cli.chmod(0o755)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DMLOPS_", "MLFLOW_", "DOMINO_", "GITHUB_"))}
+    return subprocess.run(["bash", str(RUN_SH), command], env={**base, "RUNNER_TEMP": str(tmp_path), **env},
+                          capture_output=True, text=True, check=False)
+
+
+def called(tmp_path: Path, command: str, **env: str) -> dict:
+    done = run_sh(tmp_path, command, **env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_deploy_gets_every_given_input_as_a_flag(tmp_path: Path) -> None:
+    seen = called(tmp_path, "deploy", DMLOPS_ENVIRONMENT="STAGE", DMLOPS_PROJECT="p1", DMLOPS_MODEL="churn",
+                  DMLOPS_VERSION="@candidate", DMLOPS_MAX_PARALLEL="2", DMLOPS_MANIFEST="m.json",
+                  DMLOPS_ENVIRONMENTS_FILE="e.yaml", DMLOPS_PR_COMMENT="false", DMLOPS_PROJECT_TOKEN="tok")
+    assert seen["argv"] == ["deploy", "--manifest", "m.json", "--environments", "e.yaml", "--env", "STAGE",
+                            "--project", "p1", "--model", "churn", "--version", "@candidate", "--max-parallel", "2"]
+    assert seen["env"] == {"DMLOPS_PROJECT_TOKEN": "tok"}  # the CLI masks it and makes it PROJECT_ID_p1
+
+
+def test_empty_inputs_add_nothing_and_hide_nothing(tmp_path: Path) -> None:
+    """An empty action input must not blank a variable the job itself set."""
+    seen = called(tmp_path, "promote", DMLOPS_ENVIRONMENT="", DMLOPS_PROJECT="", DMLOPS_MLFLOW_TRACKING_URI="",
+                  DMLOPS_PROJECT_TOKEN="", MLFLOW_TRACKING_URI="http://from-the-job", DOMINO_API_HOST="https://d")
+    assert seen["argv"] == ["promote"]
+    assert seen["env"] == {"MLFLOW_TRACKING_URI": "http://from-the-job", "DOMINO_API_HOST": "https://d"}
+
+
+def test_credentials_move_to_the_names_the_cli_reads(tmp_path: Path) -> None:
+    seen = called(tmp_path, "plan", DMLOPS_ENVIRONMENT="STAGE", DMLOPS_MLFLOW_TRACKING_URI="http://m",
+                  DMLOPS_MLFLOW_TRACKING_TOKEN="mt", DMLOPS_DOMINO_API_HOST="https://d", DMLOPS_DOMINO_API_KEY="k",
+                  DMLOPS_GITHUB_TOKEN="gh")
+    assert seen["argv"] == ["plan", "--env", "STAGE"]
+    assert seen["env"] == {"MLFLOW_TRACKING_URI": "http://m", "MLFLOW_TRACKING_TOKEN": "mt",
+                           "DOMINO_API_HOST": "https://d", "DOMINO_USER_API_KEY": "k"}  # no GITHUB_TOKEN without pr-comment
+
+
+def test_pr_comment_brings_the_github_token(tmp_path: Path) -> None:
+    seen = called(tmp_path, "plan", DMLOPS_ENVIRONMENT="STAGE", DMLOPS_PR_COMMENT="true", DMLOPS_GITHUB_TOKEN="gh")
+    assert seen["argv"] == ["plan", "--env", "STAGE", "--pr-comment"] and seen["env"] == {"GITHUB_TOKEN": "gh"}
+
+
+@pytest.mark.parametrize("command, env, argv", [
+    ("validate", {"DMLOPS_ENVIRONMENT": "STAGE", "DMLOPS_MODEL": "x", "DMLOPS_PR_COMMENT": "true"}, ["validate"]),
+    ("projects", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_MODEL": "x"}, ["projects", "--env", "PROD"]),
+    ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_VERSION": "3", "DMLOPS_PROJECT": "p1"},
+     ["rollback", "--project", "p1", "--model", "churn", "--to", "3"]),
+    ("history", {"DMLOPS_MODEL": "churn", "DMLOPS_MANIFEST": "m.json"}, ["history", "--model", "churn"]),
+])
+def test_each_command_gets_only_the_flags_it_takes(tmp_path: Path, command: str, env: dict, argv: list) -> None:
+    assert called(tmp_path, command, **env)["argv"] == argv
+
+
+@pytest.mark.parametrize("command, env, message", [
+    ("explode", {}, "unknown command 'explode'"),
+    ("plan", {"DMLOPS_PR_COMMENT": "yes"}, "pr-comment must be 'true' or 'false'"),
+])
+def test_bad_input_is_exit_2(tmp_path: Path, command: str, env: dict, message: str) -> None:
+    done = run_sh(tmp_path, command, **env)
+    assert done.returncode == 2 and message in done.stderr and done.stdout == ""
+
+
+def test_install_reuses_a_given_python(tmp_path: Path) -> None:
+    env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "DMLOPS_PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(INSTALL_SH)], env=env, capture_output=True, text=True, check=True)
+    assert f"Using domino-mlops from {sys.executable}" in done.stdout
+    version = subprocess.run([str(tmp_path / "dmlops" / "bin" / "domino-mlops"), "--version"],
+                             capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("domino-mlops ")
+
+
+def test_install_refuses_a_python_without_the_library(tmp_path: Path) -> None:
+    env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "DMLOPS_PYTHON": "/usr/bin/env"}
+    done = subprocess.run(["bash", str(INSTALL_SH)], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "cannot import domino_mlops" in done.stderr
