@@ -28,6 +28,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/zizmor --offline --no-progress action.yml actions .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml actions/*/action.yml
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info .demo

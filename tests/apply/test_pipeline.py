@@ -289,3 +289,29 @@ def test_plan_reads_domino_once_per_project_not_per_model(pipeline, capsys) -> N
     assert sum(lists.values()) == 1, routes  # one list for the project, whatever the model count
     assert sum(n for route, n in routes.items() if route.endswith("/versions")) == 0  # PROD has none yet
     assert "3 of 3 model(s) change" in capsys.readouterr().out
+
+
+def test_model_listed_in_another_project_is_not_invented_for_this_one(pipeline, capsys) -> None:
+    """A workflow_dispatch with --model runs in every project's matrix job: only the owner acts."""
+    model = pipeline.unique("owned")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    writes = pipeline.emu.counters.writes()
+    assert pipeline.run("deploy", "--project", "65f0c0ffee00000000000002", "--model", model) == 0
+    assert pipeline.emu.counters.writes() == writes and "Nothing to do" in capsys.readouterr().out
+
+
+def test_pr_comment_outage_is_a_warning_not_a_failed_deploy(pipeline, tmp_path, capsys) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}))
+    pipeline.monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
+    pipeline.monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    pipeline.monkeypatch.setenv("GITHUB_REPOSITORY", "acme/models")
+    pipeline.monkeypatch.setenv("GITHUB_TOKEN", "ghs_not-a-real-token")
+    pipeline.monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9")  # GitHub unreachable
+    model = pipeline.unique("comment")
+    pipeline.manifest(entry(model, register_diabetes_model(pipeline.mlflow_uri, model)))
+    assert pipeline.run("deploy", "--pr-comment") == 0
+    err = capsys.readouterr().err
+    assert "could not post the plan on the pull request" in err and "ghs_not-a-real-token" not in err
+    assert pipeline.aliases(model)["staging"] == "1"

@@ -48,6 +48,9 @@ def select_entries(desired: Desired, env: Environment, *, project: str | None, m
             raise ConfigError("--version needs --model", hint="Name the model whose version you pass.")
         return entries
     chosen = [e for e in entries if e.name == model]
+    listed_elsewhere = any(e.name == model for e in desired.manifest.for_environment(env.name))
+    if not chosen and listed_elsewhere:
+        return ()  # a matrix job of another project: the model is not this project's to deploy
     if not chosen and project is None:
         raise NotFound(f"model {model!r} is not in {desired.manifest.file} for {env.name}",
                        hint="Add it to the manifest, or pass --project <id> to deploy it anyway.")
@@ -140,9 +143,16 @@ def _report_result(result: ApplyResult, plan: Plan, desired: Desired, action: st
 
 
 def _comment(markdown: str, marker: str) -> None:
+    """Post the plan on the pull request. A GitHub outage is a warning: the plan is also in the
+    step summary, and the deploy must not depend on github.com being up."""
+    from domino_mlops.errors import OperationError
     from domino_mlops.report.comment import upsert_pr_comment
 
-    url = upsert_pr_comment(markdown, marker)
+    try:
+        url = upsert_pr_comment(markdown, marker)
+    except OperationError as exc:
+        github.annotate("warning", f"could not post the plan on the pull request: {exc}", stream=sys.stderr)
+        return
     if url:
         print(f"Plan posted to the pull request: {url}", flush=True)
 

@@ -9,11 +9,13 @@ from datetime import datetime, timezone
 
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.commands.common import apply_mlflow_http_defaults, registry_factory
+from domino_mlops.commands.runtime import adopt_project_token
 from domino_mlops.errors import ConfigError
 
 
 def run(args: argparse.Namespace) -> int:
     apply_mlflow_http_defaults()
+    adopt_project_token(args.project)
     ledger = Ledger(registry_factory()(args.project or ""))
     if args.at:
         if not args.env:
