@@ -28,7 +28,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 @pytest.fixture(scope="session")
 def diabetes_model(mlflow_server: MlflowServer) -> tuple[str, str]:
     """A registered real model (name, version) shared by read-only tests."""
-    from tests.support.models import register_diabetes_model
+    from domino_mlops.local.models import register_diabetes_model
 
     name = "diabetes-shared"
     return name, register_diabetes_model(mlflow_server.uri, name)

@@ -22,7 +22,7 @@ from domino_mlops.errors import (
     Unreachable,
 )
 from tests.support.auth_proxy import auth_proxy
-from tests.support.models import register_diabetes_model
+from domino_mlops.local.models import register_diabetes_model
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from tests.support.emulator import (
     wait_for_deployment,
     wait_until,
 )
-from tests.support.models import register_broken_model
+from domino_mlops.local.models import register_broken_model
 
 
 @pytest.fixture
