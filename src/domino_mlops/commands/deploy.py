@@ -105,10 +105,12 @@ def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Enviro
     apis = []
     for project, names in sorted(wanted.items()):
         apis += observe_serving(clients.for_project(project), names).apis
-    ledger_last = {}
-    for item in observed:
-        last = Ledger(registry_for(item.entry.project_id)).last(env.name, item.model.name)
-        ledger_last[item.model.name] = last.to_version if last else None
+    # One ledger search for the environment (entries come oldest first), not one per model.
+    ledger_last: dict[str, str | None] = {item.model.name: None for item in observed}
+    if observed:
+        for entry in Ledger(registry_for(observed[0].entry.project_id)).entries(environment=env.name):
+            if entry.model in ledger_last:
+                ledger_last[entry.model] = entry.to_version
     return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
                             action=action, ledger_last=ledger_last)
 
