@@ -11,6 +11,7 @@ from domino_mlops.cli import main
 from domino_mlops.desired.manifest import VersionRef, load_manifest, read_manifest
 from domino_mlops.errors import ValidationFailed
 
+REPO = Path(__file__).resolve().parents[2]
 LEGACY = '{"6650c1a3e1b2c3d4e5f60718": [{"name": "DEMO4-mlflow-demo", "version": 2}]}'
 
 
@@ -26,6 +27,17 @@ def test_domino_legacy_shape_passes_unchanged(tmp_path: Path) -> None:
     assert (entry.project_id, entry.name, entry.version) == (
         "6650c1a3e1b2c3d4e5f60718", "DEMO4-mlflow-demo", VersionRef(number=2))
     assert entry.environments is None and entry.applies_to("PROD")
+
+
+def test_shipped_manifest_is_valid_and_points_editors_at_the_packaged_schema() -> None:
+    path = REPO / "scripts" / "model_version.json"
+    manifest = load_manifest(path)
+    # A fresh fork promotes nothing until a team adds its first project.
+    assert manifest.entries == ()
+    schema_ref = json.loads(path.read_text())["$schema"]
+    assert (path.parent / schema_ref).resolve() == (
+        REPO / "src" / "domino_mlops" / "desired" / "schemas" / "manifest.schema.json").resolve()
+    assert (path.parent / schema_ref).is_file()
 
 
 def test_optional_fields_and_alias_versions(tmp_path: Path) -> None:
