@@ -37,7 +37,7 @@ def main() -> int:
         ("domino-mlops --help", median_seconds([CLI, "--help"], runs)),
         ("python -c 'import mlflow'", median_seconds([sys.executable, "-c", "import mlflow"], max(3, runs // 5))),
     ]
-    print(f"| command | median (s) | x bare python |\n|---|---|---|")
+    print("| command | median (s) | x bare python |\n|---|---|---|")
     for name, seconds in rows:
         print(f"| `{name}` | {seconds:.3f} | {seconds / bare:.1f} |")
     return 0

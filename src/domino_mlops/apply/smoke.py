@@ -85,7 +85,7 @@ def close(actual: Any, expected: Any, tolerance: float) -> bool:
     if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
         return math.isclose(actual, expected, rel_tol=tolerance, abs_tol=tolerance)
     if isinstance(expected, list) and isinstance(actual, list):
-        return len(actual) == len(expected) and all(close(a, e, tolerance) for a, e in zip(actual, expected))
+        return len(actual) == len(expected) and all(close(a, e, tolerance) for a, e in zip(actual, expected, strict=True))
     if isinstance(expected, dict) and isinstance(actual, dict):
         return actual.keys() == expected.keys() and all(close(actual[k], expected[k], tolerance) for k in expected)
     return actual == expected

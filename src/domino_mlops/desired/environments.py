@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from domino_mlops.desired.locate import Located, SyntaxProblem, parse_yaml
-from domino_mlops.desired.schema_check import schema_issues
+from domino_mlops.desired.locate import Located, parse_yaml
+from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
 
 SCHEMA = "environments.schema.json"
@@ -88,19 +88,8 @@ def default_environments() -> Environments:
 
 def read_environments(path: str | Path) -> tuple[Environments | None, list[ValidationIssue]]:
     """Parse and check an environments file; return it (or None) with every issue found."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [ValidationIssue(file, None, "$", "file not found; create it or pass --environments")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [ValidationIssue(file, None, "$", f"cannot read the file: {exc}")]
-    try:
-        located = parse_yaml(text, file)
-    except SyntaxProblem as problem:
-        return None, [problem.issue]
-    issues = list(located.duplicates) + schema_issues(located, SCHEMA)
-    if issues:
+    located, issues = read_checked(path, parse_yaml, SCHEMA, "--environments")
+    if located is None:
         return None, issues
     environments = _build(located)
     issues = _order_issues(environments, located)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from domino_mlops.desired.locate import Located, SyntaxProblem, parse_json
-from domino_mlops.desired.schema_check import schema_issues
+from domino_mlops.desired.locate import Located, parse_json
+from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import ValidationFailed, ValidationIssue
 
 SCHEMA = "manifest.schema.json"
@@ -82,19 +82,8 @@ class Manifest:
 
 def read_manifest(path: str | Path) -> tuple[Manifest | None, list[ValidationIssue]]:
     """Parse and check a manifest file; return it (or None) with every issue found."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [ValidationIssue(file, None, "$", "file not found; create it or pass --manifest")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [ValidationIssue(file, None, "$", f"cannot read the file: {exc}")]
-    try:
-        located = parse_json(text, file)
-    except SyntaxProblem as problem:
-        return None, [problem.issue]
-    issues = list(located.duplicates) + schema_issues(located, SCHEMA)
-    if issues:
+    located, issues = read_checked(path, parse_json, SCHEMA, "--manifest")
+    if located is None:
         return None, issues
     manifest = _build(located)
     issues = _duplicate_models(manifest, located)

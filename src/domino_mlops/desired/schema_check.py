@@ -7,11 +7,13 @@ the given schemas"). People editing a manifest need "'latest' is not allowed: pi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from domino_mlops.desired.locate import Located
+from domino_mlops.desired.locate import Located, SyntaxProblem
 from domino_mlops.errors import ValidationIssue
 
 _TYPE_NAMES = {"string": "a string", "integer": "a whole number", "number": "a number",
@@ -23,6 +25,27 @@ def load_schema(name: str) -> dict[str, Any]:
     """A schema shipped in domino_mlops/desired/schemas/ (read once per process)."""
     text = resources.files("domino_mlops.desired.schemas").joinpath(name).read_text("utf-8")
     return json.loads(text)
+
+
+def read_checked(path: str | Path, parse: Callable[[str, str], Located], schema_name: str,
+                 flag: str) -> tuple[Located | None, list[ValidationIssue]]:
+    """Read, parse and schema-check one file: the document with its lines, or every issue found.
+
+    ``flag`` is the CLI option that points at another file, named in the "not found" hint.
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, [ValidationIssue(file, None, "$", f"file not found; create it or pass {flag}")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [ValidationIssue(file, None, "$", f"cannot read the file: {exc}")]
+    try:
+        located = parse(text, file)
+    except SyntaxProblem as problem:
+        return None, [problem.issue]
+    issues = list(located.duplicates) + schema_issues(located, schema_name)
+    return (None if issues else located), issues
 
 
 def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
