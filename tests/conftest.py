@@ -7,6 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
+# Before anything imports mlflow: its telemetry thread, failing offline, unsets an environment
+# variable while other threads iterate os.environ (KeyError at random). See cli._run_guarded.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
 from domino_mlops.local.mlflow_server import MlflowServer, start_mlflow_server
 
 

@@ -11,6 +11,7 @@ Imports of anything heavy (mlflow, requests, jsonschema) happen inside the comma
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -162,6 +163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     from domino_mlops.errors import DominoMlopsError
+
+    # MLflow's telemetry thread, when it cannot reach its endpoint (any network without
+    # internet access), unsets an environment variable while our worker threads read
+    # os.environ (requests does, for proxies): a KeyError at random. A deploy tool has no
+    # business phoning home anyway; MLFLOW_DISABLE_TELEMETRY=false still turns it back on.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
     try:
         return handler(args)

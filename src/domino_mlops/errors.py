@@ -37,6 +37,9 @@ class DominoMlopsError(Exception):
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # Where the reader should look: (file, line, what is wrong there), one per place at
+        # fault. Filled in by the command that knows the files (the library does not).
+        self.places: list[tuple[str, int | None, str]] = []
 
     def __str__(self) -> str:
         return self.message
@@ -179,14 +182,23 @@ class SmokeTestFailed(OperationError):
 
 
 class GateRefused(DominoMlopsError):
+    """One or more versions have not passed the environment they need; names every one of them."""
+
     exit_code = 3
 
     def __init__(self, model: str, version: str, environment: str, missing: str) -> None:
-        super().__init__(
-            f"{model} version {version} may not enter {environment}: {missing}",
-            hint="Deploy this exact version to the required environment first; it must pass there.",
-        )
+        super().__init__("", hint="Deploy this exact version to the required environment first; "
+                                  "it must pass there.")
         self.model, self.version, self.environment, self.missing = model, version, environment, missing
+        self.refused: list[tuple[str, str, str]] = []  # (model, version, what is missing)
+        self.add(model, version, missing)
+
+    def add(self, model: str, version: str, missing: str) -> None:
+        self.refused.append((model, version, missing))
+        reasons = [f"{m} version {v} may not enter {self.environment}: {why}" for m, v, why in self.refused]
+        self.message = reasons[0] if len(reasons) == 1 else (
+            f"{len(reasons)} models may not enter {self.environment}: " + "; ".join(reasons))
+        self.args = (self.message,)
 
 
 class AliasConflict(DominoMlopsError):

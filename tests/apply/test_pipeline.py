@@ -96,6 +96,35 @@ def test_gate_refuses_a_version_that_never_passed_staging(pipeline, capsys) -> N
     assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
 
 
+def test_gate_names_every_refused_model_on_its_manifest_line(pipeline, capsys) -> None:
+    passed, first, second = (pipeline.unique(stem) for stem in ("gate-ok", "gate-a", "gate-b"))
+    versions = {m: register_diabetes_model(pipeline.mlflow_uri, m) for m in (passed, first, second)}
+    pipeline.manifest(entry(passed, versions[passed]))
+    assert pipeline.run("deploy") == 0  # only `passed` has been through STAGE
+    pipeline.manifest(*(entry(m, versions[m]) for m in (passed, first, second)))
+    writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(passed)
+    pipeline.monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    capsys.readouterr()
+
+    assert pipeline.run("promote") == 3
+
+    err = capsys.readouterr().err
+    summary = (pipeline.root / "summary.md").read_text()
+    assert "GateRefused (exit code 3)" in summary
+    assert f"2 models may not enter PROD: {first} version {versions[first]}" in summary
+    manifest_lines = (pipeline.root / "scripts" / "model_version.json").read_text().splitlines()
+    annotations = [line for line in err.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == 2, err
+    for model, annotation in zip((first, second), annotations, strict=True):
+        line = int(annotation.split("line=")[1].split(",")[0])
+        assert f'"name": "{model}"' in "".join(manifest_lines[line - 1:line + 1])  # the entry's opening line
+        assert annotation.startswith("::error file=scripts/model_version.json,") and "title=GateRefused" in annotation
+        assert f"{model} version {versions[model]} may not enter PROD" in annotation
+    # The model that did pass is not promoted either: a refusal writes nothing at all.
+    assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(passed) == state
+    assert "production" not in pipeline.aliases(passed)
+
+
 def test_broken_model_fails_on_domino_and_production_keeps_serving(pipeline, capsys) -> None:
     model = pipeline.unique("broken")
     good = register_diabetes_model(pipeline.mlflow_uri, model)

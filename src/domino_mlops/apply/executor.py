@@ -84,8 +84,13 @@ class ApplyResult:
 
 def check_preconditions(plan: Plan, ctx: ApplyContext) -> None:
     """Refuse before any write: a gate not passed (exit 3), an alias that moved (exit 4)."""
-    for change in plan.blocked:
-        raise GateRefused(change.model, change.version, plan.environment, change.gate.detail)  # type: ignore[union-attr]
+    blocked = plan.blocked
+    if blocked:
+        first, *others = blocked
+        refusal = GateRefused(first.model, first.version, plan.environment, first.gate.detail)  # type: ignore[union-attr]
+        for change in others:
+            refusal.add(change.model, change.version, change.gate.detail)  # type: ignore[union-attr]
+        raise refusal
     for change in plan.changed:
         for step in change.steps:
             if isinstance(step, MoveAlias):

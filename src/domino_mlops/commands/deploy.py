@@ -20,7 +20,7 @@ from domino_mlops.commands.runtime import DominoClients, adopt_project_token, ru
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
-from domino_mlops.errors import ConfigError, NotFound
+from domino_mlops.errors import AliasConflict, ConfigError, GateRefused, NotFound
 from domino_mlops.observed.registry import observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
@@ -85,11 +85,26 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
             environment_id_for=clients.environment_id(env), run=run_info(),
             poll=PollSettings(timeout=args.deploy_timeout), max_parallel=args.max_parallel,
             on_event=printer.event, on_secret=github.mask)
-        result = apply_plan(plan, env, ctx, action=action)
+        try:
+            result = apply_plan(plan, env, ctx, action=action)
+        except (GateRefused, AliasConflict) as refusal:
+            _point_at_manifest(refusal, plan, desired)
+            raise
         _report_result(result, plan, desired, action)
         return result.exit_code
     finally:
         clients.close()
+
+
+def _point_at_manifest(refusal: GateRefused | AliasConflict, plan: Plan, desired: Desired) -> None:
+    """A refusal names models; the annotation should sit on their lines in the manifest."""
+    lines = {c.model: c.line for c in plan.changes}
+    if isinstance(refusal, GateRefused):
+        refusal.places = [(desired.manifest.file, lines.get(model),
+                           f"{model} version {version} may not enter {refusal.environment}: {missing}")
+                          for model, version, missing in refusal.refused]
+    else:
+        refusal.places = [(desired.manifest.file, lines.get(refusal.model), refusal.message)]
 
 
 def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, registry_for,

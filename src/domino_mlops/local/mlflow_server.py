@@ -45,6 +45,7 @@ def start_mlflow_server(root: Path, *, startup_timeout: float = 90.0) -> MlflowS
     log = open(root / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     mlflow_bin = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     env = dict(os.environ)
+    env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no phoning home from a local test server
     # The server must not inherit a client-side tracking URI or token from the developer's shell.
     for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME",
                 "MLFLOW_TRACKING_PASSWORD"):

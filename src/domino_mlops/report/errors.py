@@ -17,6 +17,9 @@ def report_error(exc: DominoMlopsError, *, stream: TextIO | None = None) -> None
             github.annotate("error", f"{issue.path}: {issue.message}", file=issue.file,
                             line=issue.line, title="domino-mlops validate", stream=out)
         print(f"{len(exc.issues)} problem(s) found.", file=out)
+    elif exc.places:
+        for file, line, what in exc.places:
+            github.annotate("error", what, file=file, line=line, title=type(exc).__name__, stream=out)
     else:
         github.annotate("error", exc.message, title=type(exc).__name__, stream=out)
     if exc.hint:
