@@ -11,7 +11,11 @@ proved necessary, and why:
 - ``--action-offline-mode``: never fetch an action that is already there;
 - ``--local-repository actions/setup-python@SHA=<stub>``: act resolves every remote action when
   the job starts, even steps skipped by ``if: ${{ !env.ACT }}``; the stub satisfies it and never
-  runs (actions/checkout needs nothing: act copies the working tree instead);
+  runs. A plain actions/checkout needs nothing (act copies the working tree instead); one of
+  *another* repository runs a stand-in that copies ``<root>/checkouts/<owner>/<name>@<ref>``;
+- ``--local-repository domino-mlops/domino-mlops@<ref>=<copy of this project>``: a caller
+  repository's ``uses: domino-mlops/domino-mlops/.github/workflows/...@<ref>`` finds the
+  reusable workflows there, as GitHub would fetch them;
 - ``--action-cache-path <tmp>``: act's job directories (workspace copy, $RUNNER_TEMP, the
   SUMMARY.md files) live under the test's tmp_path, not in ~/.cache/act;
 - ``--no-cache-server``: nothing here uses actions/cache, and it would bind a port per run;
@@ -39,7 +43,12 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACT = shutil.which("act", path=str(Path(sys.executable).parent)) or shutil.which("act") or "act"
 SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97"
+CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
 REPOSITORY = "acme/models"
+# How another repository names this project in `uses:` (the workflows' default
+# domino-mlops-repository), and the ref the tests publish it at.
+TOOLING = "domino-mlops/domino-mlops"
+TOOLING_REF = "v0-test"
 # What a workflow run needs from this repository: the actions, the workflows, and what
 # `pip install <repo root>` needs for the default (fresh venv) install path.
 COPIED = ("action.yml", "actions", ".github/workflows", "src/domino_mlops", "pyproject.toml", "README.md",
@@ -55,6 +64,39 @@ runs:
     - shell: bash
       run: 'echo "this stub must never run" >&2; exit 1'
 """
+
+
+_CHECKOUT_STAND_IN = """\
+name: checkout of another repository (test stand-in)
+description: Copies <checkouts>/<owner>/<name>@<ref> to `path`, as actions/checkout would fetch it.
+inputs:
+  repository: {required: false, default: ""}
+  ref: {required: false, default: ""}
+  path: {required: false, default: "."}
+  persist-credentials: {required: false, default: "true"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        WANTED: ${{ inputs.repository }}@${{ inputs.ref }}
+        TARGET: ${{ inputs.path }}
+      run: |
+        source="@CHECKOUTS@/$WANTED"
+        if [ ! -d "$source" ]; then echo "no repository or ref $WANTED" >&2; exit 1; fi
+        mkdir -p "$TARGET" && cp -R "$source/." "$TARGET/"
+"""
+
+
+def copy_project(target: Path, parts: Iterable[str] = COPIED) -> None:
+    """This project's files that a workflow run needs, as a checkout would hold them."""
+    for relative in parts:
+        source, destination = REPO_ROOT / relative, target / relative
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        elif source.exists():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination)
 
 
 def act_available() -> bool:
@@ -117,27 +159,35 @@ class ActRun:
 
 @dataclass
 class ActRepo:
-    """A throwaway git repository holding this project's workflows and actions, run with act."""
+    """A throwaway git repository run with act: by default one holding this project's workflows
+    and actions; with ``caller=True`` another team's repository, holding only its own files and
+    calling this project's reusable workflows at ``TOOLING@TOOLING_REF``."""
 
     root: Path
+    caller: bool = False
     work: Path = field(init=False)
     runs: int = 0
 
     def __post_init__(self) -> None:
         self.work = self.root / "repo"
         self.work.mkdir(parents=True)
-        for relative in COPIED:
-            source, target = REPO_ROOT / relative, self.work / relative
-            if source.is_dir():
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-            elif source.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+        if self.caller:
+            copy_project(self.work, ("scripts/environments.yaml",))
+        else:
+            copy_project(self.work)
+        copy_project(self.tooling)  # this project as published, for callers and their checkouts
         (self.root / "stub-action").mkdir()
         (self.root / "stub-action" / "action.yml").write_text(_STUB_ACTION)
+        (self.root / "checkout-stand-in").mkdir()
+        (self.root / "checkout-stand-in" / "action.yml").write_text(
+            _CHECKOUT_STAND_IN.replace("@CHECKOUTS@", str(self.root / "checkouts")))
         self._git("init", "--quiet", "--initial-branch=main")
         self._git("remote", "add", "origin", f"https://github.com/{REPOSITORY}.git")
         self.commit("the project's workflows and actions")
+
+    @property
+    def tooling(self) -> Path:
+        return self.root / "checkouts" / f"{TOOLING}@{TOOLING_REF}"
 
     def write(self, relative: str, text: str) -> Path:
         path = self.work / relative
@@ -169,6 +219,8 @@ class ActRepo:
             "--action-offline-mode", "--no-cache-server", "--defaultbranch", "main",
             "--action-cache-path", str(files / "act-cache"),
             "--local-repository", f"{SETUP_PYTHON}={self.root / 'stub-action'}",
+            "--local-repository", f"{CHECKOUT}={self.root / 'checkout-stand-in'}",
+            "--local-repository", f"{TOOLING}@{TOOLING_REF}={self.tooling}",
             # The default files (.env, .secrets, .vars, .input) are read from the working
             # directory: point every one of them at this run's own, possibly empty, file.
             "--env-file", str(_dotenv(files / "env", env)),

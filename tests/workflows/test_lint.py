@@ -156,14 +156,14 @@ def test_promotion_is_guarded_and_never_cancelled() -> None:
     assert promote["concurrency"]["cancel-in-progress"] is False
     assert promote["concurrency"]["group"].startswith("promote-production")
     assert "matrix.project" in promote["strategy"]["matrix"]["project"] or "projects" in promote["strategy"]["matrix"]["project"]
-    (step,) = [s for s in promote["steps"] if s.get("uses") == "./actions/promote-to-production"]
+    (step,) = [s for s in promote["steps"] if s.get("uses") == "./.domino-mlops/actions/promote-to-production"]
     assert step["with"]["project-token"] == "${{ secrets[format('PROJECT_ID_{0}', matrix.project)] }}"
     assert step["with"]["project"] == "${{ matrix.project }}"
 
 
 def test_rollback_is_guarded_and_shares_the_promotion_group() -> None:
     workflow = load(REPO / ".github" / "workflows" / "rollback.yml")
-    assert set(triggers(workflow)) == {"workflow_dispatch"}
+    assert set(triggers(workflow)) == {"workflow_dispatch", "workflow_call"}
     job = workflow["jobs"]["rollback"]
     assert job["environment"] == "production" and job["concurrency"]["cancel-in-progress"] is False
     assert job["concurrency"]["group"] == "promote-production-${{ inputs.project }}"
@@ -177,9 +177,34 @@ def test_staging_deploys_each_project_with_its_own_secret_only() -> None:
     assert set(workflow["jobs"]) == {"validate", "plan", "deploy"}
     deploy = workflow["jobs"]["deploy"]
     assert deploy["environment"] == "staging" and deploy["concurrency"]["cancel-in-progress"] is False
-    (step,) = [s for s in deploy["steps"] if s.get("uses") == "./actions/deploy-to-staging"]
+    (step,) = [s for s in deploy["steps"] if s.get("uses") == "./.domino-mlops/actions/deploy-to-staging"]
     assert step["with"]["project-token"] == "${{ secrets[format('PROJECT_ID_{0}', matrix.project)] }}"
     assert "PROJECT_ID" not in yaml.safe_dump(workflow["jobs"]["plan"])  # the plan job gets no project token
+
+
+REUSABLE = [p for p in WORKFLOWS if p.name != "ci.yml"]
+
+
+@pytest.mark.parametrize("path", REUSABLE, ids=lambda p: p.name)
+def test_reusable_from_another_repository(path: Path) -> None:
+    """A called workflow's `./` is the caller's checkout: every job first puts the actions in
+    .domino-mlops/ (this commit's copy, or the ref the caller names) and uses them only there."""
+    workflow = load(path)
+    call_inputs = triggers(workflow)["workflow_call"]["inputs"]
+    assert call_inputs["domino-mlops-ref"]["default"] == "" and call_inputs["domino-mlops-repository"]["default"]
+    for job_id, job in workflow["jobs"].items():
+        steps = job["steps"]
+        local = [i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("./")]
+        assert local, f"{job_id} uses no domino-mlops action"
+        assert all(str(steps[i]["uses"]).startswith("./.domino-mlops") for i in local), job_id
+        fetch, copy = steps[1], steps[2]
+        assert str(steps[0]["uses"]).startswith("actions/checkout@") and "repository" not in steps[0]["with"]
+        assert str(fetch["uses"]).startswith("actions/checkout@") and fetch["if"] == "${{ inputs.domino-mlops-ref }}"
+        assert fetch["with"] == {"repository": "${{ inputs.domino-mlops-repository }}",
+                                 "ref": "${{ inputs.domino-mlops-ref }}", "path": ".domino-mlops",
+                                 "persist-credentials": False}
+        assert copy["if"] == "${{ !inputs.domino-mlops-ref }}" and "cp -R action.yml actions src" in copy["run"]
+        assert min(local) > 2, f"{job_id}: an action runs before .domino-mlops/ is in place"
 
 
 # --- the shell scripts behind the actions -------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Another team's repository calls the reusable workflows (workflow_call) at a pinned ref.
+
+The caller holds only its own files (the manifest, the environments, one small workflow); the
+reusable workflow comes from domino-mlops at that ref, and its `uses: ./...` would look in the
+caller's checkout, where no action is. These runs prove the workflow fetches its own actions at
+the ref the caller names, and that forgetting to name it is one clear error, not a deploy.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from domino_mlops.local.models import register_diabetes_model
+from tests.support.act_runner import TOOLING, TOOLING_REF, ActRepo, pull_request_event
+from tests.workflows.conftest import Stack
+
+pytestmark = pytest.mark.act
+
+CALLER = """\
+name: models
+on:
+  pull_request:
+    paths: [scripts/model_version.json]
+permissions: {{}}
+jobs:
+  staging:
+    uses: {tooling}/.github/workflows/deploy-staging.yml@{ref}
+    permissions:
+      contents: read
+      pull-requests: write
+    with:
+{with_block}
+    secrets: inherit
+"""
+
+
+@pytest.fixture
+def caller_stack(stack: Stack, tmp_path) -> Stack:
+    """The same MLflow, emulator and fake GitHub, seen from a repository that only calls us."""
+    stack.repo = ActRepo(tmp_path / "caller", caller=True)
+    return stack
+
+
+def write_caller(stack: Stack, **inputs: str) -> None:
+    # `with:` needs one entry at least; `model: ''` is the workflow's own default (every model).
+    with_block = "\n".join(f"      {name}: {value}" for name, value in {"model": "''", **inputs}.items())
+    stack.repo.write(".github/workflows/models.yml",
+                     CALLER.format(tooling=TOOLING, ref=TOOLING_REF, with_block=with_block))
+
+
+def test_another_repository_deploys_through_the_reusable_workflow(caller_stack: Stack) -> None:
+    stack = caller_stack
+    assert not (stack.repo.work / "action.yml").exists() and not (stack.repo.work / "actions").exists()
+    model = f"act-reuse-{stack.project_id[:6]}"
+    version = register_diabetes_model(stack.mlflow_uri, model)
+    write_caller(stack, **{"domino-mlops-ref": TOOLING_REF})
+    stack.manifest(model, version)
+
+    run = stack.act("pull_request", "models.yml", payload=pull_request_event(11))
+
+    assert run.returncode == 0, run.explain()
+    assert len(run.jobs()) == 3 and set(run.jobs().values()) == {"success"}, run.jobs()
+    log = run.log()
+    assert "Fetch domino-mlops at the ref the caller pinned" in log
+    assert ".domino-mlops/actions/deploy-to-staging" in log
+    out = run.outputs("deploy", job="deploy")
+    api, (deployed,) = stack.serving(f"{model}-stage")
+    assert deployed.status == "Running" and out["model-api-version-id"] == deployed.id
+    assert stack.aliases(model) == {"staging": version}
+    assert [m["status"] for m in json.loads(out["result-json"])["models"]] == ["done"]
+    assert stack.leaked(log + run.summary() + json.dumps(out)) == []
+
+
+def test_a_caller_that_does_not_name_the_ref_gets_one_clear_error_and_no_deploy(caller_stack: Stack,
+                                                                                  diabetes_model) -> None:
+    stack = caller_stack
+    model, version = diabetes_model
+    write_caller(stack)
+    stack.manifest(model, version)
+    writes = stack.emu.counters.writes()
+
+    run = stack.act("pull_request", "models.yml", payload=pull_request_event(12))
+
+    assert run.returncode != 0
+    (error,) = [e for e in run.commands("error") if "domino-mlops-ref" in e.get("arg", "")]
+    assert "called from another repository" in error["arg"] and "the tag or SHA you pinned" in error["arg"]
+    assert "deploy" not in {r.get("jobID") for r in run.records if r.get("jobResult") == "success"}
+    assert stack.emu.counters.writes() == writes
