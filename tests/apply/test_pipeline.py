@@ -254,7 +254,9 @@ def test_rollback_returns_to_the_previous_version_and_history_shows_it(pipeline,
     assert api.active_version.id == first.id  # the old Domino version restarted, not rebuilt
     assert len(pipeline.domino.model_apis.list_versions(api.id)) == 2
     assert pipeline.emu.counters.writes() > writes_before
-    assert "still says" in capsys.readouterr().err  # the manifest will move it forward again
+    # The manifest will move it forward again: say so, on its line, with the version to write.
+    assert (f"warning: scripts/model_version.json:3: the manifest still says {model} version {v2}; "
+            f"set it to {v1}") in capsys.readouterr().err
     actions = [(e["environment"], e["action"], e["from"], e["to"]) for e in pipeline.ledger(model)]
     assert actions[-1] == ("PROD", "rollback", v2, v1)
 

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
           f"{f' (from {last.to_version})' if last else ''}.", flush=True)
     code = apply_entries([entry], desired, env, args, action="rollback")
     if code == 0 and listed is not None and str(listed.version) != str(target):
-        github.annotate("warning", f"{desired.manifest.file} still says {args.model} version {listed.version}; "
-                        "change it, or the next promotion moves it forward again",
+        github.annotate("warning", f"the manifest still says {args.model} version {listed.version}; "
+                        f"set it to {target}, or the next promotion moves it forward again",
                         file=desired.manifest.file, line=listed.line, stream=sys.stderr)
     return code
