@@ -48,6 +48,13 @@ def test_request_data_turns_mlflow_split_examples_into_rows() -> None:
     assert request_data({"x": 1}) == {"x": 1}
 
 
+@pytest.mark.parametrize("data", [[1, 2], [[1, 2], [3]]], ids=["rows-not-lists", "short-row"])
+def test_a_split_input_with_ragged_rows_is_a_clear_smoke_failure(data) -> None:
+    with pytest.raises(SmokeTestFailed, match="2 columns but its row") as info:
+        request_data({"columns": ["a", "b"], "data": data})
+    assert "one value per column" in info.value.hint
+
+
 def test_shape_and_tolerant_equality() -> None:
     assert shape_of([[1, 2], [3, 4]]) == (2, 2) and shape_of(3.0) == () and shape_of([]) == (0,)
     assert close([1.0000001, {"p": 2.0}], [1.0, {"p": 2.0}], 1e-6)

@@ -37,7 +37,14 @@ class SmokeResult:
 def request_data(example: Any) -> Any:
     """Turn an MLflow input example into the `data` of a Domino model request."""
     if isinstance(example, dict) and set(example) >= {"columns", "data"} and isinstance(example["data"], list):
-        rows = [dict(zip(example["columns"], row)) for row in example["data"]]
+        columns = example["columns"]
+        for number, row in enumerate(example["data"]):
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise SmokeTestFailed(
+                    f"the smoke-test input has {len(columns)} columns but its row {number} is {_short(row)}",
+                    hint="Give every row of `data` one value per column, or write smoke_test.input as "
+                         "{column: value} in the manifest.")
+        rows = [dict(zip(columns, row, strict=True)) for row in example["data"]]
         return rows[0] if len(rows) == 1 else rows
     if isinstance(example, dict) and "dataframe_split" in example:
         return request_data(example["dataframe_split"])
