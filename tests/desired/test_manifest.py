@@ -73,6 +73,9 @@ BROKEN = [
     ("duplicate-project-key", '{"p1": [],\n "p1": []}', 2, "$.p1", "appears more than once"),
     ("bad-project-id", '{"has space": []}', 1, '$["has space"]', "not a valid key"),
     ("zero-version", '{"p1": [\n {"name": "a", "version": 0}\n]}', 2, "$.p1[0].version", "is not a version"),
+    ("ragged-smoke-input", '{"p1": [{"name": "a", "version": 1, "smoke_test": {"input":\n'
+     ' {"columns": ["x", "y"], "data": [[1, 2],\n [3]]}}}]}', 3, "$.p1[0].smoke_test.input.data[1]",
+     "row 1 has 1 value(s), but there are 2 columns"),
 ]
 
 

@@ -86,7 +86,7 @@ def read_manifest(path: str | Path) -> tuple[Manifest | None, list[ValidationIss
     if located is None:
         return None, issues
     manifest = _build(located)
-    issues = _duplicate_models(manifest, located)
+    issues = _duplicate_models(manifest, located) + _ragged_smoke_inputs(manifest, located)
     return (None if issues else manifest), issues
 
 
@@ -132,4 +132,23 @@ def _duplicate_models(manifest: Manifest, located: Located) -> list[ValidationIs
                                         f"{entry.project_id} (first on line {seen[key]}); keep one entry"))
         else:
             seen[key] = entry.line
+    return issues
+
+
+def _ragged_smoke_inputs(manifest: Manifest, located: Located) -> list[ValidationIssue]:
+    """A smoke input in MLflow's split form needs one value per column in every row; found here,
+    it costs a validate run, found at smoke time it would cost a deploy and a put-back."""
+    issues = []
+    for entry in manifest.entries:
+        given = entry.smoke_test.input if entry.smoke_test else None
+        if not (isinstance(given, dict) and isinstance(given.get("columns"), list)
+                and isinstance(given.get("data"), list)):
+            continue
+        width = len(given["columns"])
+        for number, row in enumerate(given["data"]):
+            if not isinstance(row, list) or len(row) != width:
+                got = f"{len(row)} value(s)" if isinstance(row, list) else "not a list"
+                issues.append(located.issue((entry.project_id, entry.index, "smoke_test", "input", "data", number),
+                                            f"row {number} has {got}, but there are {width} columns; "
+                                            "give each row one value per column"))
     return issues
