@@ -12,25 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mlflow import MlflowClient
 
-from domino_mlops.clients.domino import DominoClient
 from domino_mlops.cli import main
+from tests.support.lookups import Lookups
 
 REPO = Path(__file__).resolve().parents[2]
 _names = itertools.count()
 
 
 @dataclass
-class Pipeline:
+class Pipeline(Lookups):
     root: Path
     mlflow_uri: str
     emu: Any
     monkeypatch: pytest.MonkeyPatch
-
-    @property
-    def project_id(self) -> str:
-        return self.emu.project_id
 
     def unique(self, stem: str) -> str:
         return f"{stem}-{next(_names)}"
@@ -42,20 +37,6 @@ class Pipeline:
     def run(self, *argv: str) -> int:
         return main(list(argv))
 
-    @property
-    def mlflow(self) -> MlflowClient:
-        return MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri)
-
-    @property
-    def domino(self) -> DominoClient:
-        return DominoClient.from_env({"DOMINO_API_HOST": self.emu.url, "DOMINO_USER_API_KEY": self.emu.api_key})
-
-    def aliases(self, model: str) -> dict[str, str]:
-        return {k: str(v) for k, v in self.mlflow.get_registered_model(model).aliases.items()}
-
-    def tags(self, model: str, version: str) -> dict[str, str]:
-        return dict(self.mlflow.get_model_version(model, version).tags)
-
     def mlflow_state(self, model: str) -> Any:
         """Everything a write could change: aliases, stages, tags, timestamps, ledger runs."""
         client = self.mlflow
@@ -65,12 +46,6 @@ class Pipeline:
         ledger = client.get_experiment_by_name("domino-mlops-ledger")
         runs = [] if ledger is None else [r.info.run_id for r in client.search_runs([ledger.experiment_id])]
         return (sorted(registered.aliases.items()), registered.last_updated_timestamp, versions, sorted(runs))
-
-    def serving(self, name: str) -> tuple[Any, tuple[Any, ...]]:
-        """(Model API, its versions) by name in the demo project."""
-        api = self.domino.model_apis.find(self.project_id, name)
-        assert api is not None, f"no Model API {name}"
-        return api, self.domino.model_apis.list_versions(api.id)
 
     def ledger(self, model: str) -> list[dict[str, str]]:
         client = self.mlflow

@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.act_runner import ActRepo, ActRun, act_available
 from tests.support.fake_github import FakeGitHub, fake_github
+from tests.support.lookups import Lookups
 
 # The CLI inside act jobs runs on this interpreter (the action's DMLOPS_PYTHON), so a job starts
 # in a second instead of a fresh `pip install`; one test still exercises the fresh install.
@@ -34,7 +35,7 @@ GITHUB_TOKEN = "ghs_actTestToken0123456789"
 
 
 @dataclass
-class Stack:
+class Stack(Lookups):
     """What a workflow run talks to, and how to look at it afterwards."""
 
     repo: ActRepo
@@ -42,10 +43,6 @@ class Stack:
     emu: Any
     github: FakeGitHub
     monkeypatch: pytest.MonkeyPatch
-
-    @property
-    def project_id(self) -> str:
-        return self.emu.project_id
 
     def manifest(self, model: str, version: str, *, smoke: bool = True) -> None:
         from domino_mlops.local.models import SAMPLE_PATIENT
@@ -81,27 +78,6 @@ class Stack:
             patch.setenv("DOMINO_API_HOST", self.emu.url)
             patch.setenv(f"PROJECT_ID_{self.project_id}", self.emu.token)
             return main(list(argv))
-
-    @property
-    def mlflow(self) -> Any:
-        from mlflow import MlflowClient  # heavy: only the tests that look at MLflow pay for it
-
-        return MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri)
-
-    def aliases(self, model: str) -> dict[str, str]:
-        return {k: str(v) for k, v in self.mlflow.get_registered_model(model).aliases.items()}
-
-    def tags(self, model: str, version: str) -> dict[str, str]:
-        return dict(self.mlflow.get_model_version(model, version).tags)
-
-    def serving(self, name: str) -> tuple[Any, tuple[Any, ...]]:
-        """(Model API, its versions) by name in the emulator's project."""
-        from domino_mlops.clients.domino import DominoClient
-
-        domino = DominoClient.from_env({"DOMINO_API_HOST": self.emu.url, "DOMINO_USER_API_KEY": self.emu.api_key})
-        api = domino.model_apis.find(self.project_id, name)
-        assert api is not None, f"no Model API {name}"
-        return api, domino.model_apis.list_versions(api.id)
 
     def ledger(self, model: str) -> tuple[Any, ...]:
         from domino_mlops.apply.ledger import Ledger
