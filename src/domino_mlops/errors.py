@@ -195,10 +195,15 @@ class GateRefused(DominoMlopsError):
 
     def add(self, model: str, version: str, missing: str) -> None:
         self.refused.append((model, version, missing))
-        reasons = [f"{m} version {v} may not enter {self.environment}: {why}" for m, v, why in self.refused]
+        reasons = [reason for _, reason in self.reasons]
         self.message = reasons[0] if len(reasons) == 1 else (
             f"{len(reasons)} models may not enter {self.environment}: " + "; ".join(reasons))
         self.args = (self.message,)
+
+    @property
+    def reasons(self) -> list[tuple[str, str]]:
+        """(model, why it was refused), one per refused model."""
+        return [(m, f"{m} version {v} may not enter {self.environment}: {why}") for m, v, why in self.refused]
 
 
 class AliasConflict(DominoMlopsError):

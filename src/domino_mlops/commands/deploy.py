@@ -98,13 +98,11 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
 
 def _point_at_manifest(refusal: GateRefused | AliasConflict, plan: Plan, desired: Desired) -> None:
     """A refusal names models; the annotation should sit on their lines in the manifest."""
-    lines = {c.model: c.line for c in plan.changes}
+    file = desired.manifest.file
     if isinstance(refusal, GateRefused):
-        refusal.places = [(desired.manifest.file, lines.get(model),
-                           f"{model} version {version} may not enter {refusal.environment}: {missing}")
-                          for model, version, missing in refusal.refused]
+        refusal.places = [(file, plan.line_of(model), reason) for model, reason in refusal.reasons]
     else:
-        refusal.places = [(desired.manifest.file, lines.get(refusal.model), refusal.message)]
+        refusal.places = [(file, plan.line_of(refusal.model), refusal.message)]
 
 
 def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, registry_for,
@@ -150,11 +148,10 @@ def _report_result(result: ApplyResult, plan: Plan, desired: Desired, action: st
         github.set_output("endpoint-url", first.endpoint_url)
         github.set_output("model-api-id", first.model_api_id)
         github.set_output("model-api-version-id", first.version_id)
-    lines = {c.model: c.line for c in plan.changes}
     for model in result.models:
         if model.error is not None:
             github.annotate("error", f"{model.model} version {model.version}: {model.error}",
-                            file=desired.manifest.file, line=lines.get(model.model), stream=sys.stderr)
+                            file=desired.manifest.file, line=plan.line_of(model.model), stream=sys.stderr)
             if model.error.hint:
                 print(f"hint: {model.error.hint}", file=sys.stderr)
 

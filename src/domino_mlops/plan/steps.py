@@ -149,3 +149,7 @@ class Plan:
     @property
     def blocked(self) -> tuple[ModelChange, ...]:
         return tuple(c for c in self.changed if c.gate is not None and not c.gate.passed)
+
+    def line_of(self, model: str) -> int | None:
+        """The manifest line of the model's entry, for annotations."""
+        return next((c.line for c in self.changes if c.model == model), None)
