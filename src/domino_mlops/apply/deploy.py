@@ -13,7 +13,7 @@ from domino_mlops.clients.domino_serving import VersionOptions
 from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource
 from domino_mlops.clients.mlflow import ModelVersionInfo
 from domino_mlops.errors import DeploymentFailed
-from domino_mlops.observed.serving import stopped, usable
+from domino_mlops.observed.serving import ServedModelApi, choose
 from domino_mlops.plan.steps import DeployVersion
 
 
@@ -56,14 +56,12 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
             description=f"{target.name} (managed by domino-mlops)", version=VersionOptions())
         version_id = _require_active(api.active_version, step)
     else:
-        versions = domino.model_apis.list_versions(api.id)
-        active = next((v for v in versions if api.active_version and v.id == api.active_version.id), None)
-        reusable = next((v for v in reversed(versions) if v.source == source and usable(v)), None)
-        if active is not None and active.source == source and usable(active) and not stopped(active):
-            version_id, wrote = active.id, False
-        elif reusable is not None:
-            domino.deployments.start(api.id, reusable.id)
-            version_id = reusable.id
+        choice = choose(ServedModelApi(api, domino.model_apis.list_versions(api.id)), source)
+        if choice.action == "none":
+            version_id, wrote = choice.version_id, False
+        elif choice.action == "start_version":
+            domino.deployments.start(api.id, choice.version_id)
+            version_id = choice.version_id
         else:
             version_id = domino.model_apis.create_version(
                 api.id, project_id=step.project_id, source=source).id

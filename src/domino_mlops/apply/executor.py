@@ -99,36 +99,39 @@ def check_preconditions(plan: Plan, ctx: ApplyContext) -> None:
                     raise AliasConflict(step.model, step.alias, step.from_version, found)
 
 
-def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext, *, action: str = "deploy") -> ApplyResult:
+def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, ctx)
     changed = plan.changed
     unchanged = tuple(ModelResult(c.model, c.version, "unchanged") for c in plan.changes if not c.changed)
     if not changed:
         return ApplyResult(plan.environment, unchanged)
     with ThreadPoolExecutor(max_workers=max(1, ctx.max_parallel), thread_name_prefix="apply") as pool:
-        results = tuple(pool.map(lambda c: _apply_change(c, env, ctx, action), changed))
+        results = tuple(pool.map(lambda c: _apply_change(c, env, ctx), changed))
     return ApplyResult(plan.environment, results + unchanged)
 
 
-def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext, action: str) -> ModelResult:
+def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> ModelResult:
     say = lambda message: ctx.on_event(change.model, message)  # noqa: E731
     registry = ctx.registry_for(change.project_id)
     deployed: list[Deployed] = []
     smoke: list[tuple[str, SmokeResult]] = []
     try:
-        target = registry.get_version(change.model, change.version)
-        domino_steps = [s for s in change.steps if isinstance(s, DeployVersion)]
-        expectation = _expectation(change, env, registry, target) if domino_steps else None
-        for step in domino_steps:  # already in wave order
+        target = change.target  # the version the plan read: immutable, so not read again
+        assert target is not None, "the planner records the version it read on every change"
+        domino_steps = change.deploys  # already in wave order
+        if domino_steps:
+            expectation = _expectation(change, env, registry, target)
             domino = ctx.domino_for(change.project_id)
             settings = DeploySettings(ctx.environment_id_for(change.project_id),
                                       change.replicas or env.replicas, ctx.poll)
+            smoke_tests = env.smoke.enabled and any(isinstance(s, SmokeTest) for s in change.steps)
+        for step in domino_steps:
             say(f"{step.describe()}")
             try:
                 result = deploy(domino, ctx.domino_host, step, target, settings,
                                 lambda status, s=step: say(f"{s.model_api_name}: {status}"))
                 deployed.append(result)
-                if any(isinstance(s, SmokeTest) for s in change.steps) and env.smoke.enabled:
+                if smoke_tests:
                     smoke.append((step.model_api_name, _smoke(domino, result, change, expectation, ctx)))
                     say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
             except DominoMlopsError:
@@ -156,9 +159,8 @@ def _put_back(ctx: ApplyContext, change: ModelChange, deployed: list[Deployed],
     """Restore the previous version on every tier this change touched (newest first)."""
     domino = ctx.domino_for(change.project_id)
     touched = [(d.step, d.model_api_id) for d in deployed if d.wrote]
-    if failed_step is not None:
-        api = domino.model_apis.find(failed_step.project_id, failed_step.model_api_name)
-        touched.append((failed_step, api.id if api else None))
+    if failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
+        touched.append((failed_step, failed_step.model_api_id))
     for step, api_id in reversed(touched):
         try:
             if restore(domino, api_id, step, ctx.poll, lambda status, s=step: say(f"{s.model_api_name}: {status}")):

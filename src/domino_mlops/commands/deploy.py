@@ -73,9 +73,9 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
     clients = DominoClients(os.environ)
     try:
         plan = compute_plan(entries, desired, env, registry_for, clients, action=action)
-        _report_plan(plan)
+        markdown = report_plan(plan)
         if getattr(args, "pr_comment", False):
-            _comment(plan_to_markdown(plan), f"plan:{env.name}")
+            comment_plan(markdown, env.name)
         if not plan.changed:
             print(f"Nothing to do: {env.name} already serves what the manifest says.")
             return 0
@@ -86,7 +86,7 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
             poll=PollSettings(timeout=args.deploy_timeout), max_parallel=args.max_parallel,
             on_event=printer.event, on_secret=github.mask)
         try:
-            result = apply_plan(plan, env, ctx, action=action)
+            result = apply_plan(plan, env, ctx)
         except (GateRefused, AliasConflict) as refusal:
             _point_at_manifest(refusal, plan, desired)
             raise
@@ -128,13 +128,16 @@ def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Enviro
                             action=action, ledger_last=ledger_last)
 
 
-def _report_plan(plan: Plan) -> None:
-    markdown = plan_to_markdown(plan)
-    print(markdown, flush=True)
-    github.set_output("plan-json", plan_to_json(plan))
+def report_plan(plan: Plan, *, show_json: bool = False) -> str:
+    """Print the plan (Markdown, or JSON), write its outputs and step summary; return the Markdown."""
+    as_json, markdown = plan_to_json(plan), plan_to_markdown(plan)
+    shown = as_json if show_json else markdown
+    print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
+    github.set_output("plan-json", as_json)
     github.set_output("changed-models", " ".join(c.model for c in plan.changed))
     github.set_output("has-changes", "true" if plan.changed else "false")
     github.append_summary(markdown)
+    return markdown
 
 
 def _report_result(result: ApplyResult, plan: Plan, desired: Desired, action: str) -> None:
@@ -156,14 +159,15 @@ def _report_result(result: ApplyResult, plan: Plan, desired: Desired, action: st
                 print(f"hint: {model.error.hint}", file=sys.stderr)
 
 
-def _comment(markdown: str, marker: str) -> None:
-    """Post the plan on the pull request. A GitHub outage is a warning: the plan is also in the
-    step summary, and the deploy must not depend on github.com being up."""
+def comment_plan(markdown: str, environment: str) -> None:
+    """Post the plan on the pull request (one comment per environment, updated in place). A GitHub
+    outage is a warning: the plan is also in the step summary, and a deploy must not depend on
+    github.com being up."""
     from domino_mlops.errors import OperationError
     from domino_mlops.report.comment import upsert_pr_comment
 
     try:
-        url = upsert_pr_comment(markdown, marker)
+        url = upsert_pr_comment(markdown, f"plan:{environment}")
     except OperationError as exc:
         github.annotate("warning", f"could not post the plan on the pull request: {exc}", stream=sys.stderr)
         return

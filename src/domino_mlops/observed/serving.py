@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion
+from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource
 
 
 _UNUSABLE = ("failed", "error", "stalled")
@@ -38,6 +38,28 @@ class ServedModelApi:
         if active is None:
             return None
         return next((v for v in self.versions if v.id == active.id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ServingChoice:
+    """How a Model API comes to serve a registry version: the one decision the plan shows and
+    the apply re-checks, so the two can never disagree."""
+
+    action: str  # none | start_version | create_version
+    version_id: str | None = None  # the version already serving, or the built one to start
+    previous_version_id: str | None = None  # what serves now: put back if the new one fails
+
+
+def choose(served: ServedModelApi, source: RegistrySource) -> ServingChoice:
+    """Serving already: nothing. Built before and not failed: start it (no rebuild). Else build."""
+    active = served.active
+    previous = active.id if active is not None and usable(active) and active.source != source else None
+    if active is not None and active.source == source and usable(active) and not stopped(active):
+        return ServingChoice("none", active.id)
+    reusable = next((v for v in reversed(served.versions) if v.source == source and usable(v)), None)
+    if reusable is not None:
+        return ServingChoice("start_version", reusable.id, previous)
+    return ServingChoice("create_version", None, previous)
 
 
 @dataclass(frozen=True, slots=True)

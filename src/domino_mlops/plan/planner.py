@@ -14,7 +14,7 @@ from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.clients.mlflow import ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.observed.registry import ObservedModel
-from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, stopped, usable
+from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, choose
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import (
     DeployVersion,
@@ -91,7 +91,7 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
         project_id=project_id, model=model.name, requested=str(entry.version), version=target.version,
         current=current, run_id=target.run_id, steps=tuple(steps),
         gate=_gate(env, environments, target), line=entry.line, smoke=entry.smoke_test,
-        replicas=entry.replicas)
+        replicas=entry.replicas, target=target)
 
 
 def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,
@@ -100,17 +100,9 @@ def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: i
                   hardware_tier=tier, wave=wave)
     if served is None:
         return DeployVersion(**common, action="create_model_api")
-    source = RegistrySource(target.name, int(target.version))
-    active = served.active
-    previous = active.id if active is not None and usable(active) and active.source != source else None
-    if active is not None and active.source == source and usable(active) and not stopped(active):
-        return DeployVersion(**common, action="none", model_api_id=served.api.id, version_id=active.id)
-    reusable = next((v for v in reversed(served.versions) if v.source == source and usable(v)), None)
-    if reusable is not None:
-        return DeployVersion(**common, action="start_version", model_api_id=served.api.id,
-                             version_id=reusable.id, previous_version_id=previous)
-    return DeployVersion(**common, action="create_version", model_api_id=served.api.id,
-                         previous_version_id=previous)
+    choice = choose(served, RegistrySource(target.name, int(target.version)))
+    return DeployVersion(**common, action=choice.action, model_api_id=served.api.id,
+                         version_id=choice.version_id, previous_version_id=choice.previous_version_id)
 
 
 # Legacy stages are exclusive: a version in Production has been through Staging, and a STAGE

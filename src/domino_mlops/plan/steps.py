@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domino_mlops.clients.mlflow import ModelVersionInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,8 @@ class ModelChange:
     line: int | None = None
     smoke: object | None = None  # the manifest entry's SmokeTest settings, if any
     replicas: int | None = None
+    # The registry version the plan read (immutable), so the apply need not read it again.
+    target: ModelVersionInfo | None = field(default=None, compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
