@@ -222,6 +222,19 @@ def test_auth_statuses_are_distinct_and_never_show_the_secret(rsps, caplog, stat
         assert "DOMINO_USER_API_KEY" in exc.hint
 
 
+def test_another_service_keeps_409_as_a_conflict_and_speaks_in_its_own_name(rsps):
+    """The session layer also carries GitHub calls: Domino's meaning of 409 and its name stay Domino's."""
+    http, _ = make_http(service="GitHub", conflict_means_expired=False, max_retries=0)
+    rsps.get(URL, status=409, json={"message": "conflict"})
+    with pytest.raises(RemoteError) as conflict:
+        http.call("GET", "/version")
+    assert type(conflict.value) is RemoteError and conflict.value.status == 409
+    rsps.replace(rsps.GET, URL, status=429, json={"message": "slow down"})
+    with pytest.raises(RemoteError) as limited:
+        http.call("GET", "/version")
+    assert limited.value.hint.startswith("GitHub is rate limiting") and "Domino" not in limited.value.hint
+
+
 def test_404_is_not_found_with_the_servers_message(rsps):
     http, _ = make_http()
     rsps.get(f"{HOST}/v4/projects/p9", status=404, json={"message": "project p9 not found"})

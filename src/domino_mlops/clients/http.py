@@ -84,7 +84,7 @@ class HttpClient:
         auth: AuthBase,
         *,
         service: str = "Domino",
-        credential_source: str | None = None,
+        conflict_means_expired: bool = True,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         max_retries: int = 4,
         backoff_base: float = 0.5,
@@ -100,7 +100,9 @@ class HttpClient:
         self.service = service
         self._auth = auth
         # Named in 401/403 messages: the variable the credential came from, never its value.
-        self.credential_source = credential_source or _source_of(auth)
+        self.credential_source = _source_of(auth)
+        # Domino answers 409 when temporary credentials expired; other services mean a conflict.
+        self.conflict_means_expired = conflict_means_expired
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
@@ -240,14 +242,14 @@ class HttpClient:
             return AuthenticationFailed(self.service, source, endpoint=endpoint)
         if status == 403:
             return PermissionDenied(self.service, source, endpoint=endpoint)
-        if status == 409:  # Domino's contract: 409 means "temporary credentials expired"
+        if status == 409 and self.conflict_means_expired:  # Domino: "temporary credentials expired"
             return CredentialsExpired(self.service, endpoint=endpoint, credential=source)
         detail = _server_message(response)
         if status == 404:
             return NotFound(f"{self.service} has nothing at {endpoint} (404){': ' + detail if detail else ''}")
         if status == 429:
             return RemoteError(self.service, status, endpoint, detail or "rate limited",
-                               hint="Domino is rate limiting; wait a minute and re-run.")
+                               hint=f"{self.service} is rate limiting; wait a minute and re-run.")
         if status < 500:
             return RemoteError(self.service, status, endpoint, detail,
                                hint=f"{self.service} refused the request as sent; the detail says what it disliked.")
@@ -276,8 +278,8 @@ def _ambiguous(exc: DominoMlopsError) -> bool:
     return isinstance(exc, (Unreachable, BadResponse))
 
 
-def _source_of(auth: AuthBase, default: str = "the configured credential") -> str:
-    return getattr(auth, "source", None) or default
+def _source_of(auth: AuthBase) -> str:
+    return getattr(auth, "source", None) or "the configured credential"
 
 
 def _server_message(response: requests.Response) -> str:

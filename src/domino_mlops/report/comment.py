@@ -88,7 +88,7 @@ def upsert_pr_comment(markdown: str, marker: str, *, environ: Mapping[str, str] 
     http_session = session or requests.Session()
     http_session.headers["X-GitHub-Api-Version"] = "2022-11-28"
     client = HttpClient(base, BearerTokenAuth(token, "GITHUB_TOKEN"), service="GitHub",
-                        credential_source="GITHUB_TOKEN", timeout=TIMEOUT, session=http_session)
+                        conflict_means_expired=False, timeout=TIMEOUT, session=http_session)
     body = _body(tag, markdown, env)
     issue = f"/repos/{_quote_repository(repository)}/issues/{number}"
     try:
