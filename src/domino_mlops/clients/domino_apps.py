@@ -13,6 +13,7 @@ from typing import Any
 from domino_mlops.clients import domino_urls as urls
 from domino_mlops.clients.domino_types import App, app_id_from_api, parse_list
 from domino_mlops.clients.http import HttpClient
+from domino_mlops.clients.json_fields import without_nulls
 from domino_mlops.errors import ConfigError
 
 
@@ -63,7 +64,7 @@ class Apps:
                 "externalVolumeMountIds": list(external_volume_mount_ids) if external_volume_mount_ids else None,
                 "mainRepoGitRef": ref}
         self._http.call("POST", urls.start_app(app_id),
-                        json={k: v for k, v in body.items() if v is not None}, expect="none")
+                        json=without_nulls(body), expect="none")
 
     def stop(self, app_id: str) -> None:
         """Unpublish (stop) the app."""

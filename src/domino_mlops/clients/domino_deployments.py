@@ -35,12 +35,12 @@ class ModelDeployments:
     def stop(self, model_api_id: str, version_id: str) -> DeploymentStatus:
         """Ask Domino to stop a version; the answer says ``not_running``."""
         reply = self._http.call("POST", urls.stop_deployment(model_api_id, version_id))
-        return DeploymentStatus.from_legacy(reply.body, reply.endpoint)
+        return DeploymentStatus.from_api(reply.body, reply.endpoint)
 
     def status(self, model_api_id: str, version_id: str) -> DeploymentStatus:
         """A version's deployment status, from the legacy route."""
         reply = self._http.call("GET", urls.deployment_status(model_api_id, version_id))
-        return DeploymentStatus.from_legacy(reply.body, reply.endpoint)
+        return DeploymentStatus.from_api(reply.body, reply.endpoint)
 
     def export_image(self, model_api_id: str, version_id: str, *, registry_url: str, username: str,
                      password: str, repository: str, tag: str) -> ExportStatus:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from domino_mlops.clients import domino_urls as urls
 from domino_mlops.clients.domino_types import Job, JobLogs
 from domino_mlops.clients.http import HttpClient
+from domino_mlops.clients.json_fields import without_nulls
 
 
 class Jobs:
@@ -20,7 +21,7 @@ class Jobs:
     def start(self, project_id: str, command: str, *, title: str | None = None, commit_id: str | None = None,
               hardware_tier_id: str | None = None, environment_id: str | None = None) -> Job:
         """Start ``command`` in the project; poll `get` until ``is_completed``."""
-        body = _without_nulls({"projectId": project_id, "runCommand": command, "title": title,
+        body = without_nulls({"projectId": project_id, "runCommand": command, "title": title,
                                "commitId": commit_id, "hardwareTierId": hardware_tier_id,
                                "environmentId": environment_id})
         reply = self._http.call("POST", urls.jobs(), json=body)
@@ -40,8 +41,3 @@ class Jobs:
         """Stop a running job, keeping (or discarding) the files it wrote."""
         body = {"projectId": project_id, "jobId": job_id, "commitResults": commit_results}
         self._http.call("POST", urls.stop_job(), json=body, expect="none")
-
-
-def _without_nulls(body: dict[str, object]) -> dict[str, object]:
-    """Optional keys are left out rather than sent as null (docs/CONTRACT_DECISIONS.md)."""
-    return {key: value for key, value in body.items() if value is not None}

@@ -77,14 +77,9 @@ class DeploymentStatus:
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> DeploymentStatus:
-        """``{"status", "isPending"}``: the ``deployment`` object of a version."""
+        """``{"status", "isPending"}``: the ``deployment`` object of a version, and the answer of
+        the legacy /v4/models start/stop routes (which add ``modelId``, ``modelVersionId``)."""
         f = Fields(payload, endpoint, path)
-        return cls(f.req_str("status"), f.opt_bool("isPending"))
-
-    @classmethod
-    def from_legacy(cls, payload: object, endpoint: str) -> DeploymentStatus:
-        """``{"modelId", "modelVersionId", "status"}`` from the /v4/models routes."""
-        f = Fields(payload, endpoint)
         return cls(f.req_str("status"), f.opt_bool("isPending"))
 
 

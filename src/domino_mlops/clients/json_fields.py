@@ -138,3 +138,9 @@ def items_of(payload: object, endpoint: str, key: str) -> tuple[tuple[Any, ...],
         return tuple(payload), "$"
     fields = Fields(payload, endpoint)
     return fields.req_list(key), fields.at(key)
+
+
+def without_nulls(body: dict[str, object]) -> dict[str, object]:
+    """A request body with its optional keys left out rather than sent as null
+    (docs/CONTRACT_DECISIONS.md)."""
+    return {key: value for key, value in body.items() if value is not None}

@@ -76,6 +76,13 @@ def check_model_token(api: r.ModelApi, headers: Mapping[str, str]) -> None:
                        headers={"WWW-Authenticate": 'Basic realm="model"'})
 
 
+def check_model_bearer(api: r.ModelApi, headers: Mapping[str, str]) -> None:
+    """Async predictions take one of the Model API's access tokens as a Bearer token."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or token.strip() not in {t["token"] for t in api.access_tokens}:
+        raise ApiError(401, "an async prediction needs a model access token as Bearer token")
+
+
 def _principal(credential: r.Credential) -> Principal:
     return Principal(username=credential.username, kind=credential.kind,
                      projects=frozenset(credential.projects), admin=credential.admin)

@@ -12,11 +12,13 @@ import threading
 import time
 from typing import Any
 
+from domino_mlops.emulator import lifecycle
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.lifecycle import PREPARE_SHARE
 from domino_mlops.emulator.predictor import ModelLoadError
 from domino_mlops.emulator.validate import Fields
+from domino_mlops.emulator.web import ApiError
 from domino_mlops.emulator.world import new_id
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,15 @@ def add_version(ctx: Context, api: r.ModelApi, spec: dict[str, Any], created_by:
     start_build(ctx, version)
     if spec["should_deploy"]:
         start(ctx, api, version)
+    return version
+
+
+def running_version(ctx: Context, api: r.ModelApi) -> r.ModelVersion:
+    """The version a model call reaches; 503 while none is Running (as Domino's router answers).
+    The caller holds the world lock."""
+    version = ctx.world.versions.get(api.serving_version_id or "")
+    if version is None or lifecycle.deployment_status(version, ctx.now()) != lifecycle.RUNNING:
+        raise ApiError(503, f"model API {api.id} has no running version")
     return version
 
 

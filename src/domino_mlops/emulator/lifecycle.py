@@ -73,7 +73,7 @@ def job_status(job: r.Job, now: float) -> str:
     done_at = job.submitted + job.seconds
     if job.stopped_at is not None and job.stopped_at < done_at:
         return "Stopped"
-    if now < job.submitted + 0.25 * job.seconds:
+    if now < job_started_at(job):
         return "Queued"
     if now < done_at:
         return "Running"

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from domino_mlops.emulator import lifecycle
+from domino_mlops.emulator import auth, deployments
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.predictor import InputError, ModelLoadError, predict
-from domino_mlops.emulator.web import ApiError, Request, Response, Router, bad_request, not_found
+from domino_mlops.emulator.web import Request, Response, Router, bad_request, not_found
 from domino_mlops.emulator.world import new_id
 
 BASE = "/api/modelApis/async/v1/{modelApiId}"
@@ -26,9 +26,7 @@ def register(router: Router) -> None:
 
 def _check_bearer(ctx: Context, req: Request) -> Any:
     api = ctx.world.model_api(req.params["modelApiId"])
-    scheme, _, token = req.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or token.strip() not in {t["token"] for t in api.access_tokens}:
-        raise ApiError(401, "an async prediction needs a model access token as Bearer token")
+    auth.check_model_bearer(api, req.headers)
     return api
 
 
@@ -37,10 +35,7 @@ def submit(ctx: Context, req: Request, who: None) -> Any:
         api = _check_bearer(ctx, req)
         if not api.is_async:
             raise bad_request(f"model API {api.id} is synchronous; call /models/{api.id}/latest/model")
-        version = ctx.world.versions.get(api.serving_version_id or "")
-        if version is None or lifecycle.deployment_status(version, ctx.now()) != lifecycle.RUNNING:
-            raise ApiError(503, f"model API {api.id} has no running version")
-        source = dict(version.source)
+        source = dict(deployments.running_version(ctx, api).source)
     body = req.json_object()
     if not isinstance(body.get("parameters"), dict | list):
         raise bad_request("the request body needs a 'parameters' object")

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any
 
-from domino_mlops.emulator import auth, lifecycle
+from domino_mlops.emulator import auth, deployments
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.predictor import InputError, ModelLoadError, predict
 from domino_mlops.emulator.web import ApiError, Request, Response, Router, bad_request
@@ -26,9 +26,7 @@ def call_model(ctx: Context, req: Request, who: None) -> Any:
         auth.check_model_token(api, req.headers)
         if api.is_async:
             raise bad_request(f"model API {api.id} is asynchronous; call /api/modelApis/async/v1/{api.id}")
-        version = ctx.world.versions.get(api.serving_version_id or "")
-        if version is None or lifecycle.deployment_status(version, ctx.now()) != lifecycle.RUNNING:
-            raise ApiError(503, f"model API {api.id} has no running version")
+        version = deployments.running_version(ctx, api)
         source = dict(version.source)
         number, log_calls = version.number, version.log_http_request_response
     body = req.json_object()

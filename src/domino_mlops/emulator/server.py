@@ -27,7 +27,7 @@ from domino_mlops.emulator import (
 )
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.faults import Decision
-from domino_mlops.emulator.web import ApiError, Request, Response, Route, Router
+from domino_mlops.emulator.web import READ_METHODS, ApiError, Request, Response, Route, Router
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _record(self, ctx: Context, req: Request, route: Route | None, response: Response | None,
                 decision: Decision, started: float) -> None:
-        write = route.write if route else req.method not in ("GET", "HEAD", "OPTIONS")
+        write = route.write if route else req.method not in READ_METHODS
         try:
             body = req.json() if write else None
         except ApiError:

@@ -140,6 +140,3 @@ class Router:
             raise ApiError(405, f"{method} is not allowed on {path}; use {', '.join(sorted(set(allowed)))}",
                            headers={"Allow": ", ".join(sorted(set(allowed)))})
         raise ApiError(404, f"no such route: {method} {path}")
-
-    def routes(self) -> tuple[Route, ...]:
-        return tuple(self._routes)
