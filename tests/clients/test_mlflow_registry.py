@@ -190,3 +190,13 @@ def test_garbage_answer_is_a_clear_error() -> None:
 def test_missing_tracking_uri_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="MLFLOW_TRACKING_URI"):
         MlflowCredentials.from_env({})
+
+
+def test_input_example_is_the_logged_one_or_none_when_the_model_has_none(mlflow_server, two_versions) -> None:
+    from domino_mlops.local.models import register_broken_model
+
+    name, v1, _ = two_versions
+    example = registry(mlflow_server.uri).input_example(name, v1)
+    assert isinstance(example, dict) and set(example["columns"]) >= {"age", "bmi"} and len(example["data"]) == 2
+    broken = register_broken_model(mlflow_server.uri, "no-example")  # no MLmodel, no input example
+    assert registry(mlflow_server.uri).input_example("no-example", broken) is None

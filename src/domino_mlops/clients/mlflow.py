@@ -212,7 +212,7 @@ class MlflowRegistry:
                 with translate_mlflow_errors(f"input example of {name!r} version {version}", self.credentials):
                     path = download_artifacts(artifact_uri=uri, dst_path=tmp,
                                               tracking_uri=self.credentials.tracking_uri)
-            except (NotFound, OSError, RemoteError):
+            except NotFound:
                 return None
             with open(path, encoding="utf-8") as handle:
                 return json.load(handle)
