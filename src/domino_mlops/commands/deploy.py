@@ -68,8 +68,10 @@ def _bad_version(version: str) -> str:
 
 
 def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Environment,
-                  args: argparse.Namespace, *, action: str) -> int:
-    registry_for = registry_factory()
+                  args: argparse.Namespace, *, action: str, registry_for=None) -> int:
+    """Plan, report, apply. ``registry_for`` lets a caller that already read MLflow share its
+    per-project registries (and the secrets they masked) instead of building them again."""
+    registry_for = registry_for or registry_factory()
     clients = DominoClients(os.environ)
     try:
         plan = compute_plan(entries, desired, env, registry_for, clients, action=action)

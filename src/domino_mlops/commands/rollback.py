@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     env = desired.environments.get(args.env)
     listed = desired.manifest.find(args.model)
     project = args.project or (listed.project_id if listed else "")
-    last = Ledger(registry_factory()(project)).last(env.name, args.model)
+    registry_for = registry_factory()
+    last = Ledger(registry_for(project)).last(env.name, args.model)
     target = args.to or (last.from_version if last else None)
     if target is None:
         raise ConfigError(f"nothing to roll back to: the ledger has no earlier version of {args.model} in {env.name}",
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
                           smoke_test=listed.smoke_test if listed else None)
     print(f"Rolling {args.model} in {env.name} back to version {target}"
           f"{f' (from {last.to_version})' if last else ''}.", flush=True)
-    code = apply_entries([entry], desired, env, args, action="rollback")
+    code = apply_entries([entry], desired, env, args, action="rollback", registry_for=registry_for)
     if code == 0 and listed is not None and str(listed.version) != str(target):
         github.annotate("warning", f"the manifest still says {args.model} version {listed.version}; "
                         f"set it to {target}, or the next promotion moves it forward again",
