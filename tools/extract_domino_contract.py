@@ -220,6 +220,24 @@ EXPORT_STARTED = _obj({"exportId": STR}, {"status": STR, "modelId": STR, "modelV
 EXPORT_STARTED_WHY = (f"{PYTHON_DOMINO} tests/test_endpoints.py answers {{'exportId'}}; examples/"
                       "export_model_to_sagemaker.py reads ['exportId'] and .get('status')")
 
+# Component schemas corrected where the document contradicts itself; each with the evidence.
+DEF_OVERRIDES: dict[str, tuple[str, str]] = {
+    "public.PaginatedMetadataV1": (
+        "drop 'pagination' from required",
+        "The document requires a 'pagination' key it never defines: the allOf flattens PaginationV1 "
+        "(offset, limit, totalCount) into the metadata. The client generated from the same document "
+        "(automl-service/app/api/generated/domino_public_api_client/models/paginated_metadata_v1.py) "
+        "reads the flat keys and requires no 'pagination'.",
+    ),
+}
+
+
+def _fix_def(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    if name == "public.PaginatedMetadataV1":
+        return {**schema, "required": [k for k in schema.get("required", []) if k != "pagination"]}
+    return schema
+
+
 # Keywords that only annotate: dropped to keep the contract small and the validators strict.
 _ANNOTATIONS = {"description", "example", "examples", "title", "xml", "externalDocs", "deprecated",
                 "discriminator", "readOnly", "writeOnly", "default"}
@@ -347,7 +365,8 @@ def build(repo: Path, commit: str) -> dict[str, Any]:
                 found = overrides.pop((route.method, route.path, status), None)
                 if found is not None:
                     item = schema["items"] if isinstance(schema, dict) and schema.get("type") == "array" else schema
-                    entry["responses"][status] = {"anyOf": [item, {"type": "array", "items": item}]}
+                    # The array reading keeps one item: each of these routes answers about one thing.
+                    entry["responses"][status] = {"anyOf": [item, {"type": "array", "items": item, "minItems": 1}]}
                     entry.setdefault("overrides", []).append({"status": status, "published": schema,
                                                               "why": found.why})
             if route.path.endswith("/exportImageToRegistry") and entry["responses"].get("202", 0) is None:
@@ -371,6 +390,10 @@ def build(repo: Path, commit: str) -> dict[str, Any]:
     defs: dict[str, Any] = {}
     for converter in converters.values():
         defs.update(converter.defs)
+    def_overrides = {}
+    for name, (what, why) in DEF_OVERRIDES.items():
+        def_overrides[name] = {"change": what, "why": why, "published": defs[name]}
+        defs[name] = _fix_def(name, defs[name])
     sources = {
         key: {"repository": REPOSITORY, "commit": commit, "path": path, "served_under": prefix or "/",
               "title": documents[key]["info"]["title"], "version": documents[key]["info"]["version"],
@@ -378,7 +401,7 @@ def build(repo: Path, commit: str) -> dict[str, Any]:
         for key, (path, prefix) in SPECS.items()
     }
     return {"format": "domino-mlops-contract/1", "generated_by": "tools/extract_domino_contract.py",
-            "sources": sources, "default_errors": default_errors, "routes": routes,
+            "sources": sources, "default_errors": default_errors, "def_overrides": def_overrides, "routes": routes,
             "$defs": dict(sorted(defs.items()))}
 
 
