@@ -68,15 +68,16 @@ def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> di
 STR, INT, BOOL, NUM = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}, {"type": "number"}
 ANY: dict[str, Any] = {}
 
+_NUMBER_OR_DIGITS = {"anyOf": [INT, {"type": "string", "pattern": "^[0-9]+$"}]}
 # The model invocation route: documented (docs.dominodatalab.com) but in no OpenAPI document.
 _PREDICTION = _obj(
     {"result": ANY},
     {"request_id": STR, "model_time_in_ms": NUM, "timing": ANY,
      "release": _obj({}, {"harness_version": STR,
-                          # a string in a published Domino example, a number in others: both
-                          "model_version_number": {"type": ["integer", "string"]},
+                          # a digit string in a published Domino example, a number in others: both
+                          "model_version_number": _NUMBER_OR_DIGITS,
                           "registered_model_name": STR,
-                          "registered_model_version": {"type": ["integer", "string"]}})})
+                          "registered_model_version": _NUMBER_OR_DIGITS})})
 
 ROUTES: tuple[Route, ...] = (
     # --- deployment, projects, tiers, environments -------------------------------------------
@@ -366,7 +367,7 @@ def build(repo: Path, commit: str) -> dict[str, Any]:
                 if found is not None:
                     item = schema["items"] if isinstance(schema, dict) and schema.get("type") == "array" else schema
                     # The array reading keeps one item: each of these routes answers about one thing.
-                    entry["responses"][status] = {"anyOf": [item, {"type": "array", "items": item, "minItems": 1}]}
+                    entry["responses"][status] = {"anyOf": [item, {"type": "array", "items": item, "minItems": 1, "maxItems": 1}]}
                     entry.setdefault("overrides", []).append({"status": status, "published": schema,
                                                               "why": found.why})
             if route.path.endswith("/exportImageToRegistry") and entry["responses"].get("202", 0) is None:

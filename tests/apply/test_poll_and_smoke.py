@@ -40,12 +40,25 @@ def test_poll_gives_up_at_the_deadline() -> None:
     assert sum(clock.sleeps) == pytest.approx(10)  # the last sleep is trimmed to the deadline
 
 
-def test_request_data_turns_mlflow_split_examples_into_rows() -> None:
-    split = {"columns": ["a", "b"], "data": [[1, 2], [3, 4]]}
-    assert request_data(split) == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
+def test_request_data_sends_one_row_as_named_values_and_several_as_columns() -> None:
+    # Domino's model route takes {"data": {name: value}}: several rows travel as columns.
+    split = {"columns": ["a", "b"], "data": [[1, 2], [3, 4], [5, 6]]}  # input_example=X.head(3)
+    assert request_data(split) == {"a": [1, 3, 5], "b": [2, 4, 6]}
+    assert request_data({"dataframe_split": split}) == {"a": [1, 3, 5], "b": [2, 4, 6]}
     assert request_data({"columns": ["a"], "data": [[1]]}) == {"a": 1}
-    assert request_data({"dataframe_split": split}) == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
+    assert request_data([{"a": 1, "b": 2}, {"a": 3, "b": 4}]) == {"a": [1, 3], "b": [2, 4]}
+    assert request_data({"dataframe_records": [{"a": 1}]}) == {"a": 1}
     assert request_data({"x": 1}) == {"x": 1}
+
+
+@pytest.mark.parametrize("example, problem", [
+    ([[1, 2], [3, 4]], "is not named arguments"),
+    ([{"a": 1}, {"b": 2}], "row 1 has columns"),
+], ids=["tensor", "rows-with-other-columns"])
+def test_an_input_that_is_not_named_arguments_is_a_clear_smoke_failure(example, problem) -> None:
+    with pytest.raises(SmokeTestFailed, match=problem) as info:
+        request_data(example)
+    assert info.value.hint
 
 
 @pytest.mark.parametrize("data", [[1, 2], [[1, 2], [3]]], ids=["rows-not-lists", "short-row"])

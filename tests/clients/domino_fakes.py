@@ -44,3 +44,25 @@ def make_client(environ: dict[str, str] | None = None, **options: Any) -> tuple[
 def calls_to(mock: responses.RequestsMock, method: str, path: str) -> list[Any]:
     """The recorded calls with this method whose path (query ignored) is ``path``."""
     return [c for c in mock.calls if c.request.method == method and c.request.path_url.split("?")[0] == path]
+
+
+def nonconforming_requests(mock: responses.RequestsMock) -> list[str]:
+    """Every recorded request that breaks Domino's published request schema: its body, its query
+    parameters (an undeclared one counts) and its path parameters. Empty when all conform."""
+    import json
+    from urllib.parse import urlsplit
+
+    from domino_mlops.contract import load_contract
+
+    contract = load_contract()
+    problems = []
+    for call in mock.calls:
+        parts = urlsplit(call.request.url)
+        route = contract.match(call.request.method, parts.path)
+        if route is None:
+            problems.append(f"{call.request.method} {parts.path}: no such route in the contract")
+            continue
+        body = json.loads(call.request.body) if call.request.body else None
+        problems += [f"{route.key}: {p}" for p in contract.check_request(
+            route, body, query=parts.query, path=parts.path, strict_query=True)]
+    return problems

@@ -1,13 +1,14 @@
-"""DominoClient's own calls: version, projects, hardware tiers, environments; garbage answers."""
+"""DominoClient's own calls: projects, hardware tiers, compute environments; garbage answers."""
 
 from __future__ import annotations
 
 import pytest
 
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_types import ComputeEnvironment, HardwareTier, Project
+from domino_mlops.clients.domino_types import HardwareTier, Project
 from domino_mlops.errors import BadResponse, NotFound
-from tests.clients.domino_fakes import HOST, make_client
+from tests.clients.domino_fakes import HOST, make_client, nonconforming_requests
+from tests.support import domino_payloads as p
 
 FIND = f"{HOST}/v4/gateway/projects/findProjectByOwnerAndName"
 
@@ -17,18 +18,12 @@ def test_constructing_a_client_calls_nothing(rsps):
     assert len(rsps.calls) == 0
 
 
-def test_version(rsps):
-    client, _ = make_client()
-    rsps.get(f"{HOST}/version", json={"version": "6.1.0", "buildId": "b1", "commitId": "c1"})
-    version = client.version()
-    assert (version.version, version.build_id, version.commit_id) == ("6.1.0", "b1", "c1")
-
-
 def test_find_project_by_owner_and_name(rsps):
     client, _ = make_client()
-    rsps.get(FIND, json={"id": "p1", "name": "churn", "ownerUsername": "alice", "visibility": "Private"})
-    assert client.find_project("alice", "churn") == Project("p1", "churn", "alice")
+    rsps.get(FIND, json=p.gateway_project("churn", "alice"))
+    assert client.find_project("alice", "churn") == Project(p.PROJECT, "churn", "alice")
     assert rsps.calls[0].request.params == {"ownerName": "alice", "projectName": "churn"}
+    assert nonconforming_requests(rsps) == []
 
 
 @pytest.mark.parametrize("answer", [{"status": 200, "json": {}}, {"status": 404, "json": {"message": "no"}}])
@@ -41,36 +36,40 @@ def test_unknown_project_is_not_found_naming_it(rsps, answer):
 
 def test_get_project_by_id(rsps):
     client, _ = make_client()
-    rsps.get(f"{HOST}/v4/projects/p1", json={"id": "p1", "name": "churn", "ownerUsername": "alice"})
-    assert client.get_project("p1").name == "churn"
+    rsps.get(f"{HOST}/v4/projects/{p.PROJECT}", json=p.project("churn", "alice"))
+    assert client.get_project(p.PROJECT) == Project(p.PROJECT, "churn", "alice")
 
 
 def test_hardware_tiers_of_a_project_with_their_data_planes(rsps):
     client, _ = make_client()
-    rsps.get(f"{HOST}/v4/projects/p1/hardwareTiers", json=[
-        {"hardwareTier": {"id": "small", "name": "Small", "hwtFlags": {"isDefault": True},
-                          "dataPlaneId": "local", "dataPlaneName": "Local"}},
-        {"hardwareTier": {"id": "gpu-eu", "name": "GPU EU", "hwtFlags": {"isDefault": False},
-                          "dataPlaneId": "dp-eu", "dataPlaneName": "eu-west"}},
+    rsps.get(f"{HOST}/v4/projects/{p.PROJECT}/hardwareTiers", json=[
+        p.v4_tier("small-k8s", "000000000000000000000000", "local", default=True),
+        p.v4_tier("gpu-eu", p.oid(0xd1), "eu-west"),
     ])
-    tiers = client.hardware_tiers("p1")
-    assert [t.id for t in tiers] == ["small", "gpu-eu"]
-    assert tiers[0].is_default and tiers[1].data_plane_name == "eu-west"
+    tiers = client.hardware_tiers(p.PROJECT)
+    assert [t.id for t in tiers] == ["small-k8s", "gpu-eu"]
+    assert tiers[0].is_default and tiers[1].data_plane_name == "eu-west" and tiers[1].data_plane_id == p.oid(0xd1)
+    assert nonconforming_requests(rsps) == []
 
 
-@pytest.mark.parametrize("wrapped", [True, False])
-def test_all_hardware_tiers_public_route_wrapped_or_bare(rsps, wrapped):
+def test_all_hardware_tiers_follow_the_public_routes_pages(rsps):
     client, _ = make_client()
-    tier = {"id": "small", "name": "Small", "isDefault": True, "dataPlaneId": "local", "dataPlaneName": "Local"}
-    rsps.get(f"{HOST}/api/hardwaretiers/v1/hardwaretiers", json={"hardwareTiers": [tier]} if wrapped else [tier])
-    assert client.all_hardware_tiers() == (HardwareTier("small", "Small", True, "local", "Local"),)
+    first = [p.public_tier(f"t{i}", default=i == 0) for i in range(100)]
+    rsps.get(f"{HOST}/api/hardwaretiers/v1/hardwaretiers", json=p.public_tiers(*first))
+    rsps.get(f"{HOST}/api/hardwaretiers/v1/hardwaretiers", json=p.public_tiers(p.public_tier("last", data_plane="dp")))
+    tiers = client.all_hardware_tiers()
+    assert len(tiers) == 101 and tiers[0].is_default and tiers[-1] == HardwareTier("last", "Last", False, "dp", None, 1.0)
+    assert [c.request.params for c in rsps.calls] == [{"offset": "0", "limit": "100"}, {"offset": "100", "limit": "100"}]
+    assert nonconforming_requests(rsps) == []
 
 
-def test_environments(rsps):
+def test_project_environments(rsps):
     client, _ = make_client()
-    env = {"id": "e1", "name": "Domino Standard", "visibility": "Global"}
-    rsps.get(f"{HOST}/v1/environments", json={"data": [env]})
-    assert client.environments() == (ComputeEnvironment("e1", "Domino Standard", "Global"),)
+    rsps.get(f"{HOST}/v4/projects/{p.PROJECT}/useableEnvironments",
+             json=p.environments((p.ENV, "Domino Standard", "Global"), selected=p.ENV))
+    found = client.project_environments(p.PROJECT)
+    assert found.default().id == p.ENV and found.selected_id == p.ENV
+    assert nonconforming_requests(rsps) == []
 
 
 # --- garbage in, BadResponse out (never a KeyError or TypeError) ------------------------------------------
@@ -80,18 +79,18 @@ def test_environments(rsps):
     ("answer", "problem"),
     [
         ({"body": "<html><title>Sign in to Domino</title></html>", "content_type": "text/html"}, "not JSON"),
-        ({"body": '{"version": "6.1', "content_type": "application/json"}, "not JSON"),
-        ({"json": ["6.1.0"]}, "$ should be an object, got a list"),
-        ({"json": {"buildId": "b"}}, "$.version is missing"),
-        ({"json": {"version": 6.1}}, "$.version should be a string, got a number"),
+        ({"body": '{"environments": [', "content_type": "application/json"}, "not JSON"),
+        ({"json": [{"id": "e1"}]}, "$ should be an object, got a list"),
+        ({"json": {"currentlySelectedEnvironment": None}}, "$.environments is missing"),
+        ({"json": {"environments": {"id": "e1"}}}, "$.environments should be a list"),
     ],
 )
-def test_garbage_version_answers_are_bad_responses(rsps, answer, problem):
+def test_garbage_environment_answers_are_bad_responses(rsps, answer, problem):
     client, _ = make_client()
-    rsps.get(f"{HOST}/version", **answer)
+    rsps.get(f"{HOST}/v4/projects/{p.PROJECT}/useableEnvironments", **answer)
     with pytest.raises(BadResponse) as caught:
-        client.version()
-    assert problem in str(caught.value) and "GET /version" in str(caught.value)
+        client.project_environments(p.PROJECT)
+    assert problem in str(caught.value) and "useableEnvironments" in str(caught.value)
 
 
 def test_list_where_object_expected_and_missing_id_on_model_api(rsps):
@@ -102,10 +101,3 @@ def test_list_where_object_expected_and_missing_id_on_model_api(rsps):
         client.model_apis.get("m1")
     with pytest.raises(BadResponse, match=r"\$.id is missing"):
         client.model_apis.get("m2")
-
-
-def test_environments_answer_without_its_list_is_a_bad_response(rsps):
-    client, _ = make_client()
-    rsps.get(f"{HOST}/v1/environments", json={"data": {"id": "e1"}})
-    with pytest.raises(BadResponse, match=r"\$.data should be a list"):
-        client.environments()

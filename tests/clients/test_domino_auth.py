@@ -19,8 +19,11 @@ from domino_mlops.clients.domino_auth import (
 )
 from domino_mlops.errors import AuthenticationFailed, ConfigError, CredentialMissing
 from tests.clients.domino_fakes import API_KEY, HOST, make_client
+from tests.support import domino_payloads as p
 
 TOKEN = "bearer-SECRET-41aa"
+ENVS = f"/v4/projects/{p.PROJECT}/useableEnvironments"
+ENVS_ANSWER = p.environments((p.ENV, "Domino Standard", "Global"), selected=p.ENV)
 
 
 def env(**values: str) -> dict[str, str]:
@@ -117,9 +120,9 @@ def test_secrets_never_appear_in_repr_or_str(tmp_path):
 def test_refused_credential_names_its_source_and_hides_its_value(rsps, caplog):
     caplog.set_level(logging.DEBUG)
     client, _ = make_client()
-    rsps.get(f"{HOST}/version", status=401, json={"message": "invalid key"})
+    rsps.get(f"{HOST}{ENVS}", status=401, json={"message": "invalid key"})
     with pytest.raises(AuthenticationFailed) as caught:
-        client.version()
+        client.project_environments(p.PROJECT)
     assert "DOMINO_USER_API_KEY" in str(caught.value)
     assert API_KEY not in str(caught.value) + repr(caught.value) + caught.value.hint + caplog.text
 
@@ -129,8 +132,8 @@ def test_refused_credential_names_its_source_and_hides_its_value(rsps, caplog):
 
 def test_api_key_goes_in_its_own_header_not_as_bearer(rsps):
     client, _ = make_client()
-    rsps.get(f"{HOST}/version", json={"version": "6.1.0"})
-    client.version()
+    rsps.get(f"{HOST}{ENVS}", json=ENVS_ANSWER)
+    client.project_environments(p.PROJECT)
     headers = rsps.calls[0].request.headers
     assert headers["X-Domino-Api-Key"] == API_KEY
     assert "Authorization" not in headers
@@ -138,8 +141,8 @@ def test_api_key_goes_in_its_own_header_not_as_bearer(rsps):
 
 def test_explicit_token_is_sent_as_bearer(rsps):
     client = DominoClient.from_env(env(), token=TOKEN)
-    rsps.get(f"{HOST}/version", json={"version": "6.1.0"})
-    client.version()
+    rsps.get(f"{HOST}{ENVS}", json=ENVS_ANSWER)
+    client.project_environments(p.PROJECT)
     assert rsps.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
 
 
@@ -147,19 +150,19 @@ def test_token_file_is_read_again_on_every_request(rsps, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("token-one\n")
     client, _ = make_client(env(DOMINO_TOKEN_FILE=str(token_file)))
-    rsps.get(f"{HOST}/version", json={"version": "6.1.0"})
-    client.version()
+    rsps.get(f"{HOST}{ENVS}", json=ENVS_ANSWER)
+    client.project_environments(p.PROJECT)
     token_file.write_text("token-two\n")  # the refresher rewrote it meanwhile
-    client.version()
+    client.project_environments(p.PROJECT)
     sent = [c.request.headers["Authorization"] for c in rsps.calls]
     assert sent == ["Bearer token-one", "Bearer token-two"]
 
 
 def test_unreadable_token_file_is_credential_missing_before_any_request(rsps, tmp_path):
     client, _ = make_client(env(DOMINO_TOKEN_FILE=str(tmp_path / "absent")))
-    rsps.get(f"{HOST}/version", json={"version": "6.1.0"})
+    rsps.get(f"{HOST}{ENVS}", json=ENVS_ANSWER)
     with pytest.raises(CredentialMissing) as caught:
-        client.version()
+        client.project_environments(p.PROJECT)
     assert "DOMINO_TOKEN_FILE" in str(caught.value) and str(tmp_path / "absent") in str(caught.value)
     assert len(rsps.calls) == 0
 
@@ -168,22 +171,22 @@ def test_empty_token_file_is_credential_missing(rsps, tmp_path):
     (tmp_path / "token").write_text("\n")
     client, _ = make_client(env(DOMINO_TOKEN_FILE=str(tmp_path / "token")))
     with pytest.raises(CredentialMissing, match="empty"):
-        client.version()
+        client.project_environments(p.PROJECT)
 
 
 def test_proxy_mode_sends_requests_to_the_proxy_without_credentials(rsps):
     client, _ = make_client(env(DOMINO_API_PROXY="http://localhost:8899"))
-    rsps.get("http://localhost:8899/version", json={"version": "6.1.0"})
-    assert client.version().version == "6.1.0"
+    rsps.get(f"http://localhost:8899{ENVS}", json=ENVS_ANSWER)
+    assert client.project_environments(p.PROJECT).selected_id == p.ENV
     request = rsps.calls[0].request
-    assert request.url == "http://localhost:8899/version"
+    assert request.url == f"http://localhost:8899{ENVS}"
     assert "Authorization" not in request.headers and "X-Domino-Api-Key" not in request.headers
 
 
 def test_predictions_bypass_the_proxy_and_carry_only_the_model_token(rsps):
     client, _ = make_client(env(DOMINO_API_PROXY="http://localhost:8899"))
     rsps.post(f"{HOST}/models/m1/latest/model", json={"result": [1]})
-    client.deployments.predict("m1", "model-tok", {"x": 1})
+    client.deployments.predict("m1", {"x": 1}, token="model-tok")
     request = rsps.calls[0].request
     expected = base64.b64encode(b"model-tok:model-tok").decode()
     assert request.headers["Authorization"] == f"Basic {expected}"

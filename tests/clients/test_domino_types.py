@@ -1,4 +1,8 @@
-"""Parsing Domino's answers: the contract's shapes in, frozen objects out, BadResponse otherwise."""
+"""Parsing Domino's answers: the published shapes in, frozen objects out, BadResponse otherwise.
+
+The payloads come from tests/support/domino_payloads.py, each valid against the contract;
+test_parsers_accept_the_contract.py feeds the parsers every shape the schemas allow.
+"""
 
 from __future__ import annotations
 
@@ -9,75 +13,76 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domino_mlops.clients.domino_serving_types import (
-    AccessToken,
+    AccessTokenInfo,
     DeploymentStatus,
     EnvVar,
+    ExportLogs,
     ExportStatus,
     FileSource,
     ModelApi,
+    ModelApiAccess,
     ModelApiVersion,
     OtherSource,
     Prediction,
     PredictionRelease,
     RegistrySource,
+    VersionLogs,
+    VersionSettings,
+    request_marker,
 )
 from domino_mlops.clients.domino_types import (
     App,
-    DominoVersion,
     HardwareTier,
     Job,
     JobLogs,
     Page,
     Project,
+    ProjectEnvironments,
 )
 from domino_mlops.errors import BadResponse
+from tests.support import domino_payloads as p
 
 EP = "GET /api/modelServing/v1/modelApis/m1"
-
-MODEL_API = {
-    "id": "m1", "name": "churn", "description": "", "environmentId": "env-1", "isArchived": False,
-    "isAsync": False, "replicas": 2, "hardwareTierId": "small", "strictNodeAntiAffinity": False,
-    "environmentVariables": [{"key": "MLFLOW_MODEL_NAME", "value": "churn"}], "collaborators": [],
-    "metadata": {"created": 1, "createdBy": "alice"},
-    "activeVersion": {"id": "v3", "number": 3, "dataPlaneId": "dp-eu",
-                      "deployment": {"status": "Running", "isPending": False}},
-}
-VERSION = {
-    "id": "v3", "number": 3, "modelApiId": "m1", "projectId": "p1", "dataPlaneId": "dp-eu",
-    "source": {"type": "Registry", "registeredModelName": "churn", "registeredModelVersion": 7},
-    "description": "", "labels": {"domino-mlops/request-id": "r-1", "team": "ml"},
-    "metadata": {"created": 1700000000000, "createdBy": "alice"},
-    "deployment": {"status": "Building", "isPending": True},
-}
-JOB = {"id": "j1", "number": 4, "projectId": "p1", "title": "smoke", "jobRunCommand": "python smoke.py",
-       "statuses": {"isCompleted": True, "isArchived": False, "isScheduled": False, "executionStatus": "Succeeded"},
-       "stageTime": {"submissionTime": 1}, "startedBy": {"id": "u1", "username": "alice"}}
+MODEL_API = p.model_api(1, active=p.active_version(3, number=3))
+VERSION = p.version(3, number=3, registered_version=7, settings=(True, False, True),
+                    description=f"churn v7 {request_marker('0f8e1ab2-1111-4222-8333-944455556666')}")
 
 
-def test_model_api_from_the_contract_example():
+def test_model_api_from_the_published_shape():
     api = ModelApi.from_api(MODEL_API, EP)
-    assert api.id == "m1" and api.replicas == 2 and api.hardware_tier_id == "small"
+    assert api.id == p.oid(1) and api.replicas == 1 and api.hardware_tier_id == "small-k8s"
     assert api.environment_variables == (EnvVar("MLFLOW_MODEL_NAME", "churn"),)
-    assert api.active_version is not None
-    assert api.active_version.data_plane_id == "dp-eu"
+    assert api.active_version is not None and api.active_version.number == 3
     assert api.active_version.deployment == DeploymentStatus("Running", False)
-    assert api.active_version.deployment.is_running
+    assert api.access == ModelApiAccess(False, (AccessTokenInfo(p.oid(900), "ci", p.USER),))
+    assert ModelApi.from_api(p.model_api(2, public=True), EP).access.is_public
 
 
-def test_model_api_version_from_the_contract_example():
+def test_model_api_version_from_the_published_shape():
     version = ModelApiVersion.from_api(VERSION, EP)
     assert version.source == RegistrySource("churn", 7)
-    assert version.label("domino-mlops/request-id") == "r-1"
-    assert version.labels == (("domino-mlops/request-id", "r-1"), ("team", "ml"))
-    assert version.status == "Building" and version.deployment.is_pending
-    assert version.created_by == "alice" and version.number == 3
+    assert version.labels == () and version.number == 3 and version.created_by == p.USER
+    assert version.settings == VersionSettings(True, False, True)
+    assert version.request_id == "0f8e1ab2-1111-4222-8333-944455556666"
+    assert ModelApiVersion.from_api(p.version(4, labels=["team:ml"]), EP).labels == ("team:ml",)
+    assert ModelApiVersion.from_api(p.version(4), EP).request_id is None
 
 
-def test_sources_of_other_kinds_are_kept_not_refused():
+def test_sources_of_other_kinds_or_incomplete_are_kept_not_refused():
     file_version = {**VERSION, "source": {"type": "File", "file": "model.py", "function": "predict"}}
     git_version = {**VERSION, "source": {"type": "Git"}}
+    bare_registry = {**VERSION, "source": {"type": "Registry"}}  # both names are optional in the schema
     assert ModelApiVersion.from_api(file_version, EP).source == FileSource("model.py", "predict")
     assert ModelApiVersion.from_api(git_version, EP).source == OtherSource("Git")
+    assert ModelApiVersion.from_api(bare_registry, EP).source == OtherSource("Registry")
+
+
+def test_a_registry_version_number_may_arrive_as_digits():
+    digits = {**VERSION, "source": {"type": "Registry", "registeredModelName": "churn", "registeredModelVersion": "7"}}
+    assert ModelApiVersion.from_api(digits, EP).source == RegistrySource("churn", 7)
+    words = {**VERSION, "source": {"type": "Registry", "registeredModelName": "churn", "registeredModelVersion": "x"}}
+    with pytest.raises(BadResponse, match=r"registeredModelVersion should be a version number"):
+        ModelApiVersion.from_api(words, EP)
 
 
 def test_results_are_frozen_and_use_tuples():
@@ -89,7 +94,6 @@ def test_results_are_frozen_and_use_tuples():
 
 
 def test_secret_values_are_hidden_from_repr():
-    assert "tok-SECRET" not in repr(AccessToken("t1", "smoke", "tok-SECRET"))
     assert "pw-SECRET" not in repr(EnvVar("DB_PASSWORD", "pw-SECRET"))
 
 
@@ -105,6 +109,7 @@ def test_secret_values_are_hidden_from_repr():
         ({**MODEL_API, "environmentVariables": [["A", "b"]]}, "$.environmentVariables[0] should be an object"),
         ({**MODEL_API, "activeVersion": {"id": "v", "deployment": {"status": 3}}},
          "$.activeVersion.deployment.status should be a string, got a number"),
+        ({**MODEL_API, "access": {"isPublic": "yes"}}, "$.access.isPublic should be a boolean"),
     ],
 )
 def test_wrong_shapes_are_bad_responses_naming_endpoint_and_path(payload, problem):
@@ -114,54 +119,73 @@ def test_wrong_shapes_are_bad_responses_naming_endpoint_and_path(payload, proble
     assert EP in str(caught.value)
 
 
-def test_labels_must_map_strings_to_strings():
-    with pytest.raises(BadResponse, match=r"\$.labels.team should be a string"):
-        ModelApiVersion.from_api({**VERSION, "labels": {"team": 1}}, EP)
-
-
-def test_registry_version_must_be_an_integer():
-    bad = {**VERSION, "source": {"type": "Registry", "registeredModelName": "churn", "registeredModelVersion": "7"}}
-    with pytest.raises(BadResponse, match=r"\$.source.registeredModelVersion should be an integer"):
-        ModelApiVersion.from_api(bad, EP)
+def test_labels_are_a_list_of_strings():
+    with pytest.raises(BadResponse, match=r"\$.labels\[0\] should be a string"):
+        ModelApiVersion.from_api({**VERSION, "labels": [1]}, EP)
+    with pytest.raises(BadResponse, match=r"\$.labels should be a list"):
+        ModelApiVersion.from_api({**VERSION, "labels": {"team": "ml"}}, EP)  # the shape we once guessed
 
 
 def test_hardware_tiers_from_both_routes_carry_their_data_plane():
-    v4 = {"hardwareTier": {"id": "gpu", "name": "GPU", "hwtFlags": {"isDefault": False}, "centsPerMinute": 12,
-                           "dataPlaneId": "dp-us", "dataPlaneName": "us-east"}}
-    public = {"id": "gpu", "name": "GPU", "isDefault": False, "centsPerMinute": 12, "dataPlaneId": "dp-us",
-              "dataPlaneName": "us-east"}
-    expected = HardwareTier("gpu", "GPU", False, "dp-us", "us-east", 12.0)
-    assert HardwareTier.from_v4(v4, EP) == expected == HardwareTier.from_api(public, EP)
+    v4 = p.v4_tier("gpu", "dp-us", "us-east")
+    public = p.public_tier("gpu", data_plane="dp-us")
+    assert HardwareTier.from_v4(v4, EP) == HardwareTier("gpu", "Gpu", False, "dp-us", "us-east", 1.0)
+    assert HardwareTier.from_api(public, EP) == HardwareTier("gpu", "Gpu", False, "dp-us", None, 1.0)
+    assert HardwareTier.from_api(p.public_tier(default=True), EP).is_default  # flags.isDefault
+    assert HardwareTier.from_api(p.public_tier(), EP).data_plane_id is None  # optional: no Nexus
 
 
-def test_page_reads_items_and_metadata_and_names_item_paths():
-    page = Page.from_api({"items": [MODEL_API], "metadata": {"offset": 0, "limit": 1, "totalCount": 3}}, EP,
-                         ModelApi.from_api)
+def test_project_environments_default_to_the_selected_then_a_global_one():
+    chosen = ProjectEnvironments.from_api(p.environments(("e1", "Private one", "Private"), ("e2", "Std", "Global"),
+                                                         selected="e1"), EP)
+    assert chosen.default().id == "e1"
+    unselected = ProjectEnvironments.from_api(p.environments(("e1", "Mine", "Private"), ("e2", "Std", "Global")), EP)
+    assert unselected.default().id == "e2"
+    assert ProjectEnvironments.from_api({"environments": []}, EP).default() is None
+
+
+def test_page_reads_items_and_flat_metadata_and_names_item_paths():
+    page = Page.from_api(p.page([MODEL_API], limit=1, total=3), EP, ModelApi.from_api)
     assert (len(page.items), page.offset, page.limit, page.total_count) == (1, 0, 1, 3)
     with pytest.raises(BadResponse, match=r"\$.items\[1\].id is missing"):
         Page.from_api({"items": [MODEL_API, {"name": "x"}]}, EP, ModelApi.from_api)
+    assert Page.from_api([VERSION], EP, ModelApiVersion.from_api).total_count is None  # a bare list
 
 
-def test_version_job_app_prediction_export_and_logs():
-    assert DominoVersion.from_api({"version": "6.1.0-rc2", "buildId": "b"}, EP).at_least("4.1.0")
-    assert not DominoVersion("4.0.9").at_least("4.1.0")
-    assert Project.from_lookup({}, EP) is None
-    assert Project.from_lookup({"id": "p1", "name": "churn", "ownerUsername": "alice"}, EP) == Project(
-        "p1", "churn", "alice")
-    job = Job.from_envelope({"job": JOB}, EP)
-    assert job.succeeded and not job.failed and job.started_by == "alice" and job.command == "python smoke.py"
-    assert App.from_api({"id": "a1", "name": "dash", "status": "Running"}, EP).is_running
-    prediction = Prediction.from_api({"result": [0.3], "request_id": "r", "model_time_in_ms": 12,
-                                      "release": {"harness_version": "0.1", "model_version_number": 3,
-                                                  "registered_model_name": "churn",
-                                                  "registered_model_version": 3}}, EP)
-    assert prediction.result == [0.3] and prediction.model_time_ms == 12.0
-    assert prediction.release == PredictionRelease("0.1", 3, "churn", 3)
+def test_projects_jobs_apps_and_logs():
+    assert Project.from_api(p.project(), EP) == Project(p.PROJECT, "demo-project", "demo-user")
+    assert Project.from_gateway(p.gateway_project(), EP) == Project(p.PROJECT, "demo-project", "demo-user")
+    job = Job.from_envelope(p.public_job(status="Succeeded"), EP)
+    assert job.succeeded and not job.failed and job.command == "python train.py" and job.started_by == p.USER
+    assert Job.from_envelope(p.public_job(status="Failed"), EP).failed
+    stopped = Job.from_v4(p.v4_job(status="Stopped"), EP)
+    assert stopped.status == "Stopped" and stopped.project_id == p.PROJECT and stopped.started_by == "alice"
+    assert App.from_api(p.app(status="Running"), EP).is_running
+    logs = JobLogs.from_api(p.public_job_logs(("stdOut", "a"), ("stdErr", "warn\n"), ("stdOut", "b\n")), EP)
+    assert logs.text() == "a\nb\n" and logs.text(None) == "a\nwarn\nb\n" and logs.is_complete
+
+
+def test_version_logs_keep_the_lines_and_give_their_tail():
+    logs = VersionLogs.from_api(p.log_lines("Fetching", "", "ERROR cannot load\n"), EP)
+    assert logs.status == "Failed" and logs.tail(2) == ("Fetching", "ERROR cannot load")
+
+
+def test_v4_model_manager_answers_are_one_object_or_a_list_of_one():
+    assert DeploymentStatus.from_v4(p.v4_status("Running"), EP).is_running
+    assert DeploymentStatus.from_v4([p.v4_status("not_running")], EP).is_stopped
+    with pytest.raises(BadResponse, match="one answer, got a list of 0"):
+        DeploymentStatus.from_v4([], EP)
     assert ExportStatus.from_api({"exportId": "e1", "status": "complete"}, EP).is_complete
-    logs = JobLogs.from_api({"logContent": [{"logType": "stdout", "log": "a"},
-                                            {"logType": "stderr", "log": "warn\n"},
-                                            {"logType": "stdout", "log": "b\n"}]}, EP)
-    assert logs.text() == "a\nb\n" and logs.text(None) == "a\nwarn\nb\n"
+    assert ExportStatus.from_api([{"exportId": "e1", "modelId": "m", "modelVersionId": "v", "status": "failed",
+                                   "errorMessage": "denied"}], EP).error_message == "denied"
+    assert ExportLogs.from_api({"exportId": "e1", "modelId": "m", "modelVersionId": "v", "status": "complete",
+                                "logs": "pushed"}, EP).text == "pushed"
+
+
+def test_a_prediction_release_may_carry_digit_strings_and_extra_fields():
+    prediction = Prediction.from_api({**p.prediction([0.3], version="3"), "timing": {"total_ms": 5}}, EP)
+    assert prediction.result == [0.3] and prediction.model_time_ms == 4.0
+    assert prediction.release == PredictionRelease("0.1", 1, "churn", 3)
 
 
 def test_a_prediction_without_result_is_bad_but_a_null_result_is_fine():
@@ -180,15 +204,17 @@ JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
         st.sampled_from(["id", "name", "source", "type", "labels", "deployment", "status", "items",
-                         "activeVersion", "environmentVariables", "key", "value", "result", "job"]),
+                         "activeVersion", "environmentVariables", "key", "value", "result", "job", "logs",
+                         "access", "hardwareTier", "environments", "statuses", "flags"]),
         inner, max_size=5),
     max_leaves=15,
 )
-PARSERS = [ModelApi.from_api, ModelApiVersion.from_api, Job.from_envelope, JobLogs.from_api, App.from_api,
-           Prediction.from_api, AccessToken.from_api, HardwareTier.from_v4, DominoVersion.from_api]
+PARSERS = [ModelApi.from_api, ModelApiVersion.from_api, Job.from_envelope, Job.from_v4, JobLogs.from_api,
+           App.from_api, Prediction.from_api, HardwareTier.from_v4, HardwareTier.from_api, VersionLogs.from_api,
+           ProjectEnvironments.from_api, DeploymentStatus.from_v4, ExportStatus.from_api]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(payload=JSON, parser=st.sampled_from(PARSERS))
 def test_any_json_gives_an_object_or_bad_response_never_a_traceback(payload, parser):
     try:

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving import VersionOptions
-from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource
+from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource, VersionSettings
 from domino_mlops.clients.mlflow import ModelVersionInfo
-from domino_mlops.errors import DeploymentFailed
+from domino_mlops.errors import DeploymentFailed, DominoMlopsError
 from domino_mlops.observed.serving import ServedModelApi, choose
 from domino_mlops.plan.steps import DeployVersion
 
@@ -34,6 +34,7 @@ class DeploySettings:
     environment_id: str
     replicas: int
     poll: PollSettings = PollSettings()
+    version: VersionSettings = VersionSettings()  # what a new version records of its calls
 
 
 def mlflow_env_vars(target: ModelVersionInfo) -> dict[str, str]:
@@ -53,10 +54,11 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
             project_id=step.project_id, name=step.model_api_name, environment_id=settings.environment_id,
             source=source, hardware_tier_id=step.hardware_tier, replicas=settings.replicas,
             environment_variables=mlflow_env_vars(target),
-            description=f"{target.name} (managed by domino-mlops)", version=VersionOptions())
+            description=f"{target.name} (managed by domino-mlops)",
+            version=VersionOptions(settings.version, description=_version_description(target)))
         version_id = _require_active(api.active_version, step)
     else:
-        choice = choose(ServedModelApi(api, domino.model_apis.list_versions(api.id)), source)
+        choice = choose(ServedModelApi(api, domino.model_apis.list_versions(api.id)), source, settings.version)
         if choice.action == "none":
             version_id, wrote = choice.version_id, False
         elif choice.action == "start_version":
@@ -64,7 +66,8 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
             version_id = choice.version_id
         else:
             version_id = domino.model_apis.create_version(
-                api.id, project_id=step.project_id, source=source).id
+                api.id, project_id=step.project_id, source=source,
+                options=VersionOptions(settings.version, description=_version_description(target))).id
     wait_running(domino, api.id, version_id, step, settings.poll, on_status)
     return Deployed(step, api.id, version_id, wrote, f"{host}/models/{api.id}/latest/model")
 
@@ -77,9 +80,11 @@ def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step:
     def done(version: ModelApiVersion) -> bool:
         status = version.deployment
         if status is not None and status.is_failed:
+            tail = _build_log_tail(domino, model_api_id, version_id)
             raise DeploymentFailed(
                 f"{step.model} version {step.version} failed to deploy on {step.model_api_name} "
-                f"({step.hardware_tier or 'default tier'}): status {status.status}",
+                f"({step.hardware_tier or 'default tier'}): status {status.status}"
+                + (f"; the build log ends:\n  " + "\n  ".join(tail) if tail else ""),
                 hint=f"Read the build logs of Model API {model_api_id} version {version_id} in Domino; "
                      "a model that cannot be loaded from the registry fails here.")
         return status is not None and status.is_running
@@ -103,6 +108,18 @@ def restore(domino: DominoClient, deployed_api_id: str | None, step: DeployVersi
         domino.deployments.start(deployed_api_id, step.previous_version_id)
     wait_running(domino, deployed_api_id, step.previous_version_id, step, poll, on_status)
     return True
+
+
+def _version_description(target: ModelVersionInfo) -> str:
+    return f"{target.name} version {target.version} from the MLflow registry"
+
+
+def _build_log_tail(domino: DominoClient, model_api_id: str, version_id: str, lines: int = 10) -> tuple[str, ...]:
+    """The last lines of a failed version's build log, for the error; none if they cannot be read."""
+    try:
+        return domino.model_apis.logs(model_api_id, version_id, "buildLogs").tail(lines)
+    except DominoMlopsError:  # the failure itself is the news; a log we cannot read must not hide it
+        return ()
 
 
 def _require_active(active: object, step: DeployVersion) -> str:

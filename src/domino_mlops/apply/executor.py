@@ -20,6 +20,7 @@ from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, SmokeTestFailed
+from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.plan.steps import (
     DeployVersion,
     ModelChange,
@@ -53,7 +54,8 @@ class ApplyContext:
     poll: PollSettings = PollSettings()
     max_parallel: int = 4
     on_event: Callable[[str, str], None] = lambda model, message: None  # progress lines
-    on_secret: Callable[[str], None] = lambda value: None  # mask a secret the moment it exists
+    on_warning: Callable[[str, str], None] = lambda model, message: None  # e.g. a smoke test skipped
+    model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,7 @@ class ModelResult:
     ledger: LedgerEntry | None = None
     writes: int = 0
     error: DominoMlopsError | None = field(default=None, compare=False)
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +85,22 @@ class ApplyResult:
         return 4 if 4 in codes else max(codes)
 
 
-def check_preconditions(plan: Plan, ctx: ApplyContext) -> None:
-    """Refuse before any write: a gate not passed (exit 3), an alias that moved (exit 4)."""
-    blocked = plan.blocked
-    if blocked:
-        first, *others = blocked
-        refusal = GateRefused(first.model, first.version, plan.environment, first.gate.detail)  # type: ignore[union-attr]
-        for change in others:
-            refusal.add(change.model, change.version, change.gate.detail)  # type: ignore[union-attr]
+def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None:
+    """Refuse before any write: a gate not passed, or a smoke test the environment requires but
+    nothing lets us call (exit 3); an alias that moved (exit 4)."""
+    refused = [(c, c.gate.detail) for c in plan.blocked]  # type: ignore[union-attr]
+    if env.smoke.enabled and env.smoke.required:
+        refused += [(c, _no_smoke_access(step, env.name)) for c in plan.changed for step in c.steps
+                    if isinstance(step, SmokeTest) and step.access == "none"]
+    if refused:
+        (first, why), *others = refused
+        refusal = GateRefused(first.model, first.version, plan.environment, why)
+        for change, reason in others:
+            refusal.add(change.model, change.version, reason)
+        if any(c.gate is None or c.gate.passed for c, _ in refused):
+            refusal.hint = ("Give the smoke tests an access token of each Model API named (DOMINO_MODEL_TOKENS, "
+                            "a secret of the GitHub environment; README, 'Smoke tests'), or make the Model API "
+                            "public in Domino, or set smoke_test.required: false.")
         raise refusal
     for change in plan.changed:
         for step in change.steps:
@@ -100,7 +111,7 @@ def check_preconditions(plan: Plan, ctx: ApplyContext) -> None:
 
 
 def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
-    check_preconditions(plan, ctx)
+    check_preconditions(plan, env, ctx)
     changed = plan.changed
     unchanged = tuple(ModelResult(c.model, c.version, "unchanged") for c in plan.changes if not c.changed)
     if not changed:
@@ -115,24 +126,32 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
     registry = ctx.registry_for(change.project_id)
     deployed: list[Deployed] = []
     smoke: list[tuple[str, SmokeResult]] = []
+    warnings: list[str] = []
     try:
         target = change.target  # the version the plan read: immutable, so not read again
-        assert target is not None, "the planner records the version it read on every change"
+        if target is None:
+            raise RuntimeError("the planner records the version it read on every change")
         domino_steps = change.deploys  # already in wave order
+        smoke_steps = {s.model_api_name: s for s in change.steps if isinstance(s, SmokeTest)}
         if domino_steps:
-            expectation = _expectation(change, env, registry, target)
             domino = ctx.domino_for(change.project_id)
             settings = DeploySettings(ctx.environment_id_for(change.project_id),
-                                      change.replicas or env.replicas, ctx.poll)
-            smoke_tests = env.smoke.enabled and any(isinstance(s, SmokeTest) for s in change.steps)
+                                      change.replicas or env.replicas, ctx.poll, env.model_api)
+            calls = any(s.access in ("token", "public") for s in smoke_steps.values())
+            expectation = _expectation(change, env, registry, target) if calls else None
         for step in domino_steps:
             say(f"{step.describe()}")
+            check_step = smoke_steps.get(step.model_api_name)
             try:
                 result = deploy(domino, ctx.domino_host, step, target, settings,
                                 lambda status, s=step: say(f"{s.model_api_name}: {status}"))
                 deployed.append(result)
-                if smoke_tests:
-                    smoke.append((step.model_api_name, _smoke(domino, result, change, expectation, ctx)))
+                if check_step is not None and check_step.access == "none":
+                    warning = _no_smoke_access(check_step, env.name) + "; the smoke test was skipped"
+                    warnings.append(warning)
+                    ctx.on_warning(change.model, warning)
+                elif check_step is not None and check_step.access != "disabled" and expectation is not None:
+                    smoke.append((step.model_api_name, _smoke(domino, result, change, check_step, expectation, ctx)))
                     say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
             except DominoMlopsError:
                 _put_back(ctx, change, deployed, step, say)
@@ -146,12 +165,13 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
         entry, recorded = _record(change, registry, deployed, ctx)
         writes += recorded
         say(f"done: {env.alias} -> version {change.version}")
-        return ModelResult(change.model, change.version, "done", "", tuple(deployed), tuple(smoke), entry, writes)
+        return ModelResult(change.model, change.version, "done", "", tuple(deployed), tuple(smoke), entry, writes,
+                           warnings=tuple(warnings))
     except DominoMlopsError as exc:
         say(f"failed: {exc}")
         status = "conflict" if isinstance(exc, AliasConflict) else "failed"
         return ModelResult(change.model, change.version, status, str(exc), tuple(deployed), tuple(smoke),
-                           None, 0, exc)
+                           None, 0, exc, tuple(warnings))
 
 
 def _put_back(ctx: ApplyContext, change: ModelChange, deployed: list[Deployed],
@@ -186,13 +206,24 @@ def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry
         max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms)
 
 
-def _smoke(domino: DominoClient, deployed: Deployed, change: ModelChange, expectation: SmokeExpectation,
-           ctx: ApplyContext) -> SmokeResult:
-    token = domino.model_apis.create_access_token(deployed.model_api_id, "domino-mlops-smoke-test")
-    if token.token:
-        ctx.on_secret(token.token)
-    call = lambda data: domino.deployments.predict(deployed.model_api_id, token.token or "", data).result  # noqa: E731
+def _smoke(domino: DominoClient, deployed: Deployed, change: ModelChange, step: SmokeTest,
+           expectation: SmokeExpectation, ctx: ApplyContext) -> SmokeResult:
+    """Call the model the way the plan said: with our access token, or without one (public)."""
+    token = ctx.model_tokens.token_for(change.model, step.hardware_tier) if step.access == "token" else None
+    if step.access == "token" and token is None:
+        raise SmokeTestFailed(f"the access token for {step.model_api_name} ({step.token_source}) is gone",
+                              hint="The plan saw it; set it again and re-run.")
+
+    def call(data: dict) -> object:
+        return domino.deployments.predict(deployed.model_api_id, data, token=token,
+                                          token_source=step.token_source or "no token (public Model API)").result
+
     return check(change.model, deployed.step.model_api_name, call, expectation)
+
+
+def _no_smoke_access(step: SmokeTest, environment: str) -> str:
+    return (f"no model access token for Model API {step.model_api_name} (DOMINO_MODEL_TOKENS or "
+            f"DOMINO_MODEL_TOKENS_{environment.upper()}), and it is not public, so nothing can call it")
 
 
 def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
@@ -208,9 +239,12 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
                              f"domino_mlops.{env.name}.deployments": json.dumps(
                                  [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
                                    "version_id": d.version_id} for d in deployed], separators=(",", ":"))})
-            if smoke:
+            if deployed and env.smoke.enabled:
+                tested = dict(smoke)
                 tags[f"domino_mlops.{env.name}.smoke"] = json.dumps(
-                    {name: result.summary() for name, result in smoke}, separators=(",", ":"))
+                    {d.step.model_api_name: tested[d.step.model_api_name].summary()
+                     if d.step.model_api_name in tested else {"skipped": "no access token"} for d in deployed},
+                    separators=(",", ":"))
             writes += registry.set_tags(step.model, step.version, tags)
         elif isinstance(step, TransitionStage):
             writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)

@@ -2,7 +2,9 @@
 
 The input comes from the manifest entry (`smoke_test.input`) or, failing that, from the input
 example logged with the MLflow model. MLflow stores a DataFrame example in "split" form
-({"columns": [...], "data": [[...]]}); Domino's model route takes rows as {column: value}.
+({"columns": [...], "data": [[...]]}), often of several rows (``input_example=X.head(3)``).
+Domino's model route takes ``{"data": {...}}``, an object of named arguments: one row goes as
+``{column: value}``, several as columns ``{column: [value, ...]}`` (docs/CONTRACT_DECISIONS.md).
 """
 
 from __future__ import annotations
@@ -34,8 +36,13 @@ class SmokeResult:
         return {"latency_ms": round(self.latency_ms, 1), "shape": list(self.shape)}
 
 
-def request_data(example: Any) -> Any:
-    """Turn an MLflow input example into the `data` of a Domino model request."""
+def request_data(example: Any) -> dict[str, Any]:
+    """Turn an MLflow input example (or a manifest's smoke input) into the ``data`` object of a
+    Domino model request: one row as ``{column: value}``, several rows as ``{column: [values]}``."""
+    if isinstance(example, dict) and "dataframe_split" in example:
+        return request_data(example["dataframe_split"])
+    if isinstance(example, dict) and "dataframe_records" in example:
+        return request_data(example["dataframe_records"])
     if isinstance(example, dict) and set(example) >= {"columns", "data"} and isinstance(example["data"], list):
         columns = example["columns"]
         for number, row in enumerate(example["data"]):
@@ -44,13 +51,26 @@ def request_data(example: Any) -> Any:
                     f"the smoke-test input has {len(columns)} columns but its row {number} is {_short(row)}",
                     hint="Give every row of `data` one value per column, or write smoke_test.input as "
                          "{column: value} in the manifest.")
-        rows = [dict(zip(columns, row, strict=True)) for row in example["data"]]
-        return rows[0] if len(rows) == 1 else rows
-    if isinstance(example, dict) and "dataframe_split" in example:
-        return request_data(example["dataframe_split"])
-    if isinstance(example, dict) and "dataframe_records" in example:
-        return example["dataframe_records"]
-    return example
+        return _rows_to_data([dict(zip(columns, row, strict=True)) for row in example["data"]])
+    if isinstance(example, list) and example and all(isinstance(row, dict) for row in example):
+        return _rows_to_data(example)
+    if isinstance(example, dict):
+        return example
+    raise SmokeTestFailed(
+        f"the smoke-test input {_short(example)} is not named arguments",
+        hint="Domino's model route takes {\"data\": {name: value}}: write smoke_test.input in the manifest "
+             "as {column: value} (one row) or {column: [values]} (several rows).")
+
+
+def _rows_to_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    if len(rows) == 1:
+        return rows[0]
+    columns = list(rows[0])
+    for number, row in enumerate(rows[1:], start=1):
+        if list(row) != columns:
+            raise SmokeTestFailed(f"the smoke-test input's row {number} has columns {sorted(row)}, "
+                                  f"row 0 has {sorted(columns)}", hint="Give every row the same columns.")
+    return {column: [row[column] for row in rows] for column in columns}
 
 
 def check(model: str, where: str, call: Any, expectation: SmokeExpectation,

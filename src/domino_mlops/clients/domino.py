@@ -1,13 +1,14 @@
 """The Domino REST client: one entry point, one small class per noun.
 
-`DominoClient` answers the deployment-wide questions itself (version, projects, hardware tiers,
-environments) and hands out the rest by noun, so no class grows into python-domino's 112-method
+`DominoClient` answers the project-wide questions itself (projects, hardware tiers,
+compute environments) and hands out the rest by noun, so no class grows into python-domino's 112-method
 `Domino`: ``client.model_apis`` (domino_serving), ``client.deployments`` (domino_deployments),
 ``client.jobs`` (domino_jobs) and ``client.apps`` (domino_apps).
 
 Every method has the same three steps: build the request (domino_urls), ``self._http.call``
-(http: timeouts, retries, our exceptions), parse into a frozen type (domino_types).
-Constructing a client never calls the server.
+(http: timeouts, retries, our exceptions), parse into a frozen type (domino_types). Every route
+called here is in Domino's published API (src/domino_mlops/contract, docs/DOMINO_API.md), and a
+conformance test holds each request to its published schema. Constructing a client calls nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.clients.domino_jobs import Jobs
 from domino_mlops.clients.domino_serving import ModelApis
 from domino_mlops.clients.domino_types import (
-    ComputeEnvironment,
-    DominoVersion,
     HardwareTier,
     Project,
+    ProjectEnvironments,
     parse_list,
 )
 from domino_mlops.clients.http import HttpClient
@@ -44,7 +44,6 @@ class DominoClient:
             "DOMINO_API_HOST": "http://127.0.0.1:8765",
             "DOMINO_USER_API_KEY": "LOCAL-TEST-API-KEY-demo-user-not-a-secret",
         })
-        print(client.version().version)
         project = client.find_project("demo-user", "demo-project")
         for tier in client.hardware_tiers(project.id):
             print(tier.id, tier.data_plane_name)
@@ -53,7 +52,6 @@ class DominoClient:
     .. code-block:: text
         :caption: Output
 
-        6.1.0
         small-k8s local
         medium-k8s local
         prod-small prod-west
@@ -95,12 +93,7 @@ class DominoClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # --- deployment-wide ----------------------------------------------------------------------
-
-    def version(self) -> DominoVersion:
-        """The deployment's version (``GET /version``)."""
-        reply = self._http.call("GET", urls.version())
-        return DominoVersion.from_api(reply.body, reply.endpoint)
+    # --- projects, tiers, environments -------------------------------------------------------------
 
     def find_project(self, owner: str, name: str) -> Project:
         """The project ``owner/name``; NotFound when there is none."""
@@ -109,10 +102,9 @@ class DominoClient:
             reply = self._http.call("GET", urls.project_by_owner_and_name(owner, name))
         except NotFound as exc:
             raise _no_project(owner, name) from exc
-        project = Project.from_lookup(reply.body, reply.endpoint)
-        if project is None:
+        if isinstance(reply.body, dict) and reply.body.get("id") is None:
             raise _no_project(owner, name)
-        return project
+        return Project.from_gateway(reply.body, reply.endpoint)
 
     def get_project(self, project_id: str) -> Project:
         """The project with this id (``GET /v4/projects/{id}``)."""
@@ -125,14 +117,20 @@ class DominoClient:
         return parse_list(reply.body, reply.endpoint, "hardwareTiers", HardwareTier.from_v4)
 
     def all_hardware_tiers(self) -> tuple[HardwareTier, ...]:
-        """Every tier of the deployment (public API ``/api/hardwaretiers/v1/hardwaretiers``)."""
-        reply = self._http.call("GET", urls.hardware_tiers())
-        return parse_list(reply.body, reply.endpoint, "hardwareTiers", HardwareTier.from_api)
+        """Every tier of the deployment (public API ``/api/hardwaretiers/v1/hardwaretiers``, all pages)."""
+        tiers: list[HardwareTier] = []
+        while True:
+            reply = self._http.call("GET", urls.hardware_tiers(offset=len(tiers), limit=100))
+            page = parse_list(reply.body, reply.endpoint, "hardwareTiers", HardwareTier.from_api)
+            tiers.extend(page)
+            if len(page) < 100:
+                return tuple(tiers)
 
-    def environments(self) -> tuple[ComputeEnvironment, ...]:
-        """The compute environments visible to the credential (``GET /v1/environments``)."""
-        reply = self._http.call("GET", urls.environments())
-        return parse_list(reply.body, reply.endpoint, "data", ComputeEnvironment.from_api)
+    def project_environments(self, project_id: str) -> ProjectEnvironments:
+        """The compute environments the project may use, and its default
+        (``GET /v4/projects/{id}/useableEnvironments``)."""
+        reply = self._http.call("GET", urls.project_environments(project_id))
+        return ProjectEnvironments.from_api(reply.body, reply.endpoint)
 
 
 def _no_project(owner: str, name: str) -> NotFound:

@@ -6,7 +6,7 @@ leaves two apps of the same name.
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timezone
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,9 +58,8 @@ class Apps:
         if commit_id and branch:
             raise ConfigError("an app starts from a commit or a branch, not both",
                               hint="Pass either commit_id or branch.")
-        ref = {"type": "commitId", "value": commit_id} if commit_id else (
-            {"type": "branches", "value": branch} if branch else None)
-        body = {"hardwareTierId": hardware_tier_id, "environmentId": environment_id,
+        ref = {"type": "branches", "value": branch} if branch else None
+        body = {"hardwareTierId": hardware_tier_id, "environmentId": environment_id, "commitId": commit_id,
                 "externalVolumeMountIds": list(external_volume_mount_ids) if external_volume_mount_ids else None,
                 "mainRepoGitRef": ref}
         self._http.call("POST", urls.start_app(app_id),
@@ -72,12 +71,14 @@ class Apps:
 
 
 def _create_body(project_id: str, name: str) -> dict[str, Any]:
-    """The body python-domino sends: Domino deserialises a whole model product, so we send one."""
-    now_ns = time.time_ns()
+    """A whole ModelProduct, as the v4 document requires of a create: Domino assigns the id (the
+    all-zero one is a placeholder) and the times; ``created``/``lastUpdated`` are date-time strings
+    there (python-domino sends epoch nanoseconds, which the document does not allow)."""
+    now = datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {
-        "modelProductType": "APP", "projectId": project_id, "name": name, "owner": "",
-        "created": now_ns, "lastUpdated": now_ns, "status": "", "media": [], "openUrl": "", "tags": [],
-        "stats": {"usageCount": 0}, "appExtension": {"appType": ""}, "id": "000000000000000000000000",
+        "modelProductType": "APP", "projectId": project_id, "name": name, "id": "000000000000000000000000",
+        "created": now, "lastUpdated": now, "status": "", "media": [], "tags": [], "stats": {"usageCount": 0},
+        "appExtension": {"appType": ""},
         "permissionsData": {"visibility": "GRANT_BASED", "accessRequestStatuses": {}, "pendingInvitations": [],
                             "discoverable": True, "appAccessStatus": "ALLOWED"},
     }

@@ -1,4 +1,4 @@
-"""Running Model API versions: start, stop, status (legacy ``/v4/models`` routes), image
+"""Running Model API versions: start, stop, status (Domino's v4 model-manager routes), image
 export to an external registry, and calling a deployed model.
 
 Start and stop are POSTs, so they are not retried: after an ambiguous failure ask `status`
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_auth import ModelTokenAuth
-from domino_mlops.clients.domino_serving_types import DeploymentStatus, ExportStatus, Prediction
+from domino_mlops.clients.domino_auth import ModelTokenAuth, NoCredential
+from domino_mlops.clients.domino_serving_types import DeploymentStatus, ExportLogs, ExportStatus, Prediction
 from domino_mlops.clients.http import HttpClient
 
 
@@ -28,19 +28,20 @@ class ModelDeployments:
         if self._models_http is not self._http:
             self._models_http.close()
 
-    def start(self, model_api_id: str, version_id: str) -> None:
+    def start(self, model_api_id: str, version_id: str) -> DeploymentStatus:
         """Ask Domino to deploy a version; poll `status` until it is running."""
-        self._http.call("POST", urls.start_deployment(model_api_id, version_id), expect="none")
+        reply = self._http.call("POST", urls.start_deployment(model_api_id, version_id))
+        return DeploymentStatus.from_v4(reply.body, reply.endpoint)
 
     def stop(self, model_api_id: str, version_id: str) -> DeploymentStatus:
         """Ask Domino to stop a version; the answer says ``not_running``."""
         reply = self._http.call("POST", urls.stop_deployment(model_api_id, version_id))
-        return DeploymentStatus.from_api(reply.body, reply.endpoint)
+        return DeploymentStatus.from_v4(reply.body, reply.endpoint)
 
     def status(self, model_api_id: str, version_id: str) -> DeploymentStatus:
-        """A version's deployment status, from the legacy route."""
+        """A version's deployment status, from the v4 model-manager route."""
         reply = self._http.call("GET", urls.deployment_status(model_api_id, version_id))
-        return DeploymentStatus.from_api(reply.body, reply.endpoint)
+        return DeploymentStatus.from_v4(reply.body, reply.endpoint)
 
     def export_image(self, model_api_id: str, version_id: str, *, registry_url: str, username: str,
                      password: str, repository: str, tag: str) -> ExportStatus:
@@ -55,12 +56,20 @@ class ModelDeployments:
         reply = self._http.call("GET", urls.export_status(export_id))
         return ExportStatus.from_api(reply.body, reply.endpoint)
 
-    def predict(self, model_api_id: str, access_token: str, data: Mapping[str, Any]) -> Prediction:
-        """Call a deployed model synchronously: ``{"data": data}`` with the model's token.
+    def export_logs(self, export_id: str) -> ExportLogs:
+        """An image export's log, as one text."""
+        reply = self._http.call("GET", urls.export_logs(export_id))
+        return ExportLogs.from_api(reply.body, reply.endpoint)
 
-        Not retried (it is a POST): a smoke test that wants to wait for a model to warm up
-        polls `status` first.
+    def predict(self, model_api_id: str, data: Mapping[str, Any], *, token: str | None,
+                token_source: str = "the Model API access token") -> Prediction:
+        """Call a deployed model synchronously: ``{"data": data}`` (named arguments, or columns
+        of several rows), with one of the Model API's access tokens, or ``token=None`` for a
+        public Model API. ``token_source`` names where the token came from in a 401 message.
+
+        One call, never retried here: the smoke test decides what is safe to repeat.
         """
+        auth = NoCredential() if token is None else ModelTokenAuth(token, source=token_source)
         reply = self._models_http.call("POST", urls.model_invocation(model_api_id), json={"data": dict(data)},
-                                       auth=ModelTokenAuth(access_token))
+                                       auth=auth)
         return Prediction.from_api(reply.body, reply.endpoint)

@@ -1,7 +1,8 @@
 """Model APIs and their versions, through Domino's public API (``/api/modelServing/v1``).
 
 Creates are safe to repeat after an ambiguous failure: a Model API is looked up by project and
-name, a version by its registry source plus the ``domino-mlops/request-id`` label we put on it.
+name, a version by its registry source plus the request marker we put in its description (the
+create request has no labels; the request and the version both carry a description).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from typing import Any, TypeVar
 
 from domino_mlops.clients import domino_urls as urls
 from domino_mlops.clients.domino_serving_types import (
-    REQUEST_ID_LABEL,
-    AccessToken,
     ModelApi,
     ModelApiVersion,
     RegistrySource,
+    VersionLogs,
+    VersionSettings,
+    request_marker,
 )
-from domino_mlops.clients.domino_types import Page, parse_list
+from domino_mlops.clients.domino_types import Page
 from domino_mlops.clients.http import HttpClient
 
 T = TypeVar("T")
@@ -27,12 +29,10 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class VersionOptions:
-    """How a new version is published; the defaults are the contract's."""
+    """How a new version is published: what it records of its calls, and whether it starts now."""
 
+    settings: VersionSettings = VersionSettings()
     description: str = ""
-    log_http_request_response: bool = True
-    monitoring_enabled: bool = False
-    record_invocation: bool = True
     should_deploy: bool = True
 
 
@@ -104,11 +104,14 @@ class ModelApis:
 
         return self._http.create_idempotent(post, lambda: self.find(project_id, name), what=f"Model API {name!r}")
 
-    def update(self, model_api_id: str, *, name: str, description: str, environment_id: str | None,
-               replicas: int | None, hardware_tier_id: str | None) -> ModelApi:
-        """Replace the Model API's settings (PUT: every field is sent; idempotent, so retried)."""
-        body = {"name": name, "description": description, "environmentId": environment_id,
-                "replicas": replicas, "hardwareTierId": hardware_tier_id}
+    def update(self, model_api_id: str, *, name: str, description: str, environment_id: str,
+               replicas: int, hardware_tier_id: str | None = None) -> ModelApi:
+        """Replace the Model API's settings (PUT: name, description, environment and replicas are
+        required; idempotent, so retried). Without a tier, Domino keeps the default tier."""
+        body: dict[str, Any] = {"name": name, "description": description, "environmentId": environment_id,
+                                "replicas": replicas}
+        if hardware_tier_id is not None:
+            body["hardwareTierId"] = hardware_tier_id
         reply = self._http.call("PUT", urls.model_api(model_api_id), json=body)
         return ModelApi.from_api(reply.body, reply.endpoint)
 
@@ -119,14 +122,12 @@ class ModelApis:
     # --- versions -----------------------------------------------------------------------------
 
     def list_versions(self, model_api_id: str) -> tuple[ModelApiVersion, ...]:
-        """Every version of a Model API (all pages)."""
-        return self._all_pages(
-            lambda offset: urls.model_api_versions(model_api_id, offset=offset, limit=self._page_size),
-            ModelApiVersion.from_api,
-        )
+        """Every version of a Model API (Domino answers them all in one list)."""
+        reply = self._http.call("GET", urls.model_api_versions(model_api_id))
+        return Page.from_api(reply.body, reply.endpoint, ModelApiVersion.from_api).items
 
     def get_version(self, model_api_id: str, version_id: str) -> ModelApiVersion:
-        """One version, with its source, labels and deployment status."""
+        """One version, with its source, settings and deployment status."""
         reply = self._http.call("GET", urls.model_api_version(model_api_id, version_id))
         return ModelApiVersion.from_api(reply.body, reply.endpoint)
 
@@ -135,7 +136,7 @@ class ModelApis:
         """Publish a new version built from the MLflow registry.
 
         Safe after an ambiguous failure: looks for a version with the same registry source and
-        our request-id label before posting again.
+        our request marker in its description before posting again.
         """
         request_id = request_id or self._new_request_id()
         body = _version_body(project_id, source, options, request_id)
@@ -146,27 +147,16 @@ class ModelApis:
 
         def lookup() -> ModelApiVersion | None:
             return next((v for v in self.list_versions(model_api_id)
-                         if v.source == source and v.label(REQUEST_ID_LABEL) == request_id), None)
+                         if v.source == source and v.request_id == request_id), None)
 
         what = (f"version of Model API {model_api_id} from "
                 f"{source.registered_model_name} v{source.registered_model_version}")
         return self._http.create_idempotent(post, lookup, what=what)
 
-    # --- access tokens (docs/CONTRACT_DECISIONS.md, item 2) ------------------------------------
-
-    def create_access_token(self, model_api_id: str, name: str) -> AccessToken:
-        """A new token for calling the deployed model. Its value is shown only here.
-
-        Not retried after an ambiguous failure: a listed token carries no value, so a lookup
-        cannot recover it; a re-run makes another token, which is harmless.
-        """
-        reply = self._http.call("POST", urls.model_api_access_tokens(model_api_id), json={"name": name})
-        return AccessToken.from_api(reply.body, reply.endpoint)
-
-    def list_access_tokens(self, model_api_id: str) -> tuple[AccessToken, ...]:
-        """The Model API's tokens, without their values."""
-        reply = self._http.call("GET", urls.model_api_access_tokens(model_api_id))
-        return parse_list(reply.body, reply.endpoint, "items", AccessToken.from_api)
+    def logs(self, model_api_id: str, version_id: str, kind: str = "buildLogs") -> VersionLogs:
+        """A version's ``buildLogs``, ``instanceLogs`` or ``exportLogs``."""
+        reply = self._http.call("GET", urls.version_logs(model_api_id, version_id, kind))
+        return VersionLogs.from_api(reply.body, reply.endpoint)
 
     # --- paging ----------------------------------------------------------------------------------
 
@@ -188,9 +178,13 @@ def _more(page: Page[Any], seen: int) -> bool:
 
 
 def _version_body(project_id: str, source: RegistrySource, options: VersionOptions, request_id: str) -> dict[str, Any]:
+    """ModelApiVersionCreationRequest: projectId, source, logHttpRequestResponse and
+    monitoringEnabled are required; the request marker rides in the description."""
+    description = f"{options.description} {request_marker(request_id)}".strip()
+    settings = options.settings
     return {
-        "projectId": project_id, "source": source.to_api(), "description": options.description,
-        "logHttpRequestResponse": options.log_http_request_response,
-        "monitoringEnabled": options.monitoring_enabled, "recordInvocation": options.record_invocation,
-        "shouldDeploy": options.should_deploy, "labels": {REQUEST_ID_LABEL: request_id},
+        "projectId": project_id, "source": source.to_api(), "description": description,
+        "logHttpRequestResponse": settings.log_http_request_response,
+        "monitoringEnabled": settings.monitoring_enabled, "recordInvocation": settings.record_invocation,
+        "shouldDeploy": options.should_deploy,
     }

@@ -8,7 +8,6 @@ newer Domino that omits one still works. Model API types live in domino_serving_
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -19,29 +18,6 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class DominoVersion:
-    """``GET /version``: the deployment's version, e.g. 6.1.0."""
-
-    version: str
-    build_id: str | None = None
-    commit_id: str | None = None
-
-    @classmethod
-    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> DominoVersion:
-        f = Fields(payload, endpoint, path)
-        return cls(f.req_str("version"), f.opt_str("buildId"), f.opt_str("commitId"))
-
-    @property
-    def parts(self) -> tuple[int, ...]:
-        """(6, 1, 0) from '6.1.0-rc2'; non-numeric tails are ignored."""
-        return tuple(int(n) for n in re.findall(r"\d+", self.version.split("-")[0])[:3])
-
-    def at_least(self, minimum: str) -> bool:
-        """True when this deployment is at least ``minimum`` (the official client wants 4.1.0)."""
-        return self.parts >= DominoVersion(minimum).parts
-
-
-@dataclass(frozen=True, slots=True)
 class Project:
     id: str
     name: str
@@ -49,15 +25,16 @@ class Project:
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> Project:
+        """``GET /v4/projects/{id}`` (ProjectSummary)."""
         f = Fields(payload, endpoint, path)
         return cls(f.req_str("id"), f.req_str("name"), f.opt_str("ownerUsername"))
 
     @classmethod
-    def from_lookup(cls, payload: object, endpoint: str) -> Project | None:
-        """findProjectByOwnerAndName answers an object without ``id`` when there is no such project."""
-        if isinstance(payload, dict) and payload.get("id") is None:
-            return None
-        return cls.from_api(payload, endpoint)
+    def from_gateway(cls, payload: object, endpoint: str, *, path: str = "$") -> Project:
+        """``findProjectByOwnerAndName`` and ``/v4/gateway/projects`` (ProjectGatewayOverview)."""
+        f = Fields(payload, endpoint, path)
+        owner = f.opt_obj("owner")
+        return cls(f.req_str("id"), f.req_str("name"), owner.opt_str("userName") if owner else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,30 +50,58 @@ class HardwareTier:
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> HardwareTier:
-        """One item of ``GET /api/hardwaretiers/v1/hardwaretiers`` (flat)."""
+        """One item of ``GET /api/hardwaretiers/v1/hardwaretiers`` (HardwareTierV1)."""
         f = Fields(payload, endpoint, path)
-        return cls(f.req_str("id"), f.req_str("name"), f.opt_bool("isDefault"), f.opt_str("dataPlaneId"),
-                   f.opt_str("dataPlaneName"), f.opt_number("centsPerMinute"))
+        flags = f.opt_obj("flags")
+        return cls(f.req_str("id"), f.req_str("name"), flags.opt_bool("isDefault") if flags else False,
+                   f.opt_str("dataPlaneId"), None, f.opt_number("centsPerMinute"))
 
     @classmethod
     def from_v4(cls, payload: object, endpoint: str, *, path: str = "$") -> HardwareTier:
-        """One item of ``GET /v4/projects/{id}/hardwareTiers``: ``{"hardwareTier": {..., "hwtFlags"}}``."""
-        tier = Fields(payload, endpoint, path).req_obj("hardwareTier")
+        """One item of ``GET /v4/projects/{id}/hardwareTiers``: ``{"hardwareTier", "dataPlane", ...}``."""
+        item = Fields(payload, endpoint, path)
+        tier, plane = item.req_obj("hardwareTier"), item.opt_obj("dataPlane")
         flags = tier.opt_obj("hwtFlags")
+        plane_id = tier.opt_str("dataPlaneId") or (plane.opt_str("id") if plane else None)
         return cls(tier.req_str("id"), tier.req_str("name"), flags.opt_bool("isDefault") if flags else False,
-                   tier.opt_str("dataPlaneId"), tier.opt_str("dataPlaneName"), tier.opt_number("centsPerMinute"))
+                   plane_id, plane.opt_str("name") if plane else None, tier.opt_number("centsPerMinute"))
 
 
 @dataclass(frozen=True, slots=True)
 class ComputeEnvironment:
     id: str
     name: str
-    visibility: str | None = None  # "Global" or "Private"
+    visibility: str | None = None  # "Global", "Private" or "Organization"
+    archived: bool = False
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ComputeEnvironment:
         f = Fields(payload, endpoint, path)
-        return cls(f.req_str("id"), f.req_str("name"), f.opt_str("visibility"))
+        return cls(f.req_str("id"), f.req_str("name"), f.opt_str("visibility"), f.opt_bool("archived"))
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectEnvironments:
+    """``GET /v4/projects/{id}/useableEnvironments``: what the project may use, and its default."""
+
+    environments: tuple[ComputeEnvironment, ...]
+    selected_id: str | None = None  # the project's default environment
+
+    @classmethod
+    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ProjectEnvironments:
+        f = Fields(payload, endpoint, path)
+        items_path = f.at("environments")
+        found = tuple(ComputeEnvironment.from_api(item, endpoint, path=f"{items_path}[{i}]")
+                      for i, item in enumerate(f.req_list("environments")))
+        selected = f.opt_obj("currentlySelectedEnvironment")
+        return cls(found, selected.opt_str("id") if selected else None)
+
+    def default(self) -> ComputeEnvironment | None:
+        """The project's selected environment, else the first global one, else the first."""
+        usable = [e for e in self.environments if not e.archived]
+        return (next((e for e in usable if e.id == self.selected_id), None)
+                or next((e for e in usable if (e.visibility or "").lower() == "global"), None)
+                or (usable[0] if usable else None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +113,10 @@ class Job:
     project_id: str | None
     title: str | None
     command: str | None
-    status: str | None  # statuses.executionStatus
+    status: str | None  # executionStatus
     is_completed: bool = False
     is_archived: bool = False
-    started_by: str | None = None
+    started_by: str | None = None  # a user name (v4) or a user id (public API)
 
     @property
     def succeeded(self) -> bool:
@@ -123,7 +128,26 @@ class Job:
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> Job:
-        """A bare Job, as the v4 routes answer."""
+        """A job of the public API (JobDetailsV1): ``status`` is an object, the command ``runCommand``."""
+        f = Fields(payload, endpoint, path)
+        status = f.opt_obj("status")
+        return cls(
+            id=f.req_str("id"), number=f.opt_int("number"), project_id=None, title=f.opt_str("title"),
+            command=f.opt_str("runCommand"),
+            status=status.opt_str("executionStatus") if status else None,
+            is_completed=status.opt_bool("isCompleted") if status else False,
+            is_archived=status.opt_bool("isArchived") if status else False,
+            started_by=f.opt_str("startedById"),
+        )
+
+    @classmethod
+    def from_envelope(cls, payload: object, endpoint: str) -> Job:
+        """``{"job": JobDetailsV1}``, as the public jobs API answers."""
+        return Fields(payload, endpoint).req_parse("job", cls.from_api)
+
+    @classmethod
+    def from_v4(cls, payload: object, endpoint: str, *, path: str = "$") -> Job:
+        """A v4 job (``/v4/jobs/...``): ``statuses``, ``jobRunCommand``, ``startedBy``."""
         f = Fields(payload, endpoint, path)
         statuses = f.opt_obj("statuses")
         started_by = f.opt_obj("startedBy")
@@ -136,23 +160,19 @@ class Job:
             started_by=started_by.opt_str("username") if started_by else None,
         )
 
-    @classmethod
-    def from_envelope(cls, payload: object, endpoint: str) -> Job:
-        """``{"job": Job}``, as the public jobs API answers (docs/CONTRACT_DECISIONS.md)."""
-        return Fields(payload, endpoint).req_parse("job", cls.from_api)
-
 
 @dataclass(frozen=True, slots=True)
 class JobLogLine:
-    log_type: str  # "stdout", "stderr", "prepareoutput", ...
+    log_type: str  # "stdOut", "stdErr", "prepareOutput", "complete"
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class JobLogs:
     lines: tuple[JobLogLine, ...]
+    is_complete: bool = False
 
-    def text(self, log_type: str | None = "stdout") -> str:
+    def text(self, log_type: str | None = "stdOut") -> str:
         """The log as one string, one entry per line; ``log_type=None`` keeps every kind."""
         kept = (line.text for line in self.lines if log_type is None or line.log_type == log_type)
         # Entries are lines; some servers end them with a newline and some do not.
@@ -160,12 +180,13 @@ class JobLogs:
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> JobLogs:
-        f = Fields(payload, endpoint, path)
+        """``{"logs": {"logContent": [{log, logType, size, timestamp}], "isComplete"}, "metadata"}``."""
+        logs = Fields(payload, endpoint, path).req_obj("logs")
         lines = []
-        for i, item in enumerate(f.req_list("logContent")):
-            line = Fields(item, endpoint, f"{f.at('logContent')}[{i}]")
-            lines.append(JobLogLine(line.opt_str("logType", "stdout") or "stdout", line.opt_str("log", "") or ""))
-        return cls(tuple(lines))
+        for i, item in enumerate(logs.opt_list("logContent")):
+            line = Fields(item, endpoint, f"{logs.at('logContent')}[{i}]")
+            lines.append(JobLogLine(line.opt_str("logType", "stdOut") or "stdOut", line.opt_str("log", "") or ""))
+        return cls(tuple(lines), logs.opt_bool("isComplete"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,5 +234,5 @@ def parse_list(payload: object, endpoint: str, key: str, item: Callable[..., T])
 
 
 def app_id_from_api(payload: object, endpoint: str) -> str:
-    """``POST /v4/modelProducts`` answers ``{"id"}`` only."""
+    """``POST /v4/modelProducts`` answers the app it made; only its id matters to the caller."""
     return Fields(payload, endpoint).req_str("id")

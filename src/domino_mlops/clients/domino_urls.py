@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from domino_mlops.errors import ConfigError
 
 MODEL_SERVING = "/api/modelServing/v1/modelApis"
-LEGACY_MODELS = "/v4/models"
+MODEL_MANAGER = "/v4/models"
 APPS = "/v4/modelProducts"
 
 
@@ -39,10 +39,6 @@ def _query(**params: str | int | None) -> str:
 # --- deployment, projects, tiers, environments ----------------------------------------------------
 
 
-def version() -> str:
-    return "/version"
-
-
 def project_by_owner_and_name(owner: str, name: str) -> str:
     return "/v4/gateway/projects/findProjectByOwnerAndName" + _query(
         ownerName=_nonempty(owner, "project owner"), projectName=_nonempty(name, "project name"))
@@ -56,12 +52,12 @@ def project_hardware_tiers(project_id: str) -> str:
     return f"/v4/projects/{seg(project_id, 'project id')}/hardwareTiers"
 
 
-def hardware_tiers() -> str:
-    return "/api/hardwaretiers/v1/hardwaretiers"
+def hardware_tiers(*, offset: int | None = None, limit: int | None = None) -> str:
+    return "/api/hardwaretiers/v1/hardwaretiers" + _query(offset=offset, limit=limit)
 
 
-def environments() -> str:
-    return "/v1/environments"
+def project_environments(project_id: str) -> str:
+    return f"/v4/projects/{seg(project_id, 'project id')}/useableEnvironments"
 
 
 # --- Model APIs (public API) ---------------------------------------------------------------------
@@ -82,43 +78,51 @@ def model_api(model_api_id: str) -> str:
     return f"{MODEL_SERVING}/{seg(model_api_id, 'Model API id')}"
 
 
-def model_api_versions(model_api_id: str, *, offset: int | None = None, limit: int | None = None) -> str:
-    return f"{model_api(model_api_id)}/versions" + _query(offset=offset, limit=limit)
+def model_api_versions(model_api_id: str) -> str:
+    """Not paged: Domino answers every version of the Model API in one list."""
+    return f"{model_api(model_api_id)}/versions"
 
 
 def model_api_version(model_api_id: str, version_id: str) -> str:
     return f"{model_api(model_api_id)}/versions/{seg(version_id, 'Model API version id')}"
 
 
-def model_api_access_tokens(model_api_id: str) -> str:
-    return f"{model_api(model_api_id)}/accessTokens"
+def version_logs(model_api_id: str, version_id: str, kind: str) -> str:
+    """``kind``: buildLogs, instanceLogs or exportLogs."""
+    if kind not in ("buildLogs", "instanceLogs", "exportLogs"):
+        raise ValueError(f"unknown log kind {kind!r}")
+    return f"{model_api_version(model_api_id, version_id)}/{kind}"
 
 
-# --- Model API versions (legacy v4 routes) -------------------------------------------------------
+# --- Model API versions (v4 model manager) -------------------------------------------------------
 
 
-def _legacy(model_api_id: str, version_id: str, action: str) -> str:
-    return f"{LEGACY_MODELS}/{seg(model_api_id, 'Model API id')}/{seg(version_id, 'Model API version id')}/{action}"
+def _model_manager(model_api_id: str, version_id: str, action: str) -> str:
+    return f"{MODEL_MANAGER}/{seg(model_api_id, 'Model API id')}/{seg(version_id, 'Model API version id')}/{action}"
 
 
 def start_deployment(model_api_id: str, version_id: str) -> str:
-    return _legacy(model_api_id, version_id, "startModelDeployment")
+    return _model_manager(model_api_id, version_id, "startModelDeployment")
 
 
 def stop_deployment(model_api_id: str, version_id: str) -> str:
-    return _legacy(model_api_id, version_id, "stopModelDeployment")
+    return _model_manager(model_api_id, version_id, "stopModelDeployment")
 
 
 def deployment_status(model_api_id: str, version_id: str) -> str:
-    return _legacy(model_api_id, version_id, "getModelDeploymentStatus")
+    return _model_manager(model_api_id, version_id, "getModelDeploymentStatus")
 
 
 def export_image(model_api_id: str, version_id: str) -> str:
-    return _legacy(model_api_id, version_id, "exportImageToRegistry")
+    return _model_manager(model_api_id, version_id, "exportImageToRegistry")
 
 
 def export_status(export_id: str) -> str:
-    return f"{LEGACY_MODELS}/{seg(export_id, 'export id')}/getExportImageStatus"
+    return f"{MODEL_MANAGER}/{seg(export_id, 'export id')}/getExportImageStatus"
+
+
+def export_logs(export_id: str) -> str:
+    return f"{MODEL_MANAGER}/{seg(export_id, 'export id')}/getExportLogs"
 
 
 def model_invocation(model_api_id: str) -> str:
@@ -137,8 +141,8 @@ def job(job_id: str) -> str:
     return f"/api/jobs/beta/jobs/{seg(job_id, 'job id')}"
 
 
-def job_logs(job_id: str) -> str:
-    return f"{job(job_id)}/logs"
+def job_logs(job_id: str, *, log_type: str | None = None) -> str:
+    return f"{job(job_id)}/logs" + _query(logType=log_type)
 
 
 def stop_job() -> str:

@@ -283,7 +283,8 @@ def _source_of(auth: AuthBase) -> str:
 
 
 def _server_message(response: requests.Response) -> str:
-    """The server's own words from a JSON error body ({"message", "errors"}), else ""."""
+    """The server's own words from a JSON error body, else "". Domino's public API answers
+    ``{"errors": [...], "requestId"}`` (or ``{"error"}``), its v4 API ``{"message"}``."""
     try:
         body = response.json()
     except ValueError:
@@ -291,7 +292,7 @@ def _server_message(response: requests.Response) -> str:
     if not isinstance(body, dict):
         return ""
     errors = body.get("errors")
-    parts = [body.get("message"), *(errors if isinstance(errors, list) else [])]
+    parts = [body.get("message"), body.get("error"), *(errors if isinstance(errors, list) else [])]
     kept = dict.fromkeys(p.strip() for p in parts if isinstance(p, str) and p.strip())  # ordered, no repeats
     text = "; ".join(kept)
     return text[:300]

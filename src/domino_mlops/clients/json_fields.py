@@ -103,13 +103,22 @@ class Fields:
     def opt_list(self, key: str) -> tuple[Any, ...]:
         return tuple(self._typed(key, list, "a list", default=[]))
 
-    def str_pairs(self, key: str) -> tuple[tuple[str, str], ...]:
-        """An object of string to string (labels) as sorted pairs: hashable, printable."""
-        value = self._typed(key, dict, "an object", default={})
-        for name, item in value.items():
+    def str_list(self, key: str) -> tuple[str, ...]:
+        """A list of strings (a version's labels); missing or null is empty."""
+        value = self._typed(key, list, "a list", default=[])
+        for i, item in enumerate(value):
             if not isinstance(item, str):
-                raise bad(self.endpoint, f"{self._at(key)}.{name} should be a string, got {kind(item)}")
-        return tuple(sorted(value.items()))
+                raise bad(self.endpoint, f"{self._at(key)}[{i}] should be a string, got {kind(item)}")
+        return tuple(value)
+
+    def opt_version_number(self, key: str) -> int | None:
+        """A version number: an integer in Domino's schemas, a digit string in some field answers."""
+        value = self._typed(key, (int, str), "a version number")
+        if isinstance(value, str):
+            if not value.strip().isdigit():
+                raise bad(self.endpoint, f"{self._at(key)} should be a version number, got {value!r}")
+            return int(value)
+        return value
 
     def at(self, key: str) -> str:
         """The JSON path of a field, for building item paths: $.items."""

@@ -21,6 +21,7 @@ from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.errors import AliasConflict, ConfigError, GateRefused, NotFound
+from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
@@ -73,8 +74,9 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
     per-project registries (and the secrets they masked) instead of building them again."""
     registry_for = registry_for or registry_factory()
     clients = DominoClients(os.environ)
+    tokens = ModelTokens.from_env(os.environ, env.name, on_secret=github.mask)
     try:
-        plan = compute_plan(entries, desired, env, registry_for, clients, action=action)
+        plan = compute_plan(entries, desired, env, registry_for, clients, action=action, tokens=tokens)
         markdown = report_plan(plan)
         if getattr(args, "pr_comment", False):
             comment_plan(markdown, env.name)
@@ -86,7 +88,7 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
             registry_for=registry_for, domino_for=clients.for_project, domino_host=clients.host,
             environment_id_for=clients.environment_id(env), run=run_info(),
             poll=PollSettings(timeout=args.deploy_timeout), max_parallel=args.max_parallel,
-            on_event=printer.event, on_secret=github.mask)
+            on_event=printer.event, on_warning=printer.warning, model_tokens=tokens)
         try:
             result = apply_plan(plan, env, ctx)
         except (GateRefused, AliasConflict) as refusal:
@@ -108,7 +110,7 @@ def _point_at_manifest(refusal: GateRefused | AliasConflict, plan: Plan, desired
 
 
 def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, registry_for,
-                 clients: DominoClients, *, action: str) -> Plan:
+                 clients: DominoClients, *, action: str, tokens: ModelTokens = ModelTokens()) -> Plan:
     """Read MLflow (2 requests per model), Domino (1 list per project + versions of the Model
     APIs involved) and the ledger, then plan. Writes nothing."""
     observed = observe_registry(entries, registry_for)
@@ -127,7 +129,7 @@ def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Enviro
             if entry.model in ledger_last:
                 ledger_last[entry.model] = entry.to_version
     return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
-                            action=action, ledger_last=ledger_last)
+                            action=action, ledger_last=ledger_last, tokens=tokens)
 
 
 def report_plan(plan: Plan, *, show_json: bool = False) -> str:
@@ -186,3 +188,7 @@ class _Printer:
     def event(self, model: str, message: str) -> None:
         with self._lock:
             print(f"[{model}] {message}", flush=True)
+
+    def warning(self, model: str, message: str) -> None:
+        with self._lock:
+            github.annotate("warning", f"{model}: {message}", stream=sys.stdout)

@@ -12,8 +12,10 @@ import os
 from domino_mlops.commands.common import apply_mlflow_http_defaults, read_desired, registry_factory
 from domino_mlops.commands.deploy import comment_plan, compute_plan, report_plan, select_entries
 from domino_mlops.commands.runtime import DominoClients, adopt_project_token
+from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import observe_registry
 from domino_mlops.plan.planner import plan_registry
+from domino_mlops.report import github
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
     if os.environ.get("DOMINO_API_HOST", "").strip():
         clients = DominoClients(os.environ)
         try:
-            plan = compute_plan(entries, desired, environment, registry_for, clients, action="plan")
+            tokens = ModelTokens.from_env(os.environ, environment.name, on_secret=github.mask)
+            plan = compute_plan(entries, desired, environment, registry_for, clients, action="plan", tokens=tokens)
         finally:
             clients.close()
     else:

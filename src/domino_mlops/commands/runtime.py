@@ -62,7 +62,8 @@ class DominoClients:
             return self._clients[project_id]
 
     def environment_id(self, env: Environment) -> Callable[[str], str]:
-        """The compute environment for new Model APIs: configured, else the first global one."""
+        """The compute environment for new Model APIs: configured, else the project's default
+        (``useableEnvironments``: the selected one, else the first global one)."""
         def pick(project_id: str) -> str:
             if env.environment_id:
                 return env.environment_id
@@ -70,9 +71,7 @@ class DominoClients:
                 cached = self._environment_ids.get(project_id)
             if cached:
                 return cached
-            environments = self.for_project(project_id).environments()
-            chosen = next((e for e in environments if (e.visibility or "").lower() == "global"), None) \
-                or (environments[0] if environments else None)
+            chosen = self.for_project(project_id).project_environments(project_id).default()
             if chosen is None:
                 raise ConfigError(f"Domino lists no compute environment for project {project_id}",
                                   hint=f"Set domino.environment_id for {env.name} in the environments file.")

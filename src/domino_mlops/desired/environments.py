@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from domino_mlops.clients.domino_serving_types import VersionSettings
 from domino_mlops.desired.locate import Located, parse_yaml
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
@@ -25,8 +26,15 @@ _DEFAULT_STAGE = {"staging": "Staging", "production": "Production"}
 @dataclass(frozen=True, slots=True)
 class SmokeSettings:
     enabled: bool = True
+    required: bool = False  # True: no way to call the model (token or public access) is a refusal
     timeout_seconds: float = 30.0
     max_latency_ms: int | None = None
+
+
+def default_model_api_settings(name: str, alias: str) -> VersionSettings:
+    """Prediction capture and monitoring on in production, off elsewhere (DEV, STAGE)."""
+    production = alias == "production" or name.upper() in ("PROD", "PRODUCTION")
+    return VersionSettings(production, production, production)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,7 @@ class Environment:
     replicas: int = 1
     waves: tuple[tuple[str, ...], ...] = ()
     smoke: SmokeSettings = SmokeSettings()
+    model_api: VersionSettings = VersionSettings(False, False, False)  # what new versions record
     line: int | None = None
 
     @property
@@ -82,7 +91,8 @@ def default_environments() -> Environments:
     """DEV -> STAGE -> PROD, used when no environments file exists."""
     dev = Environment("DEV", "dev", "dev")
     stage = Environment("STAGE", "staging", "staging", stage="Staging", requires=None)
-    prod = Environment("PROD", "production", "production", stage="Production", requires="STAGE")
+    prod = Environment("PROD", "production", "production", stage="Production", requires="STAGE",
+                       model_api=default_model_api_settings("PROD", "production"))
     return Environments("(built-in defaults)", (dev, stage, prod))
 
 
@@ -111,6 +121,8 @@ def _build(located: Located) -> Environments:
         domino = raw.get("domino", {})
         smoke = raw.get("smoke_test", {})
         alias = mlflow.get("alias", _DEFAULT_ALIAS.get(name.upper(), name.lower()))
+        defaults = default_model_api_settings(name, alias)
+        model_api = domino.get("model_api", {})
         items.append(Environment(
             name=name,
             github_environment=raw.get("github_environment", name.lower()),
@@ -122,9 +134,11 @@ def _build(located: Located) -> Environments:
             environment_id=domino.get("environment_id"),
             replicas=domino.get("replicas", 1),
             waves=tuple(tuple(wave) for wave in domino.get("waves", ())),
-            smoke=SmokeSettings(enabled=smoke.get("enabled", True),
+            smoke=SmokeSettings(enabled=smoke.get("enabled", True), required=smoke.get("required", False),
                                 timeout_seconds=float(smoke.get("timeout_seconds", 30.0)),
                                 max_latency_ms=smoke.get("max_latency_ms")),
+            model_api=VersionSettings(*(model_api.get(key, getattr(defaults, key)) for key in (
+                "log_http_request_response", "monitoring_enabled", "record_invocation"))),
             line=located.line_of(("environments", index)),
         ))
     return Environments(located.file, tuple(items))

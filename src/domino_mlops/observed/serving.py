@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource
+from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
 
 
 _UNUSABLE = ("failed", "error", "stalled")
@@ -50,13 +50,20 @@ class ServingChoice:
     previous_version_id: str | None = None  # what serves now: put back if the new one fails
 
 
-def choose(served: ServedModelApi, source: RegistrySource) -> ServingChoice:
+def matches(version: ModelApiVersion, source: RegistrySource, settings: VersionSettings | None) -> bool:
+    """Built from this registry version, recording calls as the environment wants. Domino fixes
+    the settings per version, so a version with other settings is not the one we want."""
+    return version.source == source and (settings is None or version.settings in (None, settings))
+
+
+def choose(served: ServedModelApi, source: RegistrySource, settings: VersionSettings | None = None) -> ServingChoice:
     """Serving already: nothing. Built before and not failed: start it (no rebuild). Else build."""
     active = served.active
-    previous = active.id if active is not None and usable(active) and active.source != source else None
-    if active is not None and active.source == source and usable(active) and not stopped(active):
+    wanted = active is not None and matches(active, source, settings)
+    previous = active.id if active is not None and usable(active) and not wanted else None
+    if active is not None and wanted and usable(active) and not stopped(active):
         return ServingChoice("none", active.id)
-    reusable = next((v for v in reversed(served.versions) if v.source == source and usable(v)), None)
+    reusable = next((v for v in reversed(served.versions) if matches(v, source, settings) and usable(v)), None)
     if reusable is not None:
         return ServingChoice("start_version", reusable.id, previous)
     return ServingChoice("create_version", None, previous)

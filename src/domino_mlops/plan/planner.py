@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.clients.mlflow import ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
+from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, choose
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
@@ -40,14 +41,16 @@ def plan_registry(environment: Environment, environments: Environments,
 
 def plan_environment(environment: Environment, environments: Environments,
                      observed: Iterable[ObservedModel], serving: ServingSnapshot | None, *,
-                     action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None) -> Plan:
+                     action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None,
+                     tokens: ModelTokens = ModelTokens()) -> Plan:
     """The full plan for one environment.
 
     serving: what Domino serves (None: not observed, Domino steps left out).
     ledger_last: model -> the version the ledger last recorded for this environment (None: not
     read); a finished change whose ledger entry is missing (a crash) gets only that entry.
+    tokens: the model access tokens this run holds (for the smoke tests; values never reach the plan).
     """
-    changes = tuple(_change(environment, environments, item, serving, action, ledger_last)
+    changes = tuple(_change(environment, environments, item, serving, action, ledger_last, tokens)
                     for item in observed)
     return Plan(environment.name, environment.alias, environment.stage_mode, changes,
                 domino_observed=serving is not None)
@@ -55,17 +58,18 @@ def plan_environment(environment: Environment, environments: Environments,
 
 def _change(env: Environment, environments: Environments, item: ObservedModel,
             serving: ServingSnapshot | None, action: str,
-            ledger_last: Mapping[str, str | None] | None) -> ModelChange:
+            ledger_last: Mapping[str, str | None] | None, tokens: ModelTokens) -> ModelChange:
     target, model, entry = item.target, item.model, item.entry
     project_id = env.project_id or entry.project_id
     current_alias = model.alias_map.get(env.alias)
     stage_holders = tuple(v.version for v in model.in_stage(env.stage)) if env.stage else ()
     current = current_alias if env.uses_alias else (stage_holders[0] if stage_holders else None)
 
+    served = {} if serving is None else {
+        tier: serving.get(project_id, model_api_name(model.name, env, tier)) for _, tier in tiers_in_waves(env)}
     deploys = () if serving is None else tuple(
-        _deploy(target, env, project_id, wave, tier, serving.get(project_id, name), name)
-        for wave, tier in tiers_in_waves(env)
-        for name in (model_api_name(model.name, env, tier),))
+        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(model.name, env, tier))
+        for wave, tier in tiers_in_waves(env))
     domino_done = all(d.action == "none" for d in deploys)
     passed = target.tag_map.get(env.passed_tag()) == PASSED
 
@@ -81,7 +85,7 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
     steps: list[Step] = []
     if marking or not domino_done:
         for deploy in deploys:
-            steps += [deploy, SmokeTest(model.name, deploy.model_api_name, deploy.hardware_tier)]
+            steps += [deploy, _smoke(env, model.name, deploy, served[deploy.hardware_tier], tokens)]
         steps += marking
     recorded = None if ledger_last is None else ledger_last.get(model.name)
     if steps or (ledger_last is not None and recorded != target.version):
@@ -97,12 +101,28 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
 def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,
             served: ServedModelApi | None, name: str) -> DeployVersion:
     common = dict(model=target.name, version=target.version, project_id=project_id, model_api_name=name,
-                  hardware_tier=tier, wave=wave)
+                  hardware_tier=tier, wave=wave, settings=env.model_api)
     if served is None:
         return DeployVersion(**common, action="create_model_api")
-    choice = choose(served, RegistrySource(target.name, int(target.version)))
+    choice = choose(served, RegistrySource(target.name, int(target.version)), env.model_api)
     return DeployVersion(**common, action=choice.action, model_api_id=served.api.id,
                          version_id=choice.version_id, previous_version_id=choice.previous_version_id)
+
+
+def _smoke(env: Environment, model: str, deploy: DeployVersion, served: ServedModelApi | None,
+           tokens: ModelTokens) -> SmokeTest:
+    """How the smoke test will call the Model API: a token we hold, public access, or not at all."""
+    source = tokens.source_for(model, deploy.hardware_tier)
+    if not env.smoke.enabled:
+        access = "disabled"
+    elif source is not None:
+        access = "token"
+    elif served is not None and served.api.access.is_public:
+        access = "public"
+    else:
+        access = "none"  # a new Model API is restricted and has no token yet: none can exist
+    return SmokeTest(model, deploy.model_api_name, deploy.hardware_tier, access,
+                     source if access == "token" else None)
 
 
 # Legacy stages are exclusive: a version in Production has been through Staging, and a STAGE

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from domino_mlops.clients.domino_serving_types import VersionSettings
+
 if TYPE_CHECKING:
     from domino_mlops.clients.mlflow import ModelVersionInfo
 
@@ -68,26 +70,41 @@ class DeployVersion:
     model_api_id: str | None = None
     version_id: str | None = None  # the existing version to start, or the one already serving
     previous_version_id: str | None = None  # what serves now: put back if the new one fails
+    settings: VersionSettings | None = None  # what a new version records of its calls
     kind: str = field(default="deploy_version", init=False)
 
     def describe(self) -> str:
         where = f"{self.model_api_name} on {self.hardware_tier or 'default tier'} (wave {self.wave + 1})"
         verb = {"create_model_api": "create Model API", "create_version": "publish a new version of",
                 "start_version": f"restart version {self.version_id} of", "none": "already serving on"}
-        return f"{verb.get(self.action, self.action)} {where}"
+        made = self.action in ("create_model_api", "create_version") and self.settings is not None
+        return f"{verb.get(self.action, self.action)} {where}" + (f" ({self.settings.describe()})" if made else "")
 
 
 @dataclass(frozen=True, slots=True)
 class SmokeTest:
-    """Wait for Running, then call the deployed model and check the answer."""
+    """Wait for Running, then call the deployed model and check the answer.
+
+    access: how the call authenticates: "token" (one of the Model API's access tokens, from
+    ``token_source``), "public" (an unrestricted Model API), "none" (no way to call it: the test
+    is skipped with a warning, or refused when the environment requires it), or "disabled" (the
+    environment turns smoke tests off).
+    """
 
     model: str
     model_api_name: str
     hardware_tier: str | None
+    access: str = "token"
+    token_source: str | None = None  # e.g. DOMINO_MODEL_TOKENS[churn]; never the token itself
     kind: str = field(default="smoke_test", init=False)
 
     def describe(self) -> str:
-        return f"wait for Running and smoke-test {self.model_api_name}"
+        if self.access == "disabled":
+            return f"wait for Running (smoke tests are off in this environment)"
+        if self.access == "none":
+            return f"wait for Running; smoke test of {self.model_api_name} skipped: no access token"
+        how = f"with {self.token_source}" if self.access == "token" else "(public Model API)"
+        return f"wait for Running and smoke-test {self.model_api_name} {how}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ def result_to_dict(result: ApplyResult) -> dict[str, Any]:
                                  "model_api_id": d.model_api_id, "model_api_version_id": d.version_id,
                                  "endpoint_url": d.endpoint_url} for d in m.deployed],
                 "smoke": {name: r.summary() for name, r in m.smoke},
+                "warnings": list(m.warnings),
                 "ledger_run_id": m.ledger.run_id if m.ledger else None,
             }
             for m in result.models
@@ -40,8 +41,10 @@ def result_to_markdown(result: ApplyResult, *, title: str) -> str:
     for m in result.models:
         apis = "<br>".join(f"`{d.model_api_id}` v`{d.version_id}` ({d.step.hardware_tier or 'default'})"
                            for d in m.deployed) or "-"
-        smoke = "<br>".join(f"{r.latency_ms:.0f} ms" for _, r in m.smoke) or "-"
+        smoke = "<br>".join(f"{r.latency_ms:.0f} ms" for _, r in m.smoke) or ("skipped" if m.warnings else "-")
         note = m.message.replace("|", "\\|").replace("\n", " ") if m.message else (
             "nothing to do" if m.status == "unchanged" else f"{m.writes} write(s)")
+        if m.warnings:
+            note += "<br>" + "<br>".join(":warning: " + w.replace("|", "\\|") for w in m.warnings)
         lines.append(f"| {_ICON.get(m.status, '')} | `{m.model}` | {m.version} | {apis} | {smoke} | {note} |")
     return "\n".join(lines) + "\n"
