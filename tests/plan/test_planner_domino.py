@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from domino_mlops.clients.domino_serving_types import ActiveVersion, DeploymentStatus, ModelApi, ModelApiVersion, RegistrySource
+from dataclasses import replace
+
+from domino_mlops.clients.domino_serving_types import (
+    ActiveVersion,
+    DeploymentStatus,
+    ModelApi,
+    ModelApiAccess,
+    ModelApiVersion,
+    RegistrySource,
+    VersionSettings,
+)
 from domino_mlops.clients.mlflow import ModelVersionInfo, RegisteredModelInfo
-from domino_mlops.desired.environments import Environment, Environments
+from domino_mlops.desired.environments import Environment, Environments, SmokeSettings
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
+from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot
 from domino_mlops.plan.naming import model_api_name
 from domino_mlops.plan.planner import plan_environment
+from domino_mlops.plan.render import plan_to_dict, plan_to_markdown
 from domino_mlops.plan.steps import DeployVersion, RecordLedger, SmokeTest
 
 STAGE = Environment("STAGE", "staging", "staging", stage_mode="both", stage="Staging", waves=(("small",),))
@@ -29,11 +41,16 @@ def observed(target: ModelVersionInfo, aliases: dict | None = None) -> tuple[Obs
     return (ObservedModel(ManifestEntry("p1", "churn", VersionRef(number=int(target.version))), model, target),)
 
 
-def served(name: str, *versions: tuple[str, int, str], active: str | None = None) -> tuple:
+OFF = VersionSettings(False, False, False)  # what STAGE (not production) records by default
+
+
+def served(name: str, *versions: tuple[str, int, str], active: str | None = None, public: bool = False,
+           settings: VersionSettings | None = OFF) -> tuple:
     items = tuple(ModelApiVersion(vid, "api-" + name, "p1", i + 1, RegistrySource("churn", number),
-                                  deployment=DeploymentStatus(status))
+                                  deployment=DeploymentStatus(status), settings=settings)
                   for i, (vid, number, status) in enumerate(versions))
-    api = ModelApi("api-" + name, name, active_version=ActiveVersion(active) if active else None)
+    api = ModelApi("api-" + name, name, active_version=ActiveVersion(active) if active else None,
+                   access=ModelApiAccess(is_public=public))
     return (("p1", name), ServedModelApi(api, items))
 
 
@@ -91,3 +108,32 @@ def test_a_production_version_is_not_pulled_back_to_staging() -> None:
     target = mlflow_version("1", stage="Production", tags=DONE_TAGS)
     plan = plan_environment(STAGE, ENVS, observed(target, {"staging": "1"}), snapshot, ledger_last={"churn": "1"})
     assert plan.changed == ()
+
+
+def test_a_version_recording_calls_otherwise_than_the_environment_wants_is_replaced() -> None:
+    """Domino fixes prediction capture and monitoring per version: new settings, new version."""
+    snapshot = ServingSnapshot((served("churn-stage", ("v1", 1, "Running"), active="v1"),))
+    capture = replace(STAGE, model_api=VersionSettings(True, True, True))
+    plan = plan_environment(capture, Environments("e", (capture, PROD)), observed(mlflow_version("1", tags=DONE_TAGS)),
+                            snapshot, ledger_last={"churn": "1"})
+    (deploy,) = plan.changes[0].deploys
+    assert (deploy.action, deploy.previous_version_id) == ("create_version", "v1")
+    assert "request logging on, monitoring on, invocation recording on" in plan_to_markdown(plan)
+    assert plan_to_dict(plan)["changes"][0]["steps"][0]["settings"] == {
+        "log_http_request_response": True, "monitoring_enabled": True, "record_invocation": True}
+
+
+def test_the_smoke_test_says_how_it_will_call_the_model() -> None:
+    snapshot = ServingSnapshot((served("churn-stage", ("v1", 1, "Running"), active="v1", public=True),))
+    public = plan_environment(STAGE, ENVS, observed(mlflow_version("2")), snapshot)
+    assert [s.access for s in public.changes[0].steps if isinstance(s, SmokeTest)] == ["public"]
+    tokens = ModelTokens("DOMINO_MODEL_TOKENS", {"churn@west": "tok-SECRET-77"})
+    prod = plan_environment(PROD, ENVS, observed(mlflow_version("2", tags=DONE_TAGS)), ServingSnapshot(), tokens=tokens)
+    smoke = [s for s in prod.changes[0].steps if isinstance(s, SmokeTest)]
+    assert [(s.access, s.token_source) for s in smoke] == [("none", None), ("token", "DOMINO_MODEL_TOKENS[churn@west]")]
+    text = plan_to_markdown(prod)
+    assert "skipped: no access token" in text and "with DOMINO_MODEL_TOKENS[churn@west]" in text
+    assert "tok-SECRET-77" not in text + str(plan_to_dict(prod))  # the plan names the source, never the value
+    off = replace(STAGE, smoke=SmokeSettings(enabled=False))
+    disabled = plan_environment(off, Environments("e", (off, PROD)), observed(mlflow_version("2")), snapshot)
+    assert [s.access for s in disabled.changes[0].steps if isinstance(s, SmokeTest)] == ["disabled"]
