@@ -66,8 +66,9 @@ export_if_set MLFLOW_TRACKING_URI "${DMLOPS_MLFLOW_TRACKING_URI:-}"
 export_if_set MLFLOW_TRACKING_TOKEN "${DMLOPS_MLFLOW_TRACKING_TOKEN:-}"
 export_if_set DOMINO_API_HOST "${DMLOPS_DOMINO_API_HOST:-}"
 export_if_set DOMINO_USER_API_KEY "${DMLOPS_DOMINO_API_KEY:-}"
+export_if_set DOMINO_MODEL_TOKENS "${DMLOPS_MODEL_TOKENS:-}"
 # The copies under our own names are not needed any more; fewer places hold the secrets.
-unset DMLOPS_GITHUB_TOKEN DMLOPS_MLFLOW_TRACKING_TOKEN DMLOPS_DOMINO_API_KEY
+unset DMLOPS_GITHUB_TOKEN DMLOPS_MLFLOW_TRACKING_TOKEN DMLOPS_DOMINO_API_KEY DMLOPS_MODEL_TOKENS
 if [ -z "${DMLOPS_PROJECT_TOKEN:-}" ]; then unset DMLOPS_PROJECT_TOKEN; fi
 
 exec "${RUNNER_TEMP:?RUNNER_TEMP is not set}/dmlops/bin/domino-mlops" "${args[@]}"

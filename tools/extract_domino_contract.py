@@ -136,7 +136,7 @@ ROUTES: tuple[Route, ...] = (
           responses={"200": _obj({"data": _obj({"_id": STR})})}),
     Route("GET", "/v1/models/{modelId}/versions",
           evidence=f"{DMC} describe_model_versions(): a recorded answer {{'data': [{{'_id', 'modelId': "
-                   "{'value'}, 'metadata': {'number', 'created', 'createdBy'}, ...}]}}",
+                   "{'value'}, 'metadata': {'number', 'created', 'createdBy'}, ...}]}",
           responses={"200": _obj({"data": {"type": "array", "items": _obj(
               {"_id": STR, "metadata": _obj({"number": INT}, {"created": INT, "createdBy": STR})},
               {"modelId": _obj({"value": STR}), "projectId": STR, "logHttpRequestResponse": BOOL,
@@ -201,7 +201,7 @@ class Override:
 _ARRAY_WRAPPED = (
     "The v4 document wraps the answer of every /v4/models route in an array. Recorded answers "
     f"contradict it: {DMC} shows stopModelDeployment answering {{'modelId','modelVersionId','status': "
-    "'not_running'}} and getBuildStatus answering one object; python-domino's published example "
+    "'not_running'} and getBuildStatus answering one object; python-domino's published example "
     "examples/export_model_to_sagemaker.py reads export status and id from one object. The contract "
     "takes one object or the document's array (anyOf); clients accept both, the emulator answers the object."
 )

@@ -146,7 +146,7 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
                 result = deploy(domino, ctx.domino_host, step, target, settings,
                                 lambda status, s=step: say(f"{s.model_api_name}: {status}"))
                 deployed.append(result)
-                if check_step is not None and check_step.access == "none":
+                if check_step is not None and check_step.access in ("none", "unknown"):
                     warning = _no_smoke_access(check_step, env.name) + "; the smoke test was skipped"
                     warnings.append(warning)
                     ctx.on_warning(change.model, warning)

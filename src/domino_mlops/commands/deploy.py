@@ -110,7 +110,7 @@ def _point_at_manifest(refusal: GateRefused | AliasConflict, plan: Plan, desired
 
 
 def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, registry_for,
-                 clients: DominoClients, *, action: str, tokens: ModelTokens = ModelTokens()) -> Plan:
+                 clients: DominoClients, *, action: str, tokens: ModelTokens | None = ModelTokens()) -> Plan:
     """Read MLflow (2 requests per model), Domino (1 list per project + versions of the Model
     APIs involved) and the ledger, then plan. Writes nothing."""
     observed = observe_registry(entries, registry_for)

@@ -73,6 +73,7 @@ class Contract:
         self.sources: Mapping[str, Any] = data["sources"]
         self.defs: Mapping[str, Any] = data["$defs"]
         self.default_errors: Mapping[str, Any] = data["default_errors"]
+        self.def_overrides: Mapping[str, Any] = data.get("def_overrides", {})  # schemas corrected, and why
         self.routes = tuple(
             ContractRoute(
                 method=r["method"], path=r["path"], source=r["source"], verified=r["verified"],

@@ -42,13 +42,14 @@ def plan_registry(environment: Environment, environments: Environments,
 def plan_environment(environment: Environment, environments: Environments,
                      observed: Iterable[ObservedModel], serving: ServingSnapshot | None, *,
                      action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None,
-                     tokens: ModelTokens = ModelTokens()) -> Plan:
+                     tokens: ModelTokens | None = ModelTokens()) -> Plan:
     """The full plan for one environment.
 
     serving: what Domino serves (None: not observed, Domino steps left out).
     ledger_last: model -> the version the ledger last recorded for this environment (None: not
     read); a finished change whose ledger entry is missing (a crash) gets only that entry.
-    tokens: the model access tokens this run holds (for the smoke tests; values never reach the plan).
+    tokens: the model access tokens this run holds (for the smoke tests; values never reach the
+    plan); None: this run cannot see them (a plan made outside the environment that holds them).
     """
     changes = tuple(_change(environment, environments, item, serving, action, ledger_last, tokens)
                     for item in observed)
@@ -58,7 +59,7 @@ def plan_environment(environment: Environment, environments: Environments,
 
 def _change(env: Environment, environments: Environments, item: ObservedModel,
             serving: ServingSnapshot | None, action: str,
-            ledger_last: Mapping[str, str | None] | None, tokens: ModelTokens) -> ModelChange:
+            ledger_last: Mapping[str, str | None] | None, tokens: ModelTokens | None) -> ModelChange:
     target, model, entry = item.target, item.model, item.entry
     project_id = env.project_id or entry.project_id
     current_alias = model.alias_map.get(env.alias)
@@ -110,15 +111,17 @@ def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: i
 
 
 def _smoke(env: Environment, model: str, deploy: DeployVersion, served: ServedModelApi | None,
-           tokens: ModelTokens) -> SmokeTest:
+           tokens: ModelTokens | None) -> SmokeTest:
     """How the smoke test will call the Model API: a token we hold, public access, or not at all."""
-    source = tokens.source_for(model, deploy.hardware_tier)
+    source = None if tokens is None else tokens.source_for(model, deploy.hardware_tier)
     if not env.smoke.enabled:
         access = "disabled"
     elif source is not None:
         access = "token"
     elif served is not None and served.api.access.is_public:
         access = "public"
+    elif tokens is None:
+        access = "unknown"  # the tokens live where the deploy runs (a GitHub environment's secret)
     else:
         access = "none"  # a new Model API is restricted and has no token yet: none can exist
     return SmokeTest(model, deploy.model_api_name, deploy.hardware_tier, access,

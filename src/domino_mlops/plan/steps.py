@@ -87,8 +87,8 @@ class SmokeTest:
 
     access: how the call authenticates: "token" (one of the Model API's access tokens, from
     ``token_source``), "public" (an unrestricted Model API), "none" (no way to call it: the test
-    is skipped with a warning, or refused when the environment requires it), or "disabled" (the
-    environment turns smoke tests off).
+    is skipped with a warning, or refused when the environment requires it), "disabled" (the
+    environment turns smoke tests off), or "unknown" (a plan made where the tokens cannot be seen).
     """
 
     model: str
@@ -100,7 +100,9 @@ class SmokeTest:
 
     def describe(self) -> str:
         if self.access == "disabled":
-            return f"wait for Running (smoke tests are off in this environment)"
+            return "wait for Running (smoke tests are off in this environment)"
+        if self.access == "unknown":
+            return f"wait for Running and smoke-test {self.model_api_name} (with the deploy's access token, if any)"
         if self.access == "none":
             return f"wait for Running; smoke test of {self.model_api_name} skipped: no access token"
         how = f"with {self.token_source}" if self.access == "token" else "(public Model API)"
