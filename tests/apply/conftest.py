@@ -5,6 +5,7 @@ server and the Domino emulator, and snapshot helpers to prove what was (not) wri
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 import json
 import shutil
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from domino_mlops.cli import main
+from domino_mlops.emulator import Emulator
 from tests.support.lookups import Lookups
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,3 +70,18 @@ def pipeline(tmp_path: Path, mlflow_server, domino_emulator, monkeypatch: pytest
     monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
     return Pipeline(tmp_path, mlflow_server.uri, domino_emulator, monkeypatch)
+
+
+@pytest.fixture
+def restricted(tmp_path: Path, mlflow_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """A pipeline against an emulator whose Model APIs are restricted, as Domino's are by default."""
+    with Emulator(mlflow_uri=mlflow_server.uri, deploy_seconds=0.2) as emu:
+        (tmp_path / "scripts").mkdir()
+        (tmp_path / "scripts" / "environments.yaml").write_text((REPO / "scripts" / "environments.yaml").read_text())
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        monkeypatch.setenv("DOMINO_API_HOST", emu.url)
+        monkeypatch.setenv(f"PROJECT_ID_{emu.project_id}", emu.token)
+        monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))
+        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+        yield Pipeline(tmp_path, mlflow_server.uri, emu, monkeypatch)

@@ -147,8 +147,7 @@ def test_broken_model_fails_on_domino_and_production_keeps_serving(pipeline, cap
     assert "domino_mlops.PROD.status" not in pipeline.tags(model, broken)
     api = pipeline.domino.model_apis.get(api.id)
     assert api.active_version.id == serving.id  # the previous version was put back
-    token = pipeline.domino.model_apis.create_access_token(api.id, "check").token
-    assert pipeline.domino.deployments.predict(api.id, token, SAMPLE_PATIENT).result  # still answering
+    assert pipeline.domino.deployments.predict(api.id, SAMPLE_PATIENT, token=None).result  # still answering (public)
     # the second wave was never touched
     _, second = pipeline.serving(f"{model}-prod-prod-small")
     assert [v.source.registered_model_version for v in second] == [int(good)]

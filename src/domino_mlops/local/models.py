@@ -21,14 +21,17 @@ SAMPLE_PATIENT = {"age": 30, "sex": 1, "bmi": 23, "bp": 100, "s1": 157, "s2": 70
 
 
 def register_diabetes_model(tracking_uri: str, name: str, *, alpha: float = 1.0,
-                            experiment: str = "tests") -> str:
-    """Log a Ridge regression on the (unscaled) diabetes data and register it; return the version."""
+                            experiment: str = "tests", example_rows: int = 3) -> str:
+    """Log a Ridge regression on the (unscaled) diabetes data and register it; return the version.
+
+    The input example is ``example_rows`` rows, as users log it (``input_example=X.head(3)``).
+    """
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_experiment(experiment)
     frame = load_diabetes(as_frame=True, scaled=False).frame
     features, target = frame[list(DIABETES_COLUMNS)], frame["target"]
     model = Ridge(alpha=alpha).fit(features, target)
-    example = features.head(2)
+    example = features.head(example_rows)
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(
             model, name="model", input_example=example,
