@@ -5,6 +5,11 @@ diabetes data that scikit-learn ships; then the real CLI, as a workflow would ru
 validate, deploy to staging, call the staging endpoint, promote to production, ship a second
 version the same way, roll it back, and print the ledger. Data lives under .demo/; both servers
 are stopped at the end.
+
+Model APIs are restricted, as on Domino: the first deploy to each environment creates them and
+cannot smoke-test them (a warning says so); then, as a Domino admin would in Domino's UI, the demo
+adds an access token to each and hands them over as DOMINO_MODEL_TOKENS_<ENV>, and from the
+second version on every tier is smoke-tested.
 """
 
 from __future__ import annotations
@@ -42,15 +47,32 @@ def write_manifest(project_id: str, version: str) -> None:
     print(f"scripts/model_version.json: {MODEL} -> version {version}")
 
 
-def call_endpoint(emu, model_api_name: str) -> None:
-    """What a client of the Model API does: a token, then POST the patient's measurements."""
+def add_access_tokens(emu, env: dict[str, str], environment: str, tiers: dict[str, str]) -> None:
+    """What a Domino admin does once per new Model API (Settings > Invocation > Add token), and
+    how the token reaches the pipeline: a secret, here DOMINO_MODEL_TOKENS_<ENV>. ``tiers`` maps
+    a key of that JSON map (model, or model@tier) to the Model API's name."""
+    from domino_mlops.clients.domino import DominoClient
+
+    domino = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})
+    tokens = {}
+    for key, model_api_name in tiers.items():
+        api = domino.model_apis.find(emu.project_id, model_api_name)
+        tokens[key] = emu.issue_model_token(api.id, "ci-smoke-test")
+        print(f"access token added to Model API {model_api_name} ({api.id})")
+    env[f"DOMINO_MODEL_TOKENS_{environment}"] = json.dumps(tokens)
+    print(f"DOMINO_MODEL_TOKENS_{environment} = {{{', '.join(f'{k!r}: ***' for k in tokens)}}}")
+    domino.close()
+
+
+def call_endpoint(emu, env: dict[str, str], environment: str, model_api_name: str) -> None:
+    """What a client of the Model API does: POST the patient's measurements, with its token."""
     from domino_mlops.clients.domino import DominoClient
     from domino_mlops.local.models import SAMPLE_PATIENT
 
     domino = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})
     api = domino.model_apis.find(emu.project_id, model_api_name)
-    token = domino.model_apis.create_access_token(api.id, "demo-client").token
-    prediction = domino.deployments.predict(api.id, token, SAMPLE_PATIENT)
+    token = json.loads(env[f"DOMINO_MODEL_TOKENS_{environment}"])[MODEL]
+    prediction = domino.deployments.predict(api.id, SAMPLE_PATIENT, token=token)
     print(f"POST {emu.url}/models/{api.id}/latest/model")
     print(f"  data: {json.dumps(SAMPLE_PATIENT)}")
     print(f"  -> disease progression score {prediction.result[0]:.1f} "
@@ -86,24 +108,26 @@ def main() -> int:
         run_cli("validate", env=env)
         run_cli("deploy", "--env", "STAGE", env=env)
 
-        banner("Call the staging endpoint")
-        call_endpoint(emu, f"{MODEL}-stage")
+        banner("An admin adds an access token to the new staging Model API; call it")
+        add_access_tokens(emu, env, "STAGE", {MODEL: f"{MODEL}-stage"})
+        call_endpoint(emu, env, "STAGE", f"{MODEL}-stage")
 
         banner("Promote to production (merge to main + an approval would do this)")
         run_cli("promote", "--env", "PROD", env=env)
+        add_access_tokens(emu, env, "PROD", {MODEL: f"{MODEL}-prod", f"{MODEL}@prod-small": f"{MODEL}-prod-prod-small"})
         banner("Re-run the promotion: finished work, nothing to do")
         run_cli("promote", "--env", "PROD", env=env)
 
-        banner("A second version: staging, then production")
+        banner("A second version: staging, then production, smoke-tested on every tier")
         v2 = register_diabetes_model(server.uri, MODEL, alpha=10.0, experiment="demo")
         write_manifest(emu.project_id, v2)
         run_cli("deploy", "--env", "STAGE", env=env)
         run_cli("promote", "--env", "PROD", env=env)
-        call_endpoint(emu, f"{MODEL}-prod")
+        call_endpoint(emu, env, "PROD", f"{MODEL}-prod")
 
         banner("Roll production back to the previous version")
         run_cli("rollback", "--env", "PROD", "--model", MODEL, env=env)
-        call_endpoint(emu, f"{MODEL}-prod")
+        call_endpoint(emu, env, "PROD", f"{MODEL}-prod")
 
         banner("The ledger")
         run_cli("history", "--model", MODEL, env=env)
