@@ -32,14 +32,18 @@ def test_the_same_seed_gives_the_same_faults_in_the_same_order():
     assert one != other
 
 
-def test_a_429_carries_retry_after_and_the_error_body():
-    with Emulator(faults={"rules": [{"prefix": "/v4", "rate_429": 1.0, "retry_after": 3}]}) as emu:
-        response = DominoSession(emu.url, emu.api_key).get(f"/v4/projects/{emu.project_id}")
-        assert response.status_code == 429
-        assert response.headers["Retry-After"] == "3"
-        assert set(response.json()) == {"message", "errors"}
-        assert DominoSession(emu.url).get("/version").status_code == 200  # other prefixes are untouched
-        assert [r.fault for r in emu.requests] == ["429", None]
+def test_a_429_carries_retry_after_and_the_error_shape_of_the_route_it_hit():
+    with Emulator(faults={"rules": [{"prefix": "/", "rate_429": 1.0, "retry_after": 3, "methods": ["GET"]}]}) as emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        v4 = domino.get(f"/v4/projects/{emu.project_id}")
+        public = domino.get(MODEL_APIS)
+        nowhere = domino.get("/no/such/route")
+        assert v4.status_code == public.status_code == nowhere.status_code == 429
+        assert v4.headers["Retry-After"] == "3"
+        assert set(v4.json()) == {"message"}
+        assert set(public.json()) == set(nowhere.json()) == {"errors", "requestId"}  # no route: the gateway's
+        assert DominoSession(emu.url).post("/version").status_code == 405  # other methods are untouched
+        assert [r.fault for r in emu.requests] == ["429", "429", "429", None]
 
 
 def test_a_dropped_connection_gets_no_answer_at_all():
