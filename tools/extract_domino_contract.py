@@ -312,6 +312,11 @@ class Converter:
                     out[key] = node[bound]
             else:
                 out[key] = value
+        if "properties" in out and "type" not in out:
+            # Most components of both documents give properties but no type; the clients generated
+            # from them read each as an object, and a body of another type means nothing to Domino.
+            # Without this an array would satisfy every such schema.
+            out["type"] = "object"
         if node.get("exclusiveMinimum") is True:
             out.pop("minimum", None)
         if node.get("exclusiveMaximum") is True:
