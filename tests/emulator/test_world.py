@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 import pytest
+import yaml
 
 from domino_mlops.emulator import Emulator
 from domino_mlops.errors import ConfigError
@@ -122,3 +124,14 @@ def test_a_state_file_survives_a_restart(tmp_path, mlflow_server, diabetes_model
         answer = call_model(again.url, created["id"], token, DIABETES_ROW)  # the model is loaded again on demand
         assert answer.status_code == 200, answer.text
         assert call_model(again.url, created["id"], None, DIABETES_ROW).status_code == 401
+
+
+def test_the_seed_format_documented_in_seed_py_builds_a_world():
+    from domino_mlops.emulator import seed as seeds
+
+    example = seeds.__doc__.split("::\n", 1)[1].split("\n\nProjects are named", 1)[0]
+    world = seeds.build_world(yaml.safe_load(textwrap.dedent(example)), source="seed.py")
+
+    assert world.find_project("demo-user", "demo-project") is not None
+    rule = next(iter(world.access_rules.values()))
+    assert (rule.model_api, rule.public, [t["name"] for t in rule.tokens]) == ("churn-stage", False, ["ci"])

@@ -163,7 +163,7 @@ class _Builder:
             credentials=[self.credential(c) for c in data["credentials"]],
             hardware_tiers=[self.tier(t, planes) for t in data["hardware_tiers"]],
             environments=[r.Environment(id=_domino_id(e["id"], "environment"), name=str(e["name"]),
-                                        visibility=str(e.get("visibility", "Global")))
+                                        visibility=_visibility(e.get("visibility", "Global")))
                           for e in data["environments"]],
             access_rules=[self.access_rule(a) for a in data.get("model_api_access") or []],
         )
@@ -235,4 +235,11 @@ def _domino_id(value: Any, what: str) -> str:
     text = str(value)
     if not re.fullmatch(r"[0-9a-f]{24}", text):
         raise ValueError(f"{what} id {text!r} is not 24 hex digits, as Domino's ids are")
+    return text
+
+
+def _visibility(value: Any) -> str:
+    text = str(value)
+    if text not in ("Global", "Private", "Organization"):  # the v4 ProjectEnvironmentDTO's enum
+        raise ValueError(f"environment visibility {text!r} is not Global, Private or Organization")
     return text
