@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from domino_mlops.emulator import Emulator, FaultPlan, FaultRule
+from domino_mlops.emulator.clock import ManualClock
 from domino_mlops.errors import ConfigError
 from tests.support.emulator import MODEL_APIS, DominoSession, model_api_body
 
@@ -75,14 +76,17 @@ def test_faults_change_at_runtime_from_python_and_over_http():
 
 def test_slow_deploys_add_to_the_deploy_time():
     plan = FaultPlan(seed=0, rules=(FaultRule(prefix="/nothing"),), slow_deploy_seconds=30)
-    with Emulator(deploy_seconds=0.1, faults=plan) as emu:
+    clock = ManualClock()
+    with Emulator(deploy_seconds=0.1, faults=plan, clock=clock) as emu:
         domino = DominoSession(emu.url, emu.api_key)
         body = model_api_body(emu.project_id, "slow", "m", 1, environment_id=next(iter(emu.world.environments)))
         created = domino.ok("POST", MODEL_APIS, body)
-        time.sleep(0.3)  # three times the normal deploy time
+        clock.advance(0.3)  # three times the normal deploy time; preparing alone takes 20 % of 30.1 s
 
         api = domino.ok("GET", f"{MODEL_APIS}/{created['id']}")
         assert api["activeVersion"]["deployment"] == {"status": "Preparing to build", "isPending": True}
+        clock.advance(6.0)
+        assert domino.ok("GET", f"{MODEL_APIS}/{created['id']}")["activeVersion"]["deployment"]["status"] == "Building"
 
 
 def test_a_bad_plan_is_a_config_error():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domino_mlops.emulator import Emulator
+from domino_mlops.emulator.clock import ManualClock
 from tests.support.emulator import MODEL_APIS, NO_ID, DominoSession, app_body, model_api_body, wait_until
 
 
@@ -69,17 +70,26 @@ def test_a_job_whose_command_matches_the_failing_pattern_fails(domino, emu):
     assert domino.ok("GET", f"/v4/jobs/{job['id']}")["statuses"]["isCompleted"] is True
 
 
-def test_a_stopped_job_says_so_and_a_restart_runs_it_again(domino, emu):
-    job = domino.ok("POST", "/v4/jobs/start", {"projectId": emu.project_id, "commandToRun": "sleep 60"})
-    stopped = domino.ok("POST", "/v4/jobs/stop", {"projectId": emu.project_id, "jobId": job["id"],
-                                                  "commitResults": True})
+def test_a_stopped_job_says_so_and_a_restart_runs_it_again():
+    clock = ManualClock()  # the job is stopped while it runs because the test holds time still
+    with Emulator(deploy_seconds=0.2, clock=clock) as emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        job = domino.ok("POST", "/v4/jobs/start", {"projectId": emu.project_id, "commandToRun": "sleep 60"})
+        clock.advance(0.1)
+        assert _status(domino, job["id"]) == "Running"
+        stopped = domino.ok("POST", "/v4/jobs/stop", {"projectId": emu.project_id, "jobId": job["id"],
+                                                      "commitResults": True})
+        clock.advance(1.0)
+        assert stopped["statuses"]["executionStatus"] == _status(domino, job["id"]) == "Stopped"
+        _restart(domino, emu, job["id"])
 
-    assert stopped["statuses"]["executionStatus"] == _status(domino, job["id"]) == "Stopped"
-    again = domino.post("/v4/jobs/restart", {"jobId": job["id"], "shouldUseOriginalInputCommit": True})
+
+def _restart(domino: DominoSession, emu: Emulator, job_id: str) -> None:
+    again = domino.post("/v4/jobs/restart", {"jobId": job_id, "shouldUseOriginalInputCommit": True})
     assert again.status_code == 200, again.text  # a literal route, not GET /v4/jobs/{jobId} (was 405)
     assert (again.json()["number"], again.json()["jobRunCommand"]) == (2, "sleep 60")
     listed = domino.ok("GET", f"/v4/jobs?projectId={emu.project_id}&order_by=number&sort_by=asc&page_no=1")
-    assert [j["id"] for j in listed["jobs"]] == [job["id"], again.json()["id"]] and listed["totalCount"] == 2
+    assert [j["id"] for j in listed["jobs"]] == [job_id, again.json()["id"]] and listed["totalCount"] == 2
 
 
 def test_an_app_goes_pending_then_running_then_stops(domino, emu):
