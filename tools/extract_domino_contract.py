@@ -200,6 +200,32 @@ ROUTES: tuple[Route, ...] = (
 
 
 @dataclass(frozen=True)
+class RequestOverride:
+    """A request body the document refuses but Domino accepts from the official client: the
+    named properties of the referenced component also take ``also`` (the document's schema stays
+    one of the choices)."""
+
+    properties: tuple[str, ...]
+    also: dict[str, Any]
+    why: str
+
+    def apply(self, defs: dict[str, Any], published: dict[str, Any]) -> dict[str, Any]:
+        component = defs[published["$ref"].rsplit("/", 1)[-1]]
+        props = dict(component["properties"])
+        for name in self.properties:
+            props[name] = {"anyOf": [props[name], self.also]}
+        return {**component, "properties": props}
+
+
+REQUEST_OVERRIDES = {
+    ("POST", "/v4/modelProducts"): RequestOverride(
+        ("created", "lastUpdated"), INT,
+        f"{PYTHON_DOMINO} domino.py __app_create() (called by app_publish(), the app route of Domino's "
+        "own templates) sends 'created' and 'lastUpdated' as time.time_ns() integers where the document "
+        "has a date-time string; Domino accepts that body, so both are taken."),
+}
+
+@dataclass(frozen=True)
 class Override:
     """A published document contradicted by field evidence: what we use instead, and why."""
 
@@ -232,32 +258,6 @@ EXPORT_STARTED = _obj({"exportId": STR}, {"status": STR, "modelId": STR, "modelV
 EXPORT_STARTED_WHY = (f"{PYTHON_DOMINO} tests/test_endpoints.py answers {{'exportId'}}; examples/"
                       "export_model_to_sagemaker.py reads ['exportId'] and .get('status')")
 
-
-@dataclass(frozen=True)
-class RequestOverride:
-    """A request body the document refuses but Domino accepts from the official client: the
-    named properties of the referenced component also take ``also`` (the document's schema stays
-    one of the choices)."""
-
-    properties: tuple[str, ...]
-    also: dict[str, Any]
-    why: str
-
-    def apply(self, defs: dict[str, Any], published: dict[str, Any]) -> dict[str, Any]:
-        component = defs[published["$ref"].rsplit("/", 1)[-1]]
-        props = dict(component["properties"])
-        for name in self.properties:
-            props[name] = {"anyOf": [props[name], self.also]}
-        return {**component, "properties": props}
-
-
-REQUEST_OVERRIDES = {
-    ("POST", "/v4/modelProducts"): RequestOverride(
-        ("created", "lastUpdated"), INT,
-        f"{PYTHON_DOMINO} domino.py __app_create() (called by app_publish(), the app route of Domino's "
-        "own templates) sends 'created' and 'lastUpdated' as time.time_ns() integers where the document "
-        "has a date-time string; Domino accepts that body, so both are taken."),
-}
 
 # Keywords that only annotate: dropped to keep the contract small and the validators strict.
 _ANNOTATIONS = {"description", "example", "examples", "title", "xml", "externalDocs", "deprecated",
