@@ -258,7 +258,6 @@ EXPORT_STARTED = _obj({"exportId": STR}, {"status": STR, "modelId": STR, "modelV
 EXPORT_STARTED_WHY = (f"{PYTHON_DOMINO} tests/test_endpoints.py answers {{'exportId'}}; examples/"
                       "export_model_to_sagemaker.py reads ['exportId'] and .get('status')")
 
-
 # Keywords that only annotate: dropped to keep the contract small and the validators strict.
 _ANNOTATIONS = {"description", "example", "examples", "title", "xml", "externalDocs", "deprecated",
                 "discriminator", "readOnly", "writeOnly", "default"}
