@@ -2,8 +2,9 @@
 
 These are server state, not domain values, so they are mutable (the world changes them under
 its lock). Nested parts stay JSON-native (dicts, lists) so a state file is ``asdict`` away.
-Times are epoch seconds (``time.time()``): a status is computed from them, which is why a
-restarted emulator picks up a deployment exactly where it was.
+Times are epoch seconds of the emulator's clock (``Context.now()``: the wall clock, or a test's
+``ManualClock``): a status is computed from them, which is why a restarted emulator picks up a
+deployment exactly where it was.
 """
 
 from __future__ import annotations
