@@ -79,10 +79,14 @@ def test_the_cli_prints_how_to_reach_it_serves_and_exits_0_on_sigterm():
 
 
 def test_quiet_prints_only_the_url_and_flags_become_faults(tmp_path):
-    process, lines = _start("--port", "0", "--quiet", "--rate-503", "1", "--fault-prefix", "/version")
+    process, lines = _start("--port", "0", "--quiet", "--rate-503", "1", "--fault-prefix", "/version",
+                            "--record-responses")
     try:
         assert len(lines) == 1 and lines[0].startswith("http://127.0.0.1:")
-        assert requests.get(f"{lines[0]}/version", timeout=5).status_code == 503
+        refused = requests.get(f"{lines[0]}/version", timeout=5)
+        assert refused.status_code == 503 and set(refused.json()) == {"message"}  # the route's own shape
+        logged = requests.get(f"{lines[0]}/_emulator/requests", timeout=5).json()["requests"]
+        assert [(r["status"], r["fault"], r["response"]) for r in logged] == [(503, "503", refused.json())]
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0

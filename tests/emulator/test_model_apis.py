@@ -296,3 +296,5 @@ def test_an_async_model_api_queues_then_answers(domino, domino_emulator, diabete
     assert call_model(domino_emulator.url, created["id"], token, DIABETES_ROW).status_code == 400  # not sync
     refused = requests.post(url, json={"parameters": DIABETES_ROW}, timeout=5)
     assert refused.status_code == 401 and set(refused.json()) == {"errors", "requestId"}
+    domino_emulator.set_model_api_public(created["id"])
+    assert requests.post(url, json={"parameters": DIABETES_ROW}, timeout=5).status_code == 200  # no token needed
