@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from domino_mlops.emulator import Emulator
-from tests.support.emulator import MODEL_APIS, DominoSession
+from tests.support.emulator import MODEL_APIS, NO_ID, DominoSession
 
 
 @pytest.fixture(scope="module")
@@ -14,12 +16,14 @@ def emu():
         yield running
 
 
-def test_no_credential_is_401_and_version_is_public(emu):
+def test_no_credential_is_401_in_the_shape_of_each_api_and_version_is_public(emu):
     anonymous = DominoSession(emu.url)
-    response = anonymous.get(f"/v4/projects/{emu.project_id}")
+    v4 = anonymous.get(f"/v4/projects/{emu.project_id}")
+    public = anonymous.get(MODEL_APIS)
 
-    assert response.status_code == 401
-    assert set(response.json()) == {"message", "errors"}
+    assert v4.status_code == 401 and set(v4.json()) == {"message"}  # domino.api.ErrorResponse
+    assert public.status_code == 401 and set(public.json()) == {"errors", "requestId"}  # FailureEnvelopeV1
+    assert public.json()["errors"] and str(uuid.UUID(public.json()["requestId"])) == public.json()["requestId"]
     assert anonymous.get("/version").json()["version"] == "6.1.0"
 
 
@@ -59,7 +63,9 @@ def test_a_bearer_token_and_an_admin_key_are_accepted(emu):
 def test_unknown_ids_are_404_after_authentication(emu):
     domino = DominoSession(emu.url, emu.api_key)
 
-    assert domino.get(f"{MODEL_APIS}/000000000000000000000000").status_code == 404
-    assert DominoSession(emu.url).get(f"{MODEL_APIS}/000000000000000000000000").status_code == 401
-    assert domino.get("/no/such/route").status_code == 404
-    assert domino.delete("/version").status_code == 405
+    assert domino.get(f"{MODEL_APIS}/{NO_ID}").status_code == 404
+    assert DominoSession(emu.url).get(f"{MODEL_APIS}/{NO_ID}").status_code == 401
+    unknown = domino.get("/no/such/route")
+    assert unknown.status_code == 404 and set(unknown.json()) == {"errors", "requestId"}  # Domino's gateway
+    wrong_method = domino.delete("/version")
+    assert wrong_method.status_code == 405 and set(wrong_method.json()) == {"message"}  # the route's own shape

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,8 +36,30 @@ def _start(*args: str) -> tuple[subprocess.Popen, list[str]]:
     raise AssertionError(f"the emulator printed no banner: {lines}; stderr: {process.stderr.read()}")
 
 
+class _Lines:
+    """Lines of a pipe, read by a thread as they come (a full pipe would block the emulator)."""
+
+    def __init__(self, pipe) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=lambda: [self._queue.put(line) for line in pipe], daemon=True).start()
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        """The first line (read so far or later) containing ``text``: a condition, not a delay."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((line for line in self.seen if text in line), None)
+            if found is not None:
+                return found
+            try:
+                self.seen.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                raise AssertionError(f"no line with {text!r} within {timeout}s; saw {self.seen}") from None
+
+
 def test_the_cli_prints_how_to_reach_it_serves_and_exits_0_on_sigterm():
     process, lines = _start("--port", "0", "--deploy-seconds", "0.2")
+    stderr = _Lines(process.stderr)
     try:
         banner = "\n".join(lines)
         url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner).group(1)
@@ -45,18 +69,24 @@ def test_the_cli_prints_how_to_reach_it_serves_and_exits_0_on_sigterm():
         assert "demo-user/demo-project" in banner and not url.endswith(":0")
         assert requests.get(f"{url}/version", timeout=5).json()["version"] == "6.1.0"
         assert requests.get(f"{url}/v4/projects/{project_id}", headers={"X-Domino-Api-Key": key}, timeout=5).ok
+        # The request log, on stderr: its line is written before the answer is sent, and the
+        # logging is configured before the server starts, so the line exists by now; read until it shows.
+        assert stderr.wait_for("GET /version -> 200")
     finally:
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=15)
     assert code == 0
-    assert "GET /version -> 200" in process.stderr.read()  # the request log, on stderr
 
 
 def test_quiet_prints_only_the_url_and_flags_become_faults(tmp_path):
-    process, lines = _start("--port", "0", "--quiet", "--rate-503", "1", "--fault-prefix", "/version")
+    process, lines = _start("--port", "0", "--quiet", "--rate-503", "1", "--fault-prefix", "/version",
+                            "--record-responses")
     try:
         assert len(lines) == 1 and lines[0].startswith("http://127.0.0.1:")
-        assert requests.get(f"{lines[0]}/version", timeout=5).status_code == 503
+        refused = requests.get(f"{lines[0]}/version", timeout=5)
+        assert refused.status_code == 503 and set(refused.json()) == {"message"}  # the route's own shape
+        logged = requests.get(f"{lines[0]}/_emulator/requests", timeout=5).json()["requests"]
+        assert [(r["status"], r["fault"], r["response"]) for r in logged] == [(503, "503", refused.json())]
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from domino_mlops.emulator import Emulator, FaultPlan, FaultRule
+from domino_mlops.emulator.clock import ManualClock
 from domino_mlops.errors import ConfigError
 from tests.support.emulator import MODEL_APIS, DominoSession, model_api_body
 
@@ -32,14 +33,18 @@ def test_the_same_seed_gives_the_same_faults_in_the_same_order():
     assert one != other
 
 
-def test_a_429_carries_retry_after_and_the_error_body():
-    with Emulator(faults={"rules": [{"prefix": "/v4", "rate_429": 1.0, "retry_after": 3}]}) as emu:
-        response = DominoSession(emu.url, emu.api_key).get(f"/v4/projects/{emu.project_id}")
-        assert response.status_code == 429
-        assert response.headers["Retry-After"] == "3"
-        assert set(response.json()) == {"message", "errors"}
-        assert DominoSession(emu.url).get("/version").status_code == 200  # other prefixes are untouched
-        assert [r.fault for r in emu.requests] == ["429", None]
+def test_a_429_carries_retry_after_and_the_error_shape_of_the_route_it_hit():
+    with Emulator(faults={"rules": [{"prefix": "/", "rate_429": 1.0, "retry_after": 3, "methods": ["GET"]}]}) as emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        v4 = domino.get(f"/v4/projects/{emu.project_id}")
+        public = domino.get(MODEL_APIS)
+        nowhere = domino.get("/no/such/route")
+        assert v4.status_code == public.status_code == nowhere.status_code == 429
+        assert v4.headers["Retry-After"] == "3"
+        assert set(v4.json()) == {"message"}
+        assert set(public.json()) == set(nowhere.json()) == {"errors", "requestId"}  # no route: the gateway's
+        assert DominoSession(emu.url).post("/version").status_code == 405  # other methods are untouched
+        assert [r.fault for r in emu.requests] == ["429", "429", "429", None]
 
 
 def test_a_dropped_connection_gets_no_answer_at_all():
@@ -71,14 +76,17 @@ def test_faults_change_at_runtime_from_python_and_over_http():
 
 def test_slow_deploys_add_to_the_deploy_time():
     plan = FaultPlan(seed=0, rules=(FaultRule(prefix="/nothing"),), slow_deploy_seconds=30)
-    with Emulator(deploy_seconds=0.1, faults=plan) as emu:
+    clock = ManualClock()
+    with Emulator(deploy_seconds=0.1, faults=plan, clock=clock) as emu:
         domino = DominoSession(emu.url, emu.api_key)
         body = model_api_body(emu.project_id, "slow", "m", 1, environment_id=next(iter(emu.world.environments)))
         created = domino.ok("POST", MODEL_APIS, body)
-        time.sleep(0.3)  # three times the normal deploy time
+        clock.advance(0.3)  # three times the normal deploy time; preparing alone takes 20 % of 30.1 s
 
         api = domino.ok("GET", f"{MODEL_APIS}/{created['id']}")
         assert api["activeVersion"]["deployment"] == {"status": "Preparing to build", "isPending": True}
+        clock.advance(6.0)
+        assert domino.ok("GET", f"{MODEL_APIS}/{created['id']}")["activeVersion"]["deployment"]["status"] == "Building"
 
 
 def test_a_bad_plan_is_a_config_error():

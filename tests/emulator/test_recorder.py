@@ -41,3 +41,30 @@ def test_the_admin_routes_show_and_reset_the_log_without_being_logged():
         assert emu.counters.total() == 0 and emu.requests == []
         emu.reset_log()
         assert requests.get(f"{emu.url}/_emulator/requests", timeout=5).json()["counters"]["total"] == 0
+
+
+def test_record_responses_keeps_each_answer_masked_and_the_option_is_off_by_default():
+    with Emulator() as quiet:
+        DominoSession(quiet.url, quiet.api_key).get(f"/v4/projects/{quiet.project_id}")
+        assert quiet.requests[-1].response is None
+
+    with Emulator(record_responses=True) as emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        project = domino.ok("GET", f"/v4/projects/{emu.project_id}")
+        refused = DominoSession(emu.url).get(MODEL_APIS)
+        created = domino.ok("POST", "/v4/jobs/start", {"projectId": emu.project_id, "commandToRun": "python a.py"})
+        seen = requests.get(f"{emu.url}/_emulator/requests", timeout=5).json()["requests"]
+
+        assert [r.response for r in emu.requests[:2]] == [project, refused.json()]
+        assert emu.requests[2].response == created and emu.requests[2].body["commandToRun"] == "python a.py"
+        assert seen[0]["response"] == project  # the same over HTTP, for out-of-process tests
+        assert _masked({"token": "t", "items": [{"password": "p", "name": "n"}]}) == {
+            "token": "***", "items": [{"password": "***", "name": "n"}]}
+
+
+def _masked(value):
+    from domino_mlops.emulator.recorder import RequestLog
+
+    log = RequestLog(record_responses=True)
+    return log.add(time=0.0, method="GET", path="/", query="", route=None, write=False, status=200, fault=None,
+                   duration_ms=0.0, response=value).response

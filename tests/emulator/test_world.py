@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import textwrap
 
 import pytest
+import yaml
 
 from domino_mlops.emulator import Emulator
 from domino_mlops.errors import ConfigError
@@ -25,10 +27,13 @@ def test_the_default_world_has_two_data_planes_and_a_second_project():
         project = domino.ok("GET", "/v4/gateway/projects/findProjectByOwnerAndName?ownerName=demo-user"
                                    "&projectName=demo-project")
 
-        assert {(t["id"], t["dataPlaneName"]) for t in tiers} == {
-            ("small-k8s", "local"), ("medium-k8s", "local"), ("prod-small", "prod-west")}
-        assert project == domino.ok("GET", f"/v4/projects/{emu.project_id}")
-        assert (project["ownerUsername"], project["name"], len(project["id"])) == ("demo-user", "demo-project", 24)
+        planes = {p.id: p.name for p in emu.world.data_planes.values()}
+        assert {(t["id"], planes[t["dataPlaneId"]], t["flags"]["isDefault"]) for t in tiers} == {
+            ("small-k8s", "local", True), ("medium-k8s", "local", False), ("prod-small", "prod-west", False)}
+        summary = domino.ok("GET", f"/v4/projects/{emu.project_id}")
+        assert (project["id"], project["name"]) == (summary["id"], summary["name"]) == (emu.project_id, "demo-project")
+        assert (project["owner"]["userName"], summary["ownerUsername"]) == ("demo-user", "demo-user")
+        assert project["requestingUserRole"] == "Owner"
         assert emu.world.find_project("other-user", "other-project") is not None
 
 
@@ -51,9 +56,11 @@ apps: [{project: acme/churn, name: board, status: Running}]
         tiers = domino.ok("GET", f"/v4/projects/{emu.project_id}/hardwareTiers")
 
         assert (emu.api_key, emu.owner, emu.project_name) == ("ACME-KEY", "acme", "churn")
-        assert [t["hardwareTier"]["dataPlaneName"] for t in tiers] == ["eu", "us"]
+        assert [(t["hardwareTier"]["dataPlaneId"], t["dataPlane"]["name"]) for t in tiers] == [
+            ("dp-eu", "eu"), ("dp-us", "us")]
         job = next(iter(emu.world.jobs))
         assert domino.ok("GET", f"/v4/jobs/{job}")["statuses"]["executionStatus"] == "Failed"
+        assert emu.world.environments  # none in the seed: the default world's
         assert [a["status"] for a in domino.ok("GET", f"/v4/modelProducts?projectId={emu.project_id}")] == ["Running"]
         started = domino.ok("POST", "/v4/jobs/start", {"projectId": emu.project_id, "commandToRun": "sh -c 'exit 1'"})
         assert emu.world.jobs[started["id"]].fails
@@ -62,9 +69,39 @@ apps: [{project: acme/churn, name: board, status: Running}]
 def test_a_bad_seed_is_a_config_error_that_names_the_file(tmp_path):
     seed = tmp_path / "bad.json"
     seed.write_text(json.dumps({"hardware_tiers": [{"id": "t", "data_plane": "nowhere"}]}))
-
     with pytest.raises(ConfigError, match="bad.json.*unknown data plane 'nowhere'"):
         Emulator(world=seed).start()
+
+    seed.write_text(json.dumps({"projects": [{"id": "p1", "owner": "a", "name": "b"}]}))
+    with pytest.raises(ConfigError, match="project id 'p1' is not 24 hex digits"):
+        Emulator(world=seed).start()
+
+
+def test_seeded_model_api_access_applies_when_the_model_api_is_created(tmp_path):
+    seed = tmp_path / "world.yaml"
+    seed.write_text("""
+model_api_access:
+  - project: demo-user/demo-project
+    model_api: churn-stage
+    tokens: [{name: ci, token: LOCAL-TEST-MODEL-TOKEN-churn-not-a-secret}]
+  - {project: demo-user/demo-project, model_api: open-model, public: true}
+""")
+    with Emulator(world=seed) as emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        environment = next(iter(emu.world.environments))
+        guarded = domino.ok("POST", MODEL_APIS, model_api_body(emu.project_id, "churn-stage", "m", 1,
+                                                              environment_id=environment))
+        opened = domino.ok("POST", MODEL_APIS, model_api_body(emu.project_id, "other", "m", 1,
+                                                             environment_id=environment))
+        assert opened["access"] == {"isPublic": False, "accessTokens": []}  # Domino's default: restricted
+        renamed = domino.ok("PUT", f"{MODEL_APIS}/{opened['id']}",
+                            {"name": "open-model", "description": "", "environmentId": environment, "replicas": 1})
+
+        assert guarded["access"]["isPublic"] is False and renamed["access"]["isPublic"] is True
+        assert [t["name"] for t in guarded["access"]["accessTokens"]] == ["ci"]
+        assert "LOCAL-TEST-MODEL-TOKEN" not in json.dumps(guarded)  # metadata only, never the value
+        stored = emu.world.model_apis[guarded["id"]].access_tokens
+        assert [t["token"] for t in stored] == ["LOCAL-TEST-MODEL-TOKEN-churn-not-a-secret"]
 
 
 def test_a_state_file_survives_a_restart(tmp_path, mlflow_server, diabetes_model):
@@ -75,7 +112,7 @@ def test_a_state_file_survives_a_restart(tmp_path, mlflow_server, diabetes_model
         body = model_api_body(emu.project_id, "kept", *diabetes_model, environment_id=environment)
         created = domino.ok("POST", MODEL_APIS, body)
         wait_for_deployment(domino, created["id"])
-        token = domino.ok("POST", f"{MODEL_APIS}/{created['id']}/accessTokens", {"name": "t"})["token"]
+        token = emu.issue_model_token(created["id"], name="smoke")
 
     with Emulator(mlflow_uri=mlflow_server.uri, deploy_seconds=0.2, state_file=state) as again:
         domino = DominoSession(again.url, again.api_key)
@@ -83,5 +120,18 @@ def test_a_state_file_survives_a_restart(tmp_path, mlflow_server, diabetes_model
 
         assert again.restored
         assert kept["name"] == "kept" and kept["activeVersion"]["deployment"]["status"] == "Running"
+        assert [t["name"] for t in kept["access"]["accessTokens"]] == ["smoke"]  # tokens are kept too
         answer = call_model(again.url, created["id"], token, DIABETES_ROW)  # the model is loaded again on demand
         assert answer.status_code == 200, answer.text
+        assert call_model(again.url, created["id"], None, DIABETES_ROW).status_code == 401
+
+
+def test_the_seed_format_documented_in_seed_py_builds_a_world():
+    from domino_mlops.emulator import seed as seeds
+
+    example = seeds.__doc__.split("::\n", 1)[1].split("\n\nProjects are named", 1)[0]
+    world = seeds.build_world(yaml.safe_load(textwrap.dedent(example)), source="seed.py")
+
+    assert world.find_project("demo-user", "demo-project") is not None
+    rule = next(iter(world.access_rules.values()))
+    assert (rule.model_api, rule.public, [t["name"] for t in rule.tokens]) == ("churn-stage", False, ["ci"])

@@ -11,6 +11,7 @@ import requests
 DIABETES_ROW = {"age": 30, "sex": 1, "bmi": 23, "bp": 100, "s1": 157, "s2": 70, "s3": 40, "s4": 4, "s5": 3, "s6": 88}
 MODEL_APIS = "/api/modelServing/v1/modelApis"
 TERMINAL = ("Running", "Failed", "Stopped", "Ready to run")
+NO_ID = "000000000000000000000000"  # a well-formed Domino id that names nothing
 
 
 class DominoSession:
@@ -45,6 +46,7 @@ class DominoSession:
 
 
 def version_body(project_id: str, model: str, version: str | int, **extra: Any) -> dict[str, Any]:
+    """A ``ModelApiVersionCreationRequest``."""
     return {"projectId": project_id, "logHttpRequestResponse": True, "monitoringEnabled": False,
             "source": {"type": "Registry", "registeredModelName": model, "registeredModelVersion": int(version)},
             "description": "", "recordInvocation": True, "shouldDeploy": True, **extra}
@@ -52,6 +54,7 @@ def version_body(project_id: str, model: str, version: str | int, **extra: Any) 
 
 def model_api_body(project_id: str, name: str, model: str, version: str | int, *,
                    environment_id: str, tier: str = "small-k8s") -> dict[str, Any]:
+    """A ``ModelApiCreationRequest``."""
     return {"name": name, "description": "", "environmentId": environment_id, "isAsync": False,
             "strictNodeAntiAffinity": False,
             "environmentVariables": [{"key": "MLFLOW_MODEL_NAME", "value": model}],
@@ -91,6 +94,18 @@ def first_environment(domino: DominoSession) -> str:
     return domino.ok("GET", "/v1/environments")["data"][0]["id"]
 
 
-def call_model(url: str, model_api_id: str, token: str, data: Any) -> requests.Response:
-    return requests.post(f"{url}/models/{model_api_id}/latest/model", json={"data": data},
-                         auth=(token, token), timeout=30)
+def app_body(project_id: str, name: str) -> dict[str, Any]:
+    """A ``ModelProduct`` as python-domino's app create sends it (its placeholder id included)."""
+    return {"modelProductType": "APP", "projectId": project_id, "name": name, "created": time.time_ns(),
+            "lastUpdated": time.time_ns(), "status": "", "media": [], "tags": [], "stats": {"usageCount": 0},
+            "id": NO_ID, "permissionsData": {"visibility": "GRANT_BASED", "accessRequestStatuses": {},
+                                             "pendingInvitations": [], "discoverable": True,
+                                             "appAccessStatus": "ALLOWED"}}
+
+
+def call_model(url: str, model_api_id: str, token: str | None, data: Any = None, *,
+               body: Any = None) -> requests.Response:
+    """Call the model route: ``{"data": data}`` (or ``body`` as is), the token as HTTP Basic user
+    and password (no credential when ``token`` is None)."""
+    return requests.post(f"{url}/models/{model_api_id}/latest/model", json={"data": data} if body is None else body,
+                         auth=(token, token) if token is not None else None, timeout=30)

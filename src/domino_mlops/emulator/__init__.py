@@ -1,5 +1,7 @@
-"""A local Domino emulator (like moto for AWS): a real HTTP server on loopback that speaks the
-Domino REST contract (docs/DOMINO_API.md) with state, timing, real model predictions and faults.
+"""A local Domino emulator (like moto for AWS): a real HTTP server on loopback that serves every
+route of the contract extracted from Domino's published OpenAPI documents
+(``domino_mlops.contract``), answering their shapes, with state, timing, real model predictions
+and faults.
 
 ``from domino_mlops.emulator import Emulator`` is resolved lazily: the CLI imports
 ``domino_mlops.emulator.options`` on every start, and that must not pay for the server.

@@ -1,9 +1,13 @@
-"""Who is calling, and may they touch this project? Domino 6.x rules, as the contract states them.
+"""Who is calling, and may they? Domino 6.x rules, as the contract states them.
 
 - no credential, or one Domino does not know: 401;
 - an API key sent as ``Authorization: Bearer``: 403 (on 6.x the two styles are not interchangeable);
 - a known credential on another project's object: 403;
-- a model is called with HTTP Basic, the model's access token as user and password.
+- a Model API is called with one of its access tokens (HTTP Basic, the token as user and
+  password; async predictions take it as a Bearer token), or with no credential at all when the
+  Model API is public. No published route hands out a token's value: an admin issues them.
+
+The server calls ``authorize`` for every route before the request is checked and handled.
 """
 
 from __future__ import annotations
@@ -15,8 +19,19 @@ from dataclasses import dataclass
 
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.seed import user_id
-from domino_mlops.emulator.web import ApiError
+from domino_mlops.emulator.web import ApiError, Route
 from domino_mlops.emulator.world import World
+
+DOMINO, NONE = "domino", "none"  # Route.auth: a Domino credential, or nothing at all
+
+
+@dataclass(frozen=True, slots=True)
+class ModelAccess:
+    """Route.auth of a route that calls a Model API: which path parameter names it, and how
+    its access token arrives ("basic": user and password; "bearer": a Bearer token)."""
+
+    param: str
+    scheme: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +51,17 @@ class Principal:
     def require(self, project_id: str) -> None:
         if not self.can(project_id):
             raise ApiError(403, f"user {self.username!r} has no access to project {project_id!r}")
+
+
+def authorize(world: World, route: Route, headers: Mapping[str, str], params: Mapping[str, str]) -> Principal | None:
+    """The caller of ``route``: a Principal for Domino routes, None where none is needed; or the
+    401/403 (404 for an unknown Model API) Domino would give. The caller holds the world lock."""
+    if route.auth == DOMINO:
+        return authenticate(world, headers)
+    if isinstance(route.auth, ModelAccess):
+        api = world.model_api(params[route.auth.param])
+        check_model_access(api, headers, route.auth.scheme)
+    return None
 
 
 def authenticate(world: World, headers: Mapping[str, str]) -> Principal:
@@ -60,27 +86,29 @@ def authenticate(world: World, headers: Mapping[str, str]) -> Principal:
     raise ApiError(401, "authentication required: send X-Domino-Api-Key or Authorization: Bearer")
 
 
-def check_model_token(api: r.ModelApi, headers: Mapping[str, str]) -> None:
-    """HTTP Basic with one of the Model API's access tokens as both user and password."""
-    scheme, _, encoded = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        raise ApiError(401, "calling a model needs HTTP Basic auth with a model access token",
-                       headers={"WWW-Authenticate": 'Basic realm="model"'})
+def check_model_access(api: r.ModelApi, headers: Mapping[str, str], scheme: str) -> None:
+    """A public Model API takes every call; a restricted one needs one of its access tokens."""
+    if api.is_public:
+        return
+    tokens = {t["token"] for t in api.access_tokens}
+    if scheme == "bearer":
+        kind, _, token = headers.get("authorization", "").partition(" ")
+        if kind.lower() != "bearer" or token.strip() not in tokens:
+            raise ApiError(401, f"model API {api.id} is restricted: send one of its access tokens as a "
+                                "Bearer token (an admin issues them)")
+        return
+    kind, _, encoded = headers.get("authorization", "").partition(" ")
+    challenge = {"WWW-Authenticate": 'Basic realm="model"'}
+    if kind.lower() != "basic":
+        raise ApiError(401, f"model API {api.id} is restricted: call it with HTTP Basic auth, one of its "
+                            "access tokens as user and password (an admin issues them)", headers=challenge)
     try:
         user, _, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        raise ApiError(401, "malformed Basic credentials") from None
-    tokens = {t["token"] for t in api.access_tokens}
+        raise ApiError(401, "malformed Basic credentials", headers=challenge) from None
     if user != password or password not in tokens:
         raise ApiError(401, "not a valid access token of this model API (use it as user and password)",
-                       headers={"WWW-Authenticate": 'Basic realm="model"'})
-
-
-def check_model_bearer(api: r.ModelApi, headers: Mapping[str, str]) -> None:
-    """Async predictions take one of the Model API's access tokens as a Bearer token."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or token.strip() not in {t["token"] for t in api.access_tokens}:
-        raise ApiError(401, "an async prediction needs a model access token as Bearer token")
+                       headers=challenge)
 
 
 def _principal(credential: r.Credential) -> Principal:

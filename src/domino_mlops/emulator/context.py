@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from domino_mlops.emulator.async_queue import AsyncQueue
 from domino_mlops.emulator.faults import FaultInjector
 from domino_mlops.emulator.predictor import ModelStore
 from domino_mlops.emulator.recorder import RequestLog
@@ -24,12 +25,24 @@ class Context:
     log: RequestLog
     deploy_seconds: float  # a version's build + start; jobs, apps and exports take as long
     state_file: Path | None = None
-    # asyncPredictionId -> (model API id, ready at, outcome); in memory only, see routes_async
-    async_predictions: dict[str, tuple[str, float, dict[str, Any]]] = field(default_factory=dict)
+    async_queue: AsyncQueue = field(default_factory=lambda: AsyncQueue(0.0))
+    clock: Callable[[], float] = time.time  # or a clock.ManualClock a test moves
     closed: bool = False  # set at stop: a late build thread must not write a successor's state file
 
+    def __post_init__(self) -> None:
+        # A prediction is Pending, then Processing, a tenth of a deploy each: visible, not slow.
+        self.async_queue.step = 0.1 * self.deploy_seconds
+
     def now(self) -> float:
-        return time.time()
+        return self.clock()
+
+    def sleep_until(self, when: float) -> None:
+        """Block until the emulator's clock reaches ``when`` (polled: a manual clock moves by hand)."""
+        while not self.closed:
+            remaining = when - self.now()
+            if remaining <= 0:
+                return
+            time.sleep(min(remaining, 0.02))
 
     def run_seconds(self) -> float:
         return self.deploy_seconds

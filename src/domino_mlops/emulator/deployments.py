@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from dataclasses import dataclass
 from typing import Any
 
 from domino_mlops.emulator import lifecycle
@@ -17,45 +17,78 @@ from domino_mlops.emulator import records as r
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.lifecycle import PREPARE_SHARE
 from domino_mlops.emulator.predictor import ModelLoadError
-from domino_mlops.emulator.validate import Fields
 from domino_mlops.emulator.web import ApiError
 from domino_mlops.emulator.world import new_id
 
 logger = logging.getLogger(__name__)
 
 
-def read_version(f: Fields) -> dict[str, Any]:
-    """The contract's ``version`` object, checked; problems go to ``f.errors``."""
-    labels = f.mapping("labels", required=False) or {}
-    if any(not isinstance(v, str) for v in labels.values()):
-        f.errors.append(f"{f.where}.labels must map strings to strings")
-    return {
-        "project_id": f.string("projectId"),
-        "log_http": f.boolean("logHttpRequestResponse"),
-        "monitoring": f.boolean("monitoringEnabled"),
-        "source": _source(f.child("source")),
-        "labels": dict(labels),
-        "description": str(f.data.get("description") or ""),
-        "record_invocation": bool(f.data.get("recordInvocation", True)),
-        "should_deploy": bool(f.data.get("shouldDeploy", True)),
-    }
+@dataclass(frozen=True, slots=True)
+class VersionSpec:
+    """A version to create: a ``ModelApiVersionCreationRequest`` (or a /v1 publish) after checks."""
+
+    project_id: str
+    source: dict[str, Any]
+    description: str = ""
+    log_http: bool = True
+    monitoring: bool = False
+    record_invocation: bool = True
+    should_deploy: bool = True
+    commit_id: str = ""  # "": the project's newest commit
+    environment_id: str = ""  # "": the Model API's environment
 
 
-def add_version(ctx: Context, api: r.ModelApi, spec: dict[str, Any], created_by: str) -> r.ModelVersion:
+def read_version(body: dict[str, Any], where: str, problems: list[str]) -> VersionSpec:
+    """A contract-checked ``ModelApiVersionCreationRequest``; what no schema says goes to ``problems``."""
+    return VersionSpec(
+        project_id=body["projectId"], source=read_source(body["source"], f"{where}.source", problems),
+        description=body.get("description") or "", log_http=body["logHttpRequestResponse"],
+        monitoring=body["monitoringEnabled"], record_invocation=body.get("recordInvocation", True),
+        should_deploy=body.get("shouldDeploy", True), commit_id=body.get("commitId") or "",
+        environment_id=body.get("environmentId") or "",
+    )
+
+
+def read_source(src: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    """``ModelApiSource``: the schema requires only ``type``; each type needs its own fields."""
+    if src["type"] == "File":
+        for key in ("file", "function"):
+            if not src.get(key):
+                problems.append(f"{where}.{key} is required for a File source")
+        return {"type": "File", "file": src.get("file", ""), "function": src.get("function", ""),
+                "excludeFiles": list(src.get("excludeFiles") or [])}
+    for key in ("registeredModelName", "registeredModelVersion"):
+        if src.get(key) in (None, ""):
+            problems.append(f"{where}.{key} is required for a Registry source")
+    return {"type": "Registry", "registeredModelName": src.get("registeredModelName", ""),
+            "registeredModelVersion": src.get("registeredModelVersion")}
+
+
+def check_refs(ctx: Context, project: r.Project, spec: VersionSpec, problems: list[str]) -> None:
+    """The commit and environment a version names must exist."""
+    if spec.commit_id and spec.commit_id not in project.commits:
+        problems.append(f"commit {spec.commit_id!r} is not in project {project.id!r}")
+    if spec.environment_id and spec.environment_id not in ctx.world.environments:
+        problems.append(f"environment {spec.environment_id!r} does not exist")
+
+
+def add_version(ctx: Context, api: r.ModelApi, spec: VersionSpec, created_by: str) -> r.ModelVersion:
     """A new version of ``api`` from ``read_version``; deployed at once unless shouldDeploy is false."""
     tier = ctx.world.hardware_tiers.get(api.hardware_tier_id)
     now = ctx.now()
     version = r.ModelVersion(
         id=new_id(), model_api_id=api.id, project_id=api.project_id,
         number=1 + max((v.number for v in ctx.world.versions_of(api.id)), default=0),
-        source=spec["source"], description=spec["description"], labels=spec["labels"],
-        created=now, created_by=created_by, log_http_request_response=bool(spec["log_http"]),
-        monitoring_enabled=bool(spec["monitoring"]), record_invocation=spec["record_invocation"],
-        data_plane_id=tier.data_plane_id if tier else "", seconds=ctx.version_seconds(), build_started=now,
+        source=spec.source, description=spec.description, created=now, created_by=created_by,
+        log_http_request_response=spec.log_http, monitoring_enabled=spec.monitoring,
+        record_invocation=spec.record_invocation, data_plane_id=tier.data_plane_id if tier else "",
+        seconds=ctx.version_seconds(), build_started=now,
+        commit_id=spec.commit_id or ctx.world.project(api.project_id).commits[0],
+        environment_id=spec.environment_id or api.environment_id,
     )
     ctx.world.versions[version.id] = version
     start_build(ctx, version)
-    if spec["should_deploy"]:
+    if spec.should_deploy:
         start(ctx, api, version)
     return version
 
@@ -80,20 +113,21 @@ def start(ctx: Context, api: r.ModelApi, version: r.ModelVersion) -> None:
     version.data_plane_id = tier.data_plane_id if tier else version.data_plane_id
     version.deploy_started, version.stopped_at = now, None
     api.active_version_id = version.id
-    version.instance_log.append(f"{_stamp(now)} deployment requested on hardware tier {api.hardware_tier_id}")
+    log(version.instance_log, now, f"deployment requested on hardware tier {api.hardware_tier_id}")
 
 
 def stop(ctx: Context, api: r.ModelApi, version: r.ModelVersion) -> None:
     now = ctx.now()
     if version.stopped_at is None or (version.deploy_started or 0) > version.stopped_at:
         version.stopped_at = now
-        version.instance_log.append(f"{_stamp(now)} stopped")
+        log(version.instance_log, now, "stopped")
     if api.serving_version_id == version.id:
         api.serving_version_id = None
 
 
 def start_build(ctx: Context, version: r.ModelVersion) -> None:
-    version.build_log.append(f"{_stamp(version.build_started)} Preparing to build version {version.number}")
+    version.build_id = new_id()
+    log(version.build_log, version.build_started, f"Preparing to build version {version.number} (build {version.build_id})")
     token = version.build_started  # a restarted build supersedes this one
     thread = threading.Thread(target=_build, args=(ctx, version.id, token),
                               name=f"emulator-build-{version.id}", daemon=True)
@@ -113,19 +147,18 @@ def _build(ctx: Context, version_id: str, token: float) -> None:
         if version is None:
             return
         source, seconds = dict(version.source), version.seconds
-    time.sleep(max(0.0, token + PREPARE_SHARE * seconds - time.time()))  # the load belongs to "Building"
-    lines: list[str] = []  # stamped when they happen, written to the log when the build ends
+    ctx.sleep_until(token + PREPARE_SHARE * seconds)  # the load belongs to "Building"
+    lines: list[dict[str, Any]] = []  # stamped when they happen, written to the log when the build ends
     error: str | None = None
     if source.get("type") != "Registry":
         error = "the emulator can only serve Registry sources (a registered MLflow model), not File sources"
     else:
         name, number = str(source["registeredModelName"]), str(source["registeredModelVersion"])
-        lines.append(f"{_stamp(time.time())} Fetching models:/{name}/{number} from MLflow at "
-                     f"{ctx.models.mlflow_uri or '(none)'}")
+        log(lines, ctx.now(), f"Fetching models:/{name}/{number} from MLflow at {ctx.models.mlflow_uri or '(none)'}")
         try:
             model = ctx.models.load(name, number)
             flavors = ", ".join(sorted(getattr(model.metadata, "flavors", {}) or {}))
-            lines.append(f"{_stamp(time.time())} Loaded the MLflow model (flavors: {flavors or 'unknown'})")
+            log(lines, ctx.now(), f"Loaded the MLflow model (flavors: {flavors or 'unknown'})")
         except ModelLoadError as exc:
             error = str(exc)
     with ctx.world.lock:
@@ -134,29 +167,14 @@ def _build(ctx: Context, version_id: str, token: float) -> None:
             return
         now = ctx.now()
         version.build_log.extend(lines)
-        version.build_log.append(f"{_stamp(now)} ERROR {error}" if error else f"{_stamp(now)} Build complete")
+        log(version.build_log, now, f"ERROR {error}" if error else "Build complete")
         version.build_done, version.build_error = now, error
         ctx.persist()
     if error:
         logger.info("build of model API version %s failed: %s", version_id, error)
 
 
-def _source(src: Fields | None) -> dict[str, Any]:
-    if src is None:
-        return {}
-    kind = src.choice("type", ("Registry", "File"))
-    if kind == "File":
-        return {"type": "File", "file": src.string("file"), "function": src.string("function"),
-                "excludeFiles": src.array("excludeFiles", required=False) or []}
-    name = src.string("registeredModelName")
-    number = src.value("registeredModelVersion")
-    if number is not None and (isinstance(number, bool) or not str(number).isdigit()):
-        src.errors.append(f"{src.where}.registeredModelVersion must be a version number")
-        number = None
-    # Domino's schema has an integer here; "3" is read as 3 and always answered as a number.
-    return {"type": "Registry", "registeredModelName": name,
-            "registeredModelVersion": None if number is None else int(number)}
-
-
-def _stamp(when: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
+def log(entries: list[dict[str, Any]], when: float, line: str, *, keep: int = 1000) -> None:
+    """Append a log line; logs are bounded, so a soak test cannot grow them forever."""
+    entries.append({"time": when, "log": line})
+    del entries[:-keep]

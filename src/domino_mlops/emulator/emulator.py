@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.emulator import access
 from domino_mlops.emulator import seed as seeds
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.defaults import DEFAULT_DEPLOY_SECONDS, DEFAULT_HOST
@@ -43,18 +46,27 @@ class Emulator:
     ``domino_mlops.emulator.seed``); None gives the default world. With ``state_file`` the world
     is saved after every write and, when the file exists, loaded from it instead of the seed.
     ``faults`` is a ``FaultPlan``, a mapping or JSON text (see ``domino_mlops.emulator.faults``).
+    With ``record_responses`` the request log also keeps each answer's parsed JSON
+    (``RequestRecord.response``), for tests that hold recorded traffic to the contract.
+    ``clock`` replaces the wall clock (``clock.ManualClock``: a test moves time by hand).
+
+    Model APIs are restricted, as on Domino: calling one needs an access token an admin issued
+    (``issue_model_token``), unless it was made public (``set_model_api_public``).
     """
 
     def __init__(self, *, mlflow_uri: str | None = None, world: str | Path | Mapping[str, Any] | None = None,
                  deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
                  faults: FaultPlan | Mapping[str, Any] | str | None = None,
-                 state_file: str | Path | None = None, host: str = DEFAULT_HOST, port: int = 0) -> None:
+                 state_file: str | Path | None = None, host: str = DEFAULT_HOST, port: int = 0,
+                 record_responses: bool = False, clock: Callable[[], float] | None = None) -> None:
         if deploy_seconds < 0:
             raise ConfigError(f"deploy_seconds must be >= 0, not {deploy_seconds}", hint="Use 0.2 in tests.")
         self.mlflow_uri = mlflow_uri
         self.deploy_seconds = float(deploy_seconds)
         self.state_file = Path(state_file) if state_file else None
         self._seed = world
+        self.record_responses = record_responses
+        self.clock = clock or time.time
         self._plan = FaultPlan.parse(faults)
         self._address = (host, port)
         self._server: EmulatorHTTPServer | None = None
@@ -69,9 +81,11 @@ class Emulator:
         world = load_state(self.state_file) if self.state_file else None
         self.restored = world is not None
         if world is None:
-            world = seeds.build_world(self._seed_mapping(), source=self._seed_source(), run_seconds=self.deploy_seconds)
+            world = seeds.build_world(self._seed_mapping(), source=self._seed_source(), run_seconds=self.deploy_seconds,
+                                      now=self.clock())
         ctx = Context(world=world, models=ModelStore(self.mlflow_uri), faults=FaultInjector(self._plan),
-                      log=RequestLog(), deploy_seconds=self.deploy_seconds, state_file=self.state_file)
+                      log=RequestLog(record_responses=self.record_responses), deploy_seconds=self.deploy_seconds,
+                      state_file=self.state_file, clock=self.clock)
         try:
             server = EmulatorHTTPServer(self._address, ctx, build_router())
         except OSError as exc:
@@ -186,6 +200,34 @@ class Emulator:
             parsed = FaultPlan.parse(plan)
         self._running().ctx.faults.set(parsed)
         return parsed
+
+    # --- what a Domino admin does in the UI ------------------------------------------------------
+
+    def issue_model_token(self, model_api_id: str, name: str = "emulator") -> str:
+        """Issue an access token of the Model API and return its value (HTTP Basic user and
+        password of ``/models/{id}/latest/model``, Bearer token of async predictions)."""
+        ctx = self._running().ctx
+        with ctx.world.lock:
+            issued = access.issue_token(ctx.world.model_api(model_api_id), name, ctx.now())
+            ctx.persist()
+        return str(issued["token"])
+
+    def set_model_api_public(self, model_api_id: str, public: bool = True) -> None:
+        """Make the Model API callable without a token (or restricted again)."""
+        ctx = self._running().ctx
+        with ctx.world.lock:
+            access.set_public(ctx.world.model_api(model_api_id), public, ctx.now())
+            ctx.persist()
+
+    @contextmanager
+    def hold_async_predictions(self) -> Iterator[None]:
+        """Keep async predictions submitted inside the block ``Pending`` until it ends."""
+        queue = self._running().ctx.async_queue
+        queue.hold()
+        try:
+            yield
+        finally:
+            queue.release(self._running().ctx.now())
 
     # --- helpers ----------------------------------------------------------------------------------
 

@@ -58,5 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds sent with 429")
     faults.add_argument("--slow-deploy-seconds", type=_non_negative, default=0.0,
                         help="extra seconds every new deployment takes")
+    parser.add_argument("--record-responses", action="store_true",
+                        help="keep each answer's JSON in the request log (GET /_emulator/requests), to check "
+                             "recorded traffic against Domino's published schemas")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the URL at start, and no request log")

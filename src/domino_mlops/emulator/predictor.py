@@ -88,8 +88,28 @@ def _load_error(uri: str, mlflow_uri: str, exc: Exception) -> ModelLoadError:
     return ModelLoadError(f"cannot fetch or load {uri} from {mlflow_uri}: {_first_line(exc)}")
 
 
+def model_input(body: dict[str, Any]) -> Any:
+    """What the model function gets from a request body, as Domino's docs describe the two forms.
+
+    ``{"data": {...}}`` holds named arguments: for an MLflow model, one row ``{col: value}`` or
+    rows as columns ``{col: [v1, v2]}``. ``{"parameters": [...]}`` holds positional arguments:
+    an MLflow model's predict takes one (a row, columns, or a list of rows); a list of several
+    row objects is read as rows, the way callers mean it.
+    """
+    if "data" in body:
+        return body["data"]
+    parameters = body.get("parameters")
+    if isinstance(parameters, dict):  # the async route's NewAsyncPredictionV1: named arguments
+        return parameters
+    if isinstance(parameters, list) and len(parameters) == 1:
+        return parameters[0]
+    if isinstance(parameters, list) and parameters and all(isinstance(p, dict) for p in parameters):
+        return parameters
+    raise InputError("'parameters' must hold the model's one argument, or a list of row objects")
+
+
 def predict(model: Any, data: Any) -> list[Any]:
-    """Run ``model`` on the contract's ``data`` (one row, a list of rows, or columns)."""
+    """Run ``model`` on its input (one row, a list of rows, or columns)."""
     import pandas as pd
 
     frame = _coerce(_to_frame(data, pd), model)
@@ -107,11 +127,11 @@ def _to_frame(data: Any, pd: Any) -> Any:
         columns = [isinstance(v, list) for v in data.values()]
         if all(columns):
             if len({len(v) for v in data.values()}) != 1:
-                raise InputError("every column in 'data' must have the same number of values")
+                raise InputError("every column must have the same number of values")
             return pd.DataFrame(data)
         if not any(columns):
             return pd.DataFrame([data])
-    raise InputError("'data' must be an object of column values (one row), a list of such objects, "
+    raise InputError("the input must be an object of column values (one row), a list of such objects, "
                      "or an object of equal-length lists (columns)")
 
 

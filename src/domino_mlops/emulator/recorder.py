@@ -1,7 +1,10 @@
 """The request log and per-route counters that tests read ("no write happened").
 
 Emulator-only admin routes (``/_emulator/...``) are never recorded: reading the log must not
-change it. Bodies of writes are kept for assertions, with secret-looking fields masked.
+change it. Bodies of writes are kept for assertions, with secret-looking fields masked; with
+``record_responses`` the parsed JSON of every answer is kept too (masked the same way), so a
+test can hold recorded traffic to the contract. Both live as long as their record: the log is
+bounded, and so is what it keeps.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ class RequestRecord:
     fault: str | None  # "429", "503", "drop" when injected
     duration_ms: float
     body: Any = None  # parsed JSON of a write, secrets masked
+    response: Any = None  # parsed JSON of the answer, secrets masked (with record_responses)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -76,18 +80,21 @@ class Counters:
 
 
 class RequestLog:
-    def __init__(self, capacity: int = 10_000) -> None:
+    def __init__(self, capacity: int = 10_000, *, record_responses: bool = False) -> None:
+        self.record_responses = record_responses
         self._lock = threading.Lock()
         self._records: deque[RequestRecord] = deque(maxlen=capacity)
         self._seq = 0
         self.counters = Counters()
 
     def add(self, *, time: float, method: str, path: str, query: str, route: str | None, write: bool,
-            status: int | None, fault: str | None, duration_ms: float, body: Any = None) -> RequestRecord:
+            status: int | None, fault: str | None, duration_ms: float, body: Any = None,
+            response: Any = None) -> RequestRecord:
         with self._lock:
             self._seq += 1
             record = RequestRecord(self._seq, time, method, path, query, route, write, status, fault,
-                                   round(duration_ms, 3), _mask(body) if write else None)
+                                   round(duration_ms, 3), _mask(body) if write else None,
+                                   _mask(response) if self.record_responses else None)
             self._records.append(record)
         self.counters.add(method, route or f"{method} {path}", write)
         return record

@@ -2,8 +2,9 @@
 
 These are server state, not domain values, so they are mutable (the world changes them under
 its lock). Nested parts stay JSON-native (dicts, lists) so a state file is ``asdict`` away.
-Times are epoch seconds (``time.time()``): a status is computed from them, which is why a
-restarted emulator picks up a deployment exactly where it was.
+Times are epoch seconds of the emulator's clock (``Context.now()``: the wall clock, or a test's
+``ManualClock``): a status is computed from them, which is why a restarted emulator picks up a
+deployment exactly where it was.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Project:
     owner_id: str
     description: str = ""
     commits: list[str] = field(default_factory=list)  # newest first, 40-hex ids
+    created: float = 0.0
 
 
 @dataclass(slots=True)
@@ -49,6 +51,7 @@ class HardwareTier:
     cores: float = 1.0
     memory_gib: float = 2.0
     projects: list[str] | None = None  # None: offered to every project
+    created: float = 0.0
 
 
 @dataclass(slots=True)
@@ -76,7 +79,22 @@ class ModelApi:
     is_archived: bool = False
     active_version_id: str | None = None  # what Domino reports: the version last deployed
     serving_version_id: str | None = None  # what answers calls: the last version that reached Running
-    access_tokens: list[dict[str, Any]] = field(default_factory=list)  # {"id","name","token","created"}
+    is_public: bool = False  # Domino's default: a Model API is restricted to its access tokens
+    # {"id", "name", "token", "created", "created_by", "last_generated", "last_generated_by"}; an
+    # admin issues them in Domino's UI (here: /_emulator routes, Emulator helpers, the seed file)
+    access_tokens: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AccessRule:
+    """A seed file's ``model_api_access`` entry: applied to the Model API of that project and
+    name whenever one exists (see ``access.apply_rules``)."""
+
+    id: str  # "<project id>/<Model API name>"
+    project_id: str
+    model_api: str
+    public: bool = False
+    tokens: list[dict[str, str]] = field(default_factory=list)  # {"name", "token"}
 
 
 @dataclass(slots=True)
@@ -87,7 +105,6 @@ class ModelVersion:
     number: int
     source: dict[str, Any]
     description: str
-    labels: dict[str, str]
     created: float
     created_by: str
     log_http_request_response: bool
@@ -100,8 +117,11 @@ class ModelVersion:
     build_error: str | None = None  # why it failed
     deploy_started: float | None = None  # None: built but never asked to run
     stopped_at: float | None = None
-    build_log: list[str] = field(default_factory=list)
-    instance_log: list[str] = field(default_factory=list)
+    commit_id: str = ""  # the project's commit the version was built from
+    environment_id: str = ""  # its revision id is derived (see views)
+    build_id: str = ""  # a new one for every (re)build
+    build_log: list[dict[str, Any]] = field(default_factory=list)  # {"time": epoch s, "log": line}
+    instance_log: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -132,6 +152,9 @@ class App:
     environment_id: str | None = None
     started: float | None = None
     stopped_at: float | None = None
+    instance_id: str | None = None  # a new one for every start
+    description: str = ""
+    permissions: dict[str, Any] = field(default_factory=dict)  # permissionsData as created
 
 
 @dataclass(slots=True)

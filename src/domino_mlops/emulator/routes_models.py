@@ -1,14 +1,19 @@
-"""Model APIs of the public API (``/api/modelServing/v1/modelApis``): list, create, get, update, delete."""
+"""Model APIs of the public API (``/api/modelServing/v1/modelApis``): list, create, get, update, delete.
+
+Bodies reach these handlers already checked against the contract (``validate.py``); the checks
+here are the ones no schema can make: the project, environment and hardware tier must exist
+and be the caller's to use.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from domino_mlops.emulator import deployments, views
+from domino_mlops.emulator import access, deployments
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.auth import Principal
 from domino_mlops.emulator.context import Context
-from domino_mlops.emulator.validate import Fields
+from domino_mlops.emulator.views import model_apis as views
 from domino_mlops.emulator.web import Request, Response, Router, bad_request
 from domino_mlops.emulator.world import new_id
 
@@ -31,58 +36,54 @@ def owned_api(ctx: Context, model_api_id: str, who: Principal) -> r.ModelApi:
     return api
 
 
-def paging(req: Request) -> tuple[int, int]:
-    try:
-        offset = int(req.query.get("offset", 0))
-        limit = int(req.query.get("limit", DEFAULT_LIMIT))
-    except ValueError:
-        raise bad_request("offset and limit must be integers") from None
-    if offset < 0 or limit < 1:
-        raise bad_request("offset must be >= 0 and limit >= 1")
-    return offset, min(limit, MAX_LIMIT)
-
-
 def list_model_apis(ctx: Context, req: Request, who: Principal) -> Any:
-    project_id = req.query.get("projectId")
-    if project_id:
-        who.require(ctx.world.project(project_id).id)
-    name = req.query.get("name", "").lower()
-    offset, limit = paging(req)
+    q = req.query
+    if q.get("projectId"):
+        who.require(ctx.world.project(q["projectId"]).id)
+    offset, limit = req.page(DEFAULT_LIMIT, MAX_LIMIT)
+    name = q.get("name", "").lower()
     found = [
         a for a in sorted(ctx.world.model_apis.values(), key=lambda a: (a.created, a.id))
-        if who.can(a.project_id) and (not project_id or a.project_id == project_id)
+        if who.can(a.project_id) and q.get("projectId", a.project_id) == a.project_id
+        and q.get("environmentId", a.environment_id) == a.environment_id
         and (not name or name in a.name.lower())  # a substring filter: callers compare names exactly
+        and _serves(ctx, a, q.get("registeredModelName"), q.get("registeredModelVersion"))
     ]
-    now = ctx.now()
-    return views.page([views.model_api(a, ctx.world, now) for a in found], offset, limit)
+    return views.model_api_page(found, ctx.world, ctx.now(), offset, limit)
+
+
+def _serves(ctx: Context, api: r.ModelApi, model: str | None, number: str | None) -> bool:
+    """Some version of ``api`` serves that registered model (and version, when given)."""
+    if not model:
+        return True
+    return any(v.source.get("registeredModelName") == model
+               and (number is None or str(v.source.get("registeredModelVersion")) == number)
+               for v in ctx.world.versions_of(api.id))
 
 
 def create_model_api(ctx: Context, req: Request, who: Principal) -> Any:
-    f = Fields(req.json(), "body")
-    name = f.string("name")
-    description = f.string("description")
-    environment_id = f.string("environmentId")
-    is_async = f.boolean("isAsync")
-    anti_affinity = f.boolean("strictNodeAntiAffinity")
-    env_vars = _env_vars(f, "environmentVariables", required=True)
-    replicas = f.integer("replicas", required=False, minimum=1) or 1
-    tier_id = f.string("hardwareTierId", required=False)
-    child = f.child("version")
-    spec = deployments.read_version(child) if child else {}
-    if f.data.get("name") is not None and not name.strip():
-        f.errors.append("body.name must not be empty")
-    f.done()
-    project = ctx.world.project(spec["project_id"])
+    body = req.json_object()
+    problems: list[str] = []
+    spec = deployments.read_version(body["version"], "version", problems)
+    if not body["name"].strip():
+        problems.append("name must not be empty")
+    if body.get("replicas", 1) < 1:
+        problems.append("replicas must be at least 1")
+    if problems:
+        raise bad_request(f"invalid model API: {problems[0]}", problems)
+    project = ctx.world.project(spec.project_id)
     who.require(project.id)
-    tier_id = _check_refs(ctx, project.id, environment_id, tier_id)
+    tier_id = _check_refs(ctx, project, body["environmentId"], body.get("hardwareTierId"), spec)
     now = ctx.now()
     api = r.ModelApi(
-        id=new_id(), project_id=project.id, name=name, description=description, environment_id=environment_id,
-        hardware_tier_id=tier_id, replicas=replicas, is_async=bool(is_async),
-        strict_node_anti_affinity=bool(anti_affinity), environment_variables=env_vars,
+        id=new_id(), project_id=project.id, name=body["name"], description=body["description"],
+        environment_id=body["environmentId"], hardware_tier_id=tier_id, replicas=body.get("replicas", 1),
+        is_async=body["isAsync"], strict_node_anti_affinity=body["strictNodeAntiAffinity"],
+        environment_variables=[{"key": x["key"], "value": x["value"]} for x in body["environmentVariables"]],
         created=now, created_by=who.username, last_modified=now,
     )
     ctx.world.model_apis[api.id] = api
+    access.apply_rules(ctx.world, api, now)
     deployments.add_version(ctx, api, spec, who.username)
     return Response(201, views.model_api(api, ctx.world, now))
 
@@ -93,25 +94,23 @@ def get_model_api(ctx: Context, req: Request, who: Principal) -> Any:
 
 
 def update_model_api(ctx: Context, req: Request, who: Principal) -> Any:
+    """``ModelApiUpdateRequest`` replaces name, description, environment and replicas; a missing
+    or null hardware tier keeps the current one."""
     api = owned_api(ctx, req.params["modelApiId"], who)
-    f = Fields(req.json(), "body")
-    name = f.string("name", required=False)
-    description = f.string("description", required=False)
-    environment_id = f.string("environmentId", required=False)
-    replicas = f.integer("replicas", required=False, minimum=1)
-    tier_id = f.string("hardwareTierId", required=False)
-    env_vars = _env_vars(f, "environmentVariables", required=False)
-    f.done()
-    tier_id = _check_refs(ctx, api.project_id, environment_id or api.environment_id, tier_id or api.hardware_tier_id)
-    api.name = name or api.name
-    api.description = description if "description" in f.data else api.description
-    api.environment_id = environment_id or api.environment_id
-    api.replicas = replicas or api.replicas
+    body = req.json_object()
+    problems = [m for ok, m in ((body["name"].strip(), "name must not be empty"),
+                                (body["replicas"] >= 1, "replicas must be at least 1")) if not ok]
+    if problems:
+        raise bad_request(f"invalid model API update: {problems[0]}", problems)
+    project = ctx.world.project(api.project_id)
+    tier_id = _check_refs(ctx, project, body["environmentId"], body.get("hardwareTierId") or api.hardware_tier_id)
+    now = ctx.now()
+    api.name, api.description, api.environment_id = body["name"], body["description"], body["environmentId"]
+    api.replicas = body["replicas"]
     api.hardware_tier_id = tier_id  # a running version keeps its data plane until it is deployed again
-    if "environmentVariables" in f.data:
-        api.environment_variables = env_vars
-    api.last_modified = ctx.now()
-    return views.model_api(api, ctx.world, api.last_modified)
+    api.last_modified = now
+    access.apply_rules(ctx.world, api, now)  # renamed to a name the seed has rules for
+    return views.model_api(api, ctx.world, now)
 
 
 def delete_model_api(ctx: Context, req: Request, who: Principal) -> Any:
@@ -122,27 +121,19 @@ def delete_model_api(ctx: Context, req: Request, who: Principal) -> Any:
     return Response.empty()
 
 
-def _env_vars(f: Fields, key: str, *, required: bool) -> list[dict[str, str]]:
-    items = f.array(key, required=required) or []
-    out = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or not isinstance(item.get("value"), str):
-            f.errors.append(f"body.{key}[{i}] must be {{\"key\": string, \"value\": string}}")
-            continue
-        out.append({"key": item["key"], "value": item["value"]})
-    return out
-
-
-def _check_refs(ctx: Context, project_id: str, environment_id: str, tier_id: str) -> str:
-    """Check the environment and hardware tier exist for the project; the tier defaults."""
-    errors = []
+def _check_refs(ctx: Context, project: r.Project, environment_id: str, tier_id: str | None,
+                spec: deployments.VersionSpec | None = None) -> str:
+    """Check the environment, hardware tier (defaulted) and the version's references; 400 listing all."""
+    problems = []
     if environment_id not in ctx.world.environments:
-        errors.append(f"environment {environment_id!r} does not exist")
+        problems.append(f"environment {environment_id!r} does not exist")
     if not tier_id:
-        default = ctx.world.default_tier(project_id)
+        default = ctx.world.default_tier(project.id)
         tier_id = default.id if default else ""
-    if tier_id not in {t.id for t in ctx.world.tiers_for(project_id)}:
-        errors.append(f"hardware tier {tier_id!r} is not available to project {project_id!r}")
-    if errors:
-        raise bad_request(errors[0], errors)
+    if tier_id not in {t.id for t in ctx.world.tiers_for(project.id)}:
+        problems.append(f"hardware tier {tier_id!r} is not available to project {project.id!r}")
+    if spec is not None:
+        deployments.check_refs(ctx, project, spec, problems)
+    if problems:
+        raise bad_request(problems[0], problems)
     return tier_id

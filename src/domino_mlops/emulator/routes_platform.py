@@ -4,43 +4,62 @@ from __future__ import annotations
 
 from typing import Any
 
-from domino_mlops.emulator import views
+from domino_mlops.emulator import auth
 from domino_mlops.emulator.auth import Principal
 from domino_mlops.emulator.context import Context
-from domino_mlops.emulator.web import ApiError, Request, Router, bad_request
+from domino_mlops.emulator.views import platform as views
+from domino_mlops.emulator.web import ApiError, Request, Router, not_found
+
+DEFAULT_LIMIT, MAX_LIMIT = 10, 100
 
 
 def register(router: Router) -> None:
-    router.add("GET", "/version", version, auth=False)
+    router.add("GET", "/version", version, auth=auth.NONE)
+    router.add("GET", "/v4/gateway/projects", list_projects)
     router.add("GET", "/v4/gateway/projects/findProjectByOwnerAndName", find_project)
     router.add("GET", "/v4/projects/{projectId}", get_project)
     router.add("GET", "/v4/projects/{projectId}/hardwareTiers", project_tiers)
-    router.add("GET", "/api/hardwaretiers/v1/hardwaretiers", all_tiers)
-    router.add("GET", "/v1/environments", environments)
     router.add("GET", "/v4/projects/{projectId}/useableEnvironments", useable_environments)
-    router.add("GET", "/v1/projects/{owner}/{project}/commits", commits)
+    router.add("GET", "/api/hardwaretiers/v1/hardwaretiers", all_tiers)
+    router.add("GET", "/api/environments/v1/environments/{environmentId}", get_environment)
+    router.add("GET", "/v1/environments", environments)
+    router.add("GET", "/v1/projects/{ownerName}/{projectName}/commits", commits)
 
 
-def version(ctx: Context, req: Request, who: Principal | None) -> Any:
+def version(ctx: Context, req: Request, who: None) -> Any:
     # Public on Domino: the official client calls it before anything else.
     return {"version": ctx.world.domino_version, "buildId": "domino-mlops-emulator", "commitId": "emulator"}
 
 
+def list_projects(ctx: Context, req: Request, who: Principal) -> Any:
+    relationship = req.query["relationship"]  # required and an enum: the contract check saw to it
+    visible = [p for p in ctx.world.projects.values() if who.can(p.id)]
+    if relationship == "Owned":
+        found = [p for p in visible if p.owner == who.username]
+    elif relationship == "Collaborating":
+        found = [p for p in visible if p.owner != who.username]
+    elif relationship == "OwnedAndCollaborating":
+        found = visible
+    else:  # Popular, Suggested: the emulator keeps no usage to rank projects by
+        found = []
+    limit = int(req.query.get("limit") or len(found) or 1)
+    return [views.project_gateway_summary(p, relationship) for p in found[:limit]]
+
+
 def find_project(ctx: Context, req: Request, who: Principal) -> Any:
-    owner, name = req.query.get("ownerName", ""), req.query.get("projectName", "")
-    if not owner or not name:
-        raise bad_request("ownerName and projectName are required query parameters")
+    owner, name = req.query["ownerName"], req.query["projectName"]
     found = ctx.world.find_project(owner, name)
     if found is None:
         raise ApiError(404, f"project {owner}/{name} not found")
     who.require(found.id)
-    return views.project(found)
+    role = "Owner" if found.owner == who.username else "Admin" if who.admin else "Contributor"
+    return views.project_overview(found, ctx.world, role)
 
 
 def get_project(ctx: Context, req: Request, who: Principal) -> Any:
     found = ctx.world.project(req.params["projectId"])
     who.require(found.id)
-    return views.project(found)
+    return views.project_summary(found)
 
 
 def project_tiers(ctx: Context, req: Request, who: Principal) -> Any:
@@ -50,23 +69,34 @@ def project_tiers(ctx: Context, req: Request, who: Principal) -> Any:
 
 
 def all_tiers(ctx: Context, req: Request, who: Principal) -> Any:
-    return {"hardwareTiers": [views.tier_public(t, ctx.world) for t in ctx.world.hardware_tiers.values()]}
+    offset, limit = req.page(DEFAULT_LIMIT, MAX_LIMIT)
+    return views.tiers_page(list(ctx.world.hardware_tiers.values()), offset, limit)
+
+
+def get_environment(ctx: Context, req: Request, who: Principal) -> Any:
+    found = ctx.world.environments.get(req.params["environmentId"])
+    if found is None:
+        raise not_found("environment", req.params["environmentId"])
+    return views.environment_public(found)
 
 
 def environments(ctx: Context, req: Request, who: Principal) -> Any:
-    return {"data": [views.environment(e) for e in ctx.world.environments.values()]}
+    return {"data": [views.environment_v1_list_item(e) for e in ctx.world.environments.values()]}
 
 
 def useable_environments(ctx: Context, req: Request, who: Principal) -> Any:
     found = ctx.world.project(req.params["projectId"])
     who.require(found.id)
-    envs = [views.environment(e) for e in ctx.world.environments.values()]
-    return {"environments": envs, "currentlySelectedEnvironment": envs[0] if envs else None}
+    envs = list(ctx.world.environments.values())
+    body: dict[str, Any] = {"environments": [views.environment_project(e) for e in envs]}
+    if envs:
+        body["currentlySelectedEnvironment"] = views.environment_selected(envs[0])
+    return body
 
 
 def commits(ctx: Context, req: Request, who: Principal) -> Any:
-    found = ctx.world.find_project(req.params["owner"], req.params["project"])
+    found = ctx.world.find_project(req.params["ownerName"], req.params["projectName"])
     if found is None:
-        raise ApiError(404, f"project {req.params['owner']}/{req.params['project']} not found")
+        raise ApiError(404, f"project {req.params['ownerName']}/{req.params['projectName']} not found")
     who.require(found.id)
     return list(found.commits)

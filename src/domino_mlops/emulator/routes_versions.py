@@ -1,83 +1,84 @@
-"""Model API versions, their logs, and the access tokens that callers of a model use."""
+"""Model API versions and their build, instance and export logs (public API)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from domino_mlops.emulator import deployments, lifecycle, views
+from domino_mlops.emulator import deployments, exports, lifecycle
 from domino_mlops.emulator.auth import Principal
 from domino_mlops.emulator.context import Context
-from domino_mlops.emulator.routes_models import BASE, owned_api, paging
-from domino_mlops.emulator.validate import Fields
+from domino_mlops.emulator.routes_models import BASE, owned_api
+from domino_mlops.emulator.views import model_apis as views
 from domino_mlops.emulator.web import Request, Response, Router, bad_request
-from domino_mlops.emulator.world import new_id
 
 VERSIONS = BASE + "/{modelApiId}/versions"
+VERSION = VERSIONS + "/{modelApiVersionId}"
+DEFAULT_MAX_RESULTS = 1000
 
 
 def register(router: Router) -> None:
     router.add("GET", VERSIONS, list_versions)
     router.add("POST", VERSIONS, create_version)
-    router.add("GET", VERSIONS + "/{versionId}", get_version)
-    router.add("GET", VERSIONS + "/{versionId}/buildLogs", build_logs)
-    router.add("GET", VERSIONS + "/{versionId}/instanceLogs", instance_logs)
-    router.add("GET", BASE + "/{modelApiId}/accessTokens", list_tokens)
-    router.add("POST", BASE + "/{modelApiId}/accessTokens", create_token)
+    router.add("GET", VERSION, get_version)
+    router.add("GET", VERSION + "/buildLogs", build_logs)
+    router.add("GET", VERSION + "/instanceLogs", instance_logs)
+    router.add("GET", VERSION + "/exportLogs", export_logs)
+
+
+def _version(ctx: Context, req: Request, who: Principal) -> Any:
+    api = owned_api(ctx, req.params["modelApiId"], who)
+    return api, ctx.world.version(api.id, req.params["modelApiVersionId"])
 
 
 def list_versions(ctx: Context, req: Request, who: Principal) -> Any:
+    """A bare list, by ascending number: the route publishes no paging."""
     api = owned_api(ctx, req.params["modelApiId"], who)
-    offset, limit = paging(req)
     now = ctx.now()
-    return views.page([views.version(v, now) for v in ctx.world.versions_of(api.id)], offset, limit)
+    return [views.version(v, now) for v in ctx.world.versions_of(api.id)]
 
 
 def create_version(ctx: Context, req: Request, who: Principal) -> Any:
     api = owned_api(ctx, req.params["modelApiId"], who)
-    f = Fields(req.json(), "version")
-    spec = deployments.read_version(f)
-    if spec["project_id"] and spec["project_id"] != api.project_id:
-        f.errors.append(f"version.projectId {spec['project_id']!r} is not the project of this model API")
-    f.done()
+    problems: list[str] = []
+    spec = deployments.read_version(req.json_object(), "$", problems)
+    project = ctx.world.project(api.project_id)
+    if spec.project_id != api.project_id:
+        problems.append(f"projectId {spec.project_id!r} is not the project of this model API")
+    deployments.check_refs(ctx, project, spec, problems)
+    if problems:
+        raise bad_request(f"invalid model API version: {problems[0]}", problems)
     version = deployments.add_version(ctx, api, spec, who.username)
     return Response(201, views.version(version, ctx.now()))
 
 
 def get_version(ctx: Context, req: Request, who: Principal) -> Any:
-    api = owned_api(ctx, req.params["modelApiId"], who)
-    return views.version(ctx.world.version(api.id, req.params["versionId"]), ctx.now())
+    _, version = _version(ctx, req, who)
+    return views.version(version, ctx.now())
 
 
 def build_logs(ctx: Context, req: Request, who: Principal) -> Any:
-    api = owned_api(ctx, req.params["modelApiId"], who)
-    version = ctx.world.version(api.id, req.params["versionId"])
-    return Response.text("\n".join(version.build_log) + "\n")
+    _, version = _version(ctx, req, who)
+    return views.build_logs(version, req.query.get("sinceTimeNano"))
 
 
 def instance_logs(ctx: Context, req: Request, who: Principal) -> Any:
-    api = owned_api(ctx, req.params["modelApiId"], who)
-    version = ctx.world.version(api.id, req.params["versionId"])
-    lines = list(version.instance_log)
-    status = lifecycle.deployment_status(version, ctx.now())
+    api, version = _version(ctx, req, who)
+    now = ctx.now()
+    entries = list(version.instance_log)
+    status = lifecycle.deployment_status(version, now)
     if status in (lifecycle.STARTING, lifecycle.RUNNING):
-        lines.append(f"model server {status.lower()}: {api.replicas} replica(s) on {api.hardware_tier_id}")
-    return Response.text("\n".join(lines) + "\n")
+        since = lifecycle.running_at(version) if status == lifecycle.RUNNING else None
+        entries.append({"time": since or now,
+                        "log": f"model server {status.lower()}: {api.replicas} replica(s) on {api.hardware_tier_id}"})
+    return views.instance_logs(version, entries, max_results=int(req.query.get("maxResults", DEFAULT_MAX_RESULTS)),
+                               tail=req.query.get("tail", "false") == "true",
+                               since_nano=req.query.get("sinceTimeNano"))
 
 
-def list_tokens(ctx: Context, req: Request, who: Principal) -> Any:
-    api = owned_api(ctx, req.params["modelApiId"], who)
-    return [{"id": t["id"], "name": t["name"], "createdAt": views.ms(t["created"])} for t in api.access_tokens]
-
-
-def create_token(ctx: Context, req: Request, who: Principal) -> Any:
-    api = owned_api(ctx, req.params["modelApiId"], who)
-    f = Fields(req.json(), "body")
-    name = f.string("name")
-    f.done()
-    if not name.strip():
-        raise bad_request("body.name must not be empty")
-    token = {"id": new_id(), "name": name, "token": secrets.token_urlsafe(30), "created": ctx.now()}
-    api.access_tokens.append(token)
-    return Response(201, {"id": token["id"], "name": name, "token": token["token"],
-                          "createdAt": views.ms(token["created"])})
+def export_logs(ctx: Context, req: Request, who: Principal) -> Any:
+    _, version = _version(ctx, req, who)
+    now = ctx.now()
+    done = exports.of_version(ctx.world, version.id)
+    entries = sorted((e for x in done for e in exports.log_entries(ctx.world, x, now)), key=lambda e: e["time"])
+    status = exports.status(ctx.world, done[-1], now) if done else "none"
+    return views.export_logs(version, entries, status, req.query.get("sinceTimeNano"))

@@ -21,19 +21,30 @@ A seed file looks like this (every section is optional; missing ones come from t
       - {project: demo-user/demo-project, command: "python train.py", status: Succeeded}
     apps:
       - {project: demo-user/demo-project, name: dashboard, status: Running}
+    model_api_access:                           # what an admin sets in Domino's UI, per Model API
+      - project: demo-user/demo-project
+        model_api: churn-stage                  # a Model API name; applied whenever one exists
+        public: false                           # true: callers need no token (Domino's default: false)
+        tokens:                                 # access tokens, used as HTTP Basic user and password
+          - {name: ci, token: LOCAL-TEST-MODEL-TOKEN-churn-stage-not-a-secret}
 
-Projects are named by id or ``owner/name`` wherever a seed refers to one.
+Projects are named by id or ``owner/name`` wherever a seed refers to one. Project and environment
+ids are 24 hex digits, as Domino's are (its v4 routes refuse anything else). A
+``model_api_access`` rule applies to the Model API with that name in that project when it is
+created (also later, by a pipeline) and when one is renamed to it; its tokens are added once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.emulator import access
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.world import World, new_id
 from domino_mlops.errors import ConfigError
@@ -84,6 +95,7 @@ def default_seed() -> dict[str, Any]:
         ],
         "jobs": [],
         "apps": [],
+        "model_api_access": [],
     }
 
 
@@ -104,11 +116,11 @@ def load_seed_file(path: Path) -> dict[str, Any]:
 
 
 def build_world(seed: Mapping[str, Any] | None, *, source: str = "seed",
-                run_seconds: float = 0.0) -> World:
+                run_seconds: float = 0.0, now: float | None = None) -> World:
     """A world from a seed mapping; sections the seed leaves out come from the default world."""
     data = {**default_seed(), **(seed or {})}
     try:
-        return _Builder(data, source, run_seconds).world()
+        return _Builder(data, source, run_seconds, time.time() if now is None else now).world()
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{source}: invalid emulator seed: {exc}",
                           hint="See the example in domino_mlops/emulator/seed.py.") from exc
@@ -120,12 +132,13 @@ def user_id(username: str) -> str:
 
 
 class _Builder:
-    def __init__(self, data: dict[str, Any], source: str, run_seconds: float) -> None:
+    def __init__(self, data: dict[str, Any], source: str, run_seconds: float, now: float) -> None:
         self.data, self.source, self.run_seconds = data, source, run_seconds
+        self.started = now
         self.projects = [
-            r.Project(id=str(p["id"]), name=str(p["name"]), owner=str(p["owner"]),
+            r.Project(id=_domino_id(p["id"], "project"), name=str(p["name"]), owner=str(p["owner"]),
                       owner_id=user_id(str(p["owner"])), description=str(p.get("description", "")),
-                      commits=[hashlib.sha1(f"{p['id']}/initial".encode()).hexdigest()])
+                      commits=[hashlib.sha1(f"{p['id']}/initial".encode()).hexdigest()], created=self.started)
             for p in data["projects"]
         ]
         if not self.projects:
@@ -149,15 +162,24 @@ class _Builder:
             data_planes=planes,
             credentials=[self.credential(c) for c in data["credentials"]],
             hardware_tiers=[self.tier(t, planes) for t in data["hardware_tiers"]],
-            environments=[r.Environment(id=str(e["id"]), name=str(e["name"]),
-                                        visibility=str(e.get("visibility", "Global")))
+            environments=[r.Environment(id=_domino_id(e["id"], "environment"), name=str(e["name"]),
+                                        visibility=_visibility(e.get("visibility", "Global")))
                           for e in data["environments"]],
+            access_rules=[self.access_rule(a) for a in data.get("model_api_access") or []],
         )
         for item in data.get("jobs") or []:
             self.add_job(world, item)
         for item in data.get("apps") or []:
             self.add_app(world, item)
         return world
+
+    def access_rule(self, item: Mapping[str, Any]) -> r.AccessRule:
+        project_id, name = self.project_id(str(item["project"])), str(item["model_api"])
+        tokens = [{"name": str(t.get("name", "token")), "token": str(t["token"])} for t in item.get("tokens") or []]
+        if any(not t["token"].strip() for t in tokens):
+            raise ValueError(f"model_api_access {item['project']}/{name}: a token must not be empty")
+        return r.AccessRule(id=access.rule_id(project_id, name), project_id=project_id, model_api=name,
+                            public=bool(item.get("public", False)), tokens=tokens)
 
     def credential(self, item: Mapping[str, Any]) -> r.Credential:
         kind = "api_key" if "api_key" in item else "token"
@@ -179,6 +201,7 @@ class _Builder:
             cents_per_minute=float(item.get("cents_per_minute", 0.0)),
             cores=float(item.get("cores", 1)), memory_gib=float(item.get("memory_gib", 2)),
             projects=None if projects is None else [self.project_id(str(p)) for p in projects],
+            created=self.started,
         )
 
     def add_job(self, world: World, item: Mapping[str, Any]) -> None:
@@ -192,7 +215,7 @@ class _Builder:
             id=new_id(), number=number, project_id=project_id, title=str(item.get("title", "")),
             command=str(item["command"]), hardware_tier_id=tier.id if tier else "",
             environment_id=next(iter(world.environments), ""), commit_id=world.project(project_id).commits[0],
-            started_by=world.project(project_id).owner, submitted=time.time() - 3600.0,
+            started_by=world.project(project_id).owner, submitted=self.started - 3600.0,
             seconds=max(self.run_seconds, 1.0), fails=status == "Failed",
         )
         world.jobs[job.id] = job
@@ -201,8 +224,22 @@ class _Builder:
         status = str(item.get("status", "Stopped"))
         if status not in ("Running", "Stopped"):
             raise ValueError(f"a seeded app is Running or Stopped, not {status!r}")
-        long_ago = time.time() - 3600.0
+        long_ago = self.started - 3600.0
         app = r.App(id=new_id(), project_id=self.project_id(str(item["project"])), name=str(item.get("name", "")),
                     created=long_ago, seconds=max(self.run_seconds, 1.0),
                     started=long_ago if status == "Running" else None)
         world.apps[app.id] = app
+
+
+def _domino_id(value: Any, what: str) -> str:
+    text = str(value)
+    if not re.fullmatch(r"[0-9a-f]{24}", text):
+        raise ValueError(f"{what} id {text!r} is not 24 hex digits, as Domino's ids are")
+    return text
+
+
+def _visibility(value: Any) -> str:
+    text = str(value)
+    if text not in ("Global", "Private", "Organization"):  # the v4 ProjectEnvironmentDTO's enum
+        raise ValueError(f"environment visibility {text!r} is not Global, Private or Organization")
+    return text

@@ -21,14 +21,17 @@ def run(args: argparse.Namespace) -> int:
     plan = _fault_plan(args, FaultPlan)
     mlflow_uri = args.mlflow_uri or os.environ.get("MLFLOW_TRACKING_URI") or None
     emu = Emulator(mlflow_uri=mlflow_uri, world=args.seed_file, deploy_seconds=args.deploy_seconds,
-                   faults=plan, state_file=args.state_file, host=args.host, port=args.port)
+                   faults=plan, state_file=args.state_file, host=args.host, port=args.port,
+                   record_responses=args.record_responses)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if not args.quiet:
+        # Before the server starts: a request that arrives as soon as the banner is out is logged
+        # too (configured after the banner, the first requests could beat it and go unlogged).
+        _log_requests()
     try:
         emu.start()
         _banner(emu, quiet=args.quiet)
-        if not args.quiet:
-            _log_requests()
         while not stop.wait(0.5):  # a timed wait, so signals are handled promptly everywhere
             pass
     finally:

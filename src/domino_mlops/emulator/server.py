@@ -1,4 +1,8 @@
-"""The HTTP server: parse a request, apply faults, route it, answer JSON, record it.
+"""The HTTP server: parse a request, apply faults, route it, check it, answer JSON, record it.
+
+Every request to a Domino route goes the same way, in ``_dispatch``: the caller is authorized
+(``auth.authorize``), the body and query are checked against the contract (``validate``), and
+only then does the handler run. Errors take the shape of the route's source (``failures``).
 
 Stdlib ``ThreadingHTTPServer`` on purpose: no new dependency, and one thread per connection is
 plenty for a loopback emulator. HTTP/1.1 keep-alive is on, as clients pool connections.
@@ -6,6 +10,7 @@ plenty for a loopback emulator. HTTP/1.1 keep-alive is on, as clients pool conne
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,11 +28,14 @@ from domino_mlops.emulator import (
     routes_models,
     routes_platform,
     routes_predict,
+    routes_v1_models,
     routes_versions,
+    validate,
 )
 from domino_mlops.emulator.context import Context
+from domino_mlops.emulator.failures import error_response, fault_response
 from domino_mlops.emulator.faults import Decision
-from domino_mlops.emulator.web import READ_METHODS, ApiError, Request, Response, Route, Router
+from domino_mlops.emulator.web import EMULATOR_PREFIX, READ_METHODS, ApiError, Request, Response, Route, Router
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +44,8 @@ MAX_BODY = 10 * 1024 * 1024
 
 def build_router() -> Router:
     router = Router()
-    for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_predict,
-                   routes_async, routes_jobs, routes_apps, routes_admin):
+    for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_v1_models,
+                   routes_predict, routes_async, routes_jobs, routes_apps, routes_admin):
         module.register(router)
     return router
 
@@ -76,10 +84,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body(headers)
         except ApiError as exc:
-            self._send(_error(exc))
+            self._send(error_response(router.source_of(path), exc))
             return
-        req = Request(method=method, path=path, query=dict(parse_qsl(parts.query)), headers=headers, body=body)
-        admin = path.startswith(routes_admin.PREFIX + "/")
+        req = Request(method=method, path=path, query=dict(parse_qsl(parts.query)), headers=headers, body=body,
+                      query_string=parts.query)
+        admin = path.startswith(EMULATOR_PREFIX + "/")
         decision = Decision() if admin else ctx.faults.decide(method, path)
         if decision.latency_s:
             time.sleep(decision.latency_s)
@@ -88,17 +97,19 @@ class _Handler(BaseHTTPRequestHandler):
             route, params = router.match(method, path)
             unmatched = None
         except ApiError as exc:  # still recorded, and still faulted: a real gateway does not know routes
-            route, params, unmatched = None, {}, _error(exc)
+            route, params, unmatched = None, {}, error_response(router.source_of(path), exc)
         response: Response | None
         if decision.action == "drop":
             self.close_connection = True  # no answer at all: the client sees the connection end
             response = None
         elif decision.action in ("429", "503"):
-            response = _fault_response(decision)
+            response = fault_response(route.source if route else router.source_of(path), decision.action,
+                                      decision.retry_after)
         elif route is None:
             response = unmatched
         else:
-            response = self._dispatch(ctx, route, Request(method, path, req.query, headers, body, params))
+            response = self._dispatch(ctx, route, Request(method, path, req.query, headers, body, params,
+                                                          parts.query))
         if not admin:  # recorded before answering: a caller that got its answer finds it in the log
             self._record(ctx, req, route, response, decision, started)
         if response is not None:
@@ -108,7 +119,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with ctx.world.lock:
                 lifecycle.settle(ctx.world, ctx.now())
-                who = auth.authenticate(ctx.world, req.headers) if route.auth else None
+                who = auth.authorize(ctx.world, route, req.headers, req.params)  # 401/403 before 400
+                if route.contract is not None:
+                    validate.check_request(route.contract, req)
                 if route.locked:
                     result = route.handler(ctx, req, who)
                     response = result if isinstance(result, Response) else Response(200, result)
@@ -118,11 +131,10 @@ class _Handler(BaseHTTPRequestHandler):
             result = route.handler(ctx, req, who)
             return result if isinstance(result, Response) else Response(200, result)
         except ApiError as exc:
-            return _error(exc)
+            return error_response(route.source, exc)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler is a 500, not a dead connection
             logger.exception("emulator route %s failed", route.key)
-            return Response(500, {"message": f"emulator error: {type(exc).__name__}: {exc}",
-                                  "errors": [str(exc)]})
+            return error_response(route.source, ApiError(500, f"emulator error: {type(exc).__name__}: {exc}"))
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
@@ -162,18 +174,14 @@ class _Handler(BaseHTTPRequestHandler):
             route=route.key if route else None, write=write,
             status=response.status if response else None, fault=decision.action,
             duration_ms=(time.perf_counter() - started) * 1000, body=body,
+            response=_parsed(response) if ctx.log.record_responses else None,
         )
         logger.info("%s %s -> %s%s", req.method, self.path, record.status or "dropped",
                     f" (injected {decision.action})" if decision.action else "")
 
 
-def _error(exc: ApiError) -> Response:
-    return Response(exc.status, exc.body(), headers=exc.headers)
-
-
-def _fault_response(decision: Decision) -> Response:
-    if decision.action == "429":
-        return Response(429, {"message": "rate limited (injected by the emulator)", "errors": ["rate limited"]},
-                        headers={"Retry-After": str(decision.retry_after)})
-    return Response(503, {"message": "service unavailable (injected by the emulator)",
-                          "errors": ["service unavailable"]})
+def _parsed(response: Response | None) -> object:
+    """The answer's JSON as a client parses it (numpy values and all turned plain), or None."""
+    if response is None or response.body is None or response.content_type != "application/json":
+        return None
+    return json.loads(response.encode())

@@ -6,6 +6,7 @@ the collections directly; lookups here raise the contract's 404 so handlers stay
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -19,7 +20,8 @@ from domino_mlops.emulator import records as r
 from domino_mlops.emulator.web import not_found
 from domino_mlops.errors import ConfigError
 
-STATE_FORMAT = "domino-mlops-emulator-state/1"
+# 2: the published shapes (labels, structured logs, access tokens with metadata, access rules)
+STATE_FORMAT = "domino-mlops-emulator-state/2"
 
 _COLLECTIONS: dict[str, type] = {
     "projects": r.Project,
@@ -32,12 +34,18 @@ _COLLECTIONS: dict[str, type] = {
     "jobs": r.Job,
     "apps": r.App,
     "exports": r.Export,
+    "access_rules": r.AccessRule,
 }
 
 
 def new_id() -> str:
     """A 24-hex id, the shape of Domino's (MongoDB ObjectId) ids."""
     return secrets.token_hex(12)
+
+
+def derived_id(*parts: str) -> str:
+    """A stable 24-hex id for something the emulator does not store (a stage, a revision, a user)."""
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:24]
 
 
 class World:
@@ -57,6 +65,7 @@ class World:
         self.jobs: dict[str, r.Job] = {}
         self.apps: dict[str, r.App] = {}
         self.exports: dict[str, r.Export] = {}
+        self.access_rules: dict[str, r.AccessRule] = {}
         for name, items in collections.items():
             if name not in _COLLECTIONS:
                 raise TypeError(f"unknown collection {name!r}")
