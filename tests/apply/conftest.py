@@ -16,6 +16,7 @@ import pytest
 
 from domino_mlops.cli import main
 from domino_mlops.emulator import Emulator
+from domino_mlops.emulator.seed import default_seed
 from tests.support.lookups import Lookups
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +59,19 @@ class Pipeline(Lookups):
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path, mlflow_server, domino_emulator, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+def public_emulator(mlflow_server) -> Iterator[Emulator]:
+    """An emulated Domino whose admins make every Model API of the project public (unrestricted),
+    so smoke tests reach a Model API from its first deploy; tests/apply/test_smoke_access.py
+    covers restricted ones (Domino's default) and their tokens."""
+    seed = default_seed()
+    seed["model_api_access"] = [{"project": seed["default_project"], "model_api": "*", "public": True}]
+    with Emulator(mlflow_uri=mlflow_server.uri, world=seed, deploy_seconds=0.2) as emu:
+        yield emu
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, mlflow_server, public_emulator, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    domino_emulator = public_emulator
     (tmp_path / "scripts").mkdir()
     shutil.copy(REPO / "scripts" / "environments.yaml", tmp_path / "scripts" / "environments.yaml")
     monkeypatch.chdir(tmp_path)

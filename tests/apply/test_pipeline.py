@@ -37,7 +37,9 @@ def test_deploy_to_staging_marks_mlflow_with_domino_ids(pipeline, capsys) -> Non
     assert api.hardware_tier_id == "small-k8s" and len(versions) == 1
     (version,) = versions
     assert version.status == "Running" and version.source.registered_model_version == int(v1)
-    env_vars = {v.key: v.value for v in api.environment_variables}
+    # A Model API's answer does not show its variables (the published ModelApi has none): the request does.
+    (created,) = [r.body for r in pipeline.emu.requests if r.route == "POST /api/modelServing/v1/modelApis"]
+    env_vars = {v["key"]: v["value"] for v in created["environmentVariables"]}
     run_id = pipeline.mlflow.get_model_version(model, v1).run_id
     assert env_vars == {"MLFLOW_MODEL_NAME": model, "MLFLOW_MODEL_VERSION": v1, "MLFLOW_RUN_ID": run_id,
                         "MLFLOW_MODEL_OWNER": env_vars["MLFLOW_MODEL_OWNER"]}

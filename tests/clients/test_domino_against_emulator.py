@@ -1,5 +1,5 @@
-"""The Domino client against the project's emulator over real HTTP: both sides read the same
-contract (docs/DOMINO_API.md, docs/CONTRACT_DECISIONS.md), so a drift on either side fails here.
+"""The Domino client against the project's emulator over real HTTP: both follow the contract
+(src/domino_mlops/contract), so a drift on either side fails here.
 
 No MLflow is needed: nothing here calls a deployed model, and builds may fail without models.
 """
@@ -11,10 +11,13 @@ from collections.abc import Iterator
 import pytest
 
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import REQUEST_ID_LABEL, RegistrySource
+from domino_mlops.clients.domino_serving_types import RegistrySource, VersionSettings
+from domino_mlops.clients.domino_serving import VersionOptions
 from domino_mlops.emulator import Emulator
 from domino_mlops.errors import NotFound, PermissionDenied
 from tests.clients.domino_fakes import MaxJitter, Sleeps
+
+RID = "0f8e1ab2-1111-4222-8333-944455556666"
 
 
 @pytest.fixture(scope="module")
@@ -31,27 +34,28 @@ def client_for(emulator: Emulator, **env: str) -> tuple[DominoClient, Sleeps]:
 
 def test_reads_parse_the_emulators_answers(emu):
     client, _ = client_for(emu)
-    assert client.version().at_least("4.1.0")
     project = client.find_project(emu.owner, emu.project_name)
     assert project.id == emu.project_id and client.get_project(project.id) == project
     tiers = client.hardware_tiers(project.id)
-    assert tiers and all(t.data_plane_id for t in tiers)
+    assert tiers and all(t.data_plane_id and t.data_plane_name for t in tiers)
     assert {t.id for t in tiers} <= {t.id for t in client.all_hardware_tiers()}
-    assert client.environments()
+    assert client.project_environments(project.id).default() is not None
     with pytest.raises(NotFound):
         client.find_project(emu.owner, "no-such-project")
 
 
 def test_model_api_lifecycle_calls(emu):
     client, _ = client_for(emu)
-    environment = client.environments()[0].id
+    environment = client.project_environments(emu.project_id).default().id
     api = client.model_apis.create(project_id=emu.project_id, name="contract-check", environment_id=environment,
                                    source=RegistrySource("churn", 1), hardware_tier_id="small-k8s",
                                    environment_variables={"MLFLOW_MODEL_NAME": "churn"})
     assert client.model_apis.find(emu.project_id, "contract-check") == client.model_apis.get(api.id)
+    assert not api.access.is_public  # restricted, as Domino's are; no token yet
+    capture = VersionSettings(True, True, True)
     version = client.model_apis.create_version(api.id, project_id=emu.project_id, source=RegistrySource("churn", 2),
-                                               request_id="r-contract")
-    assert version.label(REQUEST_ID_LABEL) == "r-contract"
+                                               options=VersionOptions(capture), request_id=RID)
+    assert version.request_id == RID and version.settings == capture and version.labels == ()
     assert version.id in {v.id for v in client.model_apis.list_versions(api.id)}
     assert client.model_apis.get_version(api.id, version.id).source == RegistrySource("churn", 2)
     assert client.deployments.status(api.id, version.id).status
@@ -59,17 +63,16 @@ def test_model_api_lifecycle_calls(emu):
     updated = client.model_apis.update(api.id, name=api.name, description="checked", environment_id=environment,
                                        replicas=2, hardware_tier_id="small-k8s")
     assert updated.replicas == 2
-    token = client.model_apis.create_access_token(api.id, "smoke")
-    assert token.token and all(t.token is None for t in client.model_apis.list_access_tokens(api.id))
+    assert client.model_apis.logs(api.id, version.id, "buildLogs").lines
 
 
 def test_jobs_and_apps_calls(emu):
     client, _ = client_for(emu)
-    job = client.jobs.start(emu.project_id, "python train.py", title="contract")
+    job = client.jobs.start(emu.project_id, "python train.py", title="contract", hardware_tier="small-k8s")
     assert client.jobs.get(job.id).id == job.id
     logs = client.jobs.logs(job.id)  # may still be empty: the job is queued
     assert all(line.log_type and isinstance(line.text, str) for line in logs.lines)
-    client.jobs.stop(emu.project_id, job.id)
+    client.jobs.stop(job.id)
     app_id = client.apps.create(emu.project_id, "contract-app")
     client.apps.start(app_id, hardware_tier_id="small-k8s")
     assert client.apps.get(app_id).status
@@ -89,12 +92,13 @@ def test_a_token_file_and_another_projects_key(emu, tmp_path):
     assert "DOMINO_USER_API_KEY" in str(caught.value) and other_key not in str(caught.value)
 
 
-def test_injected_429_and_503_are_retried_with_retry_after():
-    faults = {"seed": 1, "rules": [{"prefix": "/v1/environments", "rate_429": 1.0, "retry_after": 3, "limit": 1},
-                                   {"prefix": "/version", "rate_503": 1.0, "limit": 2}]}
+def test_injected_429_and_503_are_retried_with_retry_after(emu):
+    envs = f"/v4/projects/{emu.project_id}/useableEnvironments"
+    faults = {"seed": 1, "rules": [{"prefix": envs, "rate_429": 1.0, "retry_after": 3, "limit": 1},
+                                   {"prefix": "/api/hardwaretiers", "rate_503": 1.0, "limit": 2}]}
     with Emulator(deploy_seconds=0.2, faults=faults) as emulator:
         client, sleeps = client_for(emulator)
-        assert client.environments()
+        assert client.project_environments(emulator.project_id).environments
         assert sleeps == [3.0]
-        assert client.version().version
+        assert client.all_hardware_tiers()
         assert sleeps == [3.0, 0.5, 1.0]

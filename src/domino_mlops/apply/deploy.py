@@ -27,6 +27,7 @@ class Deployed:
     version_id: str
     wrote: bool  # False when Domino already served it (a re-run)
     endpoint_url: str
+    is_public: bool = False  # the Model API takes calls without a token (as read when deployed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
                 api.id, project_id=step.project_id, source=source,
                 options=VersionOptions(settings.version, description=_version_description(target))).id
     wait_running(domino, api.id, version_id, step, settings.poll, on_status)
-    return Deployed(step, api.id, version_id, wrote, f"{host}/models/{api.id}/latest/model")
+    return Deployed(step, api.id, version_id, wrote, f"{host}/models/{api.id}/latest/model", api.access.is_public)
 
 
 def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step: DeployVersion,

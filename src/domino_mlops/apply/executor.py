@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
@@ -146,11 +146,14 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
                 result = deploy(domino, ctx.domino_host, step, target, settings,
                                 lambda status, s=step: say(f"{s.model_api_name}: {status}"))
                 deployed.append(result)
+                if check_step is not None and check_step.access in ("none", "unknown") and result.is_public:
+                    check_step = replace(check_step, access="public")  # re-checked: it is public after all
                 if check_step is not None and check_step.access in ("none", "unknown"):
                     warning = _no_smoke_access(check_step, env.name) + "; the smoke test was skipped"
                     warnings.append(warning)
                     ctx.on_warning(change.model, warning)
-                elif check_step is not None and check_step.access != "disabled" and expectation is not None:
+                elif check_step is not None and check_step.access != "disabled":
+                    expectation = expectation or _expectation(change, env, registry, target)
                     smoke.append((step.model_api_name, _smoke(domino, result, change, check_step, expectation, ctx)))
                     say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
             except DominoMlopsError:

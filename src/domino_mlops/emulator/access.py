@@ -7,6 +7,7 @@ and a seed file's ``model_api_access`` rules. The caller holds the world lock.
 
 from __future__ import annotations
 
+import fnmatch
 import secrets
 from typing import Any
 
@@ -30,8 +31,11 @@ def set_public(api: r.ModelApi, public: bool, now: float) -> None:
 
 
 def apply_rules(world: World, api: r.ModelApi, now: float) -> None:
-    """Apply the seed's rules for ``api``'s project and name; tokens already there are kept once."""
-    rule = world.access_rules.get(rule_id(api.project_id, api.name))
+    """Apply the seed's rule for ``api``'s project and name (its own rule, else the first whose
+    name is a pattern that matches, e.g. ``*``); tokens already there are kept once."""
+    rule = world.access_rules.get(rule_id(api.project_id, api.name)) or next(
+        (rule for rule in world.access_rules.values()
+         if rule.project_id == api.project_id and fnmatch.fnmatchcase(api.name, rule.model_api)), None)
     if rule is None:
         return
     api.is_public = rule.public

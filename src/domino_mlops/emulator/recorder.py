@@ -1,7 +1,7 @@
 """The request log and per-route counters that tests read ("no write happened").
 
 Emulator-only admin routes (``/_emulator/...``) are never recorded: reading the log must not
-change it. Bodies of writes are kept for assertions, with secret-looking fields masked; with
+change it. Request bodies are kept for assertions, with secret-looking fields masked; with
 ``record_responses`` the parsed JSON of every answer is kept too (masked the same way), so a
 test can hold recorded traffic to the contract. Both live as long as their record: the log is
 bounded, and so is what it keeps.
@@ -29,7 +29,7 @@ class RequestRecord:
     status: int | None  # None when the connection was dropped
     fault: str | None  # "429", "503", "drop" when injected
     duration_ms: float
-    body: Any = None  # parsed JSON of a write, secrets masked
+    body: Any = None  # the request's parsed JSON body (None: none sent), secrets masked
     response: Any = None  # parsed JSON of the answer, secrets masked (with record_responses)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,7 +93,7 @@ class RequestLog:
         with self._lock:
             self._seq += 1
             record = RequestRecord(self._seq, time, method, path, query, route, write, status, fault,
-                                   round(duration_ms, 3), _mask(body) if write else None,
+                                   round(duration_ms, 3), _mask(body),
                                    _mask(response) if self.record_responses else None)
             self._records.append(record)
         self.counters.add(method, route or f"{method} {path}", write)

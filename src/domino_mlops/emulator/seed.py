@@ -23,7 +23,7 @@ A seed file looks like this (every section is optional; missing ones come from t
       - {project: demo-user/demo-project, name: dashboard, status: Running}
     model_api_access:                           # what an admin sets in Domino's UI, per Model API
       - project: demo-user/demo-project
-        model_api: churn-stage                  # a Model API name; applied whenever one exists
+        model_api: churn-stage                  # a Model API name (or a pattern: "*", "*-stage")
         public: false                           # true: callers need no token (Domino's default: false)
         tokens:                                 # access tokens, used as HTTP Basic user and password
           - {name: ci, token: LOCAL-TEST-MODEL-TOKEN-churn-stage-not-a-secret}
@@ -31,7 +31,10 @@ A seed file looks like this (every section is optional; missing ones come from t
 Projects are named by id or ``owner/name`` wherever a seed refers to one. Project and environment
 ids are 24 hex digits, as Domino's are (its v4 routes refuse anything else). A
 ``model_api_access`` rule applies to the Model API with that name in that project when it is
-created (also later, by a pipeline) and when one is renamed to it; its tokens are added once.
+created (also later, by a pipeline) and when one is renamed to it; its tokens are added once. A
+name with ``*`` or ``?`` is a pattern: ``{project: ..., model_api: "*", public: true}`` is an
+organisation whose admins make every Model API of the project public (unrestricted). A rule for
+the exact name wins over a pattern.
 """
 
 from __future__ import annotations

@@ -165,8 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _record(self, ctx: Context, req: Request, route: Route | None, response: Response | None,
                 decision: Decision, started: float) -> None:
         write = route.write if route else req.method not in READ_METHODS
-        try:
-            body = req.json() if write else None
+        try:  # every body sent is kept (a model call writes nothing, but its request is checked too)
+            body = req.json()
         except ApiError:
             body = "<not JSON>"
         record = ctx.log.add(
