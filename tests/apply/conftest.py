@@ -69,32 +69,28 @@ def public_emulator(mlflow_server) -> Iterator[Emulator]:
         yield emu
 
 
-@pytest.fixture
-def pipeline(tmp_path: Path, mlflow_server, public_emulator, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    domino_emulator = public_emulator
-    (tmp_path / "scripts").mkdir()
-    shutil.copy(REPO / "scripts" / "environments.yaml", tmp_path / "scripts" / "environments.yaml")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-    monkeypatch.setenv("DOMINO_API_HOST", domino_emulator.url)
-    monkeypatch.setenv(f"PROJECT_ID_{domino_emulator.project_id}", domino_emulator.token)
-    monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))
-    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
+def _workspace(root: Path, mlflow_uri: str, emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    """A repo folder with the two files, and the variables a workflow job would set."""
+    (root / "scripts").mkdir()
+    shutil.copy(REPO / "scripts" / "environments.yaml", root / "scripts" / "environments.yaml")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_uri)
+    monkeypatch.setenv("DOMINO_API_HOST", emu.url)
+    monkeypatch.setenv(f"PROJECT_ID_{emu.project_id}", emu.token)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(root / "github_output"))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(root / "summary.md"))
     monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
     monkeypatch.setenv("GITHUB_ACTOR", "octocat")
-    return Pipeline(tmp_path, mlflow_server.uri, domino_emulator, monkeypatch)
+    return Pipeline(root, mlflow_uri, emu, monkeypatch)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, mlflow_server, public_emulator, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
+    return _workspace(tmp_path, mlflow_server.uri, public_emulator, monkeypatch)
 
 
 @pytest.fixture
 def restricted(tmp_path: Path, mlflow_server, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     """A pipeline against an emulator whose Model APIs are restricted, as Domino's are by default."""
     with Emulator(mlflow_uri=mlflow_server.uri, deploy_seconds=0.2) as emu:
-        (tmp_path / "scripts").mkdir()
-        (tmp_path / "scripts" / "environments.yaml").write_text((REPO / "scripts" / "environments.yaml").read_text())
-        monkeypatch.chdir(tmp_path)
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
-        monkeypatch.setenv("DOMINO_API_HOST", emu.url)
-        monkeypatch.setenv(f"PROJECT_ID_{emu.project_id}", emu.token)
-        monkeypatch.setenv("GITHUB_OUTPUT", str(tmp_path / "github_output"))
-        monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "summary.md"))
-        yield Pipeline(tmp_path, mlflow_server.uri, emu, monkeypatch)
+        yield _workspace(tmp_path, mlflow_server.uri, emu, monkeypatch)

@@ -24,6 +24,17 @@ def require_smoke_tests(pipeline: Pipeline, environment: str) -> None:
     path.write_text(yaml.safe_dump(doc))
 
 
+def deployed_once(pipeline: Pipeline, stem: str, **register) -> tuple[str, str, str, object]:
+    """A model with two versions, the first deployed to STAGE: (model, v1, v2, its Model API)."""
+    model = pipeline.unique(stem)
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model, **register)
+    v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=2.0, **register)
+    pipeline.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    api, _ = pipeline.serving(f"{model}-stage")
+    return model, v1, v2, api
+
+
 def model_calls(pipeline: Pipeline) -> list:
     return [r for r in pipeline.emu.requests if r.route == "POST /models/{modelId}/latest/model"]
 
@@ -61,12 +72,7 @@ def test_a_required_smoke_test_without_a_way_in_is_refused_before_any_write(rest
 
 
 def test_the_smoke_test_calls_with_the_token_an_admin_made(restricted, capsys) -> None:
-    model = restricted.unique("token")
-    v1 = register_diabetes_model(restricted.mlflow_uri, model)
-    v2 = register_diabetes_model(restricted.mlflow_uri, model, alpha=2.0)
-    restricted.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
-    assert restricted.run("deploy", "--env", "STAGE") == 0
-    api, _ = restricted.serving(f"{model}-stage")
+    model, _, v2, api = deployed_once(restricted, "token")
     token = restricted.emu.issue_model_token(api.id, "ci")  # the admin, in Domino's UI
     restricted.monkeypatch.setenv("DOMINO_MODEL_TOKENS", json.dumps({model: token}))
     restricted.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
@@ -83,12 +89,8 @@ def test_the_smoke_test_calls_with_the_token_an_admin_made(restricted, capsys) -
 
 
 def test_a_wrong_token_fails_the_smoke_test_and_puts_the_previous_version_back(restricted, capsys) -> None:
-    model = restricted.unique("bad-token")
-    v1 = register_diabetes_model(restricted.mlflow_uri, model)
-    v2 = register_diabetes_model(restricted.mlflow_uri, model, alpha=2.0)
-    restricted.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
-    assert restricted.run("deploy", "--env", "STAGE") == 0
-    api, (first,) = restricted.serving(f"{model}-stage")
+    model, v1, v2, api = deployed_once(restricted, "bad-token")
+    (first,) = restricted.domino.model_apis.list_versions(api.id)
     restricted.monkeypatch.setenv("DOMINO_MODEL_TOKENS_STAGE", "not-a-token-of-this-model-api")
     restricted.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
     capsys.readouterr()
@@ -102,12 +104,7 @@ def test_a_wrong_token_fails_the_smoke_test_and_puts_the_previous_version_back(r
 
 
 def test_a_public_model_api_is_called_without_a_credential(restricted) -> None:
-    model = restricted.unique("public")
-    v1 = register_diabetes_model(restricted.mlflow_uri, model)
-    v2 = register_diabetes_model(restricted.mlflow_uri, model, alpha=2.0)
-    restricted.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
-    assert restricted.run("deploy", "--env", "STAGE") == 0
-    api, _ = restricted.serving(f"{model}-stage")
+    model, _, v2, api = deployed_once(restricted, "public")
     restricted.emu.set_model_api_public(api.id, True)  # "unrestricted" in Domino's settings
     restricted.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
 
@@ -119,12 +116,7 @@ def test_a_public_model_api_is_called_without_a_credential(restricted) -> None:
 
 def test_a_model_logged_with_a_three_row_input_example_is_smoke_tested_with_it(restricted) -> None:
     """No smoke input in the manifest: the model's own example (input_example=X.head(3)) is sent."""
-    model = restricted.unique("example")
-    v1 = register_diabetes_model(restricted.mlflow_uri, model, example_rows=3)
-    v2 = register_diabetes_model(restricted.mlflow_uri, model, alpha=2.0, example_rows=3)
-    restricted.manifest({"name": model, "version": int(v1)})
-    assert restricted.run("deploy", "--env", "STAGE") == 0
-    api, _ = restricted.serving(f"{model}-stage")
+    model, _, v2, api = deployed_once(restricted, "example", example_rows=3)
     restricted.monkeypatch.setenv("DOMINO_MODEL_TOKENS", restricted.emu.issue_model_token(api.id, "ci"))
     restricted.manifest({"name": model, "version": int(v2)})
 

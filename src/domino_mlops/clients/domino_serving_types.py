@@ -113,6 +113,11 @@ class EnvVar:
     key: str
     value: str = field(repr=False)
 
+    @classmethod
+    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> EnvVar:
+        f = Fields(payload, endpoint, path)
+        return cls(f.req_str("key"), f.opt_str("value", "") or "")
+
 
 @dataclass(frozen=True, slots=True)
 class ActiveVersion:
@@ -155,10 +160,7 @@ class ModelApiAccess:
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ModelApiAccess:
         f = Fields(payload, endpoint, path)
-        tokens_path = f.at("accessTokens")
-        tokens = tuple(AccessTokenInfo.from_api(item, endpoint, path=f"{tokens_path}[{i}]")
-                       for i, item in enumerate(f.opt_list("accessTokens")))
-        return cls(f.opt_bool("isPublic"), tokens)
+        return cls(f.opt_bool("isPublic"), f.parse_items("accessTokens", AccessTokenInfo.from_api))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,16 +180,11 @@ class ModelApi:
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ModelApi:
         f = Fields(payload, endpoint, path)
-        env_path = f.at("environmentVariables")
-        variables = []
-        for i, item in enumerate(f.opt_list("environmentVariables")):
-            var = Fields(item, endpoint, f"{env_path}[{i}]")
-            variables.append(EnvVar(var.req_str("key"), var.opt_str("value", "") or ""))
         return cls(
             id=f.req_str("id"), name=f.req_str("name"), description=f.opt_str("description", "") or "",
             environment_id=f.opt_str("environmentId"), hardware_tier_id=f.opt_str("hardwareTierId"),
             replicas=f.opt_int("replicas"), is_archived=f.opt_bool("isArchived"), is_async=f.opt_bool("isAsync"),
-            environment_variables=tuple(variables),
+            environment_variables=f.parse_items("environmentVariables", EnvVar.from_api),
             active_version=f.opt_parse("activeVersion", ActiveVersion.from_api),
             access=f.opt_parse("access", ModelApiAccess.from_api) or ModelApiAccess(),
         )
@@ -273,10 +270,7 @@ class VersionLogs:
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> VersionLogs:
         f = Fields(payload, endpoint, path)
-        lines_path = f.at("logs")
-        lines = tuple(LogLine.from_api(item, endpoint, path=f"{lines_path}[{i}]")
-                      for i, item in enumerate(f.opt_list("logs")))
-        return cls(f.opt_str("status"), lines)
+        return cls(f.opt_str("status"), f.parse_items("logs", LogLine.from_api))
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,9 +90,7 @@ class ProjectEnvironments:
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ProjectEnvironments:
         f = Fields(payload, endpoint, path)
-        items_path = f.at("environments")
-        found = tuple(ComputeEnvironment.from_api(item, endpoint, path=f"{items_path}[{i}]")
-                      for i, item in enumerate(f.req_list("environments")))
+        found = f.parse_items("environments", ComputeEnvironment.from_api, required=True)
         selected = f.opt_obj("currentlySelectedEnvironment")
         return cls(found, selected.opt_str("id") if selected else None)
 

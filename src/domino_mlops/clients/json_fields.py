@@ -97,6 +97,11 @@ class Fields:
         value = self._typed(key, dict, "an object")
         return None if value is None else parser(value, self.endpoint, path=self._at(key))
 
+    def parse_items(self, key: str, parser: Callable[..., T], *, required: bool = False) -> tuple[T, ...]:
+        """A list of objects, each parsed with another type's ``from_api`` at its own path."""
+        items = self.req_list(key) if required else self.opt_list(key)
+        return tuple(parser(item, self.endpoint, path=f"{self._at(key)}[{i}]") for i, item in enumerate(items))
+
     def req_list(self, key: str) -> tuple[Any, ...]:
         return tuple(self._typed(key, list, "a list", required=True))
 

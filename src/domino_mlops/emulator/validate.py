@@ -12,6 +12,7 @@ from typing import Any
 from domino_mlops.contract import ContractRoute, load_contract
 from domino_mlops.emulator.web import ApiError, Request, bad_request
 
+
 def check_request(route: ContractRoute, req: Request) -> None:
     """Raise the contract's 400 when the body or a query parameter breaks the route's schemas."""
     body: Any = None
