@@ -26,6 +26,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from domino_mlops.cli import main as cli  # noqa: E402
 from domino_mlops.emulator import Emulator  # noqa: E402
+from domino_mlops.emulator.seed import default_seed  # noqa: E402
 from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
 
@@ -55,7 +56,10 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="dmlops-bench-"))
     server = start_mlflow_server(root / "mlflow")
     try:
-        with Emulator(mlflow_uri=server.uri, deploy_seconds=args.deploy_seconds) as emu:
+        # Public Model APIs (an admin's choice in Domino), so every new one is smoke-tested at once.
+        world = {**default_seed(), "model_api_access": [{"project": "demo-user/demo-project", "model_api": "*",
+                                                          "public": True}]}
+        with Emulator(mlflow_uri=server.uri, world=world, deploy_seconds=args.deploy_seconds) as emu:
             workspace = root / "repo"
             (workspace / "scripts").mkdir(parents=True)
             shutil.copy(REPO / "scripts" / "environments.yaml", workspace / "scripts" / "environments.yaml")
