@@ -17,7 +17,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
     │   └── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
     ├── GateRefused                       [3]  a version has not passed the environment it needs
-    └── AliasConflict                     [4]  someone moved the alias between plan and apply
+    ├── AliasConflict                     [4]  someone moved the alias between plan and apply
+    └── LeaseHeld                         [4]  another apply is changing this model in this environment
 
 Foreign exceptions (requests, mlflow) are translated once, at the client boundary, and chained
 with ``raise ... from exc`` so a ``--traceback`` run still shows the root cause.
@@ -215,3 +216,19 @@ class AliasConflict(DominoMlopsError):
             hint="Someone promoted meanwhile; re-run to recompute the plan.",
         )
         self.model, self.alias, self.expected, self.found = model, alias, expected, found
+
+
+class LeaseHeld(DominoMlopsError):
+    """Another apply holds (or took over) the lease on a model in an environment: this one stops
+    before it writes anything more."""
+
+    exit_code = 4
+
+    def __init__(self, model: str, environment: str, holder: str, *, lost: bool = False) -> None:
+        what = "took over" if lost else "holds"
+        super().__init__(
+            f"another apply {what} {model!r} in {environment}: {holder}",
+            hint="Two runs must not change one model in one environment at once; wait for that run, "
+                 "then re-run to recompute the plan. A lease of a run that died expires by itself.",
+        )
+        self.model, self.environment, self.holder, self.lost = model, environment, holder, lost

@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
+from domino_mlops.apply.lease import Lease, Leases
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
-from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, SmokeTestFailed
+from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, LeaseHeld, SmokeTestFailed
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.plan.steps import (
     DeployVersion,
@@ -56,6 +57,7 @@ class ApplyContext:
     on_event: Callable[[str, str], None] = lambda model, message: None  # progress lines
     on_warning: Callable[[str, str], None] = lambda model, message: None  # e.g. a smoke test skipped
     model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
+    leases: Leases = field(default_factory=Leases)  # one writer per (environment, model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,9 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
     deployed: list[Deployed] = []
     smoke: list[tuple[str, SmokeResult]] = []
     warnings: list[str] = []
+    lease: Lease | None = None
     try:
+        lease = ctx.leases.acquire(registry, change.model, env.name)  # before the first write
         target = change.target  # the version the plan read: immutable, so not read again
         if target is None:
             raise RuntimeError("the planner records the version it read on every change")
@@ -142,6 +146,7 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
         for step in domino_steps:
             say(f"{step.describe()}")
             check_step = smoke_steps.get(step.model_api_name)
+            lease.check()
             try:
                 result = deploy(domino, ctx.domino_host, step, target, settings,
                                 lambda status, s=step: say(f"{s.model_api_name}: {status}"))
@@ -156,15 +161,16 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
                     expectation = expectation or _expectation(change, env, registry, target)
                     smoke.append((step.model_api_name, _smoke(domino, result, change, check_step, expectation, ctx)))
                     say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
-            except DominoMlopsError:
-                _put_back(ctx, change, deployed, step, say)
+            except DominoMlopsError as exc:
+                _put_back_if_ours(ctx, lease, exc, change, deployed, step, say)
                 raise
         writes = sum(d.wrote for d in deployed)
         try:
-            writes += _mark(change, env, registry, target, deployed, smoke)
-        except AliasConflict:
-            _put_back(ctx, change, deployed, None, say)
+            writes += _mark(change, env, registry, target, deployed, smoke, before_write=lease.check)
+        except (AliasConflict, LeaseHeld) as exc:
+            _put_back_if_ours(ctx, lease, exc, change, deployed, None, say)
             raise
+        lease.check()
         entry, recorded = _record(change, registry, deployed, ctx)
         writes += recorded
         say(f"done: {env.alias} -> version {change.version}")
@@ -172,9 +178,23 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
                            warnings=tuple(warnings))
     except DominoMlopsError as exc:
         say(f"failed: {exc}")
-        status = "conflict" if isinstance(exc, AliasConflict) else "failed"
+        status = "conflict" if isinstance(exc, (AliasConflict, LeaseHeld)) else "failed"
         return ModelResult(change.model, change.version, status, str(exc), tuple(deployed), tuple(smoke),
                            None, 0, exc, tuple(warnings))
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _put_back_if_ours(ctx: ApplyContext, lease: Lease, error: DominoMlopsError, change: ModelChange,
+                      deployed: list[Deployed], failed_step: DeployVersion | None,
+                      say: Callable[[str], None]) -> None:
+    """Put the previous version back, unless another run took the lease over: then what serves is
+    that run's doing, and putting ours back would undo it."""
+    if isinstance(error, LeaseHeld) or not lease.still_held():
+        say(f"not putting anything back: {lease.lost_to or error}")
+        return
+    _put_back(ctx, change, deployed, failed_step, say)
 
 
 def _put_back(ctx: ApplyContext, change: ModelChange, deployed: list[Deployed],
@@ -230,10 +250,13 @@ def _no_smoke_access(step: SmokeTest, environment: str) -> str:
 
 
 def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
-          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]]) -> int:
+          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]],
+          before_write: Callable[[], None] = lambda: None) -> int:
     """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point)."""
     writes = 0
     for step in change.steps:
+        if isinstance(step, (SetTags, TransitionStage, MoveAlias)):
+            before_write()
         if isinstance(step, SetTags):
             tags = dict(step.tags)
             if deployed:

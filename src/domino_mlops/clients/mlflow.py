@@ -126,6 +126,17 @@ class MlflowRegistry:
         return RegisteredModelInfo(name=model.name, aliases=aliases,
                                    versions=tuple(sorted(infos, key=lambda v: int(v.version))))
 
+    def model_tags(self, name: str) -> dict[str, str]:
+        """The registered model's own tags (not its versions')."""
+        model = self._call(f"model {name!r}", lambda: self._client.get_registered_model(name))
+        return {str(k): str(v) for k, v in (model.tags or {}).items()}
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        self._call(f"tag {key!r} of model {name!r}", lambda: self._client.set_registered_model_tag(name, key, value))
+
+    def delete_model_tag(self, name: str, key: str) -> None:
+        self._call(f"tag {key!r} of model {name!r}", lambda: self._client.delete_registered_model_tag(name, key))
+
     def alias_target(self, name: str, alias: str) -> str | None:
         model = self._call(f"model {name!r}", lambda: self._client.get_registered_model(name))
         target = (model.aliases or {}).get(alias)

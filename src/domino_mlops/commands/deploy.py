@@ -16,7 +16,8 @@ from domino_mlops.apply.executor import ApplyContext, ApplyResult, apply_plan
 from domino_mlops.apply.ledger import Ledger
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.commands.common import apply_mlflow_http_defaults, read_desired, registry_factory
-from domino_mlops.commands.runtime import DominoClients, adopt_project_token, run_info
+from domino_mlops.apply.lease import Leases
+from domino_mlops.commands.runtime import DominoClients, adopt_project_token, lease_settings, run_info
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
@@ -84,9 +85,10 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
             print(f"Nothing to do: {env.name} already serves what the manifest says.")
             return 0
         printer = _Printer()
+        run = run_info()
         ctx = ApplyContext(
             registry_for=registry_for, domino_for=clients.for_project, domino_host=clients.host,
-            environment_id_for=clients.environment_id(env), run=run_info(),
+            environment_id_for=clients.environment_id(env), run=run, leases=Leases(lease_settings(run)),
             poll=PollSettings(timeout=args.deploy_timeout), max_parallel=args.max_parallel,
             on_event=printer.event, on_warning=printer.warning, model_tokens=tokens)
         try:

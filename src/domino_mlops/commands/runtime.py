@@ -14,6 +14,7 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 
 from domino_mlops.apply.executor import RunInfo
+from domino_mlops.apply.lease import LeaseSettings
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_auth import DominoConfig, normalize_host
 from domino_mlops.clients.mlflow_auth import project_token_variable
@@ -91,3 +92,29 @@ def run_info(environ: MutableMapping[str, str] | None = None) -> RunInfo:
     url = f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else ""
     actor = env.get("GITHUB_ACTOR") or env.get("USER", "")
     return RunInfo(commit_sha=env.get("GITHUB_SHA", ""), run_url=url, actor=actor)
+
+
+def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None) -> LeaseSettings:
+    """Who holds a lease (for the message another run reads), and its timing:
+    DMLOPS_LEASE_SETTLE_SECONDS (default 1) and DMLOPS_LEASE_TTL_SECONDS (default 90)."""
+    env = os.environ if environ is None else environ
+    defaults = LeaseSettings()
+    holder = " ".join(part for part in (run.actor, run.run_url) if part)
+    return LeaseSettings(ttl=_seconds(env, "DMLOPS_LEASE_TTL_SECONDS", defaults.ttl),
+                         settle=_seconds(env, "DMLOPS_LEASE_SETTLE_SECONDS", defaults.settle),
+                         renew_every=min(defaults.renew_every, _seconds(env, "DMLOPS_LEASE_TTL_SECONDS",
+                                                                        defaults.ttl) / 3),
+                         holder=holder)
+
+
+def _seconds(env: MutableMapping[str, str], name: str, default: float) -> float:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0 or value != value:
+        raise ConfigError(f"{name}={text!r} is not a number of seconds >= 0", hint=f"Unset it to use {default:g}.")
+    return value

@@ -1,0 +1,181 @@
+"""One writer per (environment, model): a lease recorded on the model in MLflow.
+
+Two applies of one model into one environment at once (two CLI runs, a promotion racing a
+rollback) would interleave their writes: one data plane serving v2, the next v3, the alias at 3.
+The workflows' concurrency groups serialise runs in CI; the lease serialises every writer that
+reaches this MLflow, however it was started. It is a tag on the registered model,
+``domino_mlops.lease.<ENV>``, holding who writes, until when, and from where; it is taken before
+the first write, checked again before each write and before a put-back (so a run that lost it
+stops before writing), renewed while the run waits on Domino, and removed at the end.
+
+MLflow has no conditional write, so taking it is read, write, settle, read: two runs that both
+read it free both write it, and after ``settle`` seconds both read it back; only the last
+writer finds itself there, the other stops before any other write. What remains open is a run
+that stalls for longer than ``settle`` between its read and its write (a lost packet, a paused
+VM): it may overwrite a lease the other has already confirmed. That run then confirms it too;
+the other finds it gone at its next check (before its next write) and stops, but a write it made
+in between stands. tests/apply/test_races.py measures how often two takers both confirm.
+
+A lease expires ``ttl`` seconds after its last renewal, so a run that was killed blocks nobody
+for long; one whose process is gone on this very host (a crash, then a re-run) is free at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.errors import DominoMlopsError, LeaseHeld
+
+TAG = "domino_mlops.lease.{environment}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseSettings:
+    ttl: float = 90.0  # seconds a lease lives after its last renewal
+    settle: float = 1.0  # seconds between writing a lease and confirming it (see the module docstring)
+    renew_every: float = 30.0
+    holder: str = ""  # who, for the message a loser reads: actor and run URL, never a secret
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What the tag holds."""
+
+    owner: str  # a fresh id per apply: the only thing compared
+    holder: str
+    host: str
+    pid: int
+    expires: float
+
+    def to_json(self) -> str:
+        return json.dumps({"owner": self.owner, "holder": self.holder, "host": self.host, "pid": self.pid,
+                           "expires": round(self.expires, 3)}, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, text: str | None) -> Claim | None:
+        """A claim, or None for no tag or one we cannot read (treated as free: it guards nothing)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            return cls(str(data["owner"]), str(data.get("holder", "")), str(data.get("host", "")),
+                       int(data.get("pid", 0)), float(data["expires"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def describe(self) -> str:
+        until = time.strftime("%H:%M:%SZ", time.gmtime(self.expires))
+        return f"{self.holder or 'an apply'} on {self.host} (pid {self.pid}), lease until {until}"
+
+    def alive(self, now: float) -> bool:
+        if now >= self.expires:
+            return False
+        if self.host == socket.gethostname() and self.pid and not _process_exists(self.pid):
+            return False  # its process is gone: a crash on this machine blocks nobody
+        return True
+
+
+@dataclass
+class Lease:
+    """A held lease: check it before each write, release it when done."""
+
+    registry: MlflowRegistry
+    model: str
+    environment: str
+    claim: Claim
+    settings: LeaseSettings
+    lost_to: str | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _renewer: threading.Thread | None = None
+
+    @property
+    def tag(self) -> str:
+        return TAG.format(environment=self.environment)
+
+    def check(self) -> None:
+        """Before a write: raise LeaseHeld when another run took the lease over."""
+        if self.lost_to is None:
+            found = Claim.parse(self.registry.model_tags(self.model).get(self.tag))
+            if found is None or found.owner != self.claim.owner:
+                self.lost_to = found.describe() if found else "the lease was removed"
+        if self.lost_to is not None:
+            raise LeaseHeld(self.model, self.environment, self.lost_to, lost=True)
+
+    def still_held(self) -> bool:
+        try:
+            self.check()
+        except LeaseHeld:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Stop renewing; remove the tag if it is still ours (never another run's)."""
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        try:
+            if self.still_held():
+                self.registry.delete_model_tag(self.model, self.tag)
+        except DominoMlopsError:
+            pass  # it expires by itself; the work is done or reported already
+
+    def _renew_loop(self, clock: Callable[[], float]) -> None:
+        while not self._stop.wait(self.settings.renew_every):
+            try:
+                self.check()
+                self.claim = _with_expiry(self.claim, clock() + self.settings.ttl)
+                self.registry.set_model_tag(self.model, self.tag, self.claim.to_json())
+            except LeaseHeld:
+                return
+            except DominoMlopsError:
+                continue  # a passing fault: the next round renews it
+
+
+class Leases:
+    """Takes leases for one apply (one owner id for all the models it changes)."""
+
+    def __init__(self, settings: LeaseSettings = LeaseSettings(), *, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings, self._clock, self._sleep = settings, clock, sleep
+        self.owner = uuid.uuid4().hex
+
+    def acquire(self, registry: MlflowRegistry, model: str, environment: str) -> Lease:
+        """Take the lease, or raise LeaseHeld (exit 4) before anything is written."""
+        tag = TAG.format(environment=environment)
+        found = Claim.parse(registry.model_tags(model).get(tag))
+        if found is not None and found.owner != self.owner and found.alive(self._clock()):
+            raise LeaseHeld(model, environment, found.describe())
+        claim = Claim(self.owner, self.settings.holder, socket.gethostname(), os.getpid(),
+                      self._clock() + self.settings.ttl)
+        registry.set_model_tag(model, tag, claim.to_json())
+        self._sleep(self.settings.settle)  # let a run that read it free at the same time write too
+        confirmed = Claim.parse(registry.model_tags(model).get(tag))
+        if confirmed is None or confirmed.owner != self.owner:
+            raise LeaseHeld(model, environment, confirmed.describe() if confirmed else "the lease was removed")
+        lease = Lease(registry, model, environment, claim, self.settings)
+        lease._renewer = threading.Thread(target=lease._renew_loop, args=(self._clock,), daemon=True,
+                                          name=f"lease-{environment}-{model}")
+        lease._renewer.start()
+        return lease
+
+
+def _with_expiry(claim: Claim, expires: float) -> Claim:
+    return Claim(claim.owner, claim.holder, claim.host, claim.pid, expires)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: it exists
+    return True
