@@ -31,6 +31,19 @@ def _add_files(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type for a number above zero (0 workers or a negative timeout is a typo)."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} must be above 0")
+        return value
+    return parse
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from domino_mlops.commands import validate
 
@@ -75,11 +88,14 @@ def _cmd_projects(args: argparse.Namespace) -> int:
 
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="only this Domino project's models (one matrix job per project)")
-    parser.add_argument("--max-parallel", type=int, default=4, help="models applied at once (default: %(default)s)")
-    parser.add_argument("--deploy-timeout", type=float, default=900.0,
+    parser.add_argument("--max-parallel", type=_positive(int), default=4,
+                        help="models applied at once (default: %(default)s)")
+    parser.add_argument("--deploy-timeout", type=_positive(float), default=900.0,
                         help="seconds to wait for a Model API version to run (default: %(default)s)")
     parser.add_argument("--pr-comment", action="store_true",
                         help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
+    parser.add_argument("--retry-failed-builds", action="store_true",
+                        help="build again a version whose Domino build failed before (default: refuse)")
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:

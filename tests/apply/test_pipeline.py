@@ -39,10 +39,11 @@ def test_deploy_to_staging_marks_mlflow_with_domino_ids(pipeline, capsys) -> Non
     assert version.status == "Running" and version.source.registered_model_version == int(v1)
     # A Model API's answer does not show its variables (the published ModelApi has none): the request does.
     (created,) = [r.body for r in pipeline.emu.requests if r.route == "POST /api/modelServing/v1/modelApis"]
-    env_vars = {v["key"]: v["value"] for v in created["environmentVariables"]}
-    run_id = pipeline.mlflow.get_model_version(model, v1).run_id
-    assert env_vars == {"MLFLOW_MODEL_NAME": model, "MLFLOW_MODEL_VERSION": v1, "MLFLOW_RUN_ID": run_id,
-                        "MLFLOW_MODEL_OWNER": env_vars["MLFLOW_MODEL_OWNER"]}
+    # Only what holds for every version (a version-specific variable would go stale: no published
+    # route updates a Model API's variables); the version's own source names the registry version.
+    assert created["environmentVariables"] == [{"key": "MLFLOW_MODEL_NAME", "value": model}]
+    assert created["version"]["source"] == {"type": "Registry", "registeredModelName": model,
+                                            "registeredModelVersion": int(v1)}
     assert pipeline.aliases(model) == {"staging": v1}
     tags = pipeline.tags(model, v1)
     assert tags["DOMINO_MODEL_ID"] == api.id and tags["DOMINO_MODEL_VERSION_ID"] == version.id
@@ -347,3 +348,62 @@ def test_pr_comment_outage_is_a_warning_not_a_failed_deploy(pipeline, tmp_path, 
     err = capsys.readouterr().err
     assert "could not post the plan on the pull request" in err and "ghs_not-a-real-token" not in err
     assert pipeline.aliases(model)["staging"] == "1"
+
+
+def test_a_version_whose_build_failed_is_not_built_again_on_every_rerun(pipeline, capsys) -> None:
+    model = pipeline.unique("rebuild")
+    good = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, good))
+    assert pipeline.run("deploy") == 0
+    broken = register_broken_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, broken))
+    assert pipeline.run("deploy") == 1  # builds once, fails, puts the good one back
+    api, versions = pipeline.serving(f"{model}-stage")
+    writes = pipeline.emu.counters.writes()
+    capsys.readouterr()
+
+    assert pipeline.run("deploy") == 1  # a re-run: no second Failed version
+
+    captured = capsys.readouterr()
+    assert "not building again" in captured.out and "failed to build" in captured.err
+    assert "--retry-failed-builds" in captured.err
+    assert len(pipeline.domino.model_apis.list_versions(api.id)) == len(versions)
+    assert pipeline.emu.counters.writes() == writes
+    assert pipeline.run("deploy", "--retry-failed-builds") == 1  # asked for: built once more
+    assert len(pipeline.domino.model_apis.list_versions(api.id)) == len(versions) + 1
+
+
+def test_plan_names_every_model_mlflow_does_not_have(pipeline, capsys) -> None:
+    known, short = pipeline.unique("known"), pipeline.unique("short")
+    register_diabetes_model(pipeline.mlflow_uri, short)
+    pipeline.manifest(entry(known, register_diabetes_model(pipeline.mlflow_uri, known)),
+                      {"name": "ghost-a", "version": 1}, {"name": short, "version": 99}, {"name": "ghost-b", "version": 2})
+    pipeline.monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    capsys.readouterr()
+
+    assert pipeline.run("plan", "--env", "STAGE") == 2
+
+    err = capsys.readouterr().err
+    annotations = [line for line in err.splitlines() if line.startswith("::error ")]
+    assert len(annotations) == 3, err
+    assert all("file=scripts/model_version.json" in a for a in annotations)
+    assert "'ghost-a'" in err and "'ghost-b'" in err and "no version 99" in err
+
+
+def test_a_project_that_is_not_in_the_manifest_is_a_typo_not_an_empty_plan(pipeline, capsys) -> None:
+    model = pipeline.unique("typo")
+    pipeline.manifest(entry(model, register_diabetes_model(pipeline.mlflow_uri, model)))
+    assert pipeline.run("deploy", "--project", "65f0c0ffee0000000000000f") == 2
+    err = capsys.readouterr().err
+    assert "project '65f0c0ffee0000000000000f' is not in" in err and pipeline.project_id in err
+    assert pipeline.run("plan", "--env", "STAGE", "--project", "nope") == 2
+
+
+def test_a_missing_project_token_names_the_project_and_its_secret(pipeline, capsys) -> None:
+    model = pipeline.unique("no-token")
+    pipeline.manifest(entry(model, register_diabetes_model(pipeline.mlflow_uri, model)))
+    pipeline.monkeypatch.delenv(f"PROJECT_ID_{pipeline.project_id}")
+    assert pipeline.run("deploy") == 2
+    err = capsys.readouterr().err
+    assert f"no credential for Domino project {pipeline.project_id}" in err
+    assert f"PROJECT_ID_{pipeline.project_id}" in err

@@ -70,6 +70,8 @@ BROKEN = [
      "unknown field 'stage'"),
     ("duplicate-model", '{"p1": [\n {"name": "a", "version": 1},\n {"name": "a", "version": 2}\n]}', 3,
      "$.p1[1].name", "listed twice"),
+    ("model-under-two-projects", '{"p1": [\n {"name": "a", "version": 1}],\n "p2": [\n {"name": "a", "version": 2}]}',
+     4, "$.p2[0].name", "under project p2 and under project p1 (line 2)"),
     ("duplicate-project-key", '{"p1": [],\n "p1": []}', 2, "$.p1", "appears more than once"),
     ("bad-project-id", '{"has space": []}', 1, '$["has space"]', "not a valid key"),
     ("zero-version", '{"p1": [\n {"name": "a", "version": 0}\n]}', 2, "$.p1[0].version", "is not a version"),

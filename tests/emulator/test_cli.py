@@ -100,3 +100,23 @@ def test_the_options_module_stays_cheap_to_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert callable(options.add_arguments)
+
+
+def test_a_seed_files_api_key_is_neither_printed_nor_called_harmless(tmp_path):
+    """Only the built-in world's keys are known throwaways; a seed file's may be a real one."""
+    seed = tmp_path / "world.yaml"
+    seed.write_text("credentials:\n  - {api_key: MY-OWN-KEY-7f3a, user: demo-user, projects: [demo-user/demo-project]}\n")
+    process, lines = _start("--port", "0", "--seed-file", str(seed))
+    try:
+        banner = "\n".join(lines)
+        assert "MY-OWN-KEY-7f3a" not in banner and "not a secret" not in banner
+        assert "from your seed file, not printed" in banner
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    default, lines = _start("--port", "0")
+    try:
+        assert "LOCAL-TEST-API-KEY-demo-user-not-a-secret" in "\n".join(lines)  # the built-in one is shown
+    finally:
+        default.terminate()
+        default.communicate(timeout=30)

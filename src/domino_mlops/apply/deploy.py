@@ -36,12 +36,15 @@ class DeploySettings:
     replicas: int
     poll: PollSettings = PollSettings()
     version: VersionSettings = VersionSettings()  # what a new version records of its calls
+    retry_failed: bool = False  # build again a registry version whose build failed before
 
 
 def mlflow_env_vars(target: ModelVersionInfo) -> dict[str, str]:
-    """What the Model API needs to find the registered model (Domino's own variable names)."""
-    return {"MLFLOW_MODEL_NAME": target.name, "MLFLOW_MODEL_VERSION": target.version,
-            "MLFLOW_RUN_ID": target.run_id or "", "MLFLOW_MODEL_OWNER": target.user_id or ""}
+    """The Model API's variables (Domino's own names). Only what holds for every version: a
+    Model API's variables are shared by all its versions and no published route updates them, so
+    a version-specific one (MLFLOW_MODEL_VERSION, MLFLOW_RUN_ID) would go stale at the next
+    version. A version names its registered model version in its own registry source."""
+    return {"MLFLOW_MODEL_NAME": target.name}
 
 
 def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVersionInfo,
@@ -59,7 +62,10 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
             version=VersionOptions(settings.version, description=_version_description(target)))
         version_id = _require_active(api.active_version, step)
     else:
-        choice = choose(ServedModelApi(api, domino.model_apis.list_versions(api.id)), source, settings.version)
+        choice = choose(ServedModelApi(api, domino.model_apis.list_versions(api.id)), source, settings.version,
+                        retry_failed=settings.retry_failed)
+        if choice.action == "failed_before":
+            raise _failed_before(domino, api.id, choice.version_id, step)
         if choice.action == "none":
             version_id, wrote = choice.version_id, False
         elif choice.action == "start_version":
@@ -109,6 +115,19 @@ def restore(domino: DominoClient, deployed_api_id: str | None, step: DeployVersi
         domino.deployments.start(deployed_api_id, step.previous_version_id)
     wait_running(domino, deployed_api_id, step.previous_version_id, step, poll, on_status)
     return True
+
+
+def _failed_before(domino: DominoClient, model_api_id: str, version_id: str | None,
+                   step: DeployVersion) -> DeploymentFailed:
+    """Building a source whose build failed would only add another Failed version: say why it
+    failed then, and how to try again on purpose."""
+    tail = _build_log_tail(domino, model_api_id, version_id or "")
+    return DeploymentFailed(
+        f"{step.model} version {step.version} failed to build on {step.model_api_name} before (Model API "
+        f"version {version_id}); not building it again" + ("; its build log ends:\n  " + "\n  ".join(tail)
+                                                          if tail else ""),
+        hint="Fix the model and register a new version, or re-run with --retry-failed-builds if the "
+             "failure was Domino's (a full node, a registry outage).")
 
 
 def _version_description(target: ModelVersionInfo) -> str:

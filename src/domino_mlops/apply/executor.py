@@ -58,6 +58,7 @@ class ApplyContext:
     on_warning: Callable[[str, str], None] = lambda model, message: None  # e.g. a smoke test skipped
     model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
     leases: Leases = field(default_factory=Leases)  # one writer per (environment, model)
+    retry_failed: bool = False  # build again a registry version whose build failed before
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
         if domino_steps:
             domino = ctx.domino_for(change.project_id)
             settings = DeploySettings(ctx.environment_id_for(change.project_id),
-                                      change.replicas or env.replicas, ctx.poll, env.model_api)
+                                      change.replicas or env.replicas, ctx.poll, env.model_api, ctx.retry_failed)
             calls = any(s.access in ("token", "public") for s in smoke_steps.values())
             expectation = _expectation(change, env, registry, target) if calls else None
         for step in domino_steps:

@@ -161,11 +161,13 @@ class DominoConfig:
         *,
         token: str | None = None,
         token_source: str = "the token passed in",
+        project_id: str | None = None,
     ) -> DominoConfig:
         """Read DOMINO_API_HOST and the first credential found (see the module docstring).
 
         ``token`` is an explicit Bearer token; ``token_source`` names where it came from (for
-        example "secret PROJECT_ID_abc") so that a 401 can say which secret to fix.
+        example "secret PROJECT_ID_abc") so that a 401 can say which secret to fix. With
+        ``project_id``, a missing credential names that project and its secret.
         """
         env = os.environ if environ is None else environ
         host = normalize_host(_get(env, HOST_VAR), HOST_VAR)
@@ -178,6 +180,11 @@ class DominoConfig:
             return cls(host, ApiKeyAuth(key))
         if proxy := _get(env, PROXY_VAR):
             return cls(host, ProxyAuth(), proxy=normalize_host(proxy, PROXY_VAR, default_scheme="http"))
+        if project_id:
+            raise CredentialMissing(
+                f"Domino project {project_id} ({token_source} is not set, and neither is a general credential)",
+                hint=f"Set {token_source} (the project's service token; in Actions, a secret of that name "
+                     f"handed to this project's job) or, for every project, {API_KEY_VAR}.")
         raise CredentialMissing("Domino", hint=_NO_CREDENTIAL_HINT)
 
 

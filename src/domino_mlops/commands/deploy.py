@@ -45,6 +45,10 @@ def run(args: argparse.Namespace, *, action: str) -> int:
 def select_entries(desired: Desired, env: Environment, *, project: str | None, model: str | None,
                    version: str | None) -> tuple[ManifestEntry, ...]:
     entries = tuple(e for e in desired.manifest.for_environment(env.name) if project in (None, e.project_id))
+    known = sorted({e.project_id for e in desired.manifest.entries})
+    if project is not None and model is None and project not in known:
+        raise NotFound(f"project {project!r} is not in {desired.manifest.file}",
+                       hint=f"Its projects are: {', '.join(known) or '(none)'}. Check --project for a typo.")
     if model is None:
         if version is not None:
             raise ConfigError("--version needs --model", hint="Name the model whose version you pass.")
@@ -77,7 +81,9 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
     clients = DominoClients(os.environ)
     tokens = ModelTokens.from_env(os.environ, env.name, on_secret=github.mask)
     try:
-        plan = compute_plan(entries, desired, env, registry_for, clients, action=action, tokens=tokens)
+        retry_failed = getattr(args, "retry_failed_builds", False)
+        plan = compute_plan(entries, desired, env, registry_for, clients, action=action, tokens=tokens,
+                            retry_failed=retry_failed)
         markdown = report_plan(plan)
         if getattr(args, "pr_comment", False):
             comment_plan(markdown, env.name)
@@ -90,7 +96,7 @@ def apply_entries(entries: Sequence[ManifestEntry], desired: Desired, env: Envir
             registry_for=registry_for, domino_for=clients.for_project, domino_host=clients.host,
             environment_id_for=clients.environment_id(env), run=run, leases=Leases(lease_settings(run)),
             poll=PollSettings(timeout=args.deploy_timeout), max_parallel=args.max_parallel,
-            on_event=printer.event, on_warning=printer.warning, model_tokens=tokens)
+            on_event=printer.event, on_warning=printer.warning, model_tokens=tokens, retry_failed=retry_failed)
         try:
             result = apply_plan(plan, env, ctx)
         except (GateRefused, AliasConflict) as refusal:
@@ -112,10 +118,11 @@ def _point_at_manifest(refusal: GateRefused | AliasConflict, plan: Plan, desired
 
 
 def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, registry_for,
-                 clients: DominoClients, *, action: str, tokens: ModelTokens | None = ModelTokens()) -> Plan:
+                 clients: DominoClients, *, action: str, tokens: ModelTokens | None = ModelTokens(),
+                 retry_failed: bool = False) -> Plan:
     """Read MLflow (2 requests per model), Domino (1 list per project + versions of the Model
     APIs involved) and the ledger, then plan. Writes nothing."""
-    observed = observe_registry(entries, registry_for)
+    observed = observe_manifest(entries, registry_for, desired)
     wanted: dict[str, set[tuple[str, str]]] = {}
     for item in observed:
         project = env.project_id or item.entry.project_id
@@ -131,7 +138,16 @@ def compute_plan(entries: Sequence[ManifestEntry], desired: Desired, env: Enviro
             if entry.model in ledger_last:
                 ledger_last[entry.model] = entry.to_version
     return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
-                            action=action, ledger_last=ledger_last, tokens=tokens)
+                            action=action, ledger_last=ledger_last, tokens=tokens, retry_failed=retry_failed)
+
+
+def observe_manifest(entries: Sequence[ManifestEntry], registry_for, desired: Desired) -> tuple:
+    """observe_registry, with every missing model or version pointed at its manifest line."""
+    try:
+        return observe_registry(entries, registry_for)
+    except NotFound as exc:
+        exc.places = [(file or desired.manifest.file, line, what) for file, line, what in exc.places]
+        raise
 
 
 def report_plan(plan: Plan, *, show_json: bool = False) -> str:

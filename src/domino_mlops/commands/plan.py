@@ -10,10 +10,15 @@ import argparse
 import os
 
 from domino_mlops.commands.common import apply_mlflow_http_defaults, read_desired, registry_factory
-from domino_mlops.commands.deploy import comment_plan, compute_plan, report_plan, select_entries
+from domino_mlops.commands.deploy import (
+    comment_plan,
+    compute_plan,
+    observe_manifest,
+    report_plan,
+    select_entries,
+)
 from domino_mlops.commands.runtime import DominoClients, adopt_project_token
 from domino_mlops.observed.model_tokens import ModelTokens
-from domino_mlops.observed.registry import observe_registry
 from domino_mlops.plan.planner import plan_registry
 from domino_mlops.report import github
 
@@ -37,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             clients.close()
     else:
         # MLflow access follows the project that owns the model (its PROJECT_ID_<id> token).
-        plan = plan_registry(environment, desired.environments, observe_registry(entries, registry_for))
+        plan = plan_registry(environment, desired.environments, observe_manifest(entries, registry_for, desired))
     markdown = report_plan(plan, show_json=args.json)
     if args.pr_comment:
         comment_plan(markdown, environment.name)

@@ -58,7 +58,8 @@ class DominoClients:
                 token = self.environ.get(variable, "").strip() or None
                 if token:
                     github.mask(token)
-                config = DominoConfig.from_env(self.environ, token=token, token_source=variable)
+                config = DominoConfig.from_env(self.environ, token=token, token_source=variable,
+                                               project_id=project_id)
                 self._clients[project_id] = DominoClient.from_config(config)
             return self._clients[project_id]
 

@@ -122,16 +122,25 @@ def _build(located: Located) -> Manifest:
 
 
 def _duplicate_models(manifest: Manifest, located: Located) -> list[ValidationIssue]:
-    """One model twice in one project would make the plan ambiguous: which version wins?"""
-    issues, seen = [], {}
+    """One model listed twice would make the plan ambiguous: which version wins? Under two
+    projects it is worse: the MLflow model (and its alias per environment) is one, so each run
+    would move the alias back and forth between the two entries."""
+    issues: list[ValidationIssue] = []
+    first: dict[str, ManifestEntry] = {}
     for entry in manifest.entries:
-        key = (entry.project_id, entry.name)
-        if key in seen:
+        seen = first.get(entry.name)
+        if seen is None:
+            first[entry.name] = entry
+        elif seen.project_id == entry.project_id:
             issues.append(located.issue((entry.project_id, entry.index, "name"),
                                         f"model {entry.name!r} is listed twice in project "
-                                        f"{entry.project_id} (first on line {seen[key]}); keep one entry"))
+                                        f"{entry.project_id} (first on line {seen.line}); keep one entry"))
         else:
-            seen[key] = entry.line
+            issues.append(located.issue((entry.project_id, entry.index, "name"),
+                                        f"model {entry.name!r} is listed under project {entry.project_id} and "
+                                        f"under project {seen.project_id} (line {seen.line}); an MLflow model has "
+                                        "one alias per environment, so list it under the one project that "
+                                        "serves it"))
     return issues
 
 

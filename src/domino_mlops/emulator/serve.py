@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.emulator.seed import default_seed
 from domino_mlops.errors import ConfigError
 
 
@@ -46,12 +47,16 @@ def _banner(emu: Any, *, quiet: bool) -> None:
         print(emu.url, flush=True)
         return
     restored = f" (state restored from {emu.state_file})" if emu.restored else ""
+    # Only the built-in world's keys are known to be throwaway; a seed file's may be anything.
+    builtin = emu.api_key in {c.get("api_key") for c in default_seed()["credentials"]}
+    key = emu.api_key if builtin else "<the api_key of your seed file>"
+    label = "a local test credential, not a secret" if builtin else "from your seed file, not printed"
     lines = [
         f"Domino emulator listening on {emu.url}{restored}",
         f"  project   {emu.owner}/{emu.project_name}   id {emu.project_id}",
-        f"  api key   {emu.api_key}   (header X-Domino-Api-Key; a local test credential, not a secret)",
+        f"  api key   {key}   (header X-Domino-Api-Key; {label})",
         f"  mlflow    {emu.mlflow_uri or '(none: deploys will fail; pass --mlflow-uri)'}",
-        f"  try       export DOMINO_API_HOST={emu.url} DOMINO_USER_API_KEY={emu.api_key}",
+        f"  try       export DOMINO_API_HOST={emu.url} DOMINO_USER_API_KEY={key}",
         "Press Ctrl-C to stop.",
     ]
     print("\n".join(lines), flush=True)

@@ -25,19 +25,38 @@ def observe_registry(entries: Iterable[ManifestEntry],
 
     `registry_for(project_id)` gives the registry client holding that project's credential.
     """
-    cache: dict[tuple[str, str], RegisteredModelInfo] = {}
-    observed = []
+    cache: dict[tuple[str, str], RegisteredModelInfo | None] = {}
+    observed, missing = [], []  # every entry MLflow cannot answer is reported, not only the first
     for entry in entries:
         key = (entry.project_id, entry.name)
         if key not in cache:
             try:
                 cache[key] = registry_for(entry.project_id).get_model(entry.name)
-            except NotFound as exc:
-                raise NotFound(f"model {entry.name!r} ({_where(entry)}) is not registered in MLflow",
-                               hint="Register it first, or fix the name in the manifest.") from exc
+            except NotFound:
+                cache[key] = None
         model = cache[key]
-        observed.append(ObservedModel(entry, model, _resolve(entry, model)))
+        try:
+            if model is None:
+                raise NotFound(f"model {entry.name!r} ({_where(entry)}) is not registered in MLflow",
+                               hint="Register it first, or fix the name in the manifest.")
+            observed.append(ObservedModel(entry, model, _resolve(entry, model)))
+        except NotFound as exc:
+            missing.append((entry, exc))
+    if missing:
+        raise _all_missing(missing)
     return tuple(observed)
+
+
+def _all_missing(missing: list[tuple[ManifestEntry, NotFound]]) -> NotFound:
+    if len(missing) == 1:
+        (entry, error), = missing
+    else:
+        error = NotFound(f"{len(missing)} manifest entries name what MLflow does not have: "
+                         + "; ".join(exc.message for _, exc in missing),
+                         hint="Register them first, or fix the names and versions in the manifest.")
+    # One place per entry: the command that knows the manifest's file name fills it in.
+    error.places = [("", entry.line, exc.message) for entry, exc in missing]
+    return error
 
 
 def _resolve(entry: ManifestEntry, model: RegisteredModelInfo) -> ModelVersionInfo:

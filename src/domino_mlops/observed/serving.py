@@ -45,8 +45,8 @@ class ServingChoice:
     """How a Model API comes to serve a registry version: the one decision the plan shows and
     the apply re-checks, so the two can never disagree."""
 
-    action: str  # none | start_version | create_version
-    version_id: str | None = None  # the version already serving, or the built one to start
+    action: str  # none | start_version | create_version | failed_before
+    version_id: str | None = None  # the version already serving, the built one to start, or the failed one
     previous_version_id: str | None = None  # what serves now: put back if the new one fails
 
 
@@ -56,16 +56,22 @@ def matches(version: ModelApiVersion, source: RegistrySource, settings: VersionS
     return version.source == source and (settings is None or version.settings in (None, settings))
 
 
-def choose(served: ServedModelApi, source: RegistrySource, settings: VersionSettings | None = None) -> ServingChoice:
-    """Serving already: nothing. Built before and not failed: start it (no rebuild). Else build."""
+def choose(served: ServedModelApi, source: RegistrySource, settings: VersionSettings | None = None, *,
+           retry_failed: bool = False) -> ServingChoice:
+    """Serving already: nothing. Built before and not failed: start it (no rebuild). Built before
+    and failed: not again (each re-run of a broken model would add a Failed version), unless
+    ``retry_failed``. Else build."""
     active = served.active
     wanted = active is not None and matches(active, source, settings)
     previous = active.id if active is not None and usable(active) and not wanted else None
     if active is not None and wanted and usable(active) and not stopped(active):
         return ServingChoice("none", active.id)
-    reusable = next((v for v in reversed(served.versions) if matches(v, source, settings) and usable(v)), None)
+    same = [v for v in reversed(served.versions) if matches(v, source, settings)]
+    reusable = next((v for v in same if usable(v)), None)
     if reusable is not None:
         return ServingChoice("start_version", reusable.id, previous)
+    if same and not retry_failed:
+        return ServingChoice("failed_before", same[0].id, previous)
     return ServingChoice("create_version", None, previous)
 
 

@@ -42,7 +42,7 @@ def plan_registry(environment: Environment, environments: Environments,
 def plan_environment(environment: Environment, environments: Environments,
                      observed: Iterable[ObservedModel], serving: ServingSnapshot | None, *,
                      action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None,
-                     tokens: ModelTokens | None = ModelTokens()) -> Plan:
+                     tokens: ModelTokens | None = ModelTokens(), retry_failed: bool = False) -> Plan:
     """The full plan for one environment.
 
     serving: what Domino serves (None: not observed, Domino steps left out).
@@ -50,8 +50,9 @@ def plan_environment(environment: Environment, environments: Environments,
     read); a finished change whose ledger entry is missing (a crash) gets only that entry.
     tokens: the model access tokens this run holds (for the smoke tests; values never reach the
     plan); None: this run cannot see them (a plan made outside the environment that holds them).
+    retry_failed: build again a registry version whose build failed before on a Model API.
     """
-    changes = tuple(_change(environment, environments, item, serving, action, ledger_last, tokens)
+    changes = tuple(_change(environment, environments, item, serving, action, ledger_last, tokens, retry_failed)
                     for item in observed)
     return Plan(environment.name, environment.alias, environment.stage_mode, changes,
                 domino_observed=serving is not None)
@@ -59,7 +60,8 @@ def plan_environment(environment: Environment, environments: Environments,
 
 def _change(env: Environment, environments: Environments, item: ObservedModel,
             serving: ServingSnapshot | None, action: str,
-            ledger_last: Mapping[str, str | None] | None, tokens: ModelTokens | None) -> ModelChange:
+            ledger_last: Mapping[str, str | None] | None, tokens: ModelTokens | None,
+            retry_failed: bool) -> ModelChange:
     target, model, entry = item.target, item.model, item.entry
     project_id = env.project_id or entry.project_id
     current_alias = model.alias_map.get(env.alias)
@@ -69,7 +71,7 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
     served = {} if serving is None else {
         tier: serving.get(project_id, model_api_name(model.name, env, tier)) for _, tier in tiers_in_waves(env)}
     deploys = () if serving is None else tuple(
-        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(model.name, env, tier))
+        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(model.name, env, tier), retry_failed)
         for wave, tier in tiers_in_waves(env))
     domino_done = all(d.action == "none" for d in deploys)
     passed = target.tag_map.get(env.passed_tag()) == PASSED
@@ -100,12 +102,13 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
 
 
 def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,
-            served: ServedModelApi | None, name: str) -> DeployVersion:
+            served: ServedModelApi | None, name: str, retry_failed: bool = False) -> DeployVersion:
     common = dict(model=target.name, version=target.version, project_id=project_id, model_api_name=name,
                   hardware_tier=tier, wave=wave, settings=env.model_api)
     if served is None:
         return DeployVersion(**common, action="create_model_api")
-    choice = choose(served, RegistrySource(target.name, int(target.version)), env.model_api)
+    choice = choose(served, RegistrySource(target.name, int(target.version)), env.model_api,
+                    retry_failed=retry_failed)
     return DeployVersion(**common, action=choice.action, model_api_id=served.api.id,
                          version_id=choice.version_id, previous_version_id=choice.previous_version_id)
 

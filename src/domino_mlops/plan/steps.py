@@ -56,7 +56,8 @@ class DeployVersion:
     """Make `model` version `version` the active version of one Model API on one hardware tier.
 
     action: "create_model_api" (none exists), "create_version" (no usable version from this
-    registry source), "start_version" (one exists, e.g. the version we roll back to), or
+    registry source), "start_version" (one exists, e.g. the version we roll back to),
+    "failed_before" (the version built from this source failed: refused, not built again), or
     "none" (it already serves; kept in the plan only when later steps still need to run).
     """
 
@@ -76,7 +77,8 @@ class DeployVersion:
     def describe(self) -> str:
         where = f"{self.model_api_name} on {self.hardware_tier or 'default tier'} (wave {self.wave + 1})"
         verb = {"create_model_api": "create Model API", "create_version": "publish a new version of",
-                "start_version": f"restart version {self.version_id} of", "none": "already serving on"}
+                "start_version": f"restart version {self.version_id} of", "none": "already serving on",
+                "failed_before": f"not building again (version {self.version_id} failed to build) on"}
         made = self.action in ("create_model_api", "create_version") and self.settings is not None
         return f"{verb.get(self.action, self.action)} {where}" + (f" ({self.settings.describe()})" if made else "")
 
