@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -50,10 +50,13 @@ class BearerTokenAuth(AuthBase):
 
 @dataclass(frozen=True, slots=True)
 class TokenFileAuth(AuthBase):
-    """A token file kept fresh by someone else: Domino's tokens live about five minutes."""
+    """A token file kept fresh by someone else: Domino's tokens live about five minutes.
+    ``on_secret`` hears each token the moment it is read (a caller masks it in its logs)."""
 
     path: str
     source: str = TOKEN_FILE_VAR
+    on_secret: Callable[[str], None] = field(default=lambda value: None, repr=False, compare=False)
+    _heard: set[str] = field(default_factory=set, repr=False, compare=False)  # each token is told once
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self._read()}"
@@ -74,6 +77,9 @@ class TokenFileAuth(AuthBase):
                 f"Domino ({self.source} points at {self.path}, which is empty)",
                 hint="The token refresher has not written a token yet, or writes elsewhere.",
             )
+        if token not in self._heard:
+            self._heard.add(token)
+            self.on_secret(token)
         return token
 
 
@@ -162,21 +168,25 @@ class DominoConfig:
         token: str | None = None,
         token_source: str = "the token passed in",
         project_id: str | None = None,
+        on_secret: Callable[[str], None] = lambda value: None,
     ) -> DominoConfig:
         """Read DOMINO_API_HOST and the first credential found (see the module docstring).
 
         ``token`` is an explicit Bearer token; ``token_source`` names where it came from (for
         example "secret PROJECT_ID_abc") so that a 401 can say which secret to fix. With
-        ``project_id``, a missing credential names that project and its secret.
+        ``project_id``, a missing credential names that project and its secret. ``on_secret``
+        hears every credential the moment it is read (the CLI masks it in the Actions log).
         """
         env = os.environ if environ is None else environ
         host = normalize_host(_get(env, HOST_VAR), HOST_VAR)
         # Empty counts as unset: GitHub Actions expands a missing secret to "".
         if token and token.strip():
+            on_secret(token.strip())
             return cls(host, BearerTokenAuth(token.strip(), token_source))
         if path := _get(env, TOKEN_FILE_VAR):
-            return cls(host, TokenFileAuth(path))
+            return cls(host, TokenFileAuth(path, on_secret=on_secret))
         if key := _get(env, API_KEY_VAR):
+            on_secret(key)
             return cls(host, ApiKeyAuth(key))
         if proxy := _get(env, PROXY_VAR):
             return cls(host, ProxyAuth(), proxy=normalize_host(proxy, PROXY_VAR, default_scheme="http"))

@@ -56,10 +56,8 @@ class DominoClients:
             if project_id not in self._clients:
                 variable = project_token_variable(project_id)
                 token = self.environ.get(variable, "").strip() or None
-                if token:
-                    github.mask(token)
                 config = DominoConfig.from_env(self.environ, token=token, token_source=variable,
-                                               project_id=project_id)
+                                               project_id=project_id, on_secret=github.mask)
                 self._clients[project_id] = DominoClient.from_config(config)
             return self._clients[project_id]
 
