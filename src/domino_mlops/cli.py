@@ -16,11 +16,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from domino_mlops import __version__
+from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS, DEFAULT_MANIFEST
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_GATE, EXIT_CONFLICT = 0, 1, 2, 3, 4
-
-DEFAULT_MANIFEST = "scripts/model_version.json"
-DEFAULT_ENVIRONMENTS = "scripts/environments.yaml"
 
 
 def _add_files(parser: argparse.ArgumentParser) -> None:

@@ -174,20 +174,20 @@ def test_failed_smoke_test_puts_the_previous_version_back(pipeline, capsys) -> N
 
 
 def test_alias_moved_between_plan_and_apply_is_a_conflict(pipeline, monkeypatch, capsys) -> None:
-    from domino_mlops.commands import deploy as deploy_command
+    from domino_mlops import api
 
     model = pipeline.unique("conflict")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=2.0)
     pipeline.manifest(entry(model, v1))
-    real_plan = deploy_command.compute_plan
+    real_plan = api.plan
 
     def plan_then_someone_moves_the_alias(*args, **kwargs):
         plan = real_plan(*args, **kwargs)
         pipeline.mlflow.set_registered_model_alias(model, "staging", v2)  # a colleague, by hand
         return plan
 
-    monkeypatch.setattr(deploy_command, "compute_plan", plan_then_someone_moves_the_alias)
+    monkeypatch.setattr(api, "plan", plan_then_someone_moves_the_alias)
     writes = pipeline.emu.counters.writes()
 
     assert pipeline.run("deploy") == 4

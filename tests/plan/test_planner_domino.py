@@ -83,10 +83,14 @@ def test_an_older_built_version_is_restarted_not_rebuilt() -> None:
     assert (deploy.action, deploy.version_id, deploy.previous_version_id) == ("start_version", "v1", "v2")
 
 
-def test_a_failed_version_is_not_reused() -> None:
+def test_a_failed_build_is_neither_reused_nor_built_again_unless_asked() -> None:
     snapshot = ServingSnapshot((served("churn-stage", ("v1", 1, "Running"), ("v2", 2, "Failed"), active="v1"),))
     plan = plan_environment(STAGE, ENVS, observed(mlflow_version("2")), snapshot)
-    assert plan.changes[0].deploys[0].action == "create_version"
+    (deploy,) = plan.changes[0].deploys
+    assert (deploy.action, deploy.version_id) == ("failed_before", "v2")
+    assert "not building again (version v2 failed to build)" in deploy.describe()
+    retried = plan_environment(STAGE, ENVS, observed(mlflow_version("2")), snapshot, retry_failed=True)
+    assert retried.changes[0].deploys[0].action == "create_version"
 
 
 def test_finished_work_is_an_empty_plan() -> None:

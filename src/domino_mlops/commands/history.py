@@ -8,15 +8,18 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
-from domino_mlops.commands.common import apply_mlflow_http_defaults, registry_factory
-from domino_mlops.commands.runtime import adopt_project_token
+from domino_mlops.commands.runtime import adopt_project_token, connect
 from domino_mlops.errors import ConfigError
 
 
 def run(args: argparse.Namespace) -> int:
-    apply_mlflow_http_defaults()
     adopt_project_token(args.project)
-    ledger = Ledger(registry_factory()(args.project or ""))
+    with connect() as connections:
+        ledger = Ledger(connections.registry(args.project or ""))
+        return _show(args, ledger)
+
+
+def _show(args: argparse.Namespace, ledger: Ledger) -> int:
     if args.at:
         if not args.env:
             raise ConfigError("--at needs --env", hint="Say which environment: --env PROD --at 2026-11-23T10:00Z.")

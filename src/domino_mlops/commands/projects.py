@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 
-from domino_mlops.commands.common import read_desired
+from domino_mlops.commands.runtime import read_desired_from
 from domino_mlops.report import github
 
 
 def run(args: argparse.Namespace) -> int:
-    desired = read_desired(args)
+    desired = read_desired_from(args)
     entries = desired.manifest.entries
     if args.env:
         env = desired.environments.get(args.env)

@@ -1,24 +1,18 @@
-"""Build what an apply needs from the environment: per-project Domino clients and MLflow
-registries, the compute environment for new Model APIs, and who/what is running (for the ledger).
-
-A project's secret `PROJECT_ID_<ID>` is its service token: calls about that project use it, as a
-Bearer token for Domino and as the MLflow token, and never for another project. Without one,
-Domino falls back to DOMINO_USER_API_KEY / DOMINO_TOKEN_FILE / DOMINO_API_PROXY.
+"""What commands read from the process environment: the project token a composite action hands
+over, the run's connections, who and what is running (for the ledger and the lease).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import threading
-from collections.abc import Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import MutableMapping
 
 from domino_mlops.apply.executor import RunInfo
 from domino_mlops.apply.lease import LeaseSettings
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_auth import DominoConfig, normalize_host
 from domino_mlops.clients.mlflow_auth import project_token_variable
-from domino_mlops.desired.environments import Environment
+from domino_mlops.connections import Connections, apply_mlflow_http_defaults
+from domino_mlops.desired.load import Desired, read_desired
 from domino_mlops.errors import ConfigError
 from domino_mlops.report import github
 
@@ -36,53 +30,17 @@ def adopt_project_token(project: str | None, environ: MutableMapping[str, str] |
                           hint="Pass --project <Domino project id> with the project token.")
 
 
-@dataclass
-class DominoClients:
-    """One DominoClient per project, each with that project's credential (created on first use)."""
+def connect(environ: MutableMapping[str, str] | None = None) -> Connections:
+    """The run's connections, with MLflow's gentler HTTP defaults and every credential masked
+    in the Actions log the moment it is read."""
+    env = os.environ if environ is None else environ
+    apply_mlflow_http_defaults(env)  # type: ignore[arg-type]
+    return Connections(env, on_secret=github.mask)
 
-    environ: MutableMapping[str, str]
 
-    def __post_init__(self) -> None:
-        self._clients: dict[str, DominoClient] = {}
-        self._environment_ids: dict[str, str] = {}
-        self._lock = threading.Lock()
-
-    @property
-    def host(self) -> str:
-        return normalize_host(self.environ.get("DOMINO_API_HOST", "").strip(), "DOMINO_API_HOST")
-
-    def for_project(self, project_id: str) -> DominoClient:
-        with self._lock:
-            if project_id not in self._clients:
-                variable = project_token_variable(project_id)
-                token = self.environ.get(variable, "").strip() or None
-                config = DominoConfig.from_env(self.environ, token=token, token_source=variable,
-                                               project_id=project_id, on_secret=github.mask)
-                self._clients[project_id] = DominoClient.from_config(config)
-            return self._clients[project_id]
-
-    def environment_id(self, env: Environment) -> Callable[[str], str]:
-        """The compute environment for new Model APIs: configured, else the project's default
-        (``useableEnvironments``: the selected one, else the first global one)."""
-        def pick(project_id: str) -> str:
-            if env.environment_id:
-                return env.environment_id
-            with self._lock:
-                cached = self._environment_ids.get(project_id)
-            if cached:
-                return cached
-            chosen = self.for_project(project_id).project_environments(project_id).default()
-            if chosen is None:
-                raise ConfigError(f"Domino lists no compute environment for project {project_id}",
-                                  hint=f"Set domino.environment_id for {env.name} in the environments file.")
-            with self._lock:
-                self._environment_ids[project_id] = chosen.id
-            return chosen.id
-        return pick
-
-    def close(self) -> None:
-        for client in self._clients.values():
-            client.close()
+def read_desired_from(args: argparse.Namespace) -> Desired:
+    """The two files named by --manifest and --environments (defaults: desired/paths.py)."""
+    return read_desired(args.manifest, args.environments)
 
 
 def run_info(environ: MutableMapping[str, str] | None = None) -> RunInfo:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from domino_mlops.commands.common import read_desired
+from domino_mlops.commands.runtime import read_desired_from
 from domino_mlops.report import github
 
 
 def run(args: argparse.Namespace) -> int:
-    desired = read_desired(args)
+    desired = read_desired_from(args)
     manifest, environments = desired.manifest, desired.environments
     projects = len(manifest.project_ids)
     print(f"ok: {manifest.file}: {len(manifest.entries)} model(s) in {projects} project(s)")

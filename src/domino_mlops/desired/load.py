@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from domino_mlops.desired.environments import Environments, default_environments, read_environments
 from domino_mlops.desired.locate import json_path
-from domino_mlops.desired.environments import Environments, read_environments
-from domino_mlops.desired.manifest import Manifest, read_manifest
+from domino_mlops.desired.manifest import Manifest, load_manifest, read_manifest
+from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS, DEFAULT_MANIFEST
 from domino_mlops.errors import ValidationFailed, ValidationIssue
 
 
@@ -15,6 +16,14 @@ from domino_mlops.errors import ValidationFailed, ValidationIssue
 class Desired:
     manifest: Manifest
     environments: Environments
+
+
+def read_desired(manifest_path: str | Path = DEFAULT_MANIFEST, environments_path: str | Path | None = None) -> Desired:
+    """Both files; without an environments file given and without the default one,
+    DEV -> STAGE -> PROD."""
+    if environments_path is None and not Path(DEFAULT_ENVIRONMENTS).exists():
+        return Desired(load_manifest(manifest_path), default_environments())
+    return load_desired(manifest_path, environments_path or DEFAULT_ENVIRONMENTS)
 
 
 def load_desired(manifest_path: str | Path, environments_path: str | Path) -> Desired:

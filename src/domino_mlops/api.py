@@ -1,0 +1,179 @@
+"""The engine as plain functions: choose what to change, plan it, apply it, roll back.
+
+The CLI calls these, tests call these, and so can any program: nothing here prints or speaks
+GitHub (progress goes to callbacks, results come back as frozen objects). One ``Connections``
+object holds the per-project MLflow registries and Domino clients a run uses.
+
+.. code-block:: python
+    :caption: Example: plan and apply STAGE for the manifest, as `domino-mlops deploy` does
+
+    from domino_mlops import api
+    from domino_mlops.connections import Connections
+    from domino_mlops.desired.load import read_desired
+
+    desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
+    stage = desired.environments.get("STAGE")
+    with Connections() as connections:
+        plan = api.plan(desired, stage, connections, action="deploy")
+        if plan.changed:
+            result = api.apply(plan, stage, connections)
+            print(result.exit_code, [m.status for m in result.models])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
+from domino_mlops.apply.lease import Leases, LeaseSettings
+from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.apply.poll import PollSettings
+from domino_mlops.connections import Connections
+from domino_mlops.desired.environments import Environment
+from domino_mlops.desired.load import Desired
+from domino_mlops.desired.manifest import ManifestEntry, VersionRef
+from domino_mlops.errors import AliasConflict, ConfigError, GateRefused, NotFound
+from domino_mlops.observed.registry import ObservedModel, observe_registry
+from domino_mlops.observed.serving import ServingSnapshot, observe_serving
+from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.plan.planner import plan_environment, plan_registry
+from domino_mlops.plan.steps import Plan
+
+__all__ = ["ApplyOptions", "RollbackTarget", "apply", "plan", "rollback_target", "select_entries"]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    """How an apply runs: parallelism, waiting, leases, and who is running it (for the ledger)."""
+
+    max_parallel: int = 4
+    poll: PollSettings = PollSettings()
+    run: RunInfo = RunInfo()
+    lease: LeaseSettings = LeaseSettings()
+    retry_failed: bool = False  # build again a registry version whose build failed before
+    on_event: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
+    on_warning: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
+
+
+def select_entries(desired: Desired, env: Environment, *, project: str | None = None, model: str | None = None,
+                   version: str | None = None) -> tuple[ManifestEntry, ...]:
+    """The manifest entries one run is about: all of an environment's, one project's (a matrix
+    job), or one model's, optionally at another version (a workflow_dispatch)."""
+    entries = tuple(e for e in desired.manifest.for_environment(env.name) if project in (None, e.project_id))
+    known = sorted({e.project_id for e in desired.manifest.entries})
+    if project is not None and model is None and project not in known:
+        raise NotFound(f"project {project!r} is not in {desired.manifest.file}",
+                       hint=f"Its projects are: {', '.join(known) or '(none)'}. Check --project for a typo.")
+    if model is None:
+        if version is not None:
+            raise ConfigError("--version needs --model", hint="Name the model whose version you pass.")
+        return entries
+    chosen = [e for e in entries if e.name == model]
+    listed_elsewhere = any(e.name == model for e in desired.manifest.for_environment(env.name))
+    if not chosen and listed_elsewhere:
+        return ()  # a matrix job of another project: the model is not this project's to deploy
+    if not chosen and project is None:
+        raise NotFound(f"model {model!r} is not in {desired.manifest.file} for {env.name}",
+                       hint="Add it to the manifest, or pass --project <id> to deploy it anyway.")
+    base = chosen[0] if chosen else ManifestEntry(project or "", model, VersionRef(number=1))
+    if version is None:
+        return (base,)
+    if not (version.startswith("@") or version.isdigit()):
+        raise ConfigError(f"--version {version!r} is not a version number or an @alias",
+                          hint="Pass a number such as 3, or an alias such as @candidate.")
+    return (ManifestEntry(base.project_id, base.name, VersionRef.parse(version), base.index, base.line,
+                          base.environments, base.replicas, base.smoke_test),)
+
+
+def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Connections) -> tuple[ObservedModel, ...]:
+    """What MLflow holds for the entries; every missing model or version points at its manifest line."""
+    try:
+        return observe_registry(entries, connections.registry)
+    except NotFound as exc:
+        exc.places = [(file or desired.manifest.file, line, what) for file, line, what in exc.places]
+        raise
+
+
+def plan(desired: Desired, env: Environment, connections: Connections, *,
+         entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
+         see_tokens: bool = True) -> Plan:
+    """Read MLflow (two requests per model), Domino when configured (one list per project and the
+    versions of the Model APIs involved) and the ledger, then plan. Writes nothing.
+
+    ``see_tokens=False``: this run does not hold the smoke tests' tokens (a plan job outside the
+    GitHub environment that has them), so the plan does not predict skipped smoke tests.
+    """
+    entries = select_entries(desired, env) if entries is None else tuple(entries)
+    observed = observe(entries, desired, connections)
+    if not connections.domino_configured:
+        return plan_registry(env, desired.environments, observed)
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for item in observed:
+        project = env.project_id or item.entry.project_id
+        for _, tier in tiers_in_waves(env):
+            wanted.setdefault(project, set()).add((project, model_api_name(item.model.name, env, tier)))
+    apis = []
+    for project, names in sorted(wanted.items()):
+        apis += observe_serving(connections.domino(project), names).apis
+    # One ledger search for the environment (entries come oldest first), not one per model.
+    ledger_last: dict[str, str | None] = {item.model.name: None for item in observed}
+    if observed:
+        for entry in Ledger(connections.registry(observed[0].entry.project_id)).entries(environment=env.name):
+            if entry.model in ledger_last:
+                ledger_last[entry.model] = entry.to_version
+    tokens = connections.model_tokens(env.name)
+    return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
+                            action=action, ledger_last=ledger_last,
+                            tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed)
+
+
+def apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions = ApplyOptions(), *,
+          manifest_file: str | None = None) -> ApplyResult:
+    """Carry out a plan (gates and compare-and-swap first; see apply/executor.py). A refusal
+    raised before any write names the manifest lines at fault when ``manifest_file`` is given."""
+    ctx = ApplyContext(
+        registry_for=connections.registry, domino_for=connections.domino, domino_host=connections.domino_host,
+        environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
+        max_parallel=options.max_parallel, on_event=options.on_event, on_warning=options.on_warning,
+        model_tokens=connections.model_tokens(env.name), leases=Leases(options.lease),
+        retry_failed=options.retry_failed)
+    try:
+        return apply_plan(plan, env, ctx)
+    except (GateRefused, AliasConflict) as refusal:
+        if manifest_file is not None:
+            if isinstance(refusal, GateRefused):
+                refusal.places = [(manifest_file, plan.line_of(model), reason) for model, reason in refusal.reasons]
+            else:
+                refusal.places = [(manifest_file, plan.line_of(refusal.model), refusal.message)]
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackTarget:
+    """Where a rollback goes: the manifest entry to apply, and what the ledger says it leaves."""
+
+    entry: ManifestEntry
+    current: str | None  # the version the environment's last ledger entry moved to
+    listed: ManifestEntry | None  # the model's manifest entry (still naming the newer version)
+
+
+def rollback_target(desired: Desired, env: Environment, model: str, connections: Connections, *,
+                    to: str | None = None, project: str | None = None) -> RollbackTarget:
+    """The version before the current one, from the ledger (or ``to``), as an entry to apply."""
+    listed = desired.manifest.find(model)
+    project = project or (listed.project_id if listed else "")
+    last: LedgerEntry | None = Ledger(connections.registry(project)).last(env.name, model)
+    target = to or (last.from_version if last else None)
+    if target is None:
+        raise ConfigError(f"nothing to roll back to: the ledger has no earlier version of {model} in {env.name}",
+                          hint="Pass --to <version> to choose one.")
+    if not str(target).isdigit():
+        raise ConfigError(f"--to {target!r} is not a version number", hint="Pass a number such as 3.")
+    project = project or (last.project_id if last else "")
+    if not project:
+        raise ConfigError(f"cannot tell which Domino project serves {model}", hint="Pass --project <id>.")
+    entry = ManifestEntry(project, model, VersionRef(number=int(target)), line=listed.line if listed else None,
+                          replicas=listed.replicas if listed else None,
+                          smoke_test=listed.smoke_test if listed else None)
+    return RollbackTarget(entry, last.to_version if last else None, listed)

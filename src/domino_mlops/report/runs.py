@@ -1,0 +1,76 @@
+"""A run as the person reading it sees it: the plan, progress lines, the result, in the terminal
+and in GitHub (outputs, step summary, PR comment, annotations on the manifest)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from domino_mlops.apply.executor import ApplyResult
+from domino_mlops.plan.render import plan_to_json, plan_to_markdown
+from domino_mlops.plan.steps import Plan
+from domino_mlops.report import github
+from domino_mlops.report.results import result_to_json, result_to_markdown
+
+TITLES = {"deploy": "Deployed", "promote": "Promoted", "rollback": "Rolled back"}
+
+
+def report_plan(plan: Plan, *, show_json: bool = False) -> str:
+    """Print the plan (Markdown, or JSON), write its outputs and step summary; return the Markdown."""
+    as_json, markdown = plan_to_json(plan), plan_to_markdown(plan)
+    shown = as_json if show_json else markdown
+    print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
+    github.set_output("plan-json", as_json)
+    github.set_output("changed-models", " ".join(c.model for c in plan.changed))
+    github.set_output("has-changes", "true" if plan.changed else "false")
+    github.append_summary(markdown)
+    return markdown
+
+
+def comment_plan(markdown: str, environment: str) -> None:
+    """Post the plan on the pull request (one comment per environment, updated in place). A GitHub
+    outage is a warning: the plan is also in the step summary, and a deploy must not depend on
+    github.com being up."""
+    from domino_mlops.errors import OperationError
+    from domino_mlops.report.comment import upsert_pr_comment
+
+    try:
+        url = upsert_pr_comment(markdown, f"plan:{environment}")
+    except OperationError as exc:
+        github.annotate("warning", f"could not post the plan on the pull request: {exc}", stream=sys.stderr)
+        return
+    if url:
+        print(f"Plan posted to the pull request: {url}", flush=True)
+
+
+def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: str) -> None:
+    markdown = result_to_markdown(result, title=TITLES.get(action, action))
+    print(markdown, flush=True)
+    github.append_summary(markdown)
+    github.set_output("result-json", result_to_json(result))
+    first = next((d for m in result.models for d in m.deployed), None)
+    if first is not None:
+        github.set_output("endpoint-url", first.endpoint_url)
+        github.set_output("model-api-id", first.model_api_id)
+        github.set_output("model-api-version-id", first.version_id)
+    for model in result.models:
+        if model.error is not None:
+            github.annotate("error", f"{model.model} version {model.version}: {model.error}",
+                            file=manifest_file, line=plan.line_of(model.model), stream=sys.stderr)
+            if model.error.hint:
+                print(f"hint: {model.error.hint}", file=sys.stderr)
+
+
+class Progress:
+    """Progress lines from parallel workers, one whole line at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def event(self, model: str, message: str) -> None:
+        with self._lock:
+            print(f"[{model}] {message}", flush=True)
+
+    def warning(self, model: str, message: str) -> None:
+        with self._lock:
+            github.annotate("warning", f"{model}: {message}", stream=sys.stdout)
