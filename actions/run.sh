@@ -52,16 +52,15 @@ esac
 case "${DMLOPS_PR_COMMENT:-false}" in
   true)
     case "$command" in
-      plan | deploy | promote | rollback)
-        args+=(--pr-comment)
-        export_if_set GITHUB_TOKEN "${DMLOPS_GITHUB_TOKEN:-}"
-        ;;
+      plan | deploy | promote | rollback) args+=(--pr-comment) ;;
     esac
     ;;
   false | "") ;;
   *) echo "error: pr-comment must be 'true' or 'false', not '$DMLOPS_PR_COMMENT'" >&2; exit 2 ;;
 esac
 
+# The job's token: the protection check of a protected environment, and the PR comment.
+export_if_set GITHUB_TOKEN "${DMLOPS_GITHUB_TOKEN:-}"
 export_if_set MLFLOW_TRACKING_URI "${DMLOPS_MLFLOW_TRACKING_URI:-}"
 export_if_set MLFLOW_TRACKING_TOKEN "${DMLOPS_MLFLOW_TRACKING_TOKEN:-}"
 export_if_set DOMINO_API_HOST "${DMLOPS_DOMINO_API_HOST:-}"

@@ -33,14 +33,17 @@ from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
-from domino_mlops.errors import AliasConflict, ConfigError, GateRefused, NotFound
+from domino_mlops.clients.github import GitHubClient
+from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
+from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.registry import ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.planner import plan_environment, plan_registry
 from domino_mlops.plan.steps import Plan
 
-__all__ = ["ApplyOptions", "RollbackTarget", "apply", "plan", "rollback_target", "select_entries"]
+__all__ = ["ApplyOptions", "RollbackTarget", "apply", "plan", "require_approval", "rollback_target",
+           "select_entries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +150,15 @@ def apply(plan: Plan, env: Environment, connections: Connections, options: Apply
             else:
                 refusal.places = [(manifest_file, plan.line_of(refusal.model), refusal.message)]
         raise
+
+
+def require_approval(env: Environment, github: GitHubClient) -> tuple[str, ...]:
+    """Refuse (ApprovalNotEnforced, exit 3) unless GitHub says the environment's GitHub environment
+    exists with required reviewers and admits only the default branch. Returns warnings."""
+    verdict = check_protection(github, env.github_environment)
+    if not verdict.guarded:
+        raise ApprovalNotEnforced(env.name, env.github_environment, verdict.problems)
+    return verdict.warnings
 
 
 @dataclass(frozen=True, slots=True)

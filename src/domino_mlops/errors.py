@@ -17,6 +17,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
     │   └── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
     ├── GateRefused                       [3]  a version has not passed the environment it needs
+    ├── ApprovalNotEnforced               [3]  a protected environment's GitHub environment guards nothing
     ├── AliasConflict                     [4]  someone moved the alias between plan and apply
     └── LeaseHeld                         [4]  another apply is changing this model in this environment
 
@@ -232,3 +233,19 @@ class LeaseHeld(DominoMlopsError):
                  "then re-run to recompute the plan. A lease of a run that died expires by itself.",
         )
         self.model, self.environment, self.holder, self.lost = model, environment, holder, lost
+
+
+class ApprovalNotEnforced(DominoMlopsError):
+    """A protected environment's GitHub environment does not enforce an approval: refused before
+    anything is written, whatever the workflow says."""
+
+    exit_code = 3
+
+    def __init__(self, environment: str, github_environment: str, problems: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{environment} is protected, but its GitHub environment does not enforce an approval: "
+            + "; ".join(problems),
+            hint="Fix the repository setting named above, then re-run; until then nothing reaches "
+                 f"{environment}. (environments.yaml: `protected: false` turns the check off for an environment.)",
+        )
+        self.environment, self.github_environment, self.problems = environment, github_environment, problems

@@ -1,24 +1,45 @@
-"""A small, real HTTP fake of GitHub's issue-comments API, recording every request.
+"""A small, real HTTP fake of the parts of GitHub's REST API the project calls, recording every request.
 
-Enough of https://docs.github.com/rest/issues/comments for the PR comment: list (paged with
-per_page/page), create, get and update. Tokens are ``write`` or ``read``: an unknown token gets
-401, a read-only one (what a pull request from a fork gets) 403 on every write.
+- https://docs.github.com/rest/issues/comments for the PR comment: list (paged with
+  per_page/page), create, get and update;
+- what the protection check reads: a deployment environment, its deployment branch policies,
+  the repository (its default branch), its protected branches;
+- compare (``/compare/{base}...{head}``), answered from a real git repository (``git_dirs``).
+
+Answers are GitHub's published examples (tests/fixtures/github/), changed only where a test says.
+Tokens are ``write`` or ``read``: an unknown token gets 401, a read-only one (what a pull request
+from a fork gets) 403 on every write.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 _LIST = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$")
 _ONE = re.compile(r"^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$")
+_ENVIRONMENT = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)$")
+_POLICIES = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)/deployment-branch-policies$")
+_REPOSITORY = re.compile(r"^/repos/([^/]+)/([^/]+)$")
+_BRANCHES = re.compile(r"^/repos/([^/]+)/([^/]+)/branches$")
+_COMPARE = re.compile(r"^/repos/([^/]+)/([^/]+)/compare/(.+)\.\.\.(.+)$")
+
+RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "github"
+
+
+def recorded(name: str) -> Any:
+    """A recorded GitHub answer (tests/fixtures/github/<name>.json), a fresh copy each time."""
+    return json.loads((RECORDED / f"{name}.json").read_text())
 
 
 @dataclass(frozen=True)
@@ -38,7 +59,31 @@ class FakeGitHub:
     comments: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)  # (repo, pr) -> comments
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Deployment environments: (repo, name lower-cased) -> the answer; names are case-insensitive.
+    environments: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    branch_policies: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    default_branches: dict[str, str] = field(default_factory=dict)  # repo -> default branch (else main)
+    protected_branches: dict[str, list[str]] = field(default_factory=dict)
+    git_dirs: dict[str, Path] = field(default_factory=dict)  # repo -> a git work tree answering compare
     _next_id: int = 1000
+
+    def environment(self, repo: str, name: str, answer: dict[str, Any] | str = "environment", *,
+                    policies: list[str] | str | None = None) -> None:
+        """Give ``repo`` a deployment environment: a recorded answer (by file name) or a body;
+        ``policies``: its custom deployment branch policies (branch names, or a recorded file)."""
+        body = recorded(answer) if isinstance(answer, str) else copy.deepcopy(answer)
+        body["name"] = name
+        with self.lock:
+            self.environments[(repo, name.lower())] = body
+            if policies is not None:
+                items = recorded(policies)["branch_policies"] if isinstance(policies, str) else [
+                    {"id": 361000 + i, "node_id": f"BP{i}", "name": branch, "type": "branch"}
+                    for i, branch in enumerate(policies)]
+                self.branch_policies[(repo, name.lower())] = items
+
+    def protect(self, repo: str, name: str, *, branch: str = "main") -> None:
+        """The setting the README asks for: required reviewers, only ``branch`` may deploy."""
+        self.environment(repo, name, "environment", policies=[branch])
 
     def seed(self, repo: str, number: int, body: str, *, user: str = "someone") -> dict[str, Any]:
         with self.lock:
@@ -76,6 +121,8 @@ class FakeGitHub:
                 return 200, items[(page - 1) * per_page: page * per_page]
             if method == "POST":
                 return 201, self._add(repo, number, str(body.get("body", "")), "github-actions[bot]")
+        if method == "GET" and (found := self._read(path, query)) is not None:
+            return found
         if (match := _ONE.match(path)) is not None:
             repo, wanted = f"{match[1]}/{match[2]}", int(match[3])
             for (where, _), items in self.comments.items():
@@ -86,6 +133,48 @@ class FakeGitHub:
                         return 200, comment
             return 404, {"message": "Not Found"}
         return 404, {"message": "Not Found"}
+
+    def _read(self, path: str, query: dict[str, str]) -> tuple[int, Any] | None:
+        """The read-only routes (protection check, ancestry); None: not one of them."""
+        if (match := _POLICIES.match(path)) is not None:
+            key = (f"{match[1]}/{match[2]}", unquote(match[3]).lower())
+            if key not in self.environments:
+                return 404, recorded("not-found")
+            items = self.branch_policies.get(key, [])
+            per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+            return 200, {"total_count": len(items), "branch_policies": items[(page - 1) * per_page: page * per_page]}
+        if (match := _ENVIRONMENT.match(path)) is not None:
+            found = self.environments.get((f"{match[1]}/{match[2]}", unquote(match[3]).lower()))
+            return (200, found) if found is not None else (404, recorded("not-found"))
+        if (match := _BRANCHES.match(path)) is not None:
+            repo = f"{match[1]}/{match[2]}"
+            names = self.protected_branches.get(repo, [self.default_branches.get(repo, "main")])
+            return 200, [{"name": n, "commit": {"sha": "0" * 40, "url": ""}, "protected": True} for n in names]
+        if (match := _COMPARE.match(path)) is not None:
+            return self._compare(f"{match[1]}/{match[2]}", unquote(match[3]), unquote(match[4]))
+        if (match := _REPOSITORY.match(path)) is not None:
+            repo = f"{match[1]}/{match[2]}"
+            return 200, {**recorded("repository"), "full_name": repo, "name": match[2],
+                         "default_branch": self.default_branches.get(repo, "main")}
+        return None
+
+    def _compare(self, repo: str, base: str, head: str) -> tuple[int, Any]:
+        """GitHub's status of head relative to base, from a real git history."""
+        where = self.git_dirs.get(repo)
+        if where is None:
+            return 404, recorded("not-found")
+
+        def git(*argv: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(["git", *argv], cwd=where, capture_output=True, text=True, check=False)
+
+        if git("cat-file", "-e", f"{base}^{{commit}}").returncode or git("cat-file", "-e", f"{head}^{{commit}}").returncode:
+            return 404, {"message": "Not Found", "status": "404"}
+        ahead = int(git("rev-list", "--count", f"{base}..{head}").stdout.strip() or 0)
+        behind = int(git("rev-list", "--count", f"{head}..{base}").stdout.strip() or 0)
+        status = ("identical" if not ahead and not behind else "ahead" if not behind
+                  else "behind" if not ahead else "diverged")
+        return 200, {**recorded("compare"), "status": status, "ahead_by": ahead, "behind_by": behind,
+                     "total_commits": ahead}
 
 
 @contextmanager

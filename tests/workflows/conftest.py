@@ -99,4 +99,5 @@ class Stack(Lookups):
 @pytest.fixture
 def stack(act_repo: ActRepo, mlflow_server, domino_emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with fake_github({GITHUB_TOKEN: "write"}) as github:
+        github.protect("acme/models", "production")  # as the README's setup asks; tests may undo it
         yield Stack(act_repo, mlflow_server.uri, domino_emulator, github, monkeypatch)

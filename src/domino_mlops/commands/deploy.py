@@ -7,6 +7,7 @@ is the environment (and so its gate, tiers and alias) and the word recorded in t
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
 from domino_mlops import api
@@ -16,6 +17,7 @@ from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry
+from domino_mlops.report import github
 from domino_mlops.report.runs import Progress, comment_plan, report_plan, report_result
 
 
@@ -39,6 +41,8 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
     if not plan.changed:
         print(f"Nothing to do: {env.name} already serves what the manifest says.")
         return 0
+    if env.protected:
+        check_approval(env)
     progress, run = Progress(), run_info()
     options = api.ApplyOptions(max_parallel=args.max_parallel, poll=PollSettings(timeout=args.deploy_timeout),
                                run=run, lease=lease_settings(run), retry_failed=retry_failed,
@@ -46,3 +50,18 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
     result = api.apply(plan, env, connections, options, manifest_file=desired.manifest.file)
     report_result(result, plan, desired.manifest.file, action)
     return result.exit_code
+
+
+def check_approval(env: Environment) -> None:
+    """In GitHub Actions, a protected environment's GitHub environment must enforce an approval
+    (asked of GitHub, never assumed). Outside Actions no GitHub environment guards the run: the
+    person holding the credentials is the approval, and the log says so."""
+    if not github.in_actions():
+        github.annotate("warning", f"{env.name} is protected; outside GitHub Actions no approval of "
+                        f"{env.github_environment!r} is checked", title="domino-mlops", stream=sys.stdout)
+        return
+    from domino_mlops.clients.github import GitHubClient
+
+    with GitHubClient.from_env(on_secret=github.mask) as client:
+        for warning in api.require_approval(env, client):
+            github.annotate("warning", warning, title="domino-mlops", stream=sys.stdout)

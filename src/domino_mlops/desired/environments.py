@@ -31,9 +31,14 @@ class SmokeSettings:
     max_latency_ms: int | None = None
 
 
+def is_production(name: str, alias: str) -> bool:
+    """The environment the defaults treat as production: alias `production`, or named PROD."""
+    return alias == "production" or name.upper() in ("PROD", "PRODUCTION")
+
+
 def default_model_api_settings(name: str, alias: str) -> VersionSettings:
     """Prediction capture and monitoring on in production, off elsewhere (DEV, STAGE)."""
-    production = alias == "production" or name.upper() in ("PROD", "PRODUCTION")
+    production = is_production(name, alias)
     return VersionSettings(production, production, production)
 
 
@@ -45,6 +50,7 @@ class Environment:
     stage_mode: str = "alias"  # alias | stage | both
     stage: str | None = None  # legacy stage written when stage_mode is stage or both
     requires: str | None = None
+    protected: bool = False  # its GitHub environment must enforce an approval (checked at run time)
     project_id: str | None = None  # None: the manifest's project id
     environment_id: str | None = None
     replicas: int = 1
@@ -91,7 +97,7 @@ def default_environments() -> Environments:
     """DEV -> STAGE -> PROD, used when no environments file exists."""
     dev = Environment("DEV", "dev", "dev")
     stage = Environment("STAGE", "staging", "staging", stage="Staging", requires=None)
-    prod = Environment("PROD", "production", "production", stage="Production", requires="STAGE",
+    prod = Environment("PROD", "production", "production", stage="Production", requires="STAGE", protected=True,
                        model_api=default_model_api_settings("PROD", "production"))
     return Environments("(built-in defaults)", (dev, stage, prod))
 
@@ -130,6 +136,7 @@ def _build(located: Located) -> Environments:
             stage_mode=mlflow.get("stage_mode", "alias"),
             stage=mlflow.get("stage", _DEFAULT_STAGE.get(alias)),
             requires=raw.get("requires"),
+            protected=raw.get("protected", is_production(name, alias)),
             project_id=domino.get("project_id"),
             environment_id=domino.get("environment_id"),
             replicas=domino.get("replicas", 1),

@@ -1,0 +1,148 @@
+"""GitHub's REST API, for what a run must ask GitHub rather than trust: whether a GitHub
+environment really guards a protected environment, and whether a commit comes after another.
+
+Calls go through the project's one HTTP layer with GITHUB_TOKEN as a Bearer token (read access is
+enough: `actions: read` for environments, `contents: read` for branches and commits).
+Docs: https://docs.github.com/rest/deployments/environments,
+https://docs.github.com/rest/deployments/branch-policies, https://docs.github.com/rest/commits/commits
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from domino_mlops.clients.domino_auth import BearerTokenAuth
+from domino_mlops.clients.http import HttpClient
+from domino_mlops.errors import BadResponse, ConfigError, NotFound, PermissionDenied
+
+DEFAULT_API_URL = "https://api.github.com"
+TIMEOUT = (5.0, 20.0)
+SERVICE = "GitHub"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentProtection:
+    """What GitHub says guards a GitHub environment."""
+
+    name: str
+    reviewers: int  # people or teams in its required_reviewers rule (0: no such rule)
+    protected_branches_only: bool  # deployment_branch_policy.protected_branches
+    custom_branch_policies: bool  # deployment_branch_policy.custom_branch_policies
+    has_branch_policy: bool  # a deployment_branch_policy at all (None: every branch may deploy)
+    admins_can_bypass: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BranchPolicy:
+    name: str  # a branch name or pattern
+    type: str  # "branch" or "tag"
+
+
+class GitHubClient:
+    def __init__(self, http: HttpClient, repository: str) -> None:
+        self._http, self.repository = http, repository
+        owner, _, name = repository.partition("/")
+        self._repo = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *,
+                 on_secret: Callable[[str], None] = lambda value: None) -> GitHubClient:
+        """A client for the run's repository (GITHUB_REPOSITORY) with GITHUB_TOKEN."""
+        import requests
+
+        env = os.environ if environ is None else environ
+        token = env.get("GITHUB_TOKEN", "").strip()
+        repository = env.get("GITHUB_REPOSITORY", "").strip()
+        if not token or "/" not in repository:
+            missing = "GITHUB_TOKEN" if not token else "GITHUB_REPOSITORY"
+            raise ConfigError(f"cannot ask GitHub: {missing} is not set",
+                              hint="Pass the job's token to the action (`github-token`, with `permissions: "
+                                   "actions: read, contents: read`).")
+        on_secret(token)
+        session = requests.Session()
+        session.headers["X-GitHub-Api-Version"] = "2022-11-28"
+        http = HttpClient(env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL,
+                          BearerTokenAuth(token, "GITHUB_TOKEN"), service=SERVICE, conflict_means_expired=False,
+                          timeout=TIMEOUT, session=session)
+        return cls(http, repository)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def environment(self, name: str) -> EnvironmentProtection | None:
+        """The environment's protection, or None when the repository has no such environment."""
+        endpoint = f"{self._repo}/environments/{quote(name, safe='')}"
+        try:
+            reply = self._http.call("GET", endpoint)
+        except NotFound:
+            return None
+        except PermissionDenied as exc:
+            exc.hint = ("Give the job's token `permissions: actions: read` (deployment environments) and "
+                        "`contents: read` (branches, commits).")
+            raise
+        body = _object(reply.body, reply.endpoint)
+        rules = body.get("protection_rules") or []
+        reviewers = sum(len(rule.get("reviewers") or []) for rule in rules
+                        if isinstance(rule, dict) and rule.get("type") == "required_reviewers")
+        policy = body.get("deployment_branch_policy")
+        policy = policy if isinstance(policy, dict) else None
+        return EnvironmentProtection(
+            name=str(body.get("name", name)), reviewers=reviewers,
+            protected_branches_only=bool(policy and policy.get("protected_branches")),
+            custom_branch_policies=bool(policy and policy.get("custom_branch_policies")),
+            has_branch_policy=policy is not None, admins_can_bypass=bool(body.get("can_admins_bypass", True)))
+
+    def branch_policies(self, environment: str) -> tuple[BranchPolicy, ...]:
+        """The custom deployment branch (and tag) policies of an environment."""
+        found: list[BranchPolicy] = []
+        for page in range(1, 51):
+            reply = self._http.call("GET", f"{self._repo}/environments/{quote(environment, safe='')}/"
+                                           f"deployment-branch-policies?per_page=100&page={page}")
+            body = _object(reply.body, reply.endpoint)
+            items = body.get("branch_policies") or []
+            found += [BranchPolicy(str(p.get("name", "")), str(p.get("type", "branch")))
+                      for p in items if isinstance(p, dict)]
+            if len(items) < 100:
+                break
+        return tuple(found)
+
+    def default_branch(self) -> str:
+        reply = self._http.call("GET", self._repo)
+        branch = _object(reply.body, reply.endpoint).get("default_branch")
+        if not isinstance(branch, str) or not branch:
+            raise BadResponse(SERVICE, reply.endpoint, "$.default_branch is missing")
+        return branch
+
+    def protected_branches(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for page in range(1, 51):
+            reply = self._http.call("GET", f"{self._repo}/branches?protected=true&per_page=100&page={page}")
+            items = reply.body if isinstance(reply.body, list) else []
+            names += [str(b.get("name")) for b in items if isinstance(b, dict) and b.get("name")]
+            if len(items) < 100:
+                break
+        return tuple(names)
+
+    def compare(self, base: str, head: str) -> str:
+        """How ``head`` relates to ``base``: "ahead", "behind", "identical" or "diverged"."""
+        reply = self._http.call("GET", f"{self._repo}/compare/{quote(base, safe='')}...{quote(head, safe='')}")
+        status = _object(reply.body, reply.endpoint).get("status")
+        if status not in ("ahead", "behind", "identical", "diverged"):
+            raise BadResponse(SERVICE, reply.endpoint, f"$.status is {status!r}")
+        return str(status)
+
+
+def _object(body: Any, endpoint: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadResponse(SERVICE, endpoint, "$ should be an object")
+    return body
