@@ -62,8 +62,9 @@ def test_credentials_move_to_the_names_the_cli_reads(tmp_path: Path) -> None:
                   DMLOPS_MLFLOW_TRACKING_TOKEN="mt", DMLOPS_DOMINO_API_HOST="https://d", DMLOPS_DOMINO_API_KEY="k",
                   DMLOPS_GITHUB_TOKEN="gh")
     assert seen["argv"] == ["plan", "--env", "STAGE"]
+    # The job's token goes along always: a protected environment's approval is asked of GitHub.
     assert seen["env"] == {"MLFLOW_TRACKING_URI": "http://m", "MLFLOW_TRACKING_TOKEN": "mt",
-                           "DOMINO_API_HOST": "https://d", "DOMINO_USER_API_KEY": "k"}  # no GITHUB_TOKEN without pr-comment
+                           "DOMINO_API_HOST": "https://d", "DOMINO_USER_API_KEY": "k", "GITHUB_TOKEN": "gh"}
 
 
 def test_pr_comment_brings_the_github_token(tmp_path: Path) -> None:

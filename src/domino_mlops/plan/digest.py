@@ -1,0 +1,57 @@
+"""The digest of a plan: what a reviewer approves, as one hash the apply job must match.
+
+A promotion is planned twice: in the plan job (what the reviewer reads before approving) and in
+the apply job after the approval. Between the two, an alias the manifest names (`@candidate`)
+can move, or the manifest can change under a re-run; the apply job then re-plans and refuses
+(exit 4) when the digest differs, so what is applied is what was approved.
+
+The digest covers where each model goes: environment, alias, project, model, the version asked
+for and the version it resolved to, replicas, the data planes (wave, Model API, hardware tier),
+and what new Model API versions record of their calls. It leaves out what the approval does not decide
+and what a partial first attempt legitimately changes: how a step reaches its goal (create,
+start, already serving), Domino ids, where the alias points now, gate results (checked again at
+apply), and how smoke tests authenticate (the plan job does not hold the tokens).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from domino_mlops.desired.environments import Environment
+from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.plan.steps import ModelChange, Plan
+
+
+def plan_digest(plan: Plan, env: Environment, *, project: str | None = None) -> str:
+    """sha256 (hex) of where the plan's models go; ``project``: only that project's models.
+
+    Every selected model counts, changed or not, so a re-run after a partial first attempt (some
+    models done, some not) has the digest the reviewer approved."""
+    changes = [c for c in plan.changes if project in (None, c.project_id)]
+    return _hash({
+        "environment": plan.environment, "alias": plan.alias, "stage_mode": plan.stage_mode,
+        "settings": [env.model_api.log_http_request_response, env.model_api.monitoring_enabled,
+                     env.model_api.record_invocation],
+        "models": sorted((_destination(c, env) for c in changes), key=lambda m: (m["project"], m["model"])),
+    })
+
+
+def digests_by_project(plan: Plan, env: Environment) -> dict[str, str]:
+    """One digest per Domino project: a promotion runs one job per project, each checks its own."""
+    return {project: plan_digest(plan, env, project=project)
+            for project in sorted({c.project_id for c in plan.changes})}
+
+
+def _destination(change: ModelChange, env: Environment) -> dict[str, Any]:
+    return {
+        "project": change.project_id, "model": change.model, "requested": change.requested,
+        "version": change.version, "replicas": change.replicas or env.replicas,
+        "data_planes": [[wave, model_api_name(change.model, env, tier), tier] for wave, tier in tiers_in_waves(env)],
+    }
+
+
+def _hash(document: dict[str, Any]) -> str:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
