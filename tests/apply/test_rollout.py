@@ -156,3 +156,29 @@ def test_a_bake_that_passes_smoke_tests_each_wave_again(pipeline) -> None:
     calls = [r.path for r in pipeline.emu.requests if (r.route or "").endswith("/latest/model")][calls_before:]
     wave_one = pipeline.domino.model_apis.find(pipeline.project_id, f"{model}-prod").id
     assert sum(wave_one in path for path in calls) == 2 and len(calls) == 3  # wave 1 twice, wave 2 once
+
+
+def test_an_environment_served_from_its_own_project_with_its_own_credential(pipeline) -> None:
+    """PROD serves from another Domino project (environments.yaml domino.project_id) with the
+    credential its GitHub environment holds; the model is still read and marked in MLflow with
+    the manifest project's token."""
+    from domino_mlops.emulator.seed import OTHER_API_KEY, OTHER_PROJECT_ID
+
+    model = pipeline.unique("own-project")
+    version = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, version))
+    roll_through(pipeline, "DEV", "STAGE")
+    environments = pipeline.root / "scripts" / "environments.yaml"
+    environments.write_text(environments.read_text().replace(
+        "      replicas: 2\n", f"      replicas: 2\n      project_id: \"{OTHER_PROJECT_ID}\"\n"))
+    pipeline.monkeypatch.setenv("DOMINO_USER_API_KEY", OTHER_API_KEY)  # PROD's own secret
+
+    assert pipeline.run("rollout", "--env", "PROD") == 0
+
+    for name in (f"{model}-prod", f"{model}-prod-prod-small"):
+        assert pipeline.domino.model_apis.find(pipeline.project_id, name) is None
+        served = pipeline.emu.world.model_apis.values()
+        assert [a.project_id for a in served if a.name == name] == [OTHER_PROJECT_ID]
+    assert pipeline.aliases(model)["production"] == version
+    (prod,) = [e for e in pipeline.ledger(model) if e["environment"] == "PROD"]
+    assert prod["project"] == OTHER_PROJECT_ID

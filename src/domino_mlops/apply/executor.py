@@ -109,7 +109,7 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
     for change in plan.changed:
         for step in change.steps:
             if isinstance(step, MoveAlias):
-                found = ctx.registry_for(change.project_id).alias_target(step.model, step.alias)
+                found = ctx.registry_for(change.registry_project).alias_target(step.model, step.alias)
                 if found not in (step.from_version, step.to_version):
                     raise AliasConflict(step.model, step.alias, step.from_version, found)
 

@@ -168,7 +168,7 @@ class ModelRun:
 
     @property
     def _registry(self) -> MlflowRegistry:
-        return self.ctx.registry_for(self.change.project_id)
+        return self.ctx.registry_for(self.change.registry_project)
 
     @property
     def _target(self) -> ModelVersionInfo:

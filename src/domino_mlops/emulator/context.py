@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from domino_mlops.emulator.async_queue import AsyncQueue
+from domino_mlops.emulator.crash import CrashPoint
 from domino_mlops.emulator.faults import FaultInjector
 from domino_mlops.emulator.predictor import ModelStore
 from domino_mlops.emulator.recorder import RequestLog
@@ -28,6 +29,7 @@ class Context:
     async_queue: AsyncQueue = field(default_factory=lambda: AsyncQueue(0.0))
     clock: Callable[[], float] = time.time  # or a clock.ManualClock a test moves
     closed: bool = False  # set at stop: a late build thread must not write a successor's state file
+    crash_point: CrashPoint | None = None  # a crash test's hold on the Nth write (emulator/crash.py)
 
     def __post_init__(self) -> None:
         # A prediction is Pending, then Processing, a tenth of a deploy each: visible, not slow.

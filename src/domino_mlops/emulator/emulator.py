@@ -12,6 +12,7 @@ from typing import Any
 from domino_mlops.emulator import access
 from domino_mlops.emulator import seed as seeds
 from domino_mlops.emulator.context import Context
+from domino_mlops.emulator.crash import CrashPoint
 from domino_mlops.emulator.defaults import DEFAULT_DEPLOY_SECONDS, DEFAULT_HOST
 from domino_mlops.emulator.deployments import resume_builds
 from domino_mlops.emulator.faults import FaultInjector, FaultPlan, FaultRule
@@ -202,6 +203,19 @@ class Emulator:
         return parsed
 
     # --- what a Domino admin does in the UI ------------------------------------------------------
+
+    @contextmanager
+    def crash_at(self, nth_write: int, *, after: bool = False) -> Iterator[CrashPoint]:
+        """Hold the ``nth_write`` write request from now on (emulator/crash.py): the test kills
+        its client while ``point.reached`` is set; leaving the block lets the emulator go on."""
+        ctx = self._running().ctx
+        point = CrashPoint(nth_write, after)
+        ctx.crash_point = point
+        try:
+            yield point
+        finally:
+            ctx.crash_point = None
+            point.release()
 
     def issue_model_token(self, model_api_id: str, name: str = "emulator") -> str:
         """Issue an access token of the Model API and return its value (HTTP Basic user and

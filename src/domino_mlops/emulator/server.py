@@ -108,12 +108,23 @@ class _Handler(BaseHTTPRequestHandler):
         elif route is None:
             response = unmatched
         else:
+            point = ctx.crash_point
+            held = point is not None and not admin and route.write and point.arrive(route.key)
+            if held and not point.after:  # type: ignore[union-attr]
+                point.hold()  # type: ignore[union-attr]  # the client dies meanwhile; the write never happens
+                self.close_connection = True
+                return
             response = self._dispatch(ctx, route, Request(method, path, req.query, headers, body, params,
                                                           parts.query))
+            if held:
+                point.hold()  # type: ignore[union-attr]  # applied; the client dies before it hears back
         if not admin:  # recorded before answering: a caller that got its answer finds it in the log
             self._record(ctx, req, route, response, decision, started)
         if response is not None:
-            self._send(response)
+            try:
+                self._send(response)
+            except OSError:
+                self.close_connection = True  # the client is gone (a crash test killed it)
 
     def _dispatch(self, ctx: Context, route: Route, req: Request) -> Response:
         try:

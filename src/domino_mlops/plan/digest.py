@@ -46,7 +46,7 @@ def digests_by_project(plan: Plan, env: Environment) -> dict[str, str]:
 
 
 def _listed_under(change: ModelChange) -> str:
-    return change.manifest_project or change.project_id
+    return change.registry_project
 
 
 def _destination(change: ModelChange, env: Environment) -> dict[str, Any]:

@@ -162,6 +162,12 @@ class ModelChange:
         return bool(self.steps)
 
     @property
+    def registry_project(self) -> str:
+        """Whose credential reads and marks the model in MLflow: the project the manifest lists it
+        under (an environment's own Domino project serves it, but the model lives here)."""
+        return self.manifest_project or self.project_id
+
+    @property
     def deploys(self) -> tuple[DeployVersion, ...]:
         return tuple(step for step in self.steps if isinstance(step, DeployVersion))
 
