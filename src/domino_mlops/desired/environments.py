@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domino_mlops.clients.domino_serving_types import VersionSettings
+from domino_mlops.desired import limits
 from domino_mlops.desired.locate import Located, parse_yaml
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
@@ -98,7 +99,7 @@ def default_environments() -> Environments:
 
 def read_environments(path: str | Path) -> tuple[Environments | None, list[ValidationIssue]]:
     """Parse and check an environments file; return it (or None) with every issue found."""
-    located, issues = read_checked(path, parse_yaml, SCHEMA, "--environments")
+    located, issues = read_checked(path, parse_yaml, SCHEMA, "--environments", limits.ENVIRONMENTS)
     if located is None:
         return None, issues
     environments = _build(located)

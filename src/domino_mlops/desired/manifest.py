@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.desired import limits
 from domino_mlops.desired.locate import Located, parse_json
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import ValidationFailed, ValidationIssue
@@ -82,7 +83,7 @@ class Manifest:
 
 def read_manifest(path: str | Path) -> tuple[Manifest | None, list[ValidationIssue]]:
     """Parse and check a manifest file; return it (or None) with every issue found."""
-    located, issues = read_checked(path, parse_json, SCHEMA, "--manifest")
+    located, issues = read_checked(path, parse_json, SCHEMA, "--manifest", limits.MANIFEST)
     if located is None:
         return None, issues
     manifest = _build(located)
