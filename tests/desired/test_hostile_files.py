@@ -44,6 +44,7 @@ HOSTILE = [
     ("date-yaml", "environments", b"environments:\n  - name: DEV\n    github_environment: 2024-01-01\n", 3,
      "as a date"),
     ("python-tag", "environments", b"environments: !!python/object/apply:os.system [echo]\n", 1, "tagged"),
+    ("at-latest", "manifest", b'{"p1": [\n {"name": "a", "version": "@latest"}]}', 2, "reserved by MLflow"),
     ("many-items", "manifest", b'{"p1": [' + b",".join([b'{"name": "a", "version": 1}'] * 60_000) + b"]}", 1,
      "more than 100000 values"),
     ("unique-items-pairwise", "manifest", json.dumps({"p1": [{"name": "a", "version": 1, "environments": [

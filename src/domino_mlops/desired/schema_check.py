@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.limits import Limits
 from domino_mlops.desired.locate import Located, SyntaxProblem
 from domino_mlops.desired.source import read_source
@@ -131,6 +132,8 @@ def _friendly(error: Any) -> str:
         if isinstance(value, str) and value.strip().lower() == "latest":
             return ("'latest' is not allowed: a promotion must name an exact version (2) "
                     "or an alias (\"@candidate\") so the plan can be reviewed")
+        if isinstance(value, str) and value.startswith("@") and (why := alias_problem(value[1:])):
+            return f"{_show(value)} is not a usable alias: {why}"
         return f"{_show(value)} is not a version: use a number (2) or an alias (\"@candidate\")"
     if kind == "required":
         missing = [name for name in error.validator_value if name not in (value or {})]
@@ -148,6 +151,8 @@ def _friendly(error: Any) -> str:
         return f"{_show(value)} is not one of {', '.join(json.dumps(v) for v in error.validator_value)}"
     if kind == "pattern":
         return f"{_show(value)} does not match the allowed form {error.validator_value}"
+    if kind == "not" and isinstance(value, str) and (why := alias_problem(value)):
+        return f"{_show(value)} cannot be an MLflow alias: {why}"
     if kind == "uniqueItems":
         return "lists the same item more than once; keep one of each"
     return " ".join(str(error.message).split())[:200]
