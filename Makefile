@@ -1,12 +1,12 @@
 # Two commands do all set-up on a fresh machine (only python3 and make needed):
 #   make demo   run the main job on the embedded defaults (local MLflow + the Domino emulator)
-#   make test   create .venv, install, run the whole suite
+#   make test   create .venv, install, run the whole suite (except the stress runs: make stress)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test stress demo bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Long runs (many more fuzzing examples, bigger inputs); not part of `make test` or CI.
+stress: $(STAMP)
+	$(BIN)/python -m pytest -q -m stress $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py
