@@ -66,6 +66,7 @@ ANSWERS = [
     ("json", 400, b'{"error_code": "INVALID_PARAMETER_VALUE", "message": "bad login http://{userinfo}@host for '
                   b'{password}"}'),
     ("html", 500, b""),
+    ("drip", 200, b""),  # stopped by the total deadline
 ]
 
 

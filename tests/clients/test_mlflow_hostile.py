@@ -1,11 +1,14 @@
 """MLflow through mlflow-skinny's own HTTP stack, against a real hostile server on loopback:
-each broken answer is translated once into one of our exceptions naming MLflow and the URI."""
+each broken answer is translated once into one of our exceptions naming MLflow and the URI,
+and a server that trickles bytes is stopped by the total deadline MLflow's settings imply."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.clients.mlflow import MlflowRegistry, mlflow_deadline
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import (
     AuthenticationFailed,
@@ -15,6 +18,8 @@ from domino_mlops.errors import (
     Unreachable,
 )
 from tests.support.hostile_server import hostile_server
+
+ENDS_WITHIN = 30.0  # generous: the point is that it ends (CI machines are busy)
 
 
 @pytest.fixture
@@ -60,3 +65,22 @@ def test_a_huge_answer_is_one_short_error(server) -> None:
     with pytest.raises(BadResponse) as info:
         registry(server.url).get_model("churn")
     assert len(str(info.value)) < 1000
+
+
+def test_a_trickling_server_is_stopped_by_the_total_deadline(server, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")  # per read: a byte every 0.05 s never trips it
+    server.answer("drip")
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as info:
+        registry(server.url).get_model("churn")
+    assert time.monotonic() - started < ENDS_WITHIN
+    assert f"no complete answer within {mlflow_deadline():g} s for model 'churn'" in str(info.value)
+    assert "MLFLOW_HTTP_REQUEST_TIMEOUT" in info.value.hint
+
+
+def test_the_deadline_follows_mlflows_own_settings() -> None:
+    assert mlflow_deadline({"MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0"}) == 20 * 3 + 1 + 2 + 1
+    assert mlflow_deadline({"MLFLOW_HTTP_REQUEST_TIMEOUT": "1", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}) == 2
+    assert mlflow_deadline({}) == 120 * 8 + sum(min(120, 2 * 2**n) + 1 for n in range(7)) + 1  # MLflow's defaults

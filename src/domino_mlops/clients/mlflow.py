@@ -6,9 +6,13 @@ applies would race on os.environ). We give each `MlflowRegistry` its own REST st
 pinned credentials instead. MLflow's HTTP knobs (MLFLOW_HTTP_REQUEST_TIMEOUT,
 MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets gentler defaults for them.
 
-MLflow's HTTP stack is its own (a cached requests session inside mlflow-skinny). Whatever it
-lets through (MlflowException, requests' errors, json and protobuf parse errors) becomes ours
-in `translate_mlflow_errors`, once, with the tracking URI's password scrubbed from every text.
+MLflow's HTTP stack is its own (a cached requests session inside mlflow-skinny), so two of
+clients/http.py's guarantees are enforced from outside. Time: MLflow's timeout is per read, and
+a server dripping bytes never reaches it, so each call runs under a total deadline derived from
+MLflow's own settings (`mlflow_deadline`). Errors: whatever MLflow lets through (MlflowException,
+requests' errors, json and protobuf parse errors) becomes ours in `translate_mlflow_errors`, once,
+with the tracking URI's password scrubbed from every text. Memory is the gap: MLflow reads an
+answer whole, and no setting of its bounds that.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from domino_mlops.clients.deadline import DeadlinePassed, call_with_deadline
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.clients.redact import scrub
 from domino_mlops.errors import (
@@ -216,8 +221,8 @@ class MlflowRegistry:
         with _ENV_LOCK, _credentials_in_env(self.credentials), tempfile.TemporaryDirectory() as tmp:
             try:
                 with translate_mlflow_errors(what, self.credentials):
-                    path = download_artifacts(artifact_uri=uri, dst_path=tmp,
-                                              tracking_uri=self.credentials.tracking_uri)
+                    path = call_with_deadline(mlflow_deadline(), lambda: download_artifacts(
+                        artifact_uri=uri, dst_path=tmp, tracking_uri=self.credentials.tracking_uri))
             except NotFound:
                 return None
             with translate_mlflow_errors(what, self.credentials), open(path, encoding="utf-8") as handle:
@@ -231,7 +236,7 @@ class MlflowRegistry:
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
         with translate_mlflow_errors(what, self.credentials):
-            return action()
+            return call_with_deadline(mlflow_deadline(), action)
 
 
 _ENV_LOCK = threading.Lock()
@@ -258,11 +263,32 @@ def _name_filter(name: str) -> str:
     return f"name={quote}{name}{quote}"
 
 
+def mlflow_deadline(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds one MLflow client call may take in all: every attempt MLflow's settings allow
+    (MLFLOW_HTTP_REQUEST_TIMEOUT each, 1 + MLFLOW_HTTP_REQUEST_MAX_RETRIES of them) plus its
+    backoff between them (urllib3: factor * 2**n, at most 120 s each), plus jitter."""
+    env = os.environ if environ is None else environ
+
+    def number(key: str, default: float) -> float:
+        try:
+            return max(0.0, float(env.get(key, default)))
+        except ValueError:
+            return default  # MLflow itself refuses it on the first request, with its own message
+
+    timeout = number("MLFLOW_HTTP_REQUEST_TIMEOUT", 120)
+    retries = int(number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", 7))
+    factor = number("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", 2)
+    jitter = number("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", 1)
+    backoff = sum(min(120.0, factor * 2**n) + jitter for n in range(min(retries, 32)))
+    return timeout * (retries + 1) + backoff + 1.0
+
+
 @contextmanager
 def translate_mlflow_errors(what: str, credentials: MlflowCredentials) -> Iterator[None]:
     """Turn what MLflow lets through into our hierarchy, exactly once, without the URI's password.
 
-    MlflowException; requests' errors (OSError); and what MLflow's parsing of a hostile answer raises: json's ValueError, protobuf's ParseError, RecursionError.
+    MlflowException; requests' errors (OSError); the deadline; and what MLflow's parsing of a
+    hostile answer raises: json's ValueError, protobuf's ParseError, RecursionError.
     """
     from google.protobuf.json_format import ParseError
     from mlflow.exceptions import MlflowException
@@ -274,6 +300,11 @@ def translate_mlflow_errors(what: str, credentials: MlflowCredentials) -> Iterat
         raise
     except MlflowException as exc:
         raise _translate(exc, what, credentials) from exc
+    except DeadlinePassed as exc:
+        raise Unreachable(SERVICE, uri, f"no complete answer within {exc.seconds:g} s for {what} (the total "
+                          "MLflow's timeout and retries allow; the server kept sending, or trickling)",
+                          hint="Check that the server is healthy and that no proxy in between trickles data; "
+                               "MLFLOW_HTTP_REQUEST_TIMEOUT and MLFLOW_HTTP_REQUEST_MAX_RETRIES set the total.") from exc
     except OSError as exc:  # requests' ConnectionError is an OSError
         raise Unreachable(SERVICE, uri, _clean(_root_reason(exc), credentials)) from exc
     except (ValueError, ParseError, RecursionError) as exc:
