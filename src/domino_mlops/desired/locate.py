@@ -147,11 +147,11 @@ def parse_json(text: str, file: str, limits: Limits = MANIFEST) -> Located:
     except json.JSONDecodeError as exc:
         raise SyntaxProblem(ValidationIssue(file, exc.lineno, "$", f"invalid JSON: {exc.msg} "
                                              f"(line {exc.lineno}, column {exc.colno})")) from exc
-    except ValueError as exc:  # int() refuses more than sys.get_int_max_str_digits() digits
-        long_number = re.search(r"\d{%d}" % (sys.get_int_max_str_digits() + 1), text)
+    except ValueError as exc:  # int() refuses numbers longer than max_int_digits()
+        long_number = re.search(r"\d{%d}" % (max_int_digits() + 1), text)
         line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
         raise SyntaxProblem(ValidationIssue(file, line, "$", "a number has more digits than Python reads "
-                                            f"({sys.get_int_max_str_digits()}); shorten it")) from exc
+                                            f"({max_int_digits()}); shorten it")) from exc
     scanner = _JsonScanner(text, file)
     scanner.value(0, ())
     return Located(file, data, scanner.lines, tuple(scanner.duplicates))
@@ -182,8 +182,12 @@ def _check_structure(text: str, file: str, limits: Limits) -> None:
 
 
 def _limit_problem(file: str, text: str, pos: int, message: str) -> SyntaxProblem:
-    line = text.count("\n", 0, pos) + 1
-    return SyntaxProblem(ValidationIssue(file, line, "$", f"{message} (stopped at line {line})"))
+    return SyntaxProblem(ValidationIssue(file, text.count("\n", 0, pos) + 1, "$", message))
+
+
+def max_int_digits() -> int:
+    """The most digits int() reads (CVE-2020-10735); 0 means no limit (before Python 3.10.7)."""
+    return getattr(sys, "get_int_max_str_digits", lambda: 0)()
 
 
 def parse_yaml(text: str, file: str, limits: Limits = ENVIRONMENTS) -> Located:

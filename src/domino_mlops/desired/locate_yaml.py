@@ -20,13 +20,12 @@ refused with its line, since no field here takes one and a message about a date 
 from __future__ import annotations
 
 import datetime
-import sys
 from typing import Any
 
 import yaml
 
 from domino_mlops.desired.limits import Limits
-from domino_mlops.desired.locate import Located, Path, SyntaxProblem, json_path
+from domino_mlops.desired.locate import Located, Path, SyntaxProblem, json_path, max_int_digits
 from domino_mlops.errors import ValidationIssue
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -69,7 +68,8 @@ def _syntax_issue(file: str, text: str, exc: yaml.YAMLError) -> ValidationIssue:
     line = mark.line + 1 if mark is not None else None
     if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow; it has an offset only
         line = text.count("\n", 0, exc.position) + 1
-        problem = f"character {exc.character!r} is not allowed in YAML (line {line})"
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        problem = f"control character U+{code:04X} is not allowed"
     else:
         problem = getattr(exc, "problem", None) or str(exc)
     problem = " ".join(problem.split())  # PyYAML's texts may span lines; an issue is one line
@@ -231,7 +231,7 @@ class _Builder:
         except Exception as exc:  # noqa: BLE001 - the boundary of PyYAML's constructors
             why = getattr(exc, "problem", None) or ""
             if "integer string conversion" in str(exc):
-                why = f"it has more digits than Python reads ({sys.get_int_max_str_digits()})"
+                why = f"it has more digits than Python reads ({max_int_digits()})"
             why = f": {' '.join(why.split())[:120]}" if why else ""
             raise _Refused(node.start_mark, f"cannot read {_short(node.value)} as {_tag_name(node.tag)}{why}") from exc
         if isinstance(value, datetime.date):
