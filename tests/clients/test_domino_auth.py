@@ -198,3 +198,12 @@ def test_proxy_auth_strips_any_stray_credential():
                                headers={"Authorization": "Bearer stale", "X-Domino-Api-Key": "stale"}).prepare()
     ProxyAuth()(request)
     assert "Authorization" not in request.headers and "X-Domino-Api-Key" not in request.headers
+
+
+@pytest.mark.parametrize("host", [f"user:{API_KEY}@domino.example.com", f"https://user:{API_KEY}@domino.example.com",
+                                  f"ftp://u:{API_KEY}@h", f"http://u:{API_KEY}@[::1"])
+def test_a_host_with_a_password_is_refused_without_showing_it(host: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        DominoConfig.from_env({"DOMINO_API_HOST": host, "DOMINO_USER_API_KEY": "k"})
+    assert API_KEY not in str(info.value) and API_KEY not in info.value.hint
+    assert "***@" in str(info.value) and info.value.exit_code == 2

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -176,10 +175,7 @@ def test_every_payload_the_schema_allows_is_read(answer: Answer, record_property
 @pytest.mark.parametrize("schema", ERRORS)
 def test_every_error_body_the_schemas_allow_gives_a_message_or_nothing(schema: str) -> None:
     def read(payload: Any) -> str:
-        response = requests.Response()
-        response.status_code, response._content = 400, json.dumps(payload).encode()
-        response.headers["Content-Type"] = "application/json"
-        message = _server_message(response)
+        message = _server_message(json.dumps(payload).encode())
         assert isinstance(message, str) and len(message) <= 300
         return message
 

@@ -64,6 +64,9 @@ BROKEN = [
     ("stage-mode-without-stage", "environments:\n  - name: DEV\n    mlflow:\n      stage_mode: stage\n", 3,
      "$.environments[0].mlflow", "needs mlflow.stage"),
     ("empty", "", 1, "$", "must be a mapping"),
+    # A smoke test that may wait forever is a deploy that may hang forever.
+    ("endless-smoke-timeout", "environments:\n  - name: DEV\n    smoke_test:\n      timeout_seconds: .inf\n", 4,
+     "$.environments[0].smoke_test.timeout_seconds", "greater than the maximum of 3600"),
 ]
 
 

@@ -13,6 +13,7 @@ conformance test holds each request to its published schema. Constructing a clie
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,7 @@ from domino_mlops.clients.domino_types import (
     HardwareTier,
     Project,
     ProjectEnvironments,
+    check_next_page,
     parse_list,
 )
 from domino_mlops.clients.http import HttpClient
@@ -119,12 +121,16 @@ class DominoClient:
     def all_hardware_tiers(self) -> tuple[HardwareTier, ...]:
         """Every tier of the deployment (public API ``/api/hardwaretiers/v1/hardwaretiers``, all pages)."""
         tiers: list[HardwareTier] = []
-        while True:
+        previous: tuple[HardwareTier, ...] | None = None
+        for pages in itertools.count(1):
             reply = self._http.call("GET", urls.hardware_tiers(offset=len(tiers), limit=100))
             page = parse_list(reply.body, reply.endpoint, "hardwareTiers", HardwareTier.from_api)
+            check_next_page(page, previous, pages, reply.endpoint)
             tiers.extend(page)
             if len(page) < 100:
                 return tuple(tiers)
+            previous = page
+        raise AssertionError("unreachable: itertools.count never ends")
 
     def project_environments(self, project_id: str) -> ProjectEnvironments:
         """The compute environments the project may use, and its default

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.auth import AuthBase
 
+from domino_mlops.clients.redact import redact_uri
 from domino_mlops.errors import ConfigError, CredentialMissing
 
 HOST_VAR = "DOMINO_API_HOST"
@@ -207,22 +208,26 @@ def normalize_host(value: str, variable: str, *, default_scheme: str | None = No
         )
     if default_scheme and "://" not in value:
         value = f"{default_scheme}://{value}"  # the proxy is often given as host:port
-    parts = urlsplit(value)
-    if parts.username is not None or parts.password is not None:
-        # Do not echo the value: it holds a password.
+    shown = redact_uri(value)  # every message below may quote it; none may quote a password
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # "http://[::1" and other broken authorities
+        raise ConfigError(f"{variable} is not a valid URL: {shown!r} ({exc})",
+                          hint=f"Write it as scheme://host[:port], for example {variable}=https://domino.example.com.") from exc
+    if parts.username is not None or parts.password is not None or shown != value:
         raise ConfigError(
-            f"{variable} contains a user name or password",
+            f"{variable} contains a user name or password ({shown})",
             hint="Keep credentials out of the URL; use DOMINO_USER_API_KEY or DOMINO_TOKEN_FILE.",
         )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"{variable} must be an http:// or https:// URL, got {value!r}",
+            f"{variable} must be an http:// or https:// URL, got {shown!r}",
             hint=f"Write the scheme too, for example {variable}=https://domino.example.com.",
         )
     try:
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(f"{variable} has an invalid port: {value!r}",
+        raise ConfigError(f"{variable} has an invalid port: {shown!r}",
                           hint="Use scheme://host or scheme://host:port.") from exc
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     return f"{parts.scheme}://{netloc}{f':{port}' if port is not None else ''}"

@@ -7,6 +7,7 @@ create request has no labels; the request and the version both carry a descripti
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from domino_mlops.clients.domino_serving_types import (
     VersionSettings,
     request_marker,
 )
-from domino_mlops.clients.domino_types import Page
+from domino_mlops.clients.domino_types import Page, check_next_page
 from domino_mlops.clients.http import HttpClient
 
 T = TypeVar("T")
@@ -163,12 +164,16 @@ class ModelApis:
     def _all_pages(self, path_at: Callable[[int], str], item: Callable[..., T]) -> tuple[T, ...]:
         """Follow offset/limit until totalCount; a bare list (no paging) is the whole answer."""
         items: list[T] = []
-        while True:
+        previous: tuple[T, ...] | None = None
+        for pages in itertools.count(1):
             reply = self._http.call("GET", path_at(len(items)))
             page = Page.from_api(reply.body, reply.endpoint, item)
+            check_next_page(page.items, previous, pages, reply.endpoint)
             items.extend(page.items)
             if not page.items or not _more(page, len(items)):
                 return tuple(items)
+            previous = page.items
+        raise AssertionError("unreachable: itertools.count never ends")
 
 
 def _more(page: Page[Any], seen: int) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from domino_mlops.clients.json_fields import Fields, items_of
+from domino_mlops.clients.json_fields import Fields, bad, items_of
 
 T = TypeVar("T")
 
@@ -223,6 +223,20 @@ class Page(Generic[T]):
         if meta is None:
             return cls(parsed, 0, None, None)
         return cls(parsed, meta.opt_int("offset", 0) or 0, meta.opt_int("limit"), meta.opt_int("totalCount"))
+
+
+# A paged list ends when the server says so; a server that never does (it ignores the offset, or
+# counts to a billion) must not keep us asking. 1,000 pages of 100 is far beyond any project.
+MAX_PAGES = 1000
+
+
+def check_next_page(page: tuple[Any, ...], previous: tuple[Any, ...] | None, pages: int, endpoint: str) -> None:
+    """BadResponse when paging would not end: the same page again, or more than MAX_PAGES."""
+    if previous is not None and page and page == previous:
+        raise bad(endpoint, "the next page repeats the previous one (the server ignores the offset); "
+                            "stopped paging")
+    if pages > MAX_PAGES:
+        raise bad(endpoint, f"more than {MAX_PAGES} pages; stopped paging")
 
 
 def parse_list(payload: object, endpoint: str, key: str, item: Callable[..., T]) -> tuple[T, ...]:

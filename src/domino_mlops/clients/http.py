@@ -4,6 +4,10 @@ Every request to Domino (and to the models deployed on it) goes through `HttpCli
 the rules live in one place:
 
 - every call has a (connect, read) timeout: a hung server must not hang a workflow for hours;
+  and a total deadline per request (clients/deadline.py), since the read timeout restarts with
+  each byte and a server that drips one byte a second would never hit it;
+- an answer is read in pieces and cut at ``max_body_bytes``: a 5 GB error page must not
+  become 5 GB of memory (nor a 5 GB message);
 - idempotent methods (GET, HEAD, PUT, DELETE) are retried on connection errors, 429 and
   502/503/504, with exponential backoff and full jitter, honouring ``Retry-After``;
 - POST is never retried here, because a blind retry of a create can deploy twice.
@@ -15,6 +19,7 @@ the rules live in one place:
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
 import random
 import time
@@ -28,6 +33,7 @@ import requests
 from requests.auth import AuthBase
 
 from domino_mlops import __version__
+from domino_mlops.clients.deadline import Deadline, DeadlineAdapter
 from domino_mlops.errors import (
     AuthenticationFailed,
     BadResponse,
@@ -49,6 +55,13 @@ TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 # Methods that may be sent twice with the effect of once (RFC 9110 9.2.2). POST is not one.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
+# One request, connect to last byte. The slowest legitimate answer (a model's prediction during
+# a smoke test) is bounded by the 30 s read timeout; twice that is a server that is not finishing.
+DEFAULT_DEADLINE = 60.0
+# Domino's largest answers (a page of Model APIs or versions) are tens of KB; 32 MiB is neither
+# a real answer nor memory a CI runner should spend on one.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 _TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
@@ -86,6 +99,8 @@ class HttpClient:
         service: str = "Domino",
         conflict_means_expired: bool = True,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
+        max_body_bytes: int = MAX_BODY_BYTES,
         max_retries: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
@@ -104,11 +119,14 @@ class HttpClient:
         # Domino answers 409 when temporary credentials expired; other services mean a conflict.
         self.conflict_means_expired = conflict_means_expired
         self.timeout = timeout
+        self.deadline, self.max_body_bytes = deadline, max_body_bytes
         self.max_retries = max_retries
         self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
         self.create_attempts = create_attempts
         self._sleep, self._rng, self._clock = sleep, rng or random.Random(), clock
         self._session = session or requests.Session()
+        for prefix in ("http://", "https://"):
+            self._session.mount(prefix, DeadlineAdapter())
         self._session.headers.update({"Accept": "application/json", "User-Agent": f"domino-mlops/{__version__}"})
 
     def close(self) -> None:
@@ -141,24 +159,61 @@ class HttpClient:
         attempt = 0
         while True:
             started = time.monotonic()
+            deadline = Deadline(self.deadline)
             try:
-                # No redirects: requests would carry X-Domino-Api-Key to whatever host it is sent
-                # to (it strips only Authorization), and an API that redirects is not the API.
-                response = self._session.request(method, url, json=json, auth=use_auth, timeout=self.timeout,
-                                                 allow_redirects=False)
+                with deadline:
+                    # No redirects: requests would carry X-Domino-Api-Key to whatever host it is
+                    # sent to (it strips only Authorization), and an API that redirects is not the API.
+                    response = self._session.request(method, url, json=json, auth=use_auth, timeout=self.timeout,
+                                                     allow_redirects=False, stream=True)
+                    try:
+                        content = self._read_body(response, endpoint)
+                    finally:
+                        response.close()
             except requests.RequestException as exc:
+                if deadline.expired:
+                    raise self._deadline_passed(url) from exc
                 if retryable and isinstance(exc, _TRANSIENT_ERRORS) and attempt < self.max_retries:
                     self._wait(self.backoff_delay(attempt), endpoint, type(exc).__name__, attempt, self.max_retries)
                     attempt += 1
                     continue
-                raise self._translate_exception(exc, url) from exc
+                raise self._translate_exception(exc, url, endpoint) from exc
+            if deadline.expired:  # the watchdog cut the body; what arrived may look complete
+                raise self._deadline_passed(url)
             log.debug("%s -> %s in %.2fs", endpoint, response.status_code, time.monotonic() - started)
             if retryable and response.status_code in TRANSIENT_STATUSES and attempt < self.max_retries:
                 delay = self._delay_for(response, attempt)
                 self._wait(delay, endpoint, str(response.status_code), attempt, self.max_retries)
                 attempt += 1
                 continue
-            return self._reply(response, endpoint, expect, source)
+            return self._reply(response, content, endpoint, expect, source)
+
+    def _read_body(self, response: requests.Response, endpoint: str) -> bytes:
+        """The whole body, read in pieces; BadResponse once it passes max_body_bytes."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self._too_large(endpoint, f"announced as {int(declared)} bytes")
+        chunks, size = [], 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise self._too_large(endpoint, "still coming")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, endpoint: str, how: str) -> BadResponse:
+        limit = f"{self.max_body_bytes // (1024 * 1024)} MiB" if self.max_body_bytes >= 1024 * 1024 else (
+            f"{self.max_body_bytes} bytes")
+        return BadResponse(self.service, endpoint, f"the answer is larger than {limit} ({how}); "
+                           "stopped reading it")
+
+    def _deadline_passed(self, url: str) -> Unreachable:
+        # Not retried: a server still sending after the deadline is not a blip a retry fixes,
+        # and retries would multiply the wait.
+        return Unreachable(self.service, url, f"no complete answer within {self.deadline:g}s (total deadline "
+                           "per request; the server kept sending, or trickling, without finishing)",
+                           hint=f"Check that {self.service} is healthy and that no proxy in between trickles "
+                           "data; the URL must be the API itself.")
 
     # --- a create that must happen once ----------------------------------------------------------
 
@@ -206,13 +261,16 @@ class HttpClient:
 
     # --- translation: the only place where requests' vocabulary becomes ours ---------------------
 
-    def _translate_exception(self, exc: requests.RequestException, url: str) -> DominoMlopsError:
+    def _translate_exception(self, exc: requests.RequestException, url: str, endpoint: str) -> DominoMlopsError:
+        if isinstance(exc, requests.exceptions.ContentDecodingError):
+            return BadResponse(self.service, endpoint, "the body does not decode as its Content-Encoding says")
         return Unreachable(self.service, url, _reason(exc, self.timeout))
 
-    def _reply(self, response: requests.Response, endpoint: str, expect: Expect, source: str) -> Reply:
+    def _reply(self, response: requests.Response, content: bytes, endpoint: str, expect: Expect,
+               source: str) -> Reply:
         status = response.status_code
         if status >= 400:
-            raise self._status_error(response, endpoint, source)
+            raise self._status_error(response, content, endpoint, source)
         if status >= 300:
             where = urlsplit(response.headers.get("Location", ""))
             raise BadResponse(self.service, endpoint, f"redirected ({status}) to {where.netloc}{where.path or ''} "
@@ -220,23 +278,24 @@ class HttpClient:
         if expect == "none":
             return Reply(status, None, endpoint)
         if expect == "text":
-            return Reply(status, response.text, endpoint)
-        return Reply(status, self._json_body(response, endpoint), endpoint)
+            return Reply(status, _text(response, content), endpoint)
+        return Reply(status, self._json_body(response, content, endpoint), endpoint)
 
-    def _json_body(self, response: requests.Response, endpoint: str) -> Any:
+    def _json_body(self, response: requests.Response, content: bytes, endpoint: str) -> Any:
         # Never quote the body: a truncated answer to "create an access token" holds the token.
         content_type = response.headers.get("Content-Type", "no content type")
-        if not response.content:
+        if not content:
             raise BadResponse(self.service, endpoint, f"the body is empty (status {response.status_code})")
         try:
-            return response.json()
+            return _parse_json(content)
         except ValueError as exc:
             raise BadResponse(
                 self.service, endpoint,
-                f"the body is not JSON ({content_type}, {len(response.content)} bytes)",
+                f"the body is not JSON ({content_type}, {len(content)} bytes)",
             ) from exc
 
-    def _status_error(self, response: requests.Response, endpoint: str, source: str) -> DominoMlopsError:
+    def _status_error(self, response: requests.Response, content: bytes, endpoint: str,
+                      source: str) -> DominoMlopsError:
         status = response.status_code
         if status == 401:
             return AuthenticationFailed(self.service, source, endpoint=endpoint)
@@ -244,7 +303,7 @@ class HttpClient:
             return PermissionDenied(self.service, source, endpoint=endpoint)
         if status == 409 and self.conflict_means_expired:  # Domino: "temporary credentials expired"
             return CredentialsExpired(self.service, endpoint=endpoint, credential=source)
-        detail = _server_message(response)
+        detail = _server_message(content)
         if status == 404:
             return NotFound(f"{self.service} has nothing at {endpoint} (404){': ' + detail if detail else ''}")
         if status == 429:
@@ -282,11 +341,26 @@ def _source_of(auth: AuthBase) -> str:
     return getattr(auth, "source", None) or "the configured credential"
 
 
-def _server_message(response: requests.Response) -> str:
+def _parse_json(content: bytes) -> Any:
+    """json.loads, with the ways it fails on hostile text folded into ValueError."""
+    try:
+        return jsonlib.loads(content)
+    except RecursionError as exc:  # 100,000 nested '[' exhaust the C parser's recursion limit
+        raise ValueError("nested too deeply") from exc
+
+
+def _text(response: requests.Response, content: bytes) -> str:
+    try:
+        return content.decode(response.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return content.decode("utf-8", errors="replace")
+
+
+def _server_message(content: bytes) -> str:
     """The server's own words from a JSON error body, else "". Domino's public API answers
     ``{"errors": [...], "requestId"}`` (or ``{"error"}``), its v4 API ``{"message"}``."""
     try:
-        body = response.json()
+        body = _parse_json(content)
     except ValueError:
         return ""  # an HTML error page says nothing we should repeat
     if not isinstance(body, dict):
@@ -294,7 +368,7 @@ def _server_message(response: requests.Response) -> str:
     errors = body.get("errors")
     parts = [body.get("message"), body.get("error"), *(errors if isinstance(errors, list) else [])]
     kept = dict.fromkeys(p.strip() for p in parts if isinstance(p, str) and p.strip())  # ordered, no repeats
-    text = "; ".join(kept)
+    text = " ".join("; ".join(kept).split())  # one line, whatever the server put in it
     return text[:300]
 
 
@@ -305,6 +379,8 @@ def _reason(exc: requests.RequestException, timeout: tuple[float, float]) -> str
     if isinstance(exc, requests.ReadTimeout):
         return f"no answer within {timeout[1]:g}s (read timeout)"
     text = str(exc)
+    if "IncompleteRead" in text or "InvalidChunkLength" in text:
+        return "the answer was cut off before its end (the connection closed early)"
     for marker, reason in (
         ("Connection refused", "connection refused"),
         ("Name or service not known", "host name not found"),

@@ -5,6 +5,14 @@ variables on every request, so two projects' tokens cannot be used side by side 
 applies would race on os.environ). We give each `MlflowRegistry` its own REST stores with
 pinned credentials instead. MLflow's HTTP knobs (MLFLOW_HTTP_REQUEST_TIMEOUT,
 MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets gentler defaults for them.
+
+MLflow's HTTP stack is its own (a cached requests session inside mlflow-skinny), so two of
+clients/http.py's guarantees are enforced from outside. Time: MLflow's timeout is per read, and
+a server dripping bytes never reaches it, so each call runs under a total deadline derived from
+MLflow's own settings (`mlflow_deadline`). Errors: whatever MLflow lets through (MlflowException,
+requests' errors, json and protobuf parse errors) becomes ours in `translate_mlflow_errors`, once,
+with the tracking URI's password scrubbed from every text. Memory is the gap: MLflow reads an
+answer whole, and no setting of its bounds that.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from domino_mlops.clients.deadline import DeadlinePassed, call_with_deadline
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.redact import scrub
 from domino_mlops.errors import (
     AliasConflict,
     AuthenticationFailed,
@@ -91,19 +101,18 @@ class MlflowRegistry:
 
     def __init__(self, credentials: MlflowCredentials) -> None:
         self.credentials = credentials
-        self._client = _pinned_client(credentials)
+        with translate_mlflow_errors("the MLflow client", credentials):  # MLflow judges the URI's scheme
+            self._client = _pinned_client(credentials)
 
     # --- reads -----------------------------------------------------------------------------
 
     def get_version(self, name: str, version: str | int) -> ModelVersionInfo:
-        mv = self._call(f"version {version} of model {name!r}",
-                        lambda: self._client.get_model_version(name, str(version)))
-        return ModelVersionInfo.from_mlflow(mv)
+        return self._call(f"version {version} of model {name!r}",
+                          lambda: ModelVersionInfo.from_mlflow(self._client.get_model_version(name, str(version))))
 
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersionInfo:
-        mv = self._call(f"alias @{alias} of model {name!r}",
-                        lambda: self._client.get_model_version_by_alias(name, alias))
-        return ModelVersionInfo.from_mlflow(mv)
+        return self._call(f"alias @{alias} of model {name!r}",
+                          lambda: ModelVersionInfo.from_mlflow(self._client.get_model_version_by_alias(name, alias)))
 
     def resolve(self, name: str, ref: Any) -> ModelVersionInfo:
         """A VersionRef (number or alias) -> the immutable version it names right now."""
@@ -116,15 +125,16 @@ class MlflowRegistry:
         model = self._call(f"model {name!r}", lambda: self._client.get_registered_model(name))
         versions = self._call(f"versions of model {name!r}",
                               lambda: self._client.search_model_versions(_name_filter(name)))
-        aliases = tuple(sorted((a, str(v)) for a, v in (model.aliases or {}).items()))
-        infos = []
-        for mv in versions:
-            info = ModelVersionInfo.from_mlflow(mv)
-            # Search results carry no aliases; the model's alias map is the source of truth.
-            mine = tuple(sorted(a for a, v in aliases if v == info.version))
-            infos.append(replace(info, aliases=mine))
-        return RegisteredModelInfo(name=model.name, aliases=aliases,
-                                   versions=tuple(sorted(infos, key=lambda v: int(v.version))))
+        with translate_mlflow_errors(f"model {name!r}", self.credentials):  # a version "abc" is a bad answer
+            aliases = tuple(sorted((a, str(v)) for a, v in (model.aliases or {}).items()))
+            infos = []
+            for mv in versions:
+                info = ModelVersionInfo.from_mlflow(mv)
+                # Search results carry no aliases; the model's alias map is the source of truth.
+                mine = tuple(sorted(a for a, v in aliases if v == info.version))
+                infos.append(replace(info, aliases=mine))
+            return RegisteredModelInfo(name=model.name, aliases=aliases,
+                                       versions=tuple(sorted(infos, key=lambda v: int(v.version))))
 
     def model_tags(self, name: str) -> dict[str, str]:
         """The registered model's own tags (not its versions')."""
@@ -218,26 +228,26 @@ class MlflowRegistry:
         from mlflow.artifacts import download_artifacts
 
         uri = f"models:/{name}/{version}/input_example.json"
+        what = f"input example of {name!r} version {version}"
         with _ENV_LOCK, _credentials_in_env(self.credentials), tempfile.TemporaryDirectory() as tmp:
             try:
-                with translate_mlflow_errors(f"input example of {name!r} version {version}", self.credentials):
-                    path = download_artifacts(artifact_uri=uri, dst_path=tmp,
-                                              tracking_uri=self.credentials.tracking_uri)
+                with translate_mlflow_errors(what, self.credentials):
+                    path = call_with_deadline(mlflow_deadline(), lambda: download_artifacts(
+                        artifact_uri=uri, dst_path=tmp, tracking_uri=self.credentials.tracking_uri))
             except NotFound:
                 return None
-            with open(path, encoding="utf-8") as handle:
+            with translate_mlflow_errors(what, self.credentials), open(path, encoding="utf-8") as handle:
                 return json.load(handle)
 
     def tracking(self, what: str, action: Callable[[Any], T]) -> T:
         """Run `action(client)` on the pinned MlflowClient with our error translation (ledger)."""
-        with translate_mlflow_errors(what, self.credentials):
-            return action(self._client)
+        return self._call(what, lambda: action(self._client))
 
     # --- one place where MLflow's exceptions become ours -------------------------------------
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
         with translate_mlflow_errors(what, self.credentials):
-            return action()
+            return call_with_deadline(mlflow_deadline(), action)
 
 
 _ENV_LOCK = threading.Lock()
@@ -264,26 +274,68 @@ def _name_filter(name: str) -> str:
     return f"name={quote}{name}{quote}"
 
 
+def mlflow_deadline(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds one MLflow client call may take in all: every attempt MLflow's settings allow
+    (MLFLOW_HTTP_REQUEST_TIMEOUT each, 1 + MLFLOW_HTTP_REQUEST_MAX_RETRIES of them) plus its
+    backoff between them (urllib3: factor * 2**n, at most 120 s each), plus jitter."""
+    env = os.environ if environ is None else environ
+
+    def number(key: str, default: float) -> float:
+        try:
+            return max(0.0, float(env.get(key, default)))
+        except ValueError:
+            return default  # MLflow itself refuses it on the first request, with its own message
+
+    timeout = number("MLFLOW_HTTP_REQUEST_TIMEOUT", 120)
+    retries = int(number("MLFLOW_HTTP_REQUEST_MAX_RETRIES", 7))
+    factor = number("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", 2)
+    jitter = number("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", 1)
+    backoff = sum(min(120.0, factor * 2**n) + jitter for n in range(min(retries, 32)))
+    return timeout * (retries + 1) + backoff + 1.0
+
+
 @contextmanager
 def translate_mlflow_errors(what: str, credentials: MlflowCredentials) -> Iterator[None]:
-    """Turn MlflowException (and stray requests errors) into our hierarchy, exactly once."""
+    """Turn what MLflow lets through into our hierarchy, exactly once, without the URI's password.
+
+    MlflowException; requests' errors (OSError); the deadline; and what MLflow's parsing of a
+    hostile answer raises: json's ValueError, protobuf's ParseError, RecursionError.
+    """
+    from google.protobuf.json_format import ParseError
     from mlflow.exceptions import MlflowException
 
-    uri = credentials.tracking_uri
+    uri = credentials.display_uri
     try:
         yield
     except DominoMlopsError:
         raise
     except MlflowException as exc:
         raise _translate(exc, what, credentials) from exc
+    except DeadlinePassed as exc:
+        raise Unreachable(SERVICE, uri, f"no complete answer within {exc.seconds:g} s for {what} (the total "
+                          "MLflow's timeout and retries allow; the server kept sending, or trickling)",
+                          hint="Check that the server is healthy and that no proxy in between trickles data; "
+                               "MLFLOW_HTTP_REQUEST_TIMEOUT and MLFLOW_HTTP_REQUEST_MAX_RETRIES set the total.") from exc
     except OSError as exc:  # requests' ConnectionError is an OSError
-        raise Unreachable(SERVICE, uri, str(exc)) from exc
+        raise Unreachable(SERVICE, uri, _clean(_root_reason(exc), credentials)) from exc
+    except (ValueError, ParseError, RecursionError) as exc:
+        raise BadResponse(SERVICE, uri, f"the answer about {what} is not MLflow's REST API "
+                          f"({type(exc).__name__}: {_clean(str(exc), credentials)[:150]})") from exc
+
+
+def _clean(text: str, credentials: MlflowCredentials) -> str:
+    """One line, without the tracking URI's credentials: MLflow quotes the full URL it called."""
+    return " ".join(scrub(text, credentials.tracking_uri).split())
 
 
 def _translate(exc: Any, what: str, credentials: MlflowCredentials) -> DominoMlopsError:
     code = getattr(exc, "error_code", "") or ""
     message = str(getattr(exc, "message", exc))
-    uri = credentials.tracking_uri
+    uri = credentials.display_uri
+    if "unsupported URI" in message:  # the scheme names no store MLflow knows (ftp://, mlflow://)
+        return ConfigError(f"MLflow cannot use MLFLOW_TRACKING_URI {uri!r}: no tracking server or store "
+                           "has that scheme", hint="Use http:// or https:// for a server, for example "
+                                                    "MLFLOW_TRACKING_URI=http://127.0.0.1:5000.")
     if code == "RESOURCE_DOES_NOT_EXIST" or "not found" in message.lower() and code == "NOT_FOUND":
         return NotFound(f"MLflow has no {what}",
                         hint="Check the model name and version (or alias) in the manifest.")
@@ -297,14 +349,17 @@ def _translate(exc: Any, what: str, credentials: MlflowCredentials) -> DominoMlo
                            f"({os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT', '120')} s)",
                            hint="Check that the server is healthy, or raise MLFLOW_HTTP_REQUEST_TIMEOUT.")
     if "failed with exception" in message:
-        return Unreachable(SERVICE, uri, _root_reason(exc))
+        return Unreachable(SERVICE, uri, _clean(_root_reason(exc), credentials))
     if "not in a valid JSON format" in message or isinstance(exc.__cause__, ValueError):
         return BadResponse(SERVICE, uri, "the body is not JSON")
     if code == "INVALID_PARAMETER_VALUE":
-        return ConfigError(f"MLflow refused {what}: {_first_line(message)}",
+        return ConfigError(f"MLflow refused {what}: {_clean(_first_line(message), credentials)[:300]}",
                            hint="Check the names and values in the manifest.")
     status = _status_of(exc)
-    return RemoteError(SERVICE, status, uri, _first_line(message)[:200])
+    # MLflow appends the whole body of a non-JSON error ("... Response body: '<html>...'"): an
+    # error page says nothing we should repeat, and it may be megabytes long.
+    detail = _first_line(message.split(". Response body:", 1)[0])
+    return RemoteError(SERVICE, status, uri, _clean(detail, credentials)[:200])
 
 
 def _status_of(exc: Any) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domino_mlops.clients.domino_serving_types import VersionSettings
+from domino_mlops.desired import limits
+from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_yaml
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
@@ -105,7 +107,7 @@ def default_environments() -> Environments:
 
 def read_environments(path: str | Path) -> tuple[Environments | None, list[ValidationIssue]]:
     """Parse and check an environments file; return it (or None) with every issue found."""
-    located, issues = read_checked(path, parse_yaml, SCHEMA, "--environments")
+    located, issues = read_checked(path, parse_yaml, SCHEMA, "--environments", limits.ENVIRONMENTS)
     if located is None:
         return None, issues
     environments = _build(located)
@@ -172,6 +174,10 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
             issues.append(located.issue(where + ("mlflow",),
                                         f"stage_mode {env.stage_mode!r} needs mlflow.stage "
                                         "(Staging, Production or Archived)"))
+        if env.uses_alias and (why := alias_problem(env.alias)):
+            # Named only through the environment's name (no mlflow.alias): say where it came from.
+            issues.append(located.issue(where + ("mlflow",), f"the alias {env.alias!r} of {env.name!r} cannot "
+                                        f"be used: {why}; set mlflow.alias to another name"))
         if env.uses_alias and env.alias in aliases:
             issues.append(located.issue(where + ("mlflow",),
                                         f"alias {env.alias!r} is already owned by {aliases[env.alias]!r}"))

@@ -3,19 +3,24 @@
 Neither `json` nor PyYAML's safe_load keep positions. For JSON we first let `json` judge the
 syntax (its messages are good), then walk the text once more with a tiny scanner that records
 where each value starts and which object keys repeat (JSON allows duplicates; we do not). For
-YAML we compose the node tree, which carries marks, and build plain Python values from it.
+YAML (desired/locate_yaml.py) we compose the node tree, which carries marks, and build plain
+Python values from it.
+
+Both stay inside desired/limits.py: before `json` sees the text, one cheap pass over its
+strings and brackets refuses deep nesting (json and the scanner recurse per level) and more
+values than any manifest has (each value costs memory in the document and in its line table).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from typing import Any
 
-import yaml
-
+from domino_mlops.desired.limits import ENVIRONMENTS, MANIFEST, Limits
 from domino_mlops.errors import ValidationIssue
 
 Path = tuple[str | int, ...]
@@ -23,6 +28,9 @@ Path = tuple[str | int, ...]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# What the pre-scan looks at: whole strings (so brackets inside them do not count), brackets, commas.
+_STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
+_NON_FINITE = ("NaN", "Infinity", "-Infinity")  # Python's json reads them; JSON (RFC 8259) has none
 
 
 def json_path(path: Path) -> str:
@@ -67,8 +75,15 @@ class _JsonScanner:
         self.text, self.file = text, file
         self.lines: dict[Path, int] = {}
         self.duplicates: list[ValidationIssue] = []
+        self._counted, self._line = 0, 1  # newlines before offset _counted
 
     def line_at(self, pos: int) -> int:
+        # The walk only moves forward: count from where the last call stopped, not from the start
+        # (from the start, a 1 MB one-line file with 100,000 values costs 10**11 steps).
+        if pos >= self._counted:
+            self._line += self.text.count("\n", self._counted, pos)
+            self._counted = pos
+            return self._line
         return self.text.count("\n", 0, pos) + 1
 
     def skip(self, pos: int) -> int:
@@ -87,6 +102,10 @@ class _JsonScanner:
         for literal in ("true", "false", "null"):
             if self.text.startswith(literal, pos):
                 return pos + len(literal)
+        for literal in _NON_FINITE:
+            if self.text.startswith(literal, pos):
+                raise SyntaxProblem(ValidationIssue(self.file, self.line_at(pos), json_path(path),
+                                                    f"{literal} is not valid JSON; write a number"))
         return _NUMBER.match(self.text, pos).end()
 
     def object(self, pos: int, path: Path) -> int:
@@ -120,59 +139,62 @@ class _JsonScanner:
             pos, index = pos + 1, index + 1
 
 
-def parse_json(text: str, file: str) -> Located:
-    """Parse JSON text; a syntax error becomes one ValidationIssue with its line (raised as list)."""
+def parse_json(text: str, file: str, limits: Limits = MANIFEST) -> Located:
+    """Parse JSON text; a syntax error becomes one ValidationIssue with its line (SyntaxProblem)."""
+    _check_structure(text, file, limits)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SyntaxProblem(ValidationIssue(file, exc.lineno, "$", f"invalid JSON: {exc.msg} "
                                              f"(line {exc.lineno}, column {exc.colno})")) from exc
+    except ValueError as exc:  # int() refuses numbers longer than max_int_digits()
+        long_number = re.search(r"\d{%d}" % (max_int_digits() + 1), text)
+        line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
+        raise SyntaxProblem(ValidationIssue(file, line, "$", "a number has more digits than Python reads "
+                                            f"({max_int_digits()}); shorten it")) from exc
     scanner = _JsonScanner(text, file)
     scanner.value(0, ())
     return Located(file, data, scanner.lines, tuple(scanner.duplicates))
 
 
-def parse_yaml(text: str, file: str) -> Located:
-    """Parse YAML (safe subset) into plain values plus the line of every node."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SyntaxProblem(ValidationIssue(file, line, "$", f"invalid YAML: {problem}")) from exc
-    if node is None:
-        return Located(file, None, {(): 1})
-    lines: dict[Path, int] = {}
-    duplicates: list[ValidationIssue] = []
-    data = _yaml_value(node, (), lines, duplicates, file)
-    return Located(file, data, lines, tuple(duplicates))
+def _check_structure(text: str, file: str, limits: Limits) -> None:
+    """Refuse nesting deeper than limits.max_depth and more than limits.max_values values, with
+    the line where the limit was crossed. Syntax is json's to judge; stray closers end the scan."""
+    depth, values = 0, 1
+    for tokens, match in enumerate(_STRUCTURE.finditer(text)):
+        token = match.group()
+        if token in "[{":
+            depth, values = depth + 1, values + 1
+            if depth > limits.max_depth:
+                raise _limit_problem(file, text, match.start(),
+                                     f"nested more than {limits.max_depth} levels deep; no valid file is")
+        elif token in "]}":
+            depth -= 1
+            if depth < 0:
+                return  # invalid JSON: json.loads says where
+        elif token == ",":
+            values += 1
+        # A value costs at most three tokens (key, value, comma); more tokens is a flood of
+        # strings or commas, which must not cost an unbounded loop either.
+        if values > limits.max_values or tokens > 3 * limits.max_values:
+            raise _limit_problem(file, text, match.start(),
+                                 f"more than {limits.max_values} values; no valid file has that many")
 
 
-def _yaml_value(node: yaml.Node, path: Path, lines: dict[Path, int],
-                duplicates: list[ValidationIssue], file: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            # Complex keys (a list as a key) are legal YAML but never valid here: keep them as text.
-            key = _yaml_scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            if key in out:
-                duplicates.append(ValidationIssue(
-                    file, key_node.start_mark.line + 1, json_path(path + (str(key),)),
-                    f"key {key!r} appears more than once in this mapping; only one may stay"))
-            out[key] = _yaml_value(value_node, path + (str(key),), lines, duplicates, file)
-            # A block mapping or list starts on the line below its key; people look for the key.
-            lines[path + (str(key),)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_yaml_value(item, path + (i,), lines, duplicates, file) for i, item in enumerate(node.value)]
-    return _yaml_scalar(node)
+def _limit_problem(file: str, text: str, pos: int, message: str) -> SyntaxProblem:
+    return SyntaxProblem(ValidationIssue(file, text.count("\n", 0, pos) + 1, "$", message))
 
 
-def _yaml_scalar(node: yaml.ScalarNode) -> Any:
-    # A fresh loader per scalar resolves tags (int, bool, null, ...) exactly as safe_load would.
-    return yaml.SafeLoader("").construct_object(node, deep=True)
+def max_int_digits() -> int:
+    """The most digits int() reads (CVE-2020-10735); 0 means no limit (before Python 3.10.7)."""
+    return getattr(sys, "get_int_max_str_digits", lambda: 0)()
+
+
+def parse_yaml(text: str, file: str, limits: Limits = ENVIRONMENTS) -> Located:
+    """Parse YAML (safe subset, merge keys included) into plain values plus the line of every node."""
+    from domino_mlops.desired.locate_yaml import parse  # the YAML half lives in its own module
+
+    return parse(text, file, limits)
 
 
 class SyntaxProblem(Exception):

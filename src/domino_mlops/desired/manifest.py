@@ -5,7 +5,8 @@ Domino's own shape is valid unchanged, so teams already using it switch without 
     {"6650c1a3e1b2c3d4e5f60718": [{"name": "churn", "version": 2}]}
 
 Entries may add `environments`, `replicas` and a `smoke_test`. A version is a pinned number or
-an alias ("@candidate"); "latest" is refused because a plan must say exactly what it promotes.
+an alias ("@candidate"); "latest" and "@latest" are refused because a plan must say exactly what
+it promotes, and so is every alias name MLflow itself refuses (desired/aliases.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.desired import limits
+from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_json
 from domino_mlops.desired.schema_check import read_checked
-from domino_mlops.errors import ValidationFailed, ValidationIssue
+from domino_mlops.errors import ConfigError, ValidationFailed, ValidationIssue
 
 SCHEMA = "manifest.schema.json"
 
@@ -30,7 +33,11 @@ class VersionRef:
 
     @classmethod
     def parse(cls, value: int | str) -> VersionRef:
+        """2, "2" or "@alias"; ConfigError for an alias MLflow reserves or refuses (``--version @latest``)."""
         if isinstance(value, str) and value.startswith("@"):
+            if why := alias_problem(value[1:]):
+                raise ConfigError(f"{value!r} is not a usable version: {why}",
+                                  hint="Name a version number or an alias that the model has.")
             return cls(alias=value[1:])
         return cls(number=int(value))
 
@@ -82,7 +89,7 @@ class Manifest:
 
 def read_manifest(path: str | Path) -> tuple[Manifest | None, list[ValidationIssue]]:
     """Parse and check a manifest file; return it (or None) with every issue found."""
-    located, issues = read_checked(path, parse_json, SCHEMA, "--manifest")
+    located, issues = read_checked(path, parse_json, SCHEMA, "--manifest", limits.MANIFEST)
     if located is None:
         return None, issues
     manifest = _build(located)

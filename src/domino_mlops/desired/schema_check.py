@@ -2,10 +2,15 @@
 
 jsonschema's own messages are precise but written for schema authors ("is not valid under any of
 the given schemas"). People editing a manifest need "'latest' is not allowed: pin a version".
+
+Messages quote at most a short excerpt of the value (a 5 MB list is no message), and at most
+MAX_ISSUES issues are kept: a file with 100,000 wrong items needs its first few fixed, not an
+annotation per item.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from functools import cache
@@ -13,8 +18,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from domino_mlops.desired.aliases import alias_problem
+from domino_mlops.desired.limits import Limits
 from domino_mlops.desired.locate import Located, SyntaxProblem
+from domino_mlops.desired.source import read_source
 from domino_mlops.errors import ValidationIssue
+
+MAX_ISSUES = 50
+_EXCERPT = 60  # characters of a value quoted in a message
 
 _TYPE_NAMES = {"string": "a string", "integer": "a whole number", "number": "a number",
                "boolean": "true or false", "array": "a list", "object": "a mapping", "null": "null"}
@@ -27,21 +38,15 @@ def load_schema(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def read_checked(path: str | Path, parse: Callable[[str, str], Located], schema_name: str,
-                 flag: str) -> tuple[Located | None, list[ValidationIssue]]:
+def read_checked(path: str | Path, parse: Callable[[str, str, Limits], Located], schema_name: str,
+                 flag: str, limits: Limits) -> tuple[Located | None, list[ValidationIssue]]:
     """Read, parse and schema-check one file: the document with its lines, or every issue found.
 
     ``flag`` is the CLI option that points at another file, named in the "not found" hint.
     """
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [ValidationIssue(file, None, "$", f"file not found; create it or pass {flag}")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [ValidationIssue(file, None, "$", f"cannot read the file: {exc}")]
-    try:
-        located = parse(text, file)
+        located = parse(read_source(path, limits, flag), file, limits)
     except SyntaxProblem as problem:
         return None, [problem.issue]
     issues = list(located.duplicates) + schema_issues(located, schema_name)
@@ -49,21 +54,75 @@ def read_checked(path: str | Path, parse: Callable[[str, str], Located], schema_
 
 
 def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
-    """Every schema violation in the document, sorted by line, each with a friendly message."""
-    from jsonschema import Draft202012Validator  # imported here: the CLI start stays light
-
-    validator = Draft202012Validator(load_schema(schema_name))
+    """Schema violations in the document (the first MAX_ISSUES by line), each with a friendly message."""
+    validator = _validator_class()(load_schema(schema_name))
     issues = []
-    for error in validator.iter_errors(located.data):
+    # Sorting needs them all, but not 100,000 of them: the first few hundred show the pattern.
+    errors = list(itertools.islice(validator.iter_errors(located.data), 10 * MAX_ISSUES))
+    for error in errors:
         path = tuple(error.absolute_path)
         if "propertyNames" in error.schema_path:
             # jsonschema reports a bad key at its parent object; point at the key itself.
             issues.append(located.issue(path + (error.instance,),
-                                        f"{error.instance!r} is not a valid key here: "
+                                        f"{_show(error.instance)} is not a valid key here: "
                                         "use a Domino project id (letters, digits, '_' and '-')"))
             continue
         issues.append(located.issue(path, _friendly(error)))
-    return sorted(issues, key=lambda i: (i.line or 0, i.path))
+    issues.sort(key=lambda i: (i.line or 0, i.path))
+    if len(issues) > MAX_ISSUES or len(errors) == 10 * MAX_ISSUES:
+        last = issues[MAX_ISSUES - 1]
+        issues = issues[:MAX_ISSUES - 1] + [ValidationIssue(
+            located.file, last.line, last.path, "more problems follow (not listed); fix these first")]
+    return issues
+
+
+@cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with a uniqueItems that takes linear time.
+
+    jsonschema compares unsortable items (objects, mixed types) pairwise: 50,000 distinct
+    objects in one list would take hours. Canonical, hashable forms make it one pass.
+    """
+    from jsonschema import Draft202012Validator, ValidationError, validators  # the CLI start stays light
+
+    def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
+        if unique and validator.is_type(instance, "array"):
+            seen: set[Any] = set()
+            for item in instance:
+                key = _canonical(item)
+                if key in seen:
+                    yield ValidationError(f"{_show(instance)} has non-unique elements")
+                    return
+                seen.add(key)
+
+    return validators.extend(Draft202012Validator, {"uniqueItems": unique_items})
+
+
+def _canonical(value: Any) -> Any:
+    """A hashable form equal exactly when JSON Schema calls two values equal (1 == 1.0, true != 1)."""
+    if isinstance(value, bool) or value is None:
+        return ("literal", value)
+    if isinstance(value, (int, float)):
+        return ("number", value)
+    if isinstance(value, list):
+        return ("list", tuple(_canonical(item) for item in value))
+    if isinstance(value, dict):
+        return ("object", frozenset((str(k), _canonical(v)) for k, v in value.items()))
+    return ("other", value)
+
+
+def _show(value: Any) -> str:
+    """A value as JSON, cut to a short excerpt; never raises (YAML keys may be any scalar)."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+
+
+def _names(names: list[Any]) -> str:
+    shown = ", ".join(_show(n) if not isinstance(n, str) else repr(n) for n in names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _friendly(error: Any) -> str:
@@ -73,22 +132,27 @@ def _friendly(error: Any) -> str:
         if isinstance(value, str) and value.strip().lower() == "latest":
             return ("'latest' is not allowed: a promotion must name an exact version (2) "
                     "or an alias (\"@candidate\") so the plan can be reviewed")
-        return f"{json.dumps(value)} is not a version: use a number (2) or an alias (\"@candidate\")"
+        if isinstance(value, str) and value.startswith("@") and (why := alias_problem(value[1:])):
+            return f"{_show(value)} is not a usable alias: {why}"
+        return f"{_show(value)} is not a version: use a number (2) or an alias (\"@candidate\")"
     if kind == "required":
         missing = [name for name in error.validator_value if name not in (value or {})]
         return f"missing required field {', '.join(repr(m) for m in missing)}"
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
-        extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
-        return (f"unknown field {', '.join(repr(e) for e in extra)}; "
-                f"allowed here: {', '.join(allowed)}")
+        extra = sorted((k for k in value if k not in allowed), key=str) if isinstance(value, dict) else []
+        return f"unknown field {_names(extra)}; allowed here: {', '.join(allowed)}"
     if kind == "type":
         wanted = error.validator_value
         wanted = [wanted] if isinstance(wanted, str) else wanted
         names = " or ".join(_TYPE_NAMES.get(w, w) for w in wanted)
-        return f"must be {names}, not {json.dumps(value)}"
+        return f"must be {names}, not {_show(value)}"
     if kind == "enum":
-        return f"{json.dumps(value)} is not one of {', '.join(json.dumps(v) for v in error.validator_value)}"
+        return f"{_show(value)} is not one of {', '.join(json.dumps(v) for v in error.validator_value)}"
     if kind == "pattern":
-        return f"{json.dumps(value)} does not match the allowed form {error.validator_value}"
-    return error.message
+        return f"{_show(value)} does not match the allowed form {error.validator_value}"
+    if kind == "not" and isinstance(value, str) and (why := alias_problem(value)):
+        return f"{_show(value)} cannot be an MLflow alias: {why}"
+    if kind == "uniqueItems":
+        return "lists the same item more than once; keep one of each"
+    return " ".join(str(error.message).split())[:200]

@@ -1,0 +1,86 @@
+"""MLflow through mlflow-skinny's own HTTP stack, against a real hostile server on loopback:
+each broken answer is translated once into one of our exceptions naming MLflow and the URI,
+and a server that trickles bytes is stopped by the total deadline MLflow's settings imply."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from domino_mlops.clients.mlflow import MlflowRegistry, mlflow_deadline
+from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    DominoMlopsError,
+    RemoteError,
+    Unreachable,
+)
+from tests.support.hostile_server import hostile_server
+
+ENDS_WITHIN = 30.0  # generous: the point is that it ends (CI machines are busy)
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    with hostile_server() as running:
+        yield running
+
+
+def registry(uri: str) -> MlflowRegistry:
+    return MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri))
+
+
+@pytest.mark.parametrize(("scenario", "status", "body", "error", "words"), [
+    ("html", 200, b"", BadResponse, "not JSON"),
+    # MLflow's session retries 5xx itself (urllib3 Retry) and reports "too many 500 error responses".
+    ("html", 500, b"", Unreachable, "too many 500 error responses"),
+    ("json", 200, b'{"registered_model": 5}', BadResponse, "not MLflow's REST API"),
+    ("json", 200, b'{"registered_model": {"name": ["x"]}}', BadResponse, "not MLflow's REST API"),
+    ("json", 200, b"[" * 100_000, BadResponse, "not JSON"),
+    ("json", 200, b"[1, 2]", BadResponse, "not JSON"),
+    ("json", 401, b'{"error_code": "UNAUTHENTICATED", "message": "no"}', AuthenticationFailed, "401"),
+    ("json", 503, b"{}", Unreachable, "too many 503 error responses"),
+    ("json", 400, b"<p>bad</p>", RemoteError, "400"),
+    ("truncated", 200, b'{"registered_model": {"name": "x"}}', Unreachable, "cannot reach MLflow"),
+    ("close", 200, b"", Unreachable, "cannot reach MLflow"),
+])
+def test_a_broken_answer_is_one_of_our_errors_naming_mlflow(server, scenario: str, status: int, body: bytes,
+                                                             error: type, words: str) -> None:
+    server.answer(scenario, status=status, body=body)
+    with pytest.raises(DominoMlopsError) as info:
+        registry(server.url).get_model("churn")
+    assert isinstance(info.value, error), repr(info.value)
+    message = str(info.value)
+    assert "MLflow" in message and server.url in message and words in message
+    assert "\n" not in message and len(message) < 1000 and "<html" not in message.lower() and "<p>" not in message
+
+
+def test_a_huge_answer_is_one_short_error(server) -> None:
+    server.answer("huge")  # 64 MiB: MLflow reads it whole (the one bound we cannot set from outside)
+    server.huge_bytes = 16 * 1024 * 1024
+    with pytest.raises(BadResponse) as info:
+        registry(server.url).get_model("churn")
+    assert len(str(info.value)) < 1000
+
+
+def test_a_trickling_server_is_stopped_by_the_total_deadline(server, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")  # per read: a byte every 0.05 s never trips it
+    server.answer("drip")
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as info:
+        registry(server.url).get_model("churn")
+    assert time.monotonic() - started < ENDS_WITHIN
+    assert f"no complete answer within {mlflow_deadline():g} s for model 'churn'" in str(info.value)
+    assert "MLFLOW_HTTP_REQUEST_TIMEOUT" in info.value.hint
+
+
+def test_the_deadline_follows_mlflows_own_settings() -> None:
+    assert mlflow_deadline({"MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+                            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0"}) == 20 * 3 + 1 + 2 + 1
+    assert mlflow_deadline({"MLFLOW_HTTP_REQUEST_TIMEOUT": "1", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}) == 2
+    assert mlflow_deadline({}) == 120 * 8 + sum(min(120, 2 * 2**n) + 1 for n in range(7)) + 1  # MLflow's defaults
