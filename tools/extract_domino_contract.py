@@ -92,7 +92,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v4/projects/{projectId}/hardwareTiers", "v4", client=True),
     Route("GET", "/v4/projects/{projectId}/useableEnvironments", "v4", client=True),
     Route("GET", "/api/hardwaretiers/v1/hardwaretiers", "public", client=True),
-    Route("GET", "/api/users/v1/self", "public", client=False),
+    Route("GET", "/api/users/v1/self", "public", client=True),
     Route("GET", "/api/environments/v1/environments/{environmentId}", "public"),
     Route("GET", "/v1/environments", evidence=f"{PYTHON_DOMINO} environments_list(); {DMC} list_envs() "
           "reads ['data'] items {'id','name','visibility'}",
@@ -169,7 +169,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/modelApis/async/v1/{asyncModelId}/{asyncPredictionId}", "public"),
     # --- jobs ------------------------------------------------------------------------------------
     Route("POST", "/api/jobs/v1/jobs", "public", client=True),
-    Route("GET", "/api/jobs/beta/jobs", "public", client=False),
+    Route("GET", "/api/jobs/beta/jobs", "public", client=True),
     Route("GET", "/api/jobs/beta/jobs/{jobId}", "public", client=True),
     Route("GET", "/api/jobs/beta/jobs/{jobId}/logs", "public", client=True),
     Route("GET", "/v4/jobs", "v4"),
@@ -177,10 +177,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v4/jobs/{jobId}", "v4"),
     Route("POST", "/v4/jobs/stop", "v4", client=True),
     Route("POST", "/v4/jobs/restart", "v4"),
-    Route("GET", "/v4/projects/{projectId}/scheduledjobs", "v4", client=False),
-    Route("POST", "/v4/projects/{projectId}/scheduledjobs", "v4", client=False),
-    Route("PUT", "/v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}", "v4", client=False),
-    Route("DELETE", "/v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}", "v4", client=False),
+    Route("GET", "/v4/projects/{projectId}/scheduledjobs", "v4", client=True),
+    Route("POST", "/v4/projects/{projectId}/scheduledjobs", "v4", client=True),
+    Route("PUT", "/v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}", "v4", client=True),
+    Route("DELETE", "/v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}", "v4", client=True),
     Route("GET", "/v1/projects/{ownerName}/{projectName}/runs",
           evidence=f"{PYTHON_DOMINO} runs_list(); its live-deployment test tests/test_jobs.py::test_runs_list "
                    "asserts ['objectType'] == 'list'; examples/export_runs.py reads ['data'] runs with "
@@ -205,10 +205,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v4/modelProducts/{modelProductId}", "v4", client=True),
     Route("POST", "/v4/modelProducts/{modelProductId}/start", "v4", client=True),
     Route("POST", "/v4/modelProducts/{modelProductId}/stop", "v4", client=True),
-    Route("POST", "/v4/modelProducts/{modelProductId}/visibility", "v4", client=False),
-    Route("GET", "/v4/modelProducts/{modelProductId}/versions", "v4", client=False),
+    Route("POST", "/v4/modelProducts/{modelProductId}/visibility", "v4", client=True),
+    Route("GET", "/v4/modelProducts/{modelProductId}/versions", "v4", client=True),
     # The running app itself, behind Domino's proxy: its pages are the app's, not an API's.
-    Route("GET", "/{ownerName}/{projectName}/r/notebookSession/{runId}", client=False, subpaths=True,
+    Route("GET", "/{ownerName}/{projectName}/r/notebookSession/{runId}", client=True, subpaths=True,
           evidence=f"Domino support, {DOCS_APP_URLS}: an app runs at the session URL "
                    "<host>/<user>/<project>/r/notebookSession/<session_id> (new at every start; paths and "
                    "parameters under it reach the app), behind the official <host>/modelproducts/<app_id> page "
