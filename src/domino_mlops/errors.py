@@ -149,13 +149,17 @@ class CredentialsExpired(OperationError):
 
 
 class RemoteError(OperationError):
-    def __init__(self, service: str, status: int, endpoint: str, detail: str = "", *, hint: str = "") -> None:
+    """``retry_after``: the seconds the server's ``Retry-After`` asked for (429, 503), if it did."""
+
+    def __init__(self, service: str, status: int, endpoint: str, detail: str = "", *, hint: str = "",
+                 retry_after: float | None = None) -> None:
         tail = f": {detail}" if detail else ""
         super().__init__(
             f"{service} answered {status} for {endpoint}{tail}",
             hint=hint or "If this is transient, re-run; a re-run never repeats finished work.",
         )
         self.service, self.status, self.endpoint, self.detail = service, status, endpoint, detail
+        self.retry_after = retry_after
 
 
 class BadResponse(OperationError):
