@@ -206,7 +206,8 @@ def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry
         input=data, expect=getattr(manifest, "expect", None),
         expect_shape=getattr(manifest, "expect_shape", None),
         tolerance=getattr(manifest, "tolerance", None) or 1e-6,
-        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms)
+        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms,
+        timeout_seconds=env.smoke.timeout_seconds)
 
 
 def _smoke(domino: DominoClient, deployed: Deployed, change: ModelChange, step: SmokeTest,
