@@ -15,7 +15,10 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── RemoteError                   [1]  a 5xx / 429 that outlived its retries, other statuses
     │   ├── BadResponse                   [1]  the server answered something that is not the contract
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
-    │   └── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
+    │   ├── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
+    │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
+    │                                          started again: Domino serves an unverified version
+    │                                          (* the exit code of the failure that caused it)
     ├── GateRefused                       [3]  a version has not passed the environment it needs
     └── AliasConflict                     [4]  someone moved the alias between plan and apply
 
@@ -180,6 +183,37 @@ class DeploymentFailed(OperationError):
 class SmokeTestFailed(OperationError):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, hint=hint or "Check the smoke-test input and expectation in the manifest.")
+
+
+@dataclass(frozen=True, slots=True)
+class Unrestored:
+    """A Model API whose previous version could not be started again after a failed change."""
+
+    model_api_name: str
+    model_api_id: str | None
+    left_on: str | None  # the version it was left on (the new, unverified one), if known
+    previous_version_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"Model API {self.model_api_name} ({self.model_api_id}) is on version {self.left_on or 'unknown'}, "
+                f"not {self.previous_version_id} ({self.reason})")
+
+
+class PutBackFailed(OperationError):
+    """The loud case: a change failed, and putting the previous version back failed too, so Domino
+    now serves a version nothing verified. Carries the failure that started it (``cause``)."""
+
+    def __init__(self, model: str, version: str, cause: DominoMlopsError, unrestored: list[Unrestored]) -> None:
+        first = unrestored[0]
+        super().__init__(
+            f"{cause}; then putting the previous version back failed, so Domino now serves an UNVERIFIED "
+            f"version of {model} (version {version}): " + "; ".join(str(u) for u in unrestored),
+            hint=f"Start version {first.previous_version_id} of Model API {first.model_api_name} "
+                 f"({first.model_api_id}) again in Domino (Model APIs > {first.model_api_name} > Versions) and "
+                 "check that it answers; then fix the first failure and re-run. MLflow's alias did not move.")
+        self.model, self.version, self.cause, self.unrestored = model, version, cause, tuple(unrestored)
+        self.exit_code = cause.exit_code  # the failure's own meaning (1, or 4 for a conflict) for workflows
 
 
 # --- refusals (exit 3, 4) -----------------------------------------------------------------------

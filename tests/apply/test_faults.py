@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+from domino_mlops.clients.domino_deployments import ModelDeployments
+from domino_mlops.errors import RemoteError
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from tests.apply.test_smoke_access import deployed_once
+from tests.report.test_github import parse_output_file
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 MODEL_ROUTE = "POST /models/{modelId}/latest/model"
@@ -28,3 +32,45 @@ def test_a_rate_limited_smoke_call_is_retried_and_timed_on_the_attempt_that_answ
     assert pipeline.aliases(model) == {"staging": v1}
     smoke = json.loads(pipeline.tags(model, v1)["domino_mlops.STAGE.smoke"])[f"{model}-stage"]
     assert smoke["latency_ms"] < 1000  # the answer's own time, not the retries'
+
+
+def test_a_failed_smoke_test_puts_each_tier_back_once(pipeline, capsys) -> None:
+    model, v1, v2, api = deployed_once(pipeline, "put-back-once")
+    _, (first,) = pipeline.serving(f"{model}-stage")
+    pipeline.manifest({"name": model, "version": int(v2), "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [3]}})
+    capsys.readouterr()
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 1
+
+    out = capsys.readouterr().out
+    assert out.count(f"previous version {first.id} is serving again") == 1, out
+    assert pipeline.domino.model_apis.get(api.id).active_version.id == first.id
+
+
+def test_a_put_back_that_fails_says_domino_serves_an_unverified_version(pipeline, monkeypatch, capsys) -> None:
+    model, v1, v2, api = deployed_once(pipeline, "put-back-fails")
+    _, (first,) = pipeline.serving(f"{model}-stage")
+    pipeline.manifest({"name": model, "version": int(v2), "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [3]}})
+    real_start = ModelDeployments.start
+
+    def start(self, model_api_id: str, version_id: str):
+        if version_id == first.id:  # Domino will not start the previous version again
+            raise RemoteError("Domino", 400, "POST /v4/modelManager/startModelDeployment", "image not found")
+        return real_start(self, model_api_id, version_id)
+
+    monkeypatch.setattr(ModelDeployments, "start", start)
+    capsys.readouterr()
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 1
+
+    _, versions = pipeline.serving(f"{model}-stage")
+    (second,) = [v for v in versions if v.id != first.id]
+    err = capsys.readouterr().err
+    assert "result shape [1], expected [3]" in err  # the failure that started it
+    assert (f"Domino now serves an UNVERIFIED version of {model} (version {v2}): Model API {model}-stage "
+            f"({api.id}) is on version {second.id}, not {first.id} (Domino answered 400") in err
+    assert f"hint: Start version {first.id} of Model API {model}-stage ({api.id}) again in Domino" in err
+    (result,) = json.loads(parse_output_file((pipeline.root / "github_output").read_text())["result-json"])["models"]
+    assert result["status"] == "unverified" and "UNVERIFIED" in result["message"]
+    assert "| :rotating_light: |" in (pipeline.root / "summary.md").read_text()
+    assert pipeline.aliases(model) == {"staging": v1}  # MLflow still names the version that passed

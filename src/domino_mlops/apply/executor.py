@@ -19,7 +19,14 @@ from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
-from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, SmokeTestFailed
+from domino_mlops.errors import (
+    AliasConflict,
+    DominoMlopsError,
+    GateRefused,
+    PutBackFailed,
+    SmokeTestFailed,
+    Unrestored,
+)
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.plan.steps import (
     DeployVersion,
@@ -62,7 +69,7 @@ class ApplyContext:
 class ModelResult:
     model: str
     version: str
-    status: str  # done | unchanged | failed | conflict
+    status: str  # done | unchanged | failed | conflict | unverified (failed, and the put-back failed too)
     message: str = ""
     deployed: tuple[Deployed, ...] = ()
     smoke: tuple[tuple[str, SmokeResult], ...] = ()
@@ -156,14 +163,14 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
                     expectation = expectation or _expectation(change, env, registry, target)
                     smoke.append((step.model_api_name, _smoke(domino, result, change, check_step, expectation, ctx)))
                     say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
-            except DominoMlopsError:
-                _put_back(ctx, change, deployed, step, say)
+            except DominoMlopsError as exc:
+                _put_back(ctx, change, deployed, step, say, exc)
                 raise
         writes = sum(d.wrote for d in deployed)
         try:
             writes += _mark(change, env, registry, target, deployed, smoke)
-        except AliasConflict:
-            _put_back(ctx, change, deployed, None, say)
+        except AliasConflict as exc:
+            _put_back(ctx, change, deployed, None, say, exc)
             raise
         entry, recorded = _record(change, registry, deployed, ctx)
         writes += recorded
@@ -172,24 +179,42 @@ def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> M
                            warnings=tuple(warnings))
     except DominoMlopsError as exc:
         say(f"failed: {exc}")
-        status = "conflict" if isinstance(exc, AliasConflict) else "failed"
+        status = ("unverified" if isinstance(exc, PutBackFailed) else
+                  "conflict" if isinstance(exc, AliasConflict) else "failed")
         return ModelResult(change.model, change.version, status, str(exc), tuple(deployed), tuple(smoke),
                            None, 0, exc, tuple(warnings))
 
 
 def _put_back(ctx: ApplyContext, change: ModelChange, deployed: list[Deployed],
-              failed_step: DeployVersion | None, say: Callable[[str], None]) -> None:
-    """Restore the previous version on every tier this change touched (newest first)."""
+              failed_step: DeployVersion | None, say: Callable[[str], None], cause: DominoMlopsError) -> None:
+    """Restore the previous version on every tier this change touched, once each (newest first).
+    A tier whose smoke test failed is both deployed and the failed step: still one tier. When a
+    tier cannot be restored, raise PutBackFailed: Domino then serves an unverified version."""
     domino = ctx.domino_for(change.project_id)
-    touched = [(d.step, d.model_api_id) for d in deployed if d.wrote]
+    touched = {d.step.model_api_name: (d.step, d.model_api_id, d.version_id) for d in deployed if d.wrote}
     if failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
-        touched.append((failed_step, failed_step.model_api_id))
-    for step, api_id in reversed(touched):
+        touched.setdefault(failed_step.model_api_name, (failed_step, failed_step.model_api_id, None))
+    unrestored: list[Unrestored] = []
+    for step, api_id, version_id in reversed(touched.values()):
         try:
             if restore(domino, api_id, step, ctx.poll, lambda status, s=step: say(f"{s.model_api_name}: {status}")):
                 say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
         except DominoMlopsError as exc:  # keep going: report every tier we could not restore
-            say(f"{step.model_api_name}: could not put version {step.previous_version_id} back: {exc}")
+            left = Unrestored(step.model_api_name, api_id, version_id or _active_version(domino, api_id),
+                              step.previous_version_id, str(exc))
+            say(f"{step.model_api_name}: UNVERIFIED: could not put version {step.previous_version_id} back; {left}")
+            unrestored.append(left)
+    if unrestored:
+        raise PutBackFailed(change.model, change.version, cause, unrestored) from cause
+
+
+def _active_version(domino: DominoClient, model_api_id: str | None) -> str | None:
+    """The version a Model API is on, if Domino says (it may be failing: then unknown)."""
+    try:
+        api = domino.model_apis.get(model_api_id) if model_api_id else None
+    except DominoMlopsError:
+        return None
+    return api.active_version.id if api is not None and api.active_version is not None else None
 
 
 def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry,

@@ -8,7 +8,7 @@ from typing import Any
 from domino_mlops.apply.executor import ApplyResult
 
 _ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
-         "conflict": ":warning:"}
+         "conflict": ":warning:", "unverified": ":rotating_light:"}
 
 
 def result_to_dict(result: ApplyResult) -> dict[str, Any]:
