@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import requests
+
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
@@ -74,3 +76,28 @@ def test_a_put_back_that_fails_says_domino_serves_an_unverified_version(pipeline
     assert result["status"] == "unverified" and "UNVERIFIED" in result["message"]
     assert "| :rotating_light: |" in (pipeline.root / "summary.md").read_text()
     assert pipeline.aliases(model) == {"staging": v1}  # MLflow still names the version that passed
+
+
+def test_a_run_stopped_while_tagging_records_the_smoke_test_before_the_alias_moves(pipeline, monkeypatch) -> None:
+    from mlflow import MlflowClient
+
+    model = pipeline.unique("tagging")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    real, dropped = MlflowClient.set_model_version_tag, []
+
+    def drop_the_smoke_tag_once(self, name, version, key, value):
+        if key == "domino_mlops.STAGE.smoke" and not dropped:
+            dropped.append(key)
+            raise requests.ConnectionError("connection reset by peer")
+        return real(self, name, version, key, value)
+
+    monkeypatch.setattr(MlflowClient, "set_model_version_tag", drop_the_smoke_tag_once)
+    assert pipeline.run("deploy", "--env", "STAGE") == 1
+    assert "domino_mlops.STAGE.status" not in pipeline.tags(model, v1)  # "passed" is written last
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+
+    tags = pipeline.tags(model, v1)
+    assert pipeline.aliases(model) == {"staging": v1} and tags["domino_mlops.STAGE.status"] == "passed"
+    assert json.loads(tags["domino_mlops.STAGE.smoke"])[f"{model}-stage"]["shape"] == [1]

@@ -261,7 +261,7 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
     writes = 0
     for step in change.steps:
         if isinstance(step, SetTags):
-            tags = dict(step.tags)
+            tags: dict[str, str] = {}
             if deployed:
                 first = deployed[0]
                 tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
@@ -274,6 +274,9 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
                     {d.step.model_api_name: tested[d.step.model_api_name].summary()
                      if d.step.model_api_name in tested else {"skipped": "no access token"} for d in deployed},
                     separators=(",", ":"))
+            # The plan's own tags (the environment's "passed") last: a run stopped before them
+            # plans them again, and so re-writes the Domino ids and smoke results first.
+            tags.update(step.tags)
             writes += registry.set_tags(step.model, step.version, tags)
         elif isinstance(step, TransitionStage):
             writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
