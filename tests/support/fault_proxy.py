@@ -57,6 +57,8 @@ class ProxyFaults:
     lost_rate: float = 0.0  # the request reaches the server, then the connection is reset: no answer
     latency_ms: float = 0.0  # added to every answer; a request's share of it is seeded too
     retry_after: int = 1  # seconds, sent with each 503
+    paths: tuple[str, ...] = ()  # fault only requests whose path contains one of these (empty: all)
+    limit: int | None = None  # at most this many faults (latency is not a fault)
 
     def __post_init__(self) -> None:
         rates = (self.rate_500, self.rate_503, self.reset_rate, self.lost_rate)
@@ -130,6 +132,7 @@ class FaultProxy:
         self.counters = ProxyCounters()
         self._faults = faults
         self._seen: Counter[str] = Counter()
+        self._injected = 0
         self._lock = threading.Lock()
         self._local = threading.local()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -150,6 +153,7 @@ class FaultProxy:
         with self._lock:
             self._faults = replace(self._faults, **changes) if changes else (faults or ProxyFaults())
             self._seen.clear()  # the seeded sequence starts again, as the emulator's does
+            self._injected = 0
             return self._faults
 
     def start(self) -> FaultProxy:
@@ -169,7 +173,14 @@ class FaultProxy:
             seen = self._seen[key]
             self._seen[key] += 1
             faults = self._faults
-        fault, latency = faults.decide(key, seen)
+            fault, latency = faults.decide(key, seen)
+            if faults.paths and not any(part in path for part in faults.paths):
+                fault = None
+            if fault and faults.limit is not None:
+                if self._injected >= faults.limit:
+                    fault = None
+                else:
+                    self._injected += 1
         return fault, latency, faults.retry_after
 
     def session(self) -> requests.Session:

@@ -255,23 +255,7 @@ class HttpClient:
         """
         retries = self.retries()
         retries.max_retries = None if self.create_attempts is None else self.create_attempts - 1
-        while True:
-            started = time.monotonic()
-            try:
-                return post()
-            except (Unreachable, RemoteError, BadResponse) as exc:
-                if not _ambiguous(exc):
-                    raise
-                took = time.monotonic() - started
-                log.debug("create %s failed ambiguously (%s); looking it up", what, type(exc).__name__)
-                found = lookup()
-                if found is not None:
-                    log.debug("create %s had happened; not posting again", what)
-                    return found
-                delay = retries.next_delay(exc, took=took)
-                if delay is None:
-                    raise
-                self._wait(delay, f"create {what}", "not created", retries)
+        return create_once(post, lookup, what=what, retries=retries, sleep=self._sleep)
 
     # --- timing --------------------------------------------------------------------------------
 
@@ -348,6 +332,31 @@ def retry_after_seconds(value: str | None, *, now: float) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - now)
+
+
+def create_once(post: Callable[[], T], lookup: Callable[[], T | None], *, what: str, retries: Retries,
+                sleep: Callable[[float], None] = time.sleep) -> T:
+    """The rule for every create, Domino's or MLflow's: run ``post``; after an ambiguous failure,
+    ``lookup`` whether it happened, and post again only if it did not, while ``retries`` last."""
+    while True:
+        started = time.monotonic()
+        try:
+            return post()
+        except (Unreachable, RemoteError, BadResponse) as exc:
+            if not _ambiguous(exc):
+                raise
+            took = time.monotonic() - started
+            log.debug("create %s failed ambiguously (%s); looking it up", what, type(exc).__name__)
+            found = lookup()
+            if found is not None:
+                log.debug("create %s had happened; not posting again", what)
+                return found
+            delay = retries.next_delay(exc, took=took)
+            if delay is None:
+                raise
+            log.debug("create %s: not created; retry %d in %.2fs (%.1fs of %gs spent)", what, retries.count,
+                      delay, retries.spent, retries.budget)
+            sleep(delay)
 
 
 def _ambiguous(exc: DominoMlopsError) -> bool:
