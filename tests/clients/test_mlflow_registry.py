@@ -160,9 +160,19 @@ def test_silent_server_times_out_within_the_configured_timeout(monkeypatch) -> N
         listener.listen(8)
         uri = f"http://127.0.0.1:{listener.getsockname()[1]}"
         start = time.monotonic()
-        with pytest.raises(Unreachable, match="timeout"):
-            registry(uri).get_model("x")
+        with pytest.raises(Unreachable, match="timeout"):  # one attempt: no budget for retries
+            MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri), retry_budget=0).get_model("x")
         assert time.monotonic() - start < 6
+
+
+def test_a_flaky_mlflow_is_retried_within_the_budget(mlflow_server, two_versions, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries out of the way
+    name, v1, _ = two_versions
+    sleeps: list[float] = []
+    with fault_proxy(mlflow_server.uri, ProxyFaults(rate_503=0.5, reset_rate=0.5, limit=5)) as proxy:
+        reg = MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=proxy.url), sleep=sleeps.append)
+        assert reg.get_version(name, v1).version == v1
+        assert sum(proxy.counters.faults().values()) == 5 and len(sleeps) == 5
 
 
 def test_garbage_answer_is_a_clear_error() -> None:

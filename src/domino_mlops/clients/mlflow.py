@@ -6,6 +6,11 @@ applies would race on os.environ). We give each `MlflowRegistry` its own REST st
 pinned credentials instead. MLflow's HTTP knobs (MLFLOW_HTTP_REQUEST_TIMEOUT,
 MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets its own defaults for them.
 
+Every call is safe to repeat (a read, or a write that sets a value), and is retried by the house
+rule (clients/http.Retries: backoff with jitter within a time budget, 60 s per call; 5 s when the
+connection is refused) on top of MLflow's own few quick retries: a flaky but alive MLflow must
+not fail a run, an unreachable one still fails in seconds.
+
 MLflow's client resends any request whose answer was lost, POSTs included (urllib3 with
 ``allowed_methods=None``). For tags, aliases and stages that is harmless: setting them twice
 sets them once. A create is another matter: a resent "create run" makes a second ledger entry.
@@ -16,15 +21,17 @@ ambiguous failure, look up whether it happened before creating again.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from domino_mlops.clients.http import Retries, create_once
+from domino_mlops.clients.http import RETRY_BUDGET, Retries, create_once, transient
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import (
     AliasConflict,
@@ -40,6 +47,7 @@ from domino_mlops.errors import (
 
 T = TypeVar("T")
 SERVICE = "MLflow"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +105,10 @@ class MlflowRegistry:
         registry.set_alias("churn", "staging", mv.version, expected=None)
     """
 
-    def __init__(self, credentials: MlflowCredentials) -> None:
+    def __init__(self, credentials: MlflowCredentials, *, retry_budget: float = RETRY_BUDGET,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.credentials = credentials
+        self.retry_budget, self._sleep = retry_budget, sleep
         self._client = _pinned_client(credentials)
         self._host_creds = _host_creds(credentials)  # None for a local store (no HTTP, no retries)
 
@@ -249,7 +259,7 @@ class MlflowRegistry:
                 return found
             return str(answer["experiment_id"])
 
-        return create_once(post, lookup, what=what, retries=Retries())
+        return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
 
     def create_run(self, experiment_id: str, *, start_time: int, tags: Mapping[str, str], run_name: str,
                    lookup: Callable[[], str | None]) -> str:
@@ -268,7 +278,7 @@ class MlflowRegistry:
                 raise BadResponse(SERVICE, "runs/create", "a new run cannot already exist")
             return str(answer["run"]["info"]["run_id"])
 
-        return create_once(post, lookup, what=what, retries=Retries())
+        return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
 
     def _post_once(self, what: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """POST to MLflow's REST API (``/api/2.0/mlflow/<path>``) once, without MLflow's retries.
@@ -287,15 +297,26 @@ class MlflowRegistry:
                 raise
 
     def tracking(self, what: str, action: Callable[[Any], T]) -> T:
-        """Run `action(client)` on the pinned MlflowClient with our error translation (ledger)."""
-        with translate_mlflow_errors(what, self.credentials):
-            return action(self._client)
+        """Run `action(client)` on the pinned MlflowClient with our error translation and retries
+        (the ledger). The action must be safe to repeat: a read or an update, never a create."""
+        return self._call(what, lambda: action(self._client))
 
     # --- one place where MLflow's exceptions become ours -------------------------------------
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
-        with translate_mlflow_errors(what, self.credentials):
-            return action()
+        """``action`` (safe to repeat) with our errors; retried while transient failures fit the budget."""
+        retries = Retries(self.retry_budget)
+        while True:
+            started = time.monotonic()
+            try:
+                with translate_mlflow_errors(what, self.credentials):
+                    return action()
+            except (Unreachable, RemoteError) as exc:
+                delay = retries.next_delay(exc, took=time.monotonic() - started) if transient(exc) else None
+                if delay is None:
+                    raise
+                log.debug("MLflow, %s: %s; retry %d in %.2fs", what, exc, retries.count, delay)
+                self._sleep(delay)
 
 
 _ENV_LOCK = threading.Lock()
