@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install test demo bench lint clean
+.PHONY: install test stress demo bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ install: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+stress: $(STAMP)
+	$(BIN)/python -m pytest -q -m stress
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py

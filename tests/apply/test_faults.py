@@ -1,19 +1,35 @@
-"""Deploys under transient faults: the CLI against the Domino emulator with seeded faults."""
+"""Deploys converge under transient faults: the CLI in-process against the Domino emulator with
+seeded faults (429 with Retry-After, 503, dropped connections, latency) and the real MLflow server
+behind a seeded fault proxy (tests/support/fault_proxy.py). Re-run loops are bounded and asserted;
+nothing waits on time. The long and load runs are in test_stress.py (`make stress`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 import requests
 
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from tests.apply.conftest import Pipeline, _workspace
 from tests.apply.test_smoke_access import deployed_once
+from tests.support.convergence import (
+    DOMINO_FAULTS,
+    MLFLOW_FAULTS,
+    figures_folder,
+    promote_everything,
+    register_copies,
+)
+from tests.support.fault_proxy import FaultProxy, ProxyFaults, fault_proxy
 from tests.report.test_github import parse_output_file
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 MODEL_ROUTE = "POST /models/{modelId}/latest/model"
+MAX_RUNS = 3  # per environment: what "converges" means here
 
 
 def entry(model: str, version: str) -> dict:
@@ -76,6 +92,34 @@ def test_a_put_back_that_fails_says_domino_serves_an_unverified_version(pipeline
     assert result["status"] == "unverified" and "UNVERIFIED" in result["message"]
     assert "| :rotating_light: |" in (pipeline.root / "summary.md").read_text()
     assert pipeline.aliases(model) == {"staging": v1}  # MLflow still names the version that passed
+
+
+@pytest.fixture
+def faulty(tmp_path: Path, mlflow_server, public_emulator, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[tuple[Pipeline, FaultProxy]]:
+    """A workspace whose CLI reaches MLflow through the fault proxy (faults off until the test
+    turns them on); the test's own looks go to MLflow and the emulator directly."""
+    with fault_proxy(mlflow_server.uri) as proxy:
+        pipeline = _workspace(tmp_path, mlflow_server.uri, public_emulator, monkeypatch)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", proxy.url)
+        yield pipeline, proxy
+
+
+def test_promotions_converge_under_faults_on_both_servers(faulty, diabetes_model, tmp_path) -> None:
+    """Every promotion converges within MAX_RUNS runs; one Model API version per (model,
+    environment, registry version); no alias moves on without a passed smoke test; the ledger
+    records each once; a re-run of finished work writes nothing (tests/support/convergence.py)."""
+    pipeline, proxy = faulty
+    versions = register_copies(pipeline.mlflow_uri, [pipeline.unique("flaky") for _ in range(3)],
+                               source=diabetes_model)
+    pipeline.manifest(*(entry(model, version) for model, version in versions.items()))
+    pipeline.emu.set_faults(DOMINO_FAULTS)
+    proxy.set_faults(ProxyFaults(**MLFLOW_FAULTS))
+
+    figures = promote_everything(pipeline, proxy, {m: (pipeline.project_id, v) for m, v in versions.items()},
+                                 name="faults-fast", max_runs=MAX_RUNS, max_parallel=3)
+
+    figures.write(figures_folder(tmp_path))
 
 
 def test_a_run_stopped_while_tagging_records_the_smoke_test_before_the_alias_moves(pipeline, monkeypatch) -> None:
