@@ -173,6 +173,10 @@ def test_a_flaky_mlflow_is_retried_within_the_budget(mlflow_server, two_versions
         reg = MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=proxy.url), sleep=sleeps.append)
         assert reg.get_version(name, v1).version == v1
         assert sum(proxy.counters.faults().values()) == 5 and len(sleeps) == 5
+        proxy.set_faults(ProxyFaults(rate_503=1.0, limit=2, paths=("/mlflow-artifacts/",)))
+        proxy.counters.clear()
+        assert reg.input_example(name, v1)["columns"][0] == "age"  # the download, retried
+        assert proxy.counters.faults() == {"503": 2} and len(sleeps) == 7, proxy.counters.by_route()
 
 
 def test_garbage_answer_is_a_clear_error() -> None:

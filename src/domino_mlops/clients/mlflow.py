@@ -228,9 +228,9 @@ class MlflowRegistry:
         uri = f"models:/{name}/{version}/input_example.json"
         with _ENV_LOCK, _credentials_in_env(self.credentials), tempfile.TemporaryDirectory() as tmp:
             try:
-                with translate_mlflow_errors(f"input example of {name!r} version {version}", self.credentials):
-                    path = download_artifacts(artifact_uri=uri, dst_path=tmp,
-                                              tracking_uri=self.credentials.tracking_uri)
+                path = self._call(f"input example of {name!r} version {version}", lambda: download_artifacts(
+                    artifact_uri=uri, dst_path=tmp, tracking_uri=self.credentials.tracking_uri,
+                    registry_uri=self.credentials.tracking_uri))  # models:/ is resolved by the registry
             except NotFound:
                 return None
             with open(path, encoding="utf-8") as handle:
