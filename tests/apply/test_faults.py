@@ -17,6 +17,7 @@ from domino_mlops.errors import RemoteError
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.apply.conftest import Pipeline, _workspace
 from tests.apply.test_smoke_access import deployed_once
+from tests.report.test_github import parse_output_file
 from tests.support.convergence import (
     DOMINO_FAULTS,
     MLFLOW_FAULTS,
@@ -25,7 +26,6 @@ from tests.support.convergence import (
     register_copies,
 )
 from tests.support.fault_proxy import FaultProxy, ProxyFaults, fault_proxy
-from tests.report.test_github import parse_output_file
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 MODEL_ROUTE = "POST /models/{modelId}/latest/model"
@@ -49,7 +49,7 @@ def test_a_rate_limited_smoke_call_is_retried_and_timed_on_the_attempt_that_answ
     assert [r.status for r in pipeline.emu.requests if r.route == MODEL_ROUTE] == [429, 429, 429, 200]
     assert pipeline.aliases(model) == {"staging": v1}
     smoke = json.loads(pipeline.tags(model, v1)["domino_mlops.STAGE.smoke"])[f"{model}-stage"]
-    assert smoke["latency_ms"] < 1000  # the answer's own time, not the retries'
+    assert smoke["latency_ms"] < 3000  # the answer's own time: the waits alone took 3 s
 
 
 def test_a_failed_smoke_test_puts_each_tier_back_once(pipeline, capsys) -> None:
