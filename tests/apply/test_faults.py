@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
@@ -128,15 +127,15 @@ def test_a_run_stopped_while_tagging_records_the_smoke_test_before_the_alias_mov
     model = pipeline.unique("tagging")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
-    real, dropped = MlflowClient.set_model_version_tag, []
+    real, stopped = MlflowClient.set_model_version_tag, []
 
-    def drop_the_smoke_tag_once(self, name, version, key, value):
-        if key == "domino_mlops.STAGE.smoke" and not dropped:
-            dropped.append(key)
-            raise requests.ConnectionError("connection reset by peer")
+    def stop_at_the_smoke_tag_once(self, name, version, key, value):
+        if key == "domino_mlops.STAGE.smoke" and not stopped:
+            stopped.append(key)
+            raise RuntimeError("the runner was killed")  # not an MLflow error: nothing retries it
         return real(self, name, version, key, value)
 
-    monkeypatch.setattr(MlflowClient, "set_model_version_tag", drop_the_smoke_tag_once)
+    monkeypatch.setattr(MlflowClient, "set_model_version_tag", stop_at_the_smoke_tag_once)
     assert pipeline.run("deploy", "--env", "STAGE") == 1
     assert "domino_mlops.STAGE.status" not in pipeline.tags(model, v1)  # "passed" is written last
 
