@@ -70,7 +70,7 @@ def test_check_jsonschema(schema: str, paths: list[Path]) -> None:
 
 def test_every_expected_file_is_there() -> None:
     assert {p.name for p in WORKFLOWS} >= {"deploy-staging.yml", "promote-production.yml", "rollback.yml", "ci.yml"}
-    assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback"}
+    assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback", "rollout"}
 
 
 # --- rules across every workflow and action ---------------------------------------------------------
