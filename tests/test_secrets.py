@@ -46,6 +46,7 @@ def world(tmp_path: Path, mlflow_server, monkeypatch: pytest.MonkeyPatch):
     grants = {SECRETS["project token"]: {MODEL, ledger}, SECRETS["mlflow token"]: {MODEL, ledger}}
     with Emulator(mlflow_uri=mlflow_server.uri, world=seed, deploy_seconds=0.2) as emu, \
             auth_proxy(mlflow_server.uri, grants) as mlflow, fake_github({SECRETS["github token"]: "write"}) as github:
+        github.protect("acme/models", "production")  # the promotions ask GitHub, with the GitHub token
         (tmp_path / "scripts").mkdir()
         (tmp_path / "scripts" / "environments.yaml").write_text((REPO / "scripts" / "environments.yaml").read_text())
         v1 = register_diabetes_model(mlflow_server.uri, MODEL)

@@ -22,7 +22,8 @@ object holds the per-project MLflow registries and Domino clients a run uses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
@@ -35,10 +36,12 @@ from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
+from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.registry import ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.plan.forward import hold_back
 from domino_mlops.plan.planner import plan_environment, plan_registry
 from domino_mlops.plan.steps import Plan
 
@@ -55,6 +58,10 @@ class ApplyOptions:
     run: RunInfo = RunInfo()
     lease: LeaseSettings = LeaseSettings()
     retry_failed: bool = False  # build again a registry version whose build failed before
+    whole_environment: bool = False  # rollout: a failed wave puts back every model of the environment
+    # Called after the gates and before the first write: refuse there (the approval check).
+    approve: Callable[[], None] = field(default=lambda: None, compare=False)
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)  # the bake between waves
     on_event: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
     on_warning: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
 
@@ -100,12 +107,16 @@ def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Con
 
 def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
-         see_tokens: bool = True) -> Plan:
+         see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
+         explicit: Collection[str] = ()) -> Plan:
     """Read MLflow (two requests per model), Domino when configured (one list per project and the
     versions of the Model APIs involved) and the ledger, then plan. Writes nothing.
 
     ``see_tokens=False``: this run does not hold the smoke tests' tokens (a plan job outside the
     GitHub environment that has them), so the plan does not predict skipped smoke tests.
+    ``commit``: the run's commit; a forward action (promote, rollout) holds back every model
+    whose last ledger entry comes from a later commit, or from a rollback (plan/forward.py);
+    ``ancestry`` tells how two commits relate; ``explicit``: models whose version was named.
     """
     entries = select_entries(desired, env) if entries is None else tuple(entries)
     observed = observe(entries, desired, connections)
@@ -120,15 +131,20 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     for project, names in sorted(wanted.items()):
         apis += observe_serving(connections.domino(project), names).apis
     # One ledger search for the environment (entries come oldest first), not one per model.
-    ledger_last: dict[str, str | None] = {item.model.name: None for item in observed}
+    last: dict[str, LedgerEntry] = {}
     if observed:
+        names = {item.model.name for item in observed}
         for entry in Ledger(connections.registry(observed[0].entry.project_id)).entries(environment=env.name):
-            if entry.model in ledger_last:
-                ledger_last[entry.model] = entry.to_version
+            if entry.model in names:
+                last[entry.model] = entry
+    forward = hold_back(action, env.name, last, {item.model.name: item.target.version for item in observed},
+                        commit, (ancestry or Ancestry()).relation, explicit)
     tokens = connections.model_tokens(env.name)
     return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
-                            action=action, ledger_last=ledger_last,
-                            tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed)
+                            action=action, ledger_last={item.model.name: last[item.model.name].to_version
+                                                        if item.model.name in last else None for item in observed},
+                            tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,
+                            held_back=forward.held, warnings=forward.warnings)
 
 
 def apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions = ApplyOptions(), *,
@@ -139,8 +155,10 @@ def apply(plan: Plan, env: Environment, connections: Connections, options: Apply
         registry_for=connections.registry, domino_for=connections.domino, domino_host=connections.domino_host,
         environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
         max_parallel=options.max_parallel, on_event=options.on_event, on_warning=options.on_warning,
-        model_tokens=connections.model_tokens(env.name), leases=Leases(options.lease),
-        retry_failed=options.retry_failed)
+        model_tokens=connections.model_tokens(env.name), leases=Leases(options.lease, on_wait=lambda model, holder: options.on_event(
+            model, f"waiting for another run to finish: {holder}")),
+        retry_failed=options.retry_failed, whole_environment=options.whole_environment, approve=options.approve,
+        sleep=options.sleep)
     try:
         return apply_plan(plan, env, ctx)
     except (GateRefused, AliasConflict) as refusal:

@@ -2,7 +2,8 @@
 
 Exit codes (workflows branch on these, not on log text):
   0 done, or nothing to do      1 an operation failed       2 bad input or configuration
-  3 a gate refused              4 a conflict (someone else moved the alias)
+  3 a gate or an approval refused
+  4 a conflict: the alias moved, another run holds the model, the plan is not the approved one
 
 Imports of anything heavy (mlflow, requests, jsonschema) happen inside the command handlers, so
 ``--help`` and ``--version`` answer at once.
@@ -66,6 +67,18 @@ def _cmd_promote(args: argparse.Namespace) -> int:
     return deploy.run(args, action="promote")
 
 
+def _cmd_rollout(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import deploy
+
+    return deploy.run(args, action="rollout")
+
+
+def _cmd_environments(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import environments
+
+    return environments.run(args)
+
+
 def _cmd_rollback(args: argparse.Namespace) -> int:
     from domino_mlops.commands import rollback
 
@@ -94,6 +107,25 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
                         help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
     parser.add_argument("--retry-failed-builds", action="store_true",
                         help="build again a version whose Domino build failed before (default: refuse)")
+    parser.add_argument("--lease-wait", type=_not_negative, default=0.0, metavar="SECONDS",
+                        help="wait up to SECONDS for another run changing the same model to finish "
+                             "(default: %(default)s, fail at once with exit 4)")
+
+
+def _add_expect_digest(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expect-plan-digest", metavar="SHA256",
+                        help="the approved plan's digest (the plan job's plan-digest output): refuse (exit 4) "
+                             "before any write when this run's plan differs")
+
+
+def _not_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds, 0 or more")
+    return value
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
@@ -125,14 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_plan)
 
     for name, env, verb, handler in (("deploy", "STAGE", "deploy to", _cmd_deploy),
-                                     ("promote", "PROD", "promote to", _cmd_promote)):
-        p = sub.add_parser(name, help=f"plan, then {verb} one environment (default {env}): "
-                                      "Domino Model API, smoke test, MLflow alias/tags, ledger")
+                                     ("promote", "PROD", "promote to", _cmd_promote),
+                                     ("rollout", None, "roll out to", _cmd_rollout)):
+        p = sub.add_parser(name, help=f"plan, then {verb} one environment{f' (default {env})' if env else ''}: "
+                                      "Domino Model APIs wave by wave, smoke tests, MLflow alias/tags, ledger"
+                                      + ("; a failed wave puts back every data plane of the environment"
+                                         if name == "rollout" else ""))
         _add_files(p)
-        p.add_argument("--env", default=env, help="environment name (default: %(default)s)")
+        if env is None:
+            p.add_argument("--env", required=True, help="the environment, one stage of DEV -> STAGE -> PROD")
+        else:
+            p.add_argument("--env", default=env, help="environment name (default: %(default)s)")
         p.add_argument("--model", help="only this model")
         p.add_argument("--version", help="with --model: this version (number or @alias) instead of the manifest's")
         _add_apply_options(p)
+        _add_expect_digest(p)
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("rollback", help="return an environment's model to its previous version, "
@@ -151,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project", help="read the ledger with this project's token")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_cmd_history)
+
+    p = sub.add_parser("environments", help="the environments in roll-out order, as JSON (for workflow jobs): "
+                                            "GitHub environment, protected, projects")
+    _add_files(p)
+    p.add_argument("--env", help="only this environment (outputs github-environment, protected, projects)")
+    p.set_defaults(handler=_cmd_environments)
 
     p = sub.add_parser("projects", help="the Domino project ids in the manifest, as JSON (for a matrix)")
     _add_files(p)

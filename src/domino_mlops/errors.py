@@ -15,10 +15,12 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── RemoteError                   [1]  a 5xx / 429 that outlived its retries, other statuses
     │   ├── BadResponse                   [1]  the server answered something that is not the contract
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
-    │   └── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
+    │   ├── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
+    │   └── RolledBack                    [1]  put back because another model's wave failed (rollout)
     ├── GateRefused                       [3]  a version has not passed the environment it needs
     ├── ApprovalNotEnforced               [3]  a protected environment's GitHub environment guards nothing
     ├── AliasConflict                     [4]  someone moved the alias between plan and apply
+    ├── PlanChanged                       [4]  the plan differs from the one the reviewer approved
     └── LeaseHeld                         [4]  another apply is changing this model in this environment
 
 Foreign exceptions (requests, mlflow) are translated once, at the client boundary, and chained
@@ -183,6 +185,18 @@ class SmokeTestFailed(OperationError):
 # --- refusals (exit 3, 4) -----------------------------------------------------------------------
 
 
+class RolledBack(OperationError):
+    """A rollout moves an environment as one: this model's data planes were put back because
+    another model failed in the same wave (or its bake)."""
+
+    def __init__(self, model: str, environment: str, failed: list[str]) -> None:
+        super().__init__(
+            f"{model} was put back: {', '.join(failed)} failed in {environment}, and a rollout moves "
+            "the environment as one",
+            hint="Fix what failed (its error is above), then re-run the rollout.")
+        self.model, self.environment, self.failed = model, environment, failed
+
+
 class GateRefused(DominoMlopsError):
     """One or more versions have not passed the environment they need; names every one of them."""
 
@@ -232,6 +246,7 @@ class LeaseHeld(DominoMlopsError):
             hint="Two runs must not change one model in one environment at once; wait for that run, "
                  "then re-run to recompute the plan. A lease of a run that died expires by itself.",
         )
+        self.claim: object | None = None  # the other run's claim, when one is known (apply/lease.py)
         self.model, self.environment, self.holder, self.lost = model, environment, holder, lost
 
 
@@ -249,3 +264,19 @@ class ApprovalNotEnforced(DominoMlopsError):
                  f"{environment}. (environments.yaml: `protected: false` turns the check off for an environment.)",
         )
         self.environment, self.github_environment, self.problems = environment, github_environment, problems
+
+
+class PlanChanged(DominoMlopsError):
+    """The apply job's plan is not the plan job's (the one a reviewer approved): an alias the
+    manifest names moved, or the manifest changed. Refused before anything is written."""
+
+    exit_code = 4
+
+    def __init__(self, environment: str, approved: str, planned: str) -> None:
+        super().__init__(
+            f"the plan for {environment} is not the one that was approved: approved digest {approved[:16]}, "
+            f"now {planned[:16]} (a version the manifest names by alias moved, or the manifest changed)",
+            hint="Nothing was written. Compare the plan above with the plan job's summary; to apply the new "
+                 "plan, re-run the whole workflow (not only this job) so it is reviewed and approved again.",
+        )
+        self.environment, self.approved, self.planned = environment, approved, planned

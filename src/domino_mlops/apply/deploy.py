@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving import VersionOptions
+from domino_mlops.clients.domino_urls import model_invocation
 from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource, VersionSettings
 from domino_mlops.clients.mlflow import ModelVersionInfo
 from domino_mlops.errors import DeploymentFailed, DominoMlopsError
@@ -28,6 +29,7 @@ class Deployed:
     wrote: bool  # False when Domino already served it (a re-run)
     endpoint_url: str
     is_public: bool = False  # the Model API takes calls without a token (as read when deployed)
+    data_plane_id: str | None = None  # where the running version runs (Domino's dataPlaneId)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +77,9 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
             version_id = domino.model_apis.create_version(
                 api.id, project_id=step.project_id, source=source,
                 options=VersionOptions(settings.version, description=_version_description(target))).id
-    wait_running(domino, api.id, version_id, step, settings.poll, on_status)
-    return Deployed(step, api.id, version_id, wrote, f"{host}/models/{api.id}/latest/model", api.access.is_public)
+    running = wait_running(domino, api.id, version_id, step, settings.poll, on_status)
+    return Deployed(step, api.id, version_id, wrote, host + model_invocation(api.id), api.access.is_public,
+                    running.data_plane_id)
 
 
 def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step: DeployVersion,
@@ -91,7 +94,7 @@ def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step:
             raise DeploymentFailed(
                 f"{step.model} version {step.version} failed to deploy on {step.model_api_name} "
                 f"({step.hardware_tier or 'default tier'}): status {status.status}"
-                + (f"; the build log ends:\n  " + "\n  ".join(tail) if tail else ""),
+                + ("; the build log ends:\n  " + "\n  ".join(tail) if tail else ""),
                 hint=f"Read the build logs of Model API {model_api_id} version {version_id} in Domino; "
                      "a model that cannot be loaded from the registry fails here.")
         return status is not None and status.is_running

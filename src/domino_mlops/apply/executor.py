@@ -1,37 +1,34 @@
 """Carry out a Plan: gates and compare-and-swap pre-checks first (nothing written if they fail),
-then each model in parallel (bounded): Domino wave by wave with a smoke test per tier, then the
-MLflow marking and the ledger. A failure puts the previous Domino version back and leaves MLflow
-as it was. Every write is preceded by a read, so a re-run converges without duplicates.
+then the environment wave by wave: each wave's data planes for every model (models in parallel,
+bounded), a smoke test per data plane; between waves an optional bake, after which the wave is
+smoke-tested again; then each model's MLflow marking and ledger entry.
+
+A failure puts back what changed and leaves MLflow as it was: the failing model's data planes
+(deploy, promote: the other models go on), or, in a rollout, every data plane this run changed
+in the environment (no model of it moves its alias). Every write is preceded by a read, so a
+re-run converges without duplicates. Per-model work is in apply/model_run.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
-from domino_mlops.apply.lease import Lease, Leases
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.apply.deploy import Deployed
+from domino_mlops.apply.lease import Leases
+from domino_mlops.apply.ledger import LedgerEntry
+from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
 from domino_mlops.apply.poll import PollSettings
-from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
+from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
+from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.desired.environments import Environment
-from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, LeaseHeld, SmokeTestFailed
+from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, LeaseHeld, RolledBack
 from domino_mlops.observed.model_tokens import ModelTokens
-from domino_mlops.plan.steps import (
-    DeployVersion,
-    ModelChange,
-    MoveAlias,
-    Plan,
-    RecordLedger,
-    SetTags,
-    SmokeTest,
-    TransitionStage,
-)
+from domino_mlops.plan.steps import MoveAlias, Plan, SmokeTest
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +56,16 @@ class ApplyContext:
     model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
     leases: Leases = field(default_factory=Leases)  # one writer per (environment, model)
     retry_failed: bool = False  # build again a registry version whose build failed before
+    whole_environment: bool = False  # rollout: a failed wave puts back every model of the environment
+    sleep: Callable[[float], None] = time.sleep  # the bake
+    approve: Callable[[], None] = lambda: None  # after the gates, before any write: the approval check
 
 
 @dataclass(frozen=True, slots=True)
 class ModelResult:
     model: str
     version: str
-    status: str  # done | unchanged | failed | conflict
+    status: str  # done | unchanged | failed | conflict | held back
     message: str = ""
     deployed: tuple[Deployed, ...] = ()
     smoke: tuple[tuple[str, SmokeResult], ...] = ()
@@ -73,6 +73,7 @@ class ModelResult:
     writes: int = 0
     error: DominoMlopsError | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = ()
+    data_planes: tuple[DataPlane, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
     nothing lets us call (exit 3); an alias that moved (exit 4)."""
     refused = [(c, c.gate.detail) for c in plan.blocked]  # type: ignore[union-attr]
     if env.smoke.enabled and env.smoke.required:
-        refused += [(c, _no_smoke_access(step, env.name)) for c in plan.changed for step in c.steps
+        refused += [(c, no_smoke_access(step, env.name)) for c in plan.changed for step in c.steps
                     if isinstance(step, SmokeTest) and step.access == "none"]
     if refused:
         (first, why), *others = refused
@@ -115,180 +116,74 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
 
 def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, env, ctx)
-    changed = plan.changed
-    unchanged = tuple(ModelResult(c.model, c.version, "unchanged") for c in plan.changes if not c.changed)
-    if not changed:
+    ctx.approve()
+    unchanged = tuple(_unchanged(c) for c in plan.changes if not c.changed)
+    runs = [ModelRun(change, env, ctx) for change in plan.changed]
+    if not runs:
         return ApplyResult(plan.environment, unchanged)
+    waves = sorted({step.wave for run in runs for step in run.change.deploys})
     with ThreadPoolExecutor(max_workers=max(1, ctx.max_parallel), thread_name_prefix="apply") as pool:
-        results = tuple(pool.map(lambda c: _apply_change(c, env, ctx), changed))
-    return ApplyResult(plan.environment, results + unchanged)
+        def each(work: Callable[[ModelRun], None], who: list[ModelRun]) -> None:
+            list(pool.map(work, who))
 
-
-def _apply_change(change: ModelChange, env: Environment, ctx: ApplyContext) -> ModelResult:
-    say = lambda message: ctx.on_event(change.model, message)  # noqa: E731
-    registry = ctx.registry_for(change.project_id)
-    deployed: list[Deployed] = []
-    smoke: list[tuple[str, SmokeResult]] = []
-    warnings: list[str] = []
-    lease: Lease | None = None
-    try:
-        lease = ctx.leases.acquire(registry, change.model, env.name)  # before the first write
-        target = change.target  # the version the plan read: immutable, so not read again
-        if target is None:
-            raise RuntimeError("the planner records the version it read on every change")
-        domino_steps = change.deploys  # already in wave order
-        smoke_steps = {s.model_api_name: s for s in change.steps if isinstance(s, SmokeTest)}
-        if domino_steps:
-            domino = ctx.domino_for(change.project_id)
-            settings = DeploySettings(ctx.environment_id_for(change.project_id),
-                                      change.replicas or env.replicas, ctx.poll, env.model_api, ctx.retry_failed)
-            calls = any(s.access in ("token", "public") for s in smoke_steps.values())
-            expectation = _expectation(change, env, registry, target) if calls else None
-        for step in domino_steps:
-            say(f"{step.describe()}")
-            check_step = smoke_steps.get(step.model_api_name)
-            lease.check()
-            try:
-                result = deploy(domino, ctx.domino_host, step, target, settings,
-                                lambda status, s=step: say(f"{s.model_api_name}: {status}"))
-                deployed.append(result)
-                if check_step is not None and check_step.access in ("none", "unknown") and result.is_public:
-                    check_step = replace(check_step, access="public")  # re-checked: it is public after all
-                if check_step is not None and check_step.access in ("none", "unknown"):
-                    warning = _no_smoke_access(check_step, env.name) + "; the smoke test was skipped"
-                    warnings.append(warning)
-                    ctx.on_warning(change.model, warning)
-                elif check_step is not None and check_step.access != "disabled":
-                    expectation = expectation or _expectation(change, env, registry, target)
-                    smoke.append((step.model_api_name, _smoke(domino, result, change, check_step, expectation, ctx)))
-                    say(f"{step.model_api_name}: smoke test passed ({smoke[-1][1].latency_ms:.0f} ms)")
-            except DominoMlopsError as exc:
-                _put_back_if_ours(ctx, lease, exc, change, deployed, step, say)
-                raise
-        writes = sum(d.wrote for d in deployed)
         try:
-            writes += _mark(change, env, registry, target, deployed, smoke, before_write=lease.check)
-        except (AliasConflict, LeaseHeld) as exc:
-            _put_back_if_ours(ctx, lease, exc, change, deployed, None, say)
-            raise
-        lease.check()
-        entry, recorded = _record(change, registry, deployed, ctx)
-        writes += recorded
-        say(f"done: {env.alias} -> version {change.version}")
-        return ModelResult(change.model, change.version, "done", "", tuple(deployed), tuple(smoke), entry, writes,
-                           warnings=tuple(warnings))
-    except DominoMlopsError as exc:
-        say(f"failed: {exc}")
-        status = "conflict" if isinstance(exc, (AliasConflict, LeaseHeld)) else "failed"
-        return ModelResult(change.model, change.version, status, str(exc), tuple(deployed), tuple(smoke),
-                           None, 0, exc, tuple(warnings))
-    finally:
-        if lease is not None:
-            lease.release()
+            each(ModelRun.begin, runs)
+            for position, wave in enumerate(waves):
+                each(lambda run, w=wave: run.deploy_wave(w), _live(runs))
+                if _settle_failures(runs, env, ctx, each):
+                    break
+                if env.bake_seconds and position < len(waves) - 1:
+                    _bake(env, wave, ctx, runs)
+                    each(lambda run, w=wave: run.smoke_again(w), _live(runs))
+                    if _settle_failures(runs, env, ctx, each):
+                        break
+            each(ModelRun.finish, _live(runs))
+            each(ModelRun.put_back, [run for run in runs if not run.ok])  # a conflict while marking
+        finally:
+            each(ModelRun.release, runs)
+    return ApplyResult(plan.environment, tuple(_result(run) for run in runs) + unchanged)
 
 
-def _put_back_if_ours(ctx: ApplyContext, lease: Lease, error: DominoMlopsError, change: ModelChange,
-                      deployed: list[Deployed], failed_step: DeployVersion | None,
-                      say: Callable[[str], None]) -> None:
-    """Put the previous version back, unless another run took the lease over: then what serves is
-    that run's doing, and putting ours back would undo it."""
-    if isinstance(error, LeaseHeld) or not lease.still_held():
-        say(f"not putting anything back: {lease.lost_to or error}")
-        return
-    _put_back(ctx, change, deployed, failed_step, say)
+def _live(runs: list[ModelRun]) -> list[ModelRun]:
+    return [run for run in runs if run.ok]
 
 
-def _put_back(ctx: ApplyContext, change: ModelChange, deployed: list[Deployed],
-              failed_step: DeployVersion | None, say: Callable[[str], None]) -> None:
-    """Restore the previous version on every tier this change touched (newest first)."""
-    domino = ctx.domino_for(change.project_id)
-    touched = [(d.step, d.model_api_id) for d in deployed if d.wrote]
-    if failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
-        touched.append((failed_step, failed_step.model_api_id))
-    for step, api_id in reversed(touched):
-        try:
-            if restore(domino, api_id, step, ctx.poll, lambda status, s=step: say(f"{s.model_api_name}: {status}")):
-                say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
-        except DominoMlopsError as exc:  # keep going: report every tier we could not restore
-            say(f"{step.model_api_name}: could not put version {step.previous_version_id} back: {exc}")
+def _settle_failures(runs: list[ModelRun], env: Environment, ctx: ApplyContext,
+                     each: Callable[[Callable[[ModelRun], None], list[ModelRun]], None]) -> bool:
+    """After a wave (or its bake): put back what failed, at once. In a rollout one failure stops
+    the environment: every model's data planes go back. True: no model goes on."""
+    if ctx.whole_environment and any(not run.ok for run in runs):
+        _fail_the_rest(runs, env)
+    each(ModelRun.put_back, [run for run in runs if not run.ok])
+    return not _live(runs)
 
 
-def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry,
-                 target: ModelVersionInfo) -> SmokeExpectation:
-    manifest = change.smoke
-    data = getattr(manifest, "input", None)
-    if data is None:
-        data = registry.input_example(target.name, target.version)
-    if data is None:
-        raise SmokeTestFailed(f"no smoke-test input for {change.model} version {change.version}",
-                              hint="Add smoke_test.input to the manifest entry, or log the model "
-                                   "with an input_example.")
-    return SmokeExpectation(
-        input=data, expect=getattr(manifest, "expect", None),
-        expect_shape=getattr(manifest, "expect_shape", None),
-        tolerance=getattr(manifest, "tolerance", None) or 1e-6,
-        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms)
+def _bake(env: Environment, wave: int, ctx: ApplyContext, runs: list[ModelRun]) -> None:
+    """Let the wave serve before the next one starts (the leases renew themselves meanwhile)."""
+    for run in _live(runs):
+        run.say(f"wave {wave + 1} is serving; baking {env.bake_seconds:g} s before the next wave")
+    ctx.sleep(env.bake_seconds)
 
 
-def _smoke(domino: DominoClient, deployed: Deployed, change: ModelChange, step: SmokeTest,
-           expectation: SmokeExpectation, ctx: ApplyContext) -> SmokeResult:
-    """Call the model the way the plan said: with our access token, or without one (public)."""
-    token = ctx.model_tokens.token_for(change.model, step.hardware_tier) if step.access == "token" else None
-    if step.access == "token" and token is None:
-        raise SmokeTestFailed(f"the access token for {step.model_api_name} ({step.token_source}) is gone",
-                              hint="The plan saw it; set it again and re-run.")
-
-    def call(data: dict) -> object:
-        return domino.deployments.predict(deployed.model_api_id, data, token=token,
-                                          token_source=step.token_source or "no token (public Model API)").result
-
-    return check(change.model, deployed.step.model_api_name, call, expectation)
+def _fail_the_rest(runs: list[ModelRun], env: Environment) -> None:
+    """A rollout moves the environment as one: another model's failure stops every model."""
+    failed = [run for run in runs if not run.ok]
+    for run in _live(runs):
+        run.fail(RolledBack(run.change.model, env.name, [f.change.model for f in failed]))
 
 
-def _no_smoke_access(step: SmokeTest, environment: str) -> str:
-    return (f"no model access token for Model API {step.model_api_name} (DOMINO_MODEL_TOKENS or "
-            f"DOMINO_MODEL_TOKENS_{environment.upper()}), and it is not public, so nothing can call it")
+def _unchanged(change) -> ModelResult:
+    status = "held back" if change.held_back else "unchanged"
+    planes = tuple(DataPlane(s.model_api_name, s.hardware_tier, s.wave, "unchanged", None, s.version_id)
+                   for s in change.serving)
+    return ModelResult(change.model, change.version, status, change.held_back or "", data_planes=planes)
 
 
-def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
-          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]],
-          before_write: Callable[[], None] = lambda: None) -> int:
-    """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point)."""
-    writes = 0
-    for step in change.steps:
-        if isinstance(step, (SetTags, TransitionStage, MoveAlias)):
-            before_write()
-        if isinstance(step, SetTags):
-            tags = dict(step.tags)
-            if deployed:
-                first = deployed[0]
-                tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
-                             f"domino_mlops.{env.name}.deployments": json.dumps(
-                                 [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
-                                   "version_id": d.version_id} for d in deployed], separators=(",", ":"))})
-            if deployed and env.smoke.enabled:
-                tested = dict(smoke)
-                tags[f"domino_mlops.{env.name}.smoke"] = json.dumps(
-                    {d.step.model_api_name: tested[d.step.model_api_name].summary()
-                     if d.step.model_api_name in tested else {"skipped": "no access token"} for d in deployed},
-                    separators=(",", ":"))
-            writes += registry.set_tags(step.model, step.version, tags)
-        elif isinstance(step, TransitionStage):
-            writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
-        elif isinstance(step, MoveAlias):
-            writes += registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version)
-    return writes
-
-
-def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deployed],
-            ctx: ApplyContext) -> tuple[LedgerEntry | None, bool]:
-    step = next((s for s in change.steps if isinstance(s, RecordLedger)), None)
-    if step is None:
-        return None, False
-    entry = LedgerEntry(
-        environment=step.environment, model=step.model, from_version=step.from_version, to_version=step.to_version,
-        action=step.action, project_id=change.project_id,
-        model_api_ids=",".join(d.model_api_id for d in deployed),
-        model_api_version_ids=",".join(d.version_id for d in deployed),
-        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor)
-    return Ledger(registry).record(entry)
+def _result(run: ModelRun) -> ModelResult:
+    if run.ok:
+        return ModelResult(run.change.model, run.change.version, "done", "", tuple(run.deployed), tuple(run.smoke),
+                           run.ledger, run.writes, warnings=tuple(run.warnings), data_planes=run.data_planes())
+    error = run.error
+    status = "conflict" if isinstance(error, (AliasConflict, LeaseHeld)) else "failed"
+    return ModelResult(run.change.model, run.change.version, status, str(error), tuple(run.deployed),
+                       tuple(run.smoke), None, 0, error, tuple(run.warnings), run.data_planes())

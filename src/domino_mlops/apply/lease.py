@@ -43,6 +43,8 @@ class LeaseSettings:
     settle: float = 1.0  # seconds between writing a lease and confirming it (see the module docstring)
     renew_every: float = 30.0
     holder: str = ""  # who, for the message a loser reads: actor and run URL, never a secret
+    wait: float = 0.0  # seconds to wait for another run's lease to end before giving up (LeaseHeld)
+    poll: float = 2.0  # seconds between looks while waiting
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,28 +145,67 @@ class Leases:
     """Takes leases for one apply (one owner id for all the models it changes)."""
 
     def __init__(self, settings: LeaseSettings = LeaseSettings(), *, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.settings, self._clock, self._sleep = settings, clock, sleep
+                 sleep: Callable[[float], None] = time.sleep,
+                 on_wait: Callable[[str, str], None] = lambda model, holder: None) -> None:
+        self.settings, self._clock, self._sleep, self._on_wait = settings, clock, sleep, on_wait
         self.owner = uuid.uuid4().hex
 
+    def wait_until_free(self, registry: MlflowRegistry, model: str, environment: str) -> None:
+        """Wait (up to ``settings.wait``) until no other run holds the model's lease, without
+        taking it: a rollback waits out a running promotion before it plans, so it plans from
+        what that promotion left. Raises LeaseHeld when the wait runs out."""
+        deadline = self._clock() + self.settings.wait
+        while True:
+            found = Claim.parse(registry.model_tags(model).get(TAG.format(environment=environment)))
+            if found is None or found.owner == self.owner or not found.alive(self._clock()):
+                return
+            self._pause(model, environment, found, deadline)
+
     def acquire(self, registry: MlflowRegistry, model: str, environment: str) -> Lease:
-        """Take the lease, or raise LeaseHeld (exit 4) before anything is written."""
+        """Take the lease (waiting up to ``settings.wait`` for another run's to end), or raise
+        LeaseHeld (exit 4) before anything is written."""
+        deadline = self._clock() + self.settings.wait
+        while True:
+            try:
+                return self._take(registry, model, environment)
+            except LeaseHeld as held:
+                if not isinstance(held.claim, Claim):
+                    raise  # removed under us: not a run to wait for
+                self._pause(model, environment, held.claim, deadline, held)
+
+    def _pause(self, model: str, environment: str, holder: Claim, deadline: float,
+               error: LeaseHeld | None = None) -> None:
+        left = deadline - self._clock()
+        if left <= 0:
+            raise error or LeaseHeld(model, environment, holder.describe())
+        self._on_wait(model, holder.describe())
+        self._sleep(min(self.settings.poll, left))
+
+    def _take(self, registry: MlflowRegistry, model: str, environment: str) -> Lease:
         tag = TAG.format(environment=environment)
         found = Claim.parse(registry.model_tags(model).get(tag))
         if found is not None and found.owner != self.owner and found.alive(self._clock()):
-            raise LeaseHeld(model, environment, found.describe())
+            raise _held(model, environment, found)
         claim = Claim(self.owner, self.settings.holder, socket.gethostname(), os.getpid(),
                       self._clock() + self.settings.ttl)
         registry.set_model_tag(model, tag, claim.to_json())
         self._sleep(self.settings.settle)  # let a run that read it free at the same time write too
         confirmed = Claim.parse(registry.model_tags(model).get(tag))
         if confirmed is None or confirmed.owner != self.owner:
-            raise LeaseHeld(model, environment, confirmed.describe() if confirmed else "the lease was removed")
+            if confirmed is None:
+                raise LeaseHeld(model, environment, "the lease was removed")
+            raise _held(model, environment, confirmed)
         lease = Lease(registry, model, environment, claim, self.settings)
         lease._renewer = threading.Thread(target=lease._renew_loop, args=(self._clock,), daemon=True,
                                           name=f"lease-{environment}-{model}")
         lease._renewer.start()
         return lease
+
+
+def _held(model: str, environment: str, claim: Claim) -> LeaseHeld:
+    error = LeaseHeld(model, environment, claim.describe())
+    error.claim = claim  # what a waiting run watches
+    return error
 
 
 def _with_expiry(claim: Claim, expires: float) -> Claim:

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
         # A plan job runs outside the GitHub environment that holds the smoke tests' tokens:
         # without a tokens variable it says so, rather than predict skipped smoke tests.
         plan = api.plan(desired, environment, connections, entries=entries, action="plan", see_tokens=False)
-    markdown = report_plan(plan, show_json=args.json)
+    markdown = report_plan(plan, environment, show_json=args.json)
     if args.pr_comment:
         comment_plan(markdown, environment.name)
     return 0

@@ -8,9 +8,10 @@ import argparse
 import sys
 
 from domino_mlops import api
-from domino_mlops.commands.deploy import plan_and_apply
-from domino_mlops.commands.runtime import adopt_project_token, connect, read_desired_from
+from domino_mlops.commands.deploy import plan_and_apply, wait_for_other_runs
+from domino_mlops.commands.runtime import adopt_project_token, connect, lease_settings, read_desired_from, run_info
 from domino_mlops.report import github
+from domino_mlops.report.runs import Progress
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,6 +19,12 @@ def run(args: argparse.Namespace) -> int:
     desired = read_desired_from(args)
     env = desired.environments.get(args.env)
     with connect() as connections:
+        if args.lease_wait:  # a promotion still running: roll back from what it leaves, not from before it
+            listed = desired.manifest.find(args.model)
+            project = args.project or (listed.project_id if listed else None)
+            if project:
+                wait_for_other_runs([(project, args.model)], env, connections,
+                                    lease_settings(run_info(), wait=args.lease_wait), Progress())
         target = api.rollback_target(desired, env, args.model, connections, to=args.to, project=args.project)
         version = target.entry.version.number
         print(f"Rolling {args.model} in {env.name} back to version {version}"

@@ -51,9 +51,10 @@ def run_info(environ: MutableMapping[str, str] | None = None) -> RunInfo:
     return RunInfo(commit_sha=env.get("GITHUB_SHA", ""), run_url=url, actor=actor)
 
 
-def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None) -> LeaseSettings:
+def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None, *, wait: float = 0.0) -> LeaseSettings:
     """Who holds a lease (for the message another run reads), and its timing:
-    DMLOPS_LEASE_SETTLE_SECONDS (default 1) and DMLOPS_LEASE_TTL_SECONDS (default 90)."""
+    DMLOPS_LEASE_SETTLE_SECONDS (default 1) and DMLOPS_LEASE_TTL_SECONDS (default 90);
+    ``wait``: seconds to wait for another run's lease (--lease-wait)."""
     env = os.environ if environ is None else environ
     defaults = LeaseSettings()
     holder = " ".join(part for part in (run.actor, run.run_url) if part)
@@ -61,7 +62,7 @@ def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None
                          settle=_seconds(env, "DMLOPS_LEASE_SETTLE_SECONDS", defaults.settle),
                          renew_every=min(defaults.renew_every, _seconds(env, "DMLOPS_LEASE_TTL_SECONDS",
                                                                         defaults.ttl) / 3),
-                         holder=holder)
+                         holder=holder, wait=wait)
 
 
 def _seconds(env: MutableMapping[str, str], name: str, default: float) -> float:

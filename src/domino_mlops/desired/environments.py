@@ -55,6 +55,7 @@ class Environment:
     environment_id: str | None = None
     replicas: int = 1
     waves: tuple[tuple[str, ...], ...] = ()
+    bake_seconds: float = 0.0  # between waves: let a wave serve, then smoke-test it again
     smoke: SmokeSettings = SmokeSettings()
     model_api: VersionSettings = VersionSettings(False, False, False)  # what new versions record
     line: int | None = None
@@ -141,6 +142,7 @@ def _build(located: Located) -> Environments:
             environment_id=domino.get("environment_id"),
             replicas=domino.get("replicas", 1),
             waves=tuple(tuple(wave) for wave in domino.get("waves", ())),
+            bake_seconds=float(domino.get("bake_seconds", 0)),
             smoke=SmokeSettings(enabled=smoke.get("enabled", True), required=smoke.get("required", False),
                                 timeout_seconds=float(smoke.get("timeout_seconds", 30.0)),
                                 max_latency_ms=smoke.get("max_latency_ms")),

@@ -147,10 +147,14 @@ def _build(ctx: Context, version_id: str, token: float) -> None:
         if version is None:
             return
         source, seconds = dict(version.source), version.seconds
+        api = ctx.world.model_apis.get(version.model_api_id)
+        tier = api.hardware_tier_id if api is not None else None
     ctx.sleep_until(token + PREPARE_SHARE * seconds)  # the load belongs to "Building"
     lines: list[dict[str, Any]] = []  # stamped when they happen, written to the log when the build ends
     error: str | None = None
-    if source.get("type") != "Registry":
+    if tier is not None and tier in ctx.faults.plan.failing_tiers:
+        error = f"the data plane of hardware tier {tier} cannot run this version (injected by the emulator)"
+    elif source.get("type") != "Registry":
         error = "the emulator can only serve Registry sources (a registered MLflow model), not File sources"
     else:
         name, number = str(source["registeredModelName"]), str(source["registeredModelVersion"])

@@ -25,11 +25,12 @@ from domino_mlops.plan.steps import ModelChange, Plan
 
 
 def plan_digest(plan: Plan, env: Environment, *, project: str | None = None) -> str:
-    """sha256 (hex) of where the plan's models go; ``project``: only that project's models.
+    """sha256 (hex) of where the plan's models go; ``project``: only the models the manifest
+    lists under that project (what `--project` selects).
 
     Every selected model counts, changed or not, so a re-run after a partial first attempt (some
     models done, some not) has the digest the reviewer approved."""
-    changes = [c for c in plan.changes if project in (None, c.project_id)]
+    changes = [c for c in plan.changes if project in (None, _listed_under(c))]
     return _hash({
         "environment": plan.environment, "alias": plan.alias, "stage_mode": plan.stage_mode,
         "settings": [env.model_api.log_http_request_response, env.model_api.monitoring_enabled,
@@ -41,7 +42,11 @@ def plan_digest(plan: Plan, env: Environment, *, project: str | None = None) -> 
 def digests_by_project(plan: Plan, env: Environment) -> dict[str, str]:
     """One digest per Domino project: a promotion runs one job per project, each checks its own."""
     return {project: plan_digest(plan, env, project=project)
-            for project in sorted({c.project_id for c in plan.changes})}
+            for project in sorted({_listed_under(c) for c in plan.changes})}
+
+
+def _listed_under(change: ModelChange) -> str:
+    return change.manifest_project or change.project_id
 
 
 def _destination(change: ModelChange, env: Environment) -> dict[str, Any]:

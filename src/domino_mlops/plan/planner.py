@@ -42,7 +42,8 @@ def plan_registry(environment: Environment, environments: Environments,
 def plan_environment(environment: Environment, environments: Environments,
                      observed: Iterable[ObservedModel], serving: ServingSnapshot | None, *,
                      action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None,
-                     tokens: ModelTokens | None = ModelTokens(), retry_failed: bool = False) -> Plan:
+                     tokens: ModelTokens | None = ModelTokens(), retry_failed: bool = False,
+                     held_back: Mapping[str, str] | None = None, warnings: tuple[str, ...] = ()) -> Plan:
     """The full plan for one environment.
 
     serving: what Domino serves (None: not observed, Domino steps left out).
@@ -51,11 +52,24 @@ def plan_environment(environment: Environment, environments: Environments,
     tokens: the model access tokens this run holds (for the smoke tests; values never reach the
     plan); None: this run cannot see them (a plan made outside the environment that holds them).
     retry_failed: build again a registry version whose build failed before on a Model API.
+    held_back: model -> why a forward change leaves it alone (plan/forward.py): no steps.
     """
-    changes = tuple(_change(environment, environments, item, serving, action, ledger_last, tokens, retry_failed)
-                    for item in observed)
+    held = held_back or {}
+    changes = tuple(
+        _held(environment, item, held[item.model.name]) if item.model.name in held else
+        _change(environment, environments, item, serving, action, ledger_last, tokens, retry_failed)
+        for item in observed)
     return Plan(environment.name, environment.alias, environment.stage_mode, changes,
-                domino_observed=serving is not None)
+                domino_observed=serving is not None, warnings=warnings)
+
+
+def _held(env: Environment, item: ObservedModel, why: str) -> ModelChange:
+    target, entry = item.target, item.entry
+    return ModelChange(project_id=env.project_id or entry.project_id, model=item.model.name,
+                       requested=str(entry.version), version=target.version,
+                       current=item.model.alias_map.get(env.alias), run_id=target.run_id, steps=(),
+                       line=entry.line, smoke=entry.smoke_test, replicas=entry.replicas, target=target,
+                       held_back=why, manifest_project=entry.project_id)
 
 
 def _change(env: Environment, environments: Environments, item: ObservedModel,
@@ -98,7 +112,7 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
         project_id=project_id, model=model.name, requested=str(entry.version), version=target.version,
         current=current, run_id=target.run_id, steps=tuple(steps),
         gate=_gate(env, environments, target), line=entry.line, smoke=entry.smoke_test,
-        replicas=entry.replicas, target=target)
+        replicas=entry.replicas, target=target, manifest_project=entry.project_id, serving=deploys)
 
 
 def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,

@@ -151,6 +151,11 @@ class ModelChange:
     replicas: int | None = None
     # The registry version the plan read (immutable), so the apply need not read it again.
     target: ModelVersionInfo | None = field(default=None, compare=False, repr=False)
+    held_back: str | None = None  # why a forward change leaves this model alone (plan/forward.py)
+    manifest_project: str = ""  # the project the manifest lists it under (project_id may be the environment's)
+    # Every data plane as observed (action "none" where the version already serves), steps or not:
+    # what a run that changes nothing reports as the endpoint.
+    serving: tuple[DeployVersion, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def changed(self) -> bool:
@@ -168,6 +173,7 @@ class Plan:
     stage_mode: str
     changes: tuple[ModelChange, ...]
     domino_observed: bool = True  # False: Domino was not configured, only MLflow was read
+    warnings: tuple[str, ...] = ()  # what the planner could not establish and went ahead without
 
     @property
     def changed(self) -> tuple[ModelChange, ...]:
@@ -176,6 +182,10 @@ class Plan:
     @property
     def blocked(self) -> tuple[ModelChange, ...]:
         return tuple(c for c in self.changed if c.gate is not None and not c.gate.passed)
+
+    @property
+    def held_back(self) -> tuple[ModelChange, ...]:
+        return tuple(change for change in self.changes if change.held_back)
 
     def line_of(self, model: str) -> int | None:
         """The manifest line of the model's entry, for annotations."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from domino_mlops.apply.executor import ApplyResult
 
 _ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
-         "conflict": ":warning:"}
+         "conflict": ":warning:", "held back": ":pause_button:"}
+_PLANE_ICON = {"serving": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "put back": ":leftwards_arrow_with_hook:",
+               "failed": ":x:", "not reached": ":white_circle:"}
 
 
 def result_to_dict(result: ApplyResult) -> dict[str, Any]:
@@ -23,6 +26,7 @@ def result_to_dict(result: ApplyResult) -> dict[str, Any]:
                                  "model_api_id": d.model_api_id, "model_api_version_id": d.version_id,
                                  "endpoint_url": d.endpoint_url} for d in m.deployed],
                 "smoke": {name: r.summary() for name, r in m.smoke},
+                "data_planes": [asdict(plane) for plane in m.data_planes],
                 "warnings": list(m.warnings),
                 "ledger_run_id": m.ledger.run_id if m.ledger else None,
             }
@@ -47,4 +51,19 @@ def result_to_markdown(result: ApplyResult, *, title: str) -> str:
         if m.warnings:
             note += "<br>" + "<br>".join(":warning: " + w.replace("|", "\\|") for w in m.warnings)
         lines.append(f"| {_ICON.get(m.status, '')} | `{m.model}` | {m.version} | {apis} | {smoke} | {note} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _data_planes(result)) + "\n"
+
+
+def _data_planes(result: ApplyResult) -> list[str]:
+    """Per data plane (hardware tier), wave by wave: where each model's Model API stands now."""
+    planes = [(m.model, p) for m in result.models for p in m.data_planes]
+    if not planes:
+        return []
+    lines = ["", "#### Data planes", "", "| wave | data plane (hardware tier) | model | Model API | status | "
+             "serving version | smoke |", "|---|---|---|---|---|---|---|"]
+    for model, p in sorted(planes, key=lambda item: (item[1].wave, item[1].hardware_tier or "", item[0])):
+        where = (p.hardware_tier or "default") + (f" (`{p.data_plane_id}`)" if p.data_plane_id else "")
+        smoke = f"{p.smoke_ms:.0f} ms" if p.smoke_ms is not None else "-"
+        lines.append(f"| {p.wave + 1} | {where} | `{model}` | `{p.model_api_name}` | "
+                     f"{_PLANE_ICON.get(p.status, '')} {p.status} | {p.version_id or '-'} | {smoke} |")
+    return lines

@@ -6,7 +6,12 @@ from __future__ import annotations
 import sys
 import threading
 
+import json
+
 from domino_mlops.apply.executor import ApplyResult
+from domino_mlops.clients.domino_urls import model_invocation
+from domino_mlops.desired.environments import Environment
+from domino_mlops.plan.digest import digests_by_project, plan_digest
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
@@ -15,16 +20,33 @@ from domino_mlops.report.results import result_to_json, result_to_markdown
 TITLES = {"deploy": "Deployed", "promote": "Promoted", "rollback": "Rolled back"}
 
 
-def report_plan(plan: Plan, *, show_json: bool = False) -> str:
-    """Print the plan (Markdown, or JSON), write its outputs and step summary; return the Markdown."""
-    as_json, markdown = plan_to_json(plan), plan_to_markdown(plan)
+def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str:
+    """Print the plan (Markdown, or JSON), write its outputs and step summary; return the Markdown.
+
+    Outputs include the plan's digest (plan/digest.py), overall and per project, for the apply
+    job to match: what the reviewer approved is what is applied."""
+    digest = plan_digest(plan, env)
+    as_json = plan_to_json(plan)
+    markdown = plan_to_markdown(plan) + f"\nPlan digest: `{digest}`\n"
     shown = as_json if show_json else markdown
     print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
     github.set_output("plan-json", as_json)
+    github.set_output("plan-digest", digest)
+    github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))
     github.set_output("changed-models", " ".join(c.model for c in plan.changed))
     github.set_output("has-changes", "true" if plan.changed else "false")
     github.append_summary(markdown)
     return markdown
+
+
+def report_serving(plan: Plan, domino_host: str) -> None:
+    """Nothing to change: the endpoint outputs come from what Domino serves, so a caller's next
+    step (calling the endpoint) works on a re-run too."""
+    first = next((d for c in plan.changes for d in c.serving if d.model_api_id and d.action == "none"), None)
+    if first is not None and domino_host:
+        github.set_output("endpoint-url", domino_host + model_invocation(first.model_api_id))
+        github.set_output("model-api-id", first.model_api_id)
+        github.set_output("model-api-version-id", first.version_id or "")
 
 
 def comment_plan(markdown: str, environment: str) -> None:

@@ -1,0 +1,302 @@
+"""One model's part of an apply, step by step: take the lease, deploy a wave (with a smoke test
+per data plane), smoke-test a wave again after its bake, put back what it changed, then mark
+MLflow and record the ledger. apply/executor.py drives many of these wave by wave.
+
+A failure is kept, not raised: the executor decides whether it puts back this model only (deploy,
+promote) or every model of the environment (rollout).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
+from domino_mlops.apply.lease import Lease
+from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
+from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
+from domino_mlops.desired.environments import Environment
+from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, SmokeTestFailed
+from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
+
+if TYPE_CHECKING:
+    from domino_mlops.apply.executor import ApplyContext
+
+
+@dataclass(frozen=True, slots=True)
+class DataPlane:
+    """Where one data plane (a hardware tier's Model API) of a model ended up, for the summary."""
+
+    model_api_name: str
+    hardware_tier: str | None
+    wave: int
+    status: str  # serving | put back | failed | not reached | unchanged
+    data_plane_id: str | None = None
+    version_id: str | None = None  # the Model API version serving now (as far as this run knows)
+    smoke_ms: float | None = None
+    note: str = ""
+
+
+@dataclass
+class ModelRun:
+    """The state of one model while the executor moves the environment wave by wave."""
+
+    change: ModelChange
+    env: Environment
+    ctx: ApplyContext
+    deployed: list[Deployed] = field(default_factory=list)
+    smoke: list[tuple[str, SmokeResult]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: DominoMlopsError | None = None
+    failed_step: DeployVersion | None = None
+    put_back_done: bool = False
+    writes: int = 0
+    ledger: LedgerEntry | None = None
+    _lease: Lease | None = None
+    _expectation: SmokeExpectation | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def say(self, message: str) -> None:
+        self.ctx.on_event(self.change.model, message)
+
+    # --- the phases -----------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Take the lease before the first write."""
+        self._guard(lambda: setattr(self, "_lease", self.ctx.leases.acquire(
+            self._registry, self.change.model, self.env.name)))
+
+    def deploy_wave(self, wave: int) -> None:
+        """This model's data planes of one wave, each smoke-tested once Running."""
+        for step in (s for s in self.change.deploys if s.wave == wave):
+            if not self.ok:
+                return
+            self.say(step.describe())
+            self._guard(lambda s=step: self._deploy(s), failed_step=step)
+
+    def smoke_again(self, wave: int) -> None:
+        """After a bake: the wave's data planes must still answer as they did."""
+        for done in [d for d in self.deployed if d.step.wave == wave]:
+            check_step = self._smoke_steps.get(done.step.model_api_name)
+            callable_ = check_step is not None and (check_step.access in ("token", "public") or (
+                check_step.access in ("none", "unknown") and done.is_public))
+            if not self.ok or not callable_:
+                continue
+
+            def again(d: Deployed = done, s: SmokeTest = check_step) -> None:  # type: ignore[assignment]
+                self._lease_check()
+                result = self._call(d, s)
+                self.smoke.append((d.step.model_api_name, result))
+                self.say(f"{d.step.model_api_name}: smoke test after the bake passed ({result.latency_ms:.0f} ms)")
+
+            self._guard(again, failed_step=done.step)
+
+    def put_back(self) -> None:
+        """Put the previous version back on every data plane this run changed, unless another run
+        took the lease over (then what serves is that run's doing)."""
+        if self.put_back_done:
+            return
+        self.put_back_done = True
+        lease = self._lease
+        if isinstance(self.error, LeaseHeld) or (lease is not None and not lease.still_held()):
+            self.say(f"not putting anything back: {lease.lost_to if lease and lease.lost_to else self.error}")
+            return
+        domino = self.ctx.domino_for(self.change.project_id)
+        touched = {d.step.model_api_name: (d.step, d.model_api_id) for d in self.deployed if d.wrote}
+        if self.failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
+            touched.setdefault(self.failed_step.model_api_name, (self.failed_step, self.failed_step.model_api_id))
+        for step, api_id in reversed(touched.values()):
+            try:
+                if restore(domino, api_id, step, self.ctx.poll, lambda status, s=step: self.say(
+                        f"{s.model_api_name}: {status}")):
+                    self.say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
+            except DominoMlopsError as exc:  # keep going: report every tier we could not restore
+                self.say(f"{step.model_api_name}: could not put version {step.previous_version_id} back: {exc}")
+
+    def finish(self) -> None:
+        """Every wave passed: MLflow (tags, stage, alias last) and the ledger."""
+        if not self.ok:
+            return
+        try:
+            self.writes += sum(d.wrote for d in self.deployed)
+            self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
+                                 before_write=self._lease_check)
+            self._lease_check()
+            self.ledger, recorded = _record(self.change, self._registry, self.deployed, self.ctx)
+            self.writes += recorded
+            self.say(f"done: {self.env.alias} -> version {self.change.version}")
+        except (AliasConflict, LeaseHeld) as exc:
+            self._fail(exc)
+            self.put_back()
+        except DominoMlopsError as exc:
+            self._fail(exc)
+
+    def fail(self, error: DominoMlopsError) -> None:
+        """Stop this model for a reason outside it (another model's failed wave)."""
+        self._fail(error)
+
+    def release(self) -> None:
+        if self._lease is not None:
+            self._lease.release()
+
+    def data_planes(self) -> tuple[DataPlane, ...]:
+        served = {d.step.model_api_name: d for d in self.deployed}
+        smoke_ms = {name: r.latency_ms for name, r in self.smoke}
+        planes = []
+        for step in self.change.serving or self.change.deploys:
+            done = served.get(step.model_api_name)
+            if done is not None and self.put_back_done and done.wrote:
+                status, version = "put back", step.previous_version_id
+            elif done is not None:
+                status, version = ("serving" if done.wrote else "unchanged"), done.version_id
+            elif self.failed_step is not None and self.failed_step.model_api_name == step.model_api_name:
+                status, version = ("put back" if self.put_back_done and step.previous_version_id else "failed",
+                                   step.previous_version_id)
+            else:
+                status, version = ("not reached" if self.change.changed else "unchanged"), step.version_id
+            planes.append(DataPlane(step.model_api_name, step.hardware_tier, step.wave, status,
+                                    done.data_plane_id if done else None, version, smoke_ms.get(step.model_api_name)))
+        return tuple(planes)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    @property
+    def _registry(self) -> MlflowRegistry:
+        return self.ctx.registry_for(self.change.project_id)
+
+    @property
+    def _target(self) -> ModelVersionInfo:
+        if self.change.target is None:
+            raise RuntimeError("the planner records the version it read on every change")
+        return self.change.target  # the version the plan read: immutable, so not read again
+
+    @property
+    def _smoke_steps(self) -> dict[str, SmokeTest]:
+        return {s.model_api_name: s for s in self.change.steps if isinstance(s, SmokeTest)}
+
+    def _guard(self, work: Callable[[], object], *, failed_step: DeployVersion | None = None) -> None:
+        try:
+            work()
+        except DominoMlopsError as exc:
+            self.failed_step = self.failed_step or failed_step
+            self._fail(exc)
+
+    def _fail(self, error: DominoMlopsError) -> None:
+        if self.error is None:
+            self.error = error
+            self.say(f"failed: {error}")
+
+    def _lease_check(self) -> None:
+        if self._lease is not None:
+            self._lease.check()
+
+    def _deploy(self, step: DeployVersion) -> None:
+        self._lease_check()
+        domino = self.ctx.domino_for(self.change.project_id)
+        settings = DeploySettings(self.ctx.environment_id_for(self.change.project_id),
+                                  self.change.replicas or self.env.replicas, self.ctx.poll, self.env.model_api,
+                                  self.ctx.retry_failed)
+        result = deploy(domino, self.ctx.domino_host, step, self._target, settings,
+                        lambda status: self.say(f"{step.model_api_name}: {status}"))
+        self.deployed.append(result)
+        check_step = self._smoke_steps.get(step.model_api_name)
+        if check_step is not None and check_step.access in ("none", "unknown") and result.is_public:
+            check_step = replace(check_step, access="public")  # re-checked: it is public after all
+        if check_step is not None and check_step.access in ("none", "unknown"):
+            warning = no_smoke_access(check_step, self.env.name) + "; the smoke test was skipped"
+            self.warnings.append(warning)
+            self.ctx.on_warning(self.change.model, warning)
+        elif check_step is not None and check_step.access != "disabled":
+            smoke = self._call(result, check_step)
+            self.smoke.append((step.model_api_name, smoke))
+            self.say(f"{step.model_api_name}: smoke test passed ({smoke.latency_ms:.0f} ms)")
+
+    def _call(self, deployed: Deployed, step: SmokeTest) -> SmokeResult:
+        """Call the model the way the plan said: with our access token, or without one (public)."""
+        if step.access in ("none", "unknown") and deployed.is_public:
+            step = replace(step, access="public")
+        token = self.ctx.model_tokens.token_for(self.change.model, step.hardware_tier) if step.access == "token" else None
+        if step.access == "token" and token is None:
+            raise SmokeTestFailed(f"the access token for {step.model_api_name} ({step.token_source}) is gone",
+                                  hint="The plan saw it; set it again and re-run.")
+        if self._expectation is None:
+            self._expectation = _expectation(self.change, self.env, self._registry, self._target)
+        domino = self.ctx.domino_for(self.change.project_id)
+
+        def call(data: dict) -> object:
+            return domino.deployments.predict(deployed.model_api_id, data, token=token,
+                                              token_source=step.token_source or "no token (public Model API)").result
+
+        return check(self.change.model, deployed.step.model_api_name, call, self._expectation)
+
+
+def no_smoke_access(step: SmokeTest, environment: str) -> str:
+    return (f"no model access token for Model API {step.model_api_name} (DOMINO_MODEL_TOKENS or "
+            f"DOMINO_MODEL_TOKENS_{environment.upper()}), and it is not public, so nothing can call it")
+
+
+def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry,
+                 target: ModelVersionInfo) -> SmokeExpectation:
+    manifest = change.smoke
+    data = getattr(manifest, "input", None)
+    if data is None:
+        data = registry.input_example(target.name, target.version)
+    if data is None:
+        raise SmokeTestFailed(f"no smoke-test input for {change.model} version {change.version}",
+                              hint="Add smoke_test.input to the manifest entry, or log the model "
+                                   "with an input_example.")
+    return SmokeExpectation(
+        input=data, expect=getattr(manifest, "expect", None),
+        expect_shape=getattr(manifest, "expect_shape", None),
+        tolerance=getattr(manifest, "tolerance", None) or 1e-6,
+        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms)
+
+
+def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
+          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]],
+          before_write: Callable[[], None] = lambda: None) -> int:
+    """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point)."""
+    writes = 0
+    for step in change.steps:
+        if isinstance(step, (SetTags, TransitionStage, MoveAlias)):
+            before_write()
+        if isinstance(step, SetTags):
+            tags = dict(step.tags)
+            if deployed:
+                first = deployed[0]
+                tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
+                             f"domino_mlops.{env.name}.deployments": json.dumps(
+                                 [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
+                                   "version_id": d.version_id} for d in deployed], separators=(",", ":"))})
+            if deployed and env.smoke.enabled:
+                tested = dict(smoke)  # the last result per Model API: after the bake, when there was one
+                tags[f"domino_mlops.{env.name}.smoke"] = json.dumps(
+                    {d.step.model_api_name: tested[d.step.model_api_name].summary()
+                     if d.step.model_api_name in tested else {"skipped": "no access token"} for d in deployed},
+                    separators=(",", ":"))
+            writes += registry.set_tags(step.model, step.version, tags)
+        elif isinstance(step, TransitionStage):
+            writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
+        elif isinstance(step, MoveAlias):
+            writes += registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version)
+    return writes
+
+
+def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deployed],
+            ctx: ApplyContext) -> tuple[LedgerEntry | None, bool]:
+    step = next((s for s in change.steps if isinstance(s, RecordLedger)), None)
+    if step is None:
+        return None, False
+    entry = LedgerEntry(
+        environment=step.environment, model=step.model, from_version=step.from_version, to_version=step.to_version,
+        action=step.action, project_id=change.project_id,
+        model_api_ids=",".join(d.model_api_id for d in deployed),
+        model_api_version_ids=",".join(d.version_id for d in deployed),
+        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor)
+    return Ledger(registry).record(entry)

@@ -1,0 +1,115 @@
+"""The approved plan is the applied plan: the plan job's digest must match the apply job's
+re-plan (--expect-plan-digest), or nothing is written (exit 4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from domino_mlops.desired.environments import default_environments
+from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_mlops.plan.digest import digests_by_project, plan_digest
+from domino_mlops.plan.steps import DeployVersion, ModelChange, Plan
+from tests.report.test_github import parse_output_file
+
+SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
+
+
+def outputs(pipeline) -> dict[str, str]:
+    return parse_output_file((pipeline.root / "github_output").read_text())
+
+
+def test_an_alias_that_moved_after_approval_is_refused_and_nothing_written(pipeline, capsys) -> None:
+    model = pipeline.unique("candidate")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    v2 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.mlflow.set_registered_model_alias(model, "candidate", v1)
+    pipeline.manifest({"name": model, "version": "@candidate", "smoke_test": SMOKE})
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.run("plan", "--env", "PROD") == 0
+    approved = outputs(pipeline)["plan-digest"]  # what the reviewer saw: @candidate = v1
+    # Meanwhile someone moves @candidate to v2, which passes staging too.
+    pipeline.mlflow.set_registered_model_alias(model, "candidate", v2)
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
+    capsys.readouterr()
+
+    assert pipeline.run("promote", "--env", "PROD", "--expect-plan-digest", approved) == 4
+
+    err = capsys.readouterr().err
+    assert "the plan for PROD is not the one that was approved" in err and "re-run the whole workflow" in err
+    assert pipeline.mlflow_state(model) == before and pipeline.emu.counters.writes() == writes
+    assert "production" not in pipeline.aliases(model)
+
+
+def test_the_approved_plan_is_applied(pipeline, capsys) -> None:
+    model = pipeline.unique("approved")
+    version = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest({"name": model, "version": int(version), "smoke_test": SMOKE})
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.run("plan", "--env", "PROD") == 0
+    out = outputs(pipeline)
+    assert out["plan-digests"] == f'{{"{pipeline.project_id}":"{out["plan-digest"]}"}}'
+    assert f"Plan digest: `{out['plan-digest']}`" in (pipeline.root / "summary.md").read_text()
+
+    assert pipeline.run("promote", "--env", "PROD", "--project", pipeline.project_id,
+                        "--expect-plan-digest", out["plan-digest"].upper()) == 0
+    assert "The plan is the approved one" in capsys.readouterr().out
+    assert pipeline.aliases(model)["production"] == version
+
+
+def test_a_rerun_after_a_partial_first_attempt_keeps_the_digest(pipeline) -> None:
+    """One model of two promoted (a first attempt that failed half-way): the re-run's plan has
+    the approved digest, so re-running the failed job alone goes ahead."""
+    first, second = pipeline.unique("half-a"), pipeline.unique("half-b")
+    entries = [{"name": m, "version": int(register_diabetes_model(pipeline.mlflow_uri, m)), "smoke_test": SMOKE}
+               for m in (first, second)]
+    pipeline.manifest(*entries)
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.run("plan", "--env", "PROD") == 0
+    approved = outputs(pipeline)["plan-digest"]
+    assert pipeline.run("promote", "--env", "PROD", "--model", first) == 0  # the half that got through
+
+    assert pipeline.run("promote", "--env", "PROD", "--expect-plan-digest", approved) == 0
+    assert {m: pipeline.aliases(m)["production"] for m in (first, second)} == {first: "1", second: "1"}
+
+
+def test_nothing_to_do_still_fills_the_endpoint_outputs(pipeline) -> None:
+    model = pipeline.unique("idle")
+    pipeline.manifest({"name": model, "version": int(register_diabetes_model(pipeline.mlflow_uri, model)),
+                       "smoke_test": SMOKE})
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    done = outputs(pipeline)
+    (pipeline.root / "github_output").write_text("")
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 0  # a re-run: nothing to change
+
+    again = outputs(pipeline)
+    assert again["has-changes"] == "false"
+    for name in ("endpoint-url", "model-api-id", "model-api-version-id"):
+        assert again[name] == done[name] and again[name]
+
+
+# --- what the digest covers -------------------------------------------------------------------
+
+def _plan(**change) -> Plan:
+    step = DeployVersion("m", "3", "p", "m-prod", "medium-k8s", 0, "create_version", "api-1", None, "v-9")
+    base = dict(project_id="p", model="m", requested="@candidate", version="3", current="2", run_id="r",
+                steps=(step,), manifest_project="p")
+    return Plan("PROD", "production", "both", (ModelChange(**{**base, **change}),))
+
+
+def test_the_digest_covers_destinations_not_mechanics() -> None:
+    prod = default_environments().get("PROD")
+    digest = plan_digest(_plan(), prod)
+    # How the apply reaches the goal, and where the alias points now, are not approved: same digest.
+    assert plan_digest(_plan(current="3", steps=()), prod) == digest
+    assert plan_digest(_plan(gate=None, line=99), prod) == digest
+    # Where the model goes is: each of these differs.
+    assert plan_digest(_plan(version="4"), prod) != digest
+    assert plan_digest(_plan(requested="4"), prod) != digest
+    assert plan_digest(_plan(replicas=5), prod) != digest
+    assert plan_digest(_plan(), replace(prod, waves=(("medium-k8s",), ("gpu",)))) != digest
+    assert plan_digest(_plan(), replace(prod, model_api=replace(prod.model_api, record_invocation=False))) != digest
+    assert plan_digest(_plan(), default_environments().get("STAGE")) != digest
+    assert digests_by_project(_plan(), prod) == {"p": digest}
