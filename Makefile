@@ -32,6 +32,7 @@ lint: $(STAMP)
 	$(BIN)/zizmor --offline --no-progress action.yml actions .github/workflows
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions action.yml actions/*/action.yml
+	$(BIN)/python tools/lock_action_requirements.py --check
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info .demo

@@ -3,8 +3,12 @@
 #
 # It goes into a virtual environment because the system Python of ubuntu-24.04 refuses
 # `pip install` (PEP 668). What is installed:
-#   DMLOPS_PACKAGE_SPEC  a pip requirement: `domino-mlops==0.2.0`, a path, a git URL.
-#                        Empty: the library that sits next to these actions (same commit).
+#   (default)            the library that sits next to these actions (same commit), on top of
+#                        actions/requirements.txt: its dependencies and build backend, pinned by
+#                        version and sha256 (tools/lock_action_requirements.py writes it), so a
+#                        job with deploy credentials runs only code this repository has reviewed.
+#   DMLOPS_PACKAGE_SPEC  a pip requirement instead: `domino-mlops==0.2.0`, a path, a git URL.
+#                        pip resolves it and its dependencies as it likes: the lock is bypassed.
 #   DMLOPS_PYTHON        a Python that already has domino-mlops (a pre-baked self-hosted runner,
 #                        or the project's own tests): nothing is installed, the CLI runs on it.
 # A second action in the same job finds the same spec installed and does nothing.
@@ -12,6 +16,7 @@ set -euo pipefail
 
 venv="${RUNNER_TEMP:?RUNNER_TEMP is not set; this script runs inside GitHub Actions}/dmlops"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+lock="$root/actions/requirements.txt"
 spec="${DMLOPS_PACKAGE_SPEC:-$root}"
 cli="$venv/bin/domino-mlops"
 
@@ -34,6 +39,19 @@ if [ -x "$cli" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$spec" ]; then
   exit 0
 fi
 python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$spec"
+pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check)
+if [ -n "${DMLOPS_PACKAGE_SPEC:-}" ]; then
+  "${pip[@]}" "$spec"
+else
+  if [ ! -f "$lock" ]; then
+    echo "error: $lock is missing, so the dependencies cannot be installed by hash" >&2
+    echo "hint: run tools/lock_action_requirements.py in domino-mlops and commit actions/requirements.txt" >&2
+    exit 2
+  fi
+  # Wheels only: building an sdist would install its build dependencies unchecked.
+  "${pip[@]}" --require-hashes --only-binary :all: -r "$lock"
+  # Its dependencies and setuptools are in place (and checked): build it from them, add nothing.
+  "${pip[@]}" --no-deps --no-build-isolation "$root"
+fi
 printf '%s' "$spec" >"$stamp"
 "$cli" --version

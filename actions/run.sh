@@ -22,9 +22,18 @@ export_if_set() { # export_if_set NAME VALUE
   if [ -n "$2" ]; then export "$1=$2"; fi
 }
 
+# A writer waits up to --lease-wait seconds for another run's lease on a model (a rollback behind
+# a promotion: separate concurrency groups, one lease); --expect-plan-digest makes it refuse
+# (exit 4) unless it re-plans exactly what the reviewer approved.
+writer() {
+  flag expect-plan-digest "${DMLOPS_EXPECT_PLAN_DIGEST:-}"
+  flag lease-wait "${DMLOPS_LEASE_WAIT:-}"
+  flag max-parallel "${DMLOPS_MAX_PARALLEL:-}"
+}
+
 case "$command" in
   validate) files ;;
-  projects) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
+  projects | environments) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
   plan) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
   deploy | promote)
     files
@@ -32,7 +41,13 @@ case "$command" in
     flag project "${DMLOPS_PROJECT:-}"
     flag model "${DMLOPS_MODEL:-}"
     flag version "${DMLOPS_VERSION:-}"
-    flag max-parallel "${DMLOPS_MAX_PARALLEL:-}"
+    writer
+    ;;
+  rollout)
+    files
+    flag env "${DMLOPS_ENVIRONMENT:-}"
+    flag project "${DMLOPS_PROJECT:-}"
+    writer
     ;;
   rollback)
     files
@@ -40,11 +55,12 @@ case "$command" in
     flag project "${DMLOPS_PROJECT:-}"
     flag model "${DMLOPS_MODEL:-}"
     flag to "${DMLOPS_VERSION:-}"
+    flag lease-wait "${DMLOPS_LEASE_WAIT:-}"
     ;;
   history) flag model "${DMLOPS_MODEL:-}"; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
   *)
     echo "error: unknown command '$command'" >&2
-    echo "hint: use one of validate, plan, deploy, promote, rollback, history, projects" >&2
+    echo "hint: use one of validate, plan, deploy, promote, rollout, rollback, history, projects, environments" >&2
     exit 2
     ;;
 esac

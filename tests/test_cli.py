@@ -118,3 +118,23 @@ def test_annotations_in_actions_point_at_the_line(project: Path, monkeypatch, ca
     err = capsys.readouterr().err
     assert "::error file=scripts/model_version.json,line=2,title=domino-mlops validate::$.p1[0].version" in err
     assert "'latest' is not allowed" in (project / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["deploy", "--max-parallel", "0"], "--max-parallel: 0 must be above 0"),
+    (["promote", "--env", "PROD", "--max-parallel", "-3"], "--max-parallel: -3 must be above 0"),
+    (["deploy", "--deploy-timeout", "-1"], "--deploy-timeout: -1 must be above 0"),
+    (["deploy", "--lease-wait", "soon"], "--lease-wait: 'soon' is not a number"),
+    (["promote", "--env", "PROD", "--expect-plan-digest", "not-a-digest"],
+     "--expect-plan-digest: 'not-a-digest' is not a plan digest (64 hex characters"),
+    (["promote", "--env", "PROD", "--expect-plan-digest", ""], "--expect-plan-digest: '' is not a plan digest"),
+])
+def test_a_malformed_flag_is_bad_input_before_anything_is_read(project: Path, capsys, argv, says) -> None:
+    """A typo in a flag is exit 2 (bad input) naming the flag; a malformed digest in particular is
+    a wiring mistake, not the changed plan that exit 4 reports."""
+    write_manifest(project, {"p1": [{"name": "a", "version": 1}]})
+    with pytest.raises(SystemExit) as stopped:  # argparse's own exit, as the console script exits
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err

@@ -113,9 +113,19 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_expect_digest(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--expect-plan-digest", metavar="SHA256",
+    parser.add_argument("--expect-plan-digest", metavar="SHA256", type=_plan_digest,
                         help="the approved plan's digest (the plan job's plan-digest output): refuse (exit 4) "
                              "before any write when this run's plan differs")
+
+
+def _plan_digest(text: str) -> str:
+    # A malformed digest is a wiring mistake (an empty or misnamed output), not a changed plan:
+    # exit 2 with the expected shape rather than exit 4, which tells the user the plan moved.
+    value = text.strip().lower()
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise argparse.ArgumentTypeError(
+            f"{text[:80]!r} is not a plan digest (64 hex characters, the plan job's plan-digest output)")
+    return value
 
 
 def _not_negative(text: str) -> float:

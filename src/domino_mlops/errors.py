@@ -16,7 +16,10 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── BadResponse                   [1]  the server answered something that is not the contract
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
     │   ├── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
-    │   └── RolledBack                    [1]  put back because another model's wave failed (rollout)
+    │   ├── RolledBack                    [1]  put back because another model's wave failed (rollout)
+    │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
+    │                                          started again: Domino serves an unverified version
+    │                                          (* the exit code of the failure that caused it)
     ├── GateRefused                       [3]  a version has not passed the environment it needs
     ├── ApprovalNotEnforced               [3]  a protected environment's GitHub environment guards nothing
     ├── AliasConflict                     [4]  someone moved the alias between plan and apply
@@ -153,13 +156,17 @@ class CredentialsExpired(OperationError):
 
 
 class RemoteError(OperationError):
-    def __init__(self, service: str, status: int, endpoint: str, detail: str = "", *, hint: str = "") -> None:
+    """``retry_after``: the seconds the server's ``Retry-After`` asked for (429, 503), if it did."""
+
+    def __init__(self, service: str, status: int, endpoint: str, detail: str = "", *, hint: str = "",
+                 retry_after: float | None = None) -> None:
         tail = f": {detail}" if detail else ""
         super().__init__(
             f"{service} answered {status} for {endpoint}{tail}",
             hint=hint or "If this is transient, re-run; a re-run never repeats finished work.",
         )
         self.service, self.status, self.endpoint, self.detail = service, status, endpoint, detail
+        self.retry_after = retry_after
 
 
 class BadResponse(OperationError):
@@ -182,7 +189,35 @@ class SmokeTestFailed(OperationError):
         super().__init__(message, hint=hint or "Check the smoke-test input and expectation in the manifest.")
 
 
-# --- refusals (exit 3, 4) -----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Unrestored:
+    """A Model API whose previous version could not be started again after a failed change."""
+
+    model_api_name: str
+    model_api_id: str | None
+    left_on: str | None  # the version it was left on (the new, unverified one), if known
+    previous_version_id: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"Model API {self.model_api_name} ({self.model_api_id}) is on version {self.left_on or 'unknown'}, "
+                f"not {self.previous_version_id} ({self.reason})")
+
+
+class PutBackFailed(OperationError):
+    """The loud case: a change failed, and putting the previous version back failed too, so Domino
+    now serves a version nothing verified. Carries the failure that started it (``cause``)."""
+
+    def __init__(self, model: str, version: str, cause: DominoMlopsError, unrestored: list[Unrestored]) -> None:
+        first = unrestored[0]
+        super().__init__(
+            f"{cause}; then putting the previous version back failed, so Domino now serves an UNVERIFIED "
+            f"version of {model} (version {version}): " + "; ".join(str(u) for u in unrestored),
+            hint=f"Start version {first.previous_version_id} of Model API {first.model_api_name} "
+                 f"({first.model_api_id}) again in Domino (Model APIs > {first.model_api_name} > Versions) and "
+                 "check that it answers; then fix the first failure and re-run. MLflow's alias did not move.")
+        self.model, self.version, self.cause, self.unrestored = model, version, cause, tuple(unrestored)
+        self.exit_code = cause.exit_code  # the failure's own meaning (1, or 4 for a conflict) for workflows
 
 
 class RolledBack(OperationError):
@@ -195,6 +230,9 @@ class RolledBack(OperationError):
             "the environment as one",
             hint="Fix what failed (its error is above), then re-run the rollout.")
         self.model, self.environment, self.failed = model, environment, failed
+
+
+# --- refusals (exit 3, 4) -----------------------------------------------------------------------
 
 
 class GateRefused(DominoMlopsError):

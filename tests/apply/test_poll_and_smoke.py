@@ -7,7 +7,7 @@ import pytest
 from domino_mlops.apply.ledger import LedgerEntry, chain_key
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.apply.smoke import SmokeExpectation, check, close, request_data, shape_of
-from domino_mlops.errors import SmokeTestFailed
+from domino_mlops.errors import AuthenticationFailed, RemoteError, SmokeTestFailed, Unreachable
 
 
 class FakeClock:
@@ -86,6 +86,72 @@ def test_check_enforces_shape_value_and_latency() -> None:
         check("m", "api", lambda data: [1], SmokeExpectation({}, max_latency_ms=100), clock=lambda: next(slow))
     with pytest.raises(SmokeTestFailed, match="answered null"):
         check("m", "api", lambda data: None, SmokeExpectation({}))
+
+
+class FlakyModel:
+    """Fails with each error in turn (each failed call taking ``slow`` seconds), then answers in ``fast``."""
+
+    def __init__(self, clock: FakeClock, errors: list[Exception], *, slow: float = 3.0, fast: float = 0.05) -> None:
+        self.clock, self.errors, self.slow, self.fast, self.calls = clock, errors, slow, fast, 0
+
+    def __call__(self, data: dict) -> list[float]:
+        self.calls += 1
+        if self.errors:
+            self.clock.now += self.slow
+            raise self.errors.pop(0)
+        self.clock.now += self.fast
+        return [42.0]
+
+
+def rate_limited(seconds: float) -> RemoteError:
+    return RemoteError("Domino", 429, "POST /models/m1/latest/model", "slow down", retry_after=seconds)
+
+
+def test_a_smoke_call_that_fails_transiently_is_repeated_and_timed_on_the_attempt_that_answered() -> None:
+    clock = FakeClock()
+    model = FlakyModel(clock, [rate_limited(2), Unreachable("Domino", "http://d/models/m1", "connection reset"),
+                               RemoteError("Domino", 503, "POST /models/m1/latest/model")])
+    expectation = SmokeExpectation({"x": 1}, expect=[42.0], max_latency_ms=100, timeout_seconds=30)
+
+    result = check("m", "api", model, expectation, clock=lambda: clock.now, sleep=clock.sleep)
+
+    assert model.calls == 4
+    assert clock.sleeps[0] == 2.0  # the server's Retry-After, not backoff
+    assert len(clock.sleeps) == 3 and 0 <= clock.sleeps[1] <= 1.0 and 0 <= clock.sleeps[2] <= 2.0  # full jitter
+    assert result.latency_ms == pytest.approx(50)  # 11 s went by, but the model answered in 50 ms
+
+
+def test_a_smoke_call_that_keeps_failing_fails_the_test_once_its_budget_is_spent() -> None:
+    clock = FakeClock()
+    model = FlakyModel(clock, [rate_limited(4) for _ in range(10)])
+    expectation = SmokeExpectation({"x": 1}, timeout_seconds=20)
+
+    with pytest.raises(SmokeTestFailed, match=r"smoke test of m on api: no answer within the smoke test's 20 s "
+                                              r"\(3 calls\); the last: Domino answered 429") as info:
+        check("m", "api", model, expectation, clock=lambda: clock.now, sleep=clock.sleep)
+
+    assert model.calls == 3 and clock.now <= 20  # 3 s + 4 s + 3 s + 4 s + 3 s; one more round would pass 20 s
+    assert "smoke_test.timeout_seconds" in info.value.hint
+
+
+@pytest.mark.parametrize("error", [AuthenticationFailed("Domino", "DOMINO_MODEL_TOKENS"),
+                                   RemoteError("Domino", 500, "POST /models/m1/latest/model", "model error")],
+                         ids=["401", "500"])
+def test_a_smoke_call_refused_or_broken_is_not_repeated(error) -> None:
+    clock = FakeClock()
+    model = FlakyModel(clock, [error])
+    with pytest.raises(type(error)):
+        check("m", "api", model, SmokeExpectation({"x": 1}, timeout_seconds=30), clock=lambda: clock.now,
+              sleep=clock.sleep)
+    assert model.calls == 1 and clock.sleeps == []
+
+
+def test_without_a_budget_a_smoke_call_is_made_once() -> None:
+    clock = FakeClock()
+    model = FlakyModel(clock, [rate_limited(1)])
+    with pytest.raises(RemoteError):
+        check("m", "api", model, SmokeExpectation({"x": 1}), clock=lambda: clock.now, sleep=clock.sleep)
+    assert model.calls == 1
 
 
 def test_ledger_keys_chain_so_a_repeat_later_is_a_new_entry() -> None:

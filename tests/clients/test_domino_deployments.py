@@ -7,6 +7,7 @@ import json
 import logging
 
 import pytest
+import requests
 
 from domino_mlops.clients.domino_serving_types import DeploymentStatus, ExportStatus
 from domino_mlops.errors import AuthenticationFailed, RemoteError
@@ -29,12 +30,23 @@ def test_start_stop_and_status_use_the_v4_model_manager_routes(rsps):
     assert nonconforming_requests(rsps) == []
 
 
-def test_start_is_not_retried(rsps):
-    client, sleeps = make_client()
+def test_start_is_not_retried_blindly(rsps):
+    client, sleeps = make_client(create_attempts=2)
     rsps.post(f"{MODELS}/startModelDeployment", status=503)
+    rsps.get(f"{HOST}/api/modelServing/v1/modelApis/{M}", json=p.model_api(1, "churn-stage", active=p.active_version(9)))
     with pytest.raises(RemoteError):
         client.deployments.start(M, V)
-    assert len(rsps.calls) == 1 and sleeps == []
+    # Another version is active: the start did not happen, so it is sent again, once looked up.
+    assert [c.request.method for c in rsps.calls] == ["POST", "GET", "POST", "GET"] and len(sleeps) == 1
+
+
+def test_a_start_that_happened_though_its_answer_was_lost_is_not_sent_again(rsps):
+    client, _ = make_client()
+    rsps.post(f"{MODELS}/startModelDeployment", body=requests.ConnectionError("reset"))
+    rsps.get(f"{HOST}/api/modelServing/v1/modelApis/{M}",
+             json=p.model_api(1, "churn-stage", active=p.active_version(2, status="Preparing to build")))
+    assert client.deployments.start(M, V).status == "Preparing to build"
+    assert [c.request.method for c in rsps.calls] == ["POST", "GET"]
 
 
 def test_export_sends_the_registry_details_and_never_logs_the_password(rsps, caplog):

@@ -141,7 +141,9 @@ def test_version_create_not_found_after_failures_raises_the_error(rsps):
     rsps.get(f"{HOST}{path}", json=[])
     with pytest.raises(RemoteError):
         client.model_apis.create_version(M1, project_id=PROJECT, source=SOURCE)
-    assert len(calls_to(rsps, "POST", path)) == 2
+    # Posted again after each lookup until the retry budget was spent; never without a lookup.
+    assert [c.request.method for c in rsps.calls] == ["POST", "GET"] * len(calls_to(rsps, "POST", path))
+    assert len(calls_to(rsps, "POST", path)) > 2
 
 
 def test_get_version_and_list_versions_as_a_bare_list(rsps):

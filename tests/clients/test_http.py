@@ -57,11 +57,38 @@ def test_retry_after_as_http_date_is_honoured(rsps):
 
 
 def test_retry_after_is_capped(rsps):
-    http, sleeps = make_http(retry_after_cap=60.0)
+    http, sleeps = make_http(retry_after_cap=60.0, retry_budget=120.0)
     rsps.get(URL, status=429, headers={"Retry-After": "86400"})
     rsps.get(URL, json=OK)
     http.call("GET", "/version")
     assert sleeps == [60.0]
+
+
+def test_a_flaky_but_alive_server_is_retried_for_the_budget_not_a_count(rsps):
+    http, sleeps = make_http()  # 60 s per call, backoff 0.5 s doubling up to 10 s
+    for _ in range(8):
+        rsps.get(URL, status=503)
+    rsps.get(URL, json=OK)
+    assert http.call("GET", "/version").body == OK
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0, 10.0]  # jitter pinned to its maximum
+
+
+def test_retries_stop_when_the_next_wait_would_end_beyond_the_budget(rsps):
+    http, sleeps = make_http(retry_budget=20.0)
+    rsps.get(URL, status=502)
+    with pytest.raises(RemoteError) as caught:
+        http.call("GET", "/version")
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]  # 15.5 s; a 10 s wait more would end at 25.5 s
+    assert caught.value.status == 502 and len(rsps.calls) == 6
+
+
+def test_a_retry_after_longer_than_the_budget_left_is_not_waited_for(rsps):
+    http, sleeps = make_http(retry_budget=30.0)
+    rsps.get(URL, status=429, headers={"Retry-After": "45"}, json={"message": "slow down"})
+    with pytest.raises(RemoteError) as caught:
+        http.call("GET", "/version")
+    assert sleeps == [] and caught.value.status == 429 and caught.value.retry_after == 45.0
+    assert "rate limiting" in caught.value.hint
 
 
 def test_503_twice_then_success(rsps):
@@ -177,6 +204,18 @@ def test_post_that_failed_ambiguously_and_did_not_happen_is_retried_once(rsps):
     methods = [c.request.method for c in rsps.calls]
     assert methods == ["POST", "GET", "POST"]  # looked up before posting again
     assert len(sleeps) == 1
+
+
+def test_a_create_is_posted_again_after_each_lookup_while_the_budget_lasts(rsps):
+    http, sleeps = make_http()
+    for status in (503, 429, 502):
+        rsps.post(f"{HOST}/things", status=status)
+    rsps.post(f"{HOST}/things", json={"id": "t-3"})
+    rsps.get(f"{HOST}/things", json=[])
+    post, lookup = _create_calls(http)
+    assert http.create_idempotent(post, lookup, what="thing 'churn'") == "t-3"
+    assert [c.request.method for c in rsps.calls] == ["POST", "GET"] * 3 + ["POST"]  # never blindly
+    assert len(sleeps) == 3
 
 
 def test_create_gives_up_after_its_attempts_and_looks_up_after_the_last(rsps):
@@ -317,7 +356,8 @@ def test_unreachable_host_fails_fast_with_the_url():
     assert f"http://127.0.0.1:{port}/version" in str(caught.value)
     assert "connection refused" in str(caught.value)
     assert isinstance(caught.value.__cause__, requests.ConnectionError)
-    assert len(sleeps) == http.max_retries  # retried (GET), with no real waiting in tests
+    # Retried (GET), with no real waiting in tests, within the short budget of a refused connection.
+    assert sleeps == [0.5, 1.0, 2.0] and sum(sleeps) <= http.refused_budget < http.retry_budget
 
 
 def test_read_timeout_says_which_timeout(rsps):

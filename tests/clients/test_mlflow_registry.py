@@ -22,6 +22,7 @@ from domino_mlops.errors import (
     Unreachable,
 )
 from tests.support.auth_proxy import auth_proxy
+from tests.support.fault_proxy import ProxyFaults, fault_proxy
 from domino_mlops.local.models import register_diabetes_model
 
 
@@ -159,9 +160,23 @@ def test_silent_server_times_out_within_the_configured_timeout(monkeypatch) -> N
         listener.listen(8)
         uri = f"http://127.0.0.1:{listener.getsockname()[1]}"
         start = time.monotonic()
-        with pytest.raises(Unreachable, match="timeout"):
-            registry(uri).get_model("x")
+        with pytest.raises(Unreachable, match="timeout"):  # one attempt: no budget for retries
+            MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri), retry_budget=0).get_model("x")
         assert time.monotonic() - start < 6
+
+
+def test_a_flaky_mlflow_is_retried_within_the_budget(mlflow_server, two_versions, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries out of the way
+    name, v1, _ = two_versions
+    sleeps: list[float] = []
+    with fault_proxy(mlflow_server.uri, ProxyFaults(rate_503=0.5, reset_rate=0.5, limit=5)) as proxy:
+        reg = MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=proxy.url), sleep=sleeps.append)
+        assert reg.get_version(name, v1).version == v1
+        assert sum(proxy.counters.faults().values()) == 5 and len(sleeps) == 5
+        proxy.set_faults(ProxyFaults(rate_503=1.0, limit=2, paths=("/mlflow-artifacts/",)))
+        proxy.counters.clear()
+        assert reg.input_example(name, v1)["columns"][0] == "age"  # the download, retried
+        assert proxy.counters.faults() == {"503": 2} and len(sleeps) == 7, proxy.counters.by_route()
 
 
 def test_garbage_answer_is_a_clear_error() -> None:
@@ -200,3 +215,36 @@ def test_input_example_is_the_logged_one_or_none_when_the_model_has_none(mlflow_
     assert isinstance(example, dict) and set(example["columns"]) >= {"age", "bmi"} and len(example["data"]) == 3  # X.head(3)
     broken = register_broken_model(mlflow_server.uri, "no-example")  # no MLmodel, no input example
     assert registry(mlflow_server.uri).input_example("no-example", broken) is None
+
+
+# --- creates go out once: MLflow resends a POST whose answer was lost --------------------------
+
+
+def test_an_experiment_whose_create_answer_was_lost_is_found_not_an_error(mlflow_server, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    faults = ProxyFaults(lost_rate=1.0, paths=("/experiments/create",), limit=1)
+    with fault_proxy(mlflow_server.uri, faults) as proxy:
+        experiment_id = registry(proxy.url).create_experiment("created-once", tags={"t": "1"})
+        assert proxy.counters.faults() == {"lost": 1}
+        assert proxy.counters.writes_by_route() == {"POST /api/2.0/mlflow/experiments/create": 1}
+    assert registry(mlflow_server.uri).tracking(
+        "x", lambda c: c.get_experiment_by_name("created-once")).experiment_id == experiment_id
+    # Another apply created it meanwhile: found as well.
+    assert registry(mlflow_server.uri).create_experiment("created-once") == experiment_id
+
+
+def test_a_run_whose_create_answer_was_lost_is_created_once(mlflow_server, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    experiment_id = registry(mlflow_server.uri).create_experiment("runs-created-once")
+    faults = ProxyFaults(lost_rate=1.0, paths=("/runs/create",), limit=1)
+    with fault_proxy(mlflow_server.uri, faults) as proxy:
+        reg = registry(proxy.url)
+
+        def mine() -> str | None:
+            runs = reg.tracking("x", lambda c: c.search_runs([experiment_id], "tags.marker = 'm-1'"))
+            return runs[0].info.run_id if runs else None
+
+        run_id = reg.create_run(experiment_id, start_time=1, tags={"marker": "m-1"}, run_name="once", lookup=mine)
+        assert proxy.counters.faults() == {"lost": 1}
+    runs = registry(mlflow_server.uri).tracking("x", lambda c: c.search_runs([experiment_id]))
+    assert [r.info.run_id for r in runs] == [run_id]

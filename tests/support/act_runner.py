@@ -45,10 +45,10 @@ ACT = shutil.which("act", path=str(Path(sys.executable).parent)) or shutil.which
 SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97"
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
 REPOSITORY = "acme/models"
-# How another repository names this project in `uses:` (the workflows' default
-# domino-mlops-repository), and the ref the tests publish it at.
+# How another repository names this project in `uses:` (and in domino-mlops-repository), and the
+# commit the tests publish it at: a full SHA, since the workflows refuse anything else.
 TOOLING = "domino-mlops/domino-mlops"
-TOOLING_REF = "v0-test"
+TOOLING_REF = "0d15ea5e0123456789abcdef0123456789abcdef"
 # What a workflow run needs from this repository: the actions, the workflows, and what
 # `pip install <repo root>` needs for the default (fresh venv) install path.
 COPIED = ("action.yml", "actions", ".github/workflows", "src/domino_mlops", "pyproject.toml", "README.md",

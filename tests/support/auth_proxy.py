@@ -1,7 +1,8 @@
 """A bearer-token proxy in front of a real MLflow server, like Domino's MLflow proxy.
 
 Each token may touch the models of one project (a set of model names). Unknown or missing token
--> 401; a known token asking about another project's model -> 403. Every request's token is
+-> 401; a known token asking about another project's model -> 403; a read-only token (MLflow's
+READ permission, what plan jobs hold) asking to change anything -> 403. Every request's token is
 recorded so tests can assert which credential each call used.
 """
 
@@ -35,8 +36,10 @@ class AuthProxy:
 
 
 @contextmanager
-def auth_proxy(upstream: str, grants: dict[str, set[str]]) -> Iterator[AuthProxy]:
-    """grants: token -> model names it may touch."""
+def auth_proxy(upstream: str, grants: dict[str, set[str] | None], *,
+               read_only: frozenset[str] = frozenset()) -> Iterator[AuthProxy]:
+    """grants: token -> model names it may touch (None: every model); read_only: tokens that may
+    only read."""
     log = ProxyLog()
 
     class Handler(BaseHTTPRequestHandler):
@@ -53,8 +56,10 @@ def auth_proxy(upstream: str, grants: dict[str, set[str]]) -> Iterator[AuthProxy
                 log.calls.append((self.command, self.path, token, model))
             if token not in grants:
                 return self._reply(401, {"error_code": "UNAUTHENTICATED", "message": "bad token"})
-            if model is not None and model not in grants[token]:
+            if model is not None and grants[token] is not None and model not in grants[token]:
                 return self._reply(403, {"error_code": "PERMISSION_DENIED", "message": "not your project"})
+            if token in read_only and not _is_read(self.command, self.path):
+                return self._reply(403, {"error_code": "PERMISSION_DENIED", "message": "READ permission only"})
             upstream_response = requests.request(self.command, upstream + self.path, data=body,
                                                  headers={"Content-Type": "application/json"}, timeout=30)
             self.send_response(upstream_response.status_code)
@@ -81,6 +86,11 @@ def auth_proxy(upstream: str, grants: dict[str, set[str]]) -> Iterator[AuthProxy
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _is_read(method: str, path: str) -> bool:
+    """MLflow's REST API reads with GET, and searches runs and experiments with POST."""
+    return method == "GET" or urlsplit(path).path.endswith("/search")
 
 
 def _model_name(path: str, body: bytes) -> str | None:

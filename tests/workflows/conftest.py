@@ -32,6 +32,21 @@ def act_repo(tmp_path: Path) -> ActRepo:
 # --- the whole stack: MLflow server, Domino emulator, fake GitHub, a repository run by act ---------
 
 GITHUB_TOKEN = "ghs_actTestToken0123456789"
+# The plan jobs' read-only credentials (repository secrets): a Domino user of their own, which
+# the emulator knows for the default project, and an MLflow token (the test server takes any).
+READER_API_KEY = "LOCAL-TEST-READER-KEY-not-a-secret"
+MLFLOW_READONLY_TOKEN = "mlflow-readonly-token-act-0123456789"
+
+
+def add_reader(emu: Any) -> None:
+    """A second Domino user on the emulator's default project, whose key is DOMINO_READONLY_API_KEY.
+
+    The emulator has no read-only project role, so a plan job that wrote with it would not be
+    refused; tests check the emulator's write counter instead."""
+    from domino_mlops.emulator.records import Credential
+
+    with emu.world.lock:
+        emu.world.credentials[READER_API_KEY] = Credential(READER_API_KEY, "api_key", "reader", [emu.project_id])
 
 
 @dataclass
@@ -58,7 +73,15 @@ class Stack(Lookups):
         return {"MLFLOW_TRACKING_URI": self.mlflow_uri, "DOMINO_API_HOST": self.emu.url}
 
     def secrets(self) -> dict[str, str]:
+        """act has no environment secrets: every job is offered all of these, and the workflows
+        pick, per job, the read-only pair (plan jobs) or the write ones (jobs in an environment)."""
         return {f"PROJECT_ID_{self.project_id}": self.emu.token, "DOMINO_USER_API_KEY": self.emu.api_key,
+                "DOMINO_READONLY_API_KEY": READER_API_KEY, "MLFLOW_READONLY_TOKEN": MLFLOW_READONLY_TOKEN,
+                "GITHUB_TOKEN": GITHUB_TOKEN}
+
+    def read_only_secrets(self) -> dict[str, str]:
+        """What a plan job may hold, and nothing else."""
+        return {"DOMINO_READONLY_API_KEY": READER_API_KEY, "MLFLOW_READONLY_TOKEN": MLFLOW_READONLY_TOKEN,
                 "GITHUB_TOKEN": GITHUB_TOKEN}
 
     def env(self) -> dict[str, str]:
@@ -98,6 +121,7 @@ class Stack(Lookups):
 
 @pytest.fixture
 def stack(act_repo: ActRepo, mlflow_server, domino_emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    add_reader(domino_emulator)
     with fake_github({GITHUB_TOKEN: "write"}) as github:
         github.protect("acme/models", "production")  # as the README's setup asks; tests may undo it
         yield Stack(act_repo, mlflow_server.uri, domino_emulator, github, monkeypatch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,8 @@ from tests.support.act_runner import ActRepo
 from tests.workflows.conftest import FAST_INSTALL
 
 pytestmark = pytest.mark.act
+
+LOCK = Path(__file__).resolve().parents[2] / "actions" / "requirements.txt"
 
 # A test-only workflow around the root action, as a user would write one.
 ROOT_ACTION_WORKFLOW = """\
@@ -41,6 +44,8 @@ jobs:
         with:
           command: projects
           environment: STAGE
+      - name: What the install put in the venv
+        run: '"$RUNNER_TEMP/dmlops/bin/python" -m pip freeze --all'
 """
 
 BROKEN_MANIFEST = """\
@@ -76,7 +81,8 @@ def test_validate_on_a_broken_manifest_is_exit_2_with_an_annotation_on_the_line(
 
 @pytest.mark.slow
 def test_default_install_builds_a_venv_under_runner_temp_once_per_job(act_repo: ActRepo) -> None:
-    """No DMLOPS_PYTHON: python3 -m venv "$RUNNER_TEMP/dmlops" + pip install of the action's repo."""
+    """No DMLOPS_PYTHON: python3 -m venv "$RUNNER_TEMP/dmlops", the hash-pinned lock
+    (actions/requirements.txt), then the action's own repository without dependencies."""
     with_root_workflow(act_repo, GOOD_MANIFEST)
 
     run = act_repo.run("workflow_dispatch", workflow="root-action.yml", inputs={"command": "validate"},
@@ -87,5 +93,9 @@ def test_default_install_builds_a_venv_under_runner_temp_once_per_job(act_repo: 
     assert "domino-mlops 0.1.0" in log  # the freshly installed CLI answered `--version`
     (reused,) = re.findall(r"domino-mlops is already installed in (\S+)", log)  # the second step reused it
     assert reused.startswith(str(run.cache)) and reused.endswith("/tmp/dmlops")  # $RUNNER_TEMP/dmlops
+    # What the lock pins is what got installed (pip would have taken the newest otherwise).
+    for name in ("requests", "mlflow-skinny", "setuptools"):
+        (pinned,) = set(re.findall(rf"^{name}==(\S+)", LOCK.read_text(), re.M))
+        assert f"{name}=={pinned}" in log, name
     assert "ok: scripts/model_version.json: 1 model(s) in 1 project(s)" in log
     assert json.loads(run.outputs("again")["projects"]) == ["6650c1a3e1b2c3d4e5f60718"]

@@ -4,6 +4,7 @@ Domino emulator: the gate, the project matrix, waves, the alias, the ledger, a r
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -26,15 +27,18 @@ def test_merge_promotes_after_staging_and_the_gate_refuses_before(stack) -> None
     assert refused.returncode != 0 and 3 in refused.exit_statuses(job="promote"), refused.explain()
     assert any(f"{model} version {version} may not enter PROD" in e["arg"] for e in refused.commands("error"))
     assert "production" not in stack.aliases(model)
-    assert ":no_entry:" in refused.summary(job="projects")  # the plan showed the gate before any approval
+    assert ":no_entry:" in refused.summary(job="plan")  # the plan showed the gate before any approval
 
     assert stack.cli("deploy", "--env", "STAGE") == 0  # what deploy-staging did on the pull request
     run = stack.act("push", "promote-production.yml", payload=push_event())
 
     assert run.returncode == 0, run.explain()
-    assert json.loads(run.outputs("projects", job="projects")["projects"]) == [stack.project_id]
-    assert "### Plan for PROD" in run.summary(job="projects")  # what the reviewer approved
-    assert json.loads(run.outputs("plan", job="projects")["plan-json"])["changed_models"] == [model]
+    assert json.loads(run.outputs("projects", job="plan")["projects"]) == [stack.project_id]
+    assert run.outputs("environment", job="plan")["github-environment"] == "production"  # the promote job's
+    assert "### Plan for PROD" in run.summary(job="plan")  # what the reviewer approved
+    plan = run.outputs("plan", job="plan")
+    assert json.loads(plan["plan-json"])["changed_models"] == [model]
+    assert re.fullmatch(r"[0-9a-f]{64}", json.loads(plan["plan-digests"])[stack.project_id])  # and the promote job matched it
     assert stack.aliases(model) == {"staging": version, "production": version}
     ids = []
     for suffix, tier in PROD_APIS:

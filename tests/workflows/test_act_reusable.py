@@ -1,9 +1,10 @@
-"""Another team's repository calls the reusable workflows (workflow_call) at a pinned ref.
+"""Another team's repository calls the reusable workflows (workflow_call) at a pinned commit.
 
 The caller holds only its own files (the manifest, the environments, one small workflow); the
-reusable workflow comes from domino-mlops at that ref, and its `uses: ./...` would look in the
-caller's checkout, where no action is. These runs prove the workflow fetches its own actions at
-the ref the caller names, and that forgetting to name it is one clear error, not a deploy.
+reusable workflow comes from domino-mlops at that commit, and its `uses: ./...` would look in the
+caller's checkout, where no action is. These runs prove the workflow fetches its own actions from
+the repository and commit the caller names, and that forgetting to name them, or naming a tag
+instead of a commit, is one clear error before anything is fetched, not a deploy.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def test_another_repository_deploys_through_the_reusable_workflow(caller_stack: 
     assert not (stack.repo.work / "action.yml").exists() and not (stack.repo.work / "actions").exists()
     model = f"act-reuse-{stack.project_id[:6]}"
     version = register_diabetes_model(stack.mlflow_uri, model)
-    write_caller(stack, **{"domino-mlops-ref": TOOLING_REF})
+    write_caller(stack, **{"domino-mlops-repository": TOOLING, "domino-mlops-ref": TOOLING_REF})
     stack.manifest(model, version)
 
     run = stack.act("pull_request", "models.yml", payload=pull_request_event(11))
@@ -63,7 +64,7 @@ def test_another_repository_deploys_through_the_reusable_workflow(caller_stack: 
     assert run.returncode == 0, run.explain()
     assert len(run.jobs()) == 3 and set(run.jobs().values()) == {"success"}, run.jobs()
     log = run.log()
-    assert "Fetch domino-mlops at the ref the caller pinned" in log
+    assert "Fetch domino-mlops at the commit the caller pinned" in log
     assert ".domino-mlops/actions/deploy-to-staging" in log
     out = run.outputs("deploy", job="deploy")
     api, (deployed,) = stack.serving(f"{model}-stage")
@@ -85,6 +86,35 @@ def test_a_caller_that_does_not_name_the_ref_gets_one_clear_error_and_no_deploy(
 
     assert run.returncode != 0
     (error,) = [e for e in run.commands("error") if "domino-mlops-ref" in e.get("arg", "")]
-    assert "called from another repository" in error["arg"] and "the tag or SHA you pinned" in error["arg"]
+    assert "called from another repository" in error["arg"] and "the full commit SHA you pinned" in error["arg"]
     assert "deploy" not in {r.get("jobID") for r in run.records if r.get("jobResult") == "success"}
     assert stack.emu.counters.writes() == writes
+
+
+@pytest.mark.parametrize("inputs, says", [
+    ({"domino-mlops-repository": TOOLING, "domino-mlops-ref": "v1.2.0"},
+     "domino-mlops-ref must be a full 40-character commit SHA, not 'v1.2.0'"),
+    ({"domino-mlops-repository": TOOLING, "domino-mlops-ref": TOOLING_REF[:12]},
+     "domino-mlops-ref must be a full 40-character commit SHA"),
+    ({"domino-mlops-ref": TOOLING_REF}, "domino-mlops-repository and domino-mlops-ref go together"),
+    ({"domino-mlops-repository": TOOLING}, "domino-mlops-repository and domino-mlops-ref go together"),
+    ({"domino-mlops-repository": "'not a repository'", "domino-mlops-ref": TOOLING_REF},
+     "domino-mlops-repository must be owner/name"),
+], ids=["tag", "short-sha", "ref-without-repository", "repository-without-ref", "malformed-repository"])
+def test_a_ref_that_is_not_a_commit_is_refused_before_anything_is_fetched(tmp_path, inputs: dict, says: str) -> None:
+    repo = ActRepo(tmp_path / "caller", caller=True)
+    with_block = "\n".join(f"      {name}: {value}" for name, value in inputs.items())
+    repo.write(".github/workflows/models.yml", CALLER.format(tooling=TOOLING, ref=TOOLING_REF, with_block=with_block))
+    repo.write("scripts/model_version.json", "{}\n")
+    repo.commit()
+
+    run = repo.run("pull_request", workflow="models.yml", payload=pull_request_event(13))
+
+    assert run.returncode != 0 and 2 in run.exit_statuses(), run.explain()
+    (error,) = run.commands("error")
+    assert says in error["arg"] and "Hint:" in error["arg"], error
+    # act resolves each action when the job starts (the "Pre" stage: a local stub, nothing fetched);
+    # what ran is the "Main" stage: the check alone, no checkout of anything.
+    ran = [(r["step"], r["stepResult"]) for r in run.records if r.get("stage") == "Main" and "stepResult" in r]
+    assert ran == [("Check the domino-mlops repository and commit the caller pinned", "failure")], ran
+    assert set(run.jobs().values()) == {"failure"}, run.jobs()  # validate; plan and deploy never start

@@ -46,6 +46,25 @@ def test_plan_job_comments_the_plan_and_updates_it_in_place(stack) -> None:
     assert len(stack.github.thread(REPO, 7)) == 1 and len(stack.github.calls("PATCH")) == 1
 
 
+def test_the_plan_job_plans_domino_and_mlflow_with_the_read_only_secrets_alone(stack) -> None:
+    """No write secret in the run at all: the plan job still reads Domino (with the reader's key)
+    and MLflow, and writes nothing."""
+    model = f"act-read-{stack.project_id[:6]}"
+    version = register_diabetes_model(stack.mlflow_uri, model)
+    stack.manifest(model, version)
+    writes = stack.emu.counters.writes()
+
+    run = stack.repo.run("pull_request", workflow="deploy-staging.yml", job="plan", payload=pull_request_event(9),
+                         env=stack.env(), secrets=stack.read_only_secrets(), variables=stack.variables())
+
+    assert run.returncode == 0, run.explain()
+    assert run.outputs("environment", job="validate")["github-environment"] == "staging"
+    steps = json.loads(run.outputs("plan", job="plan")["plan-json"])["changes"][0]["steps"]
+    assert any("small-k8s" in json.dumps(step) for step in steps), steps  # a Domino step: Domino was read
+    assert stack.emu.counters.writes() == writes
+    assert stack.leaked(run.log() + run.summary()) == []
+
+
 def test_pull_request_deploys_to_staging_and_a_rerun_changes_nothing(stack) -> None:
     model = f"act-stage-{stack.project_id[:6]}"
     version = register_diabetes_model(stack.mlflow_uri, model)

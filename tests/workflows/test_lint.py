@@ -8,6 +8,7 @@ permissions, a guarded production job.
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 import subprocess
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.support import workflow_audit as audit
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
@@ -70,7 +73,7 @@ def test_check_jsonschema(schema: str, paths: list[Path]) -> None:
 
 def test_every_expected_file_is_there() -> None:
     assert {p.name for p in WORKFLOWS} >= {"deploy-staging.yml", "promote-production.yml", "rollback.yml", "ci.yml"}
-    assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback"}
+    assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback", "rollout"}
 
 
 # --- rules across every workflow and action ---------------------------------------------------------
@@ -145,41 +148,218 @@ def test_workflow_hygiene(path: Path) -> None:
                 assert step.get("if") == "${{ !env.ACT }}", f"{job_id}: setup-python must be skipped under act"
 
 
-def test_promotion_is_guarded_and_never_cancelled() -> None:
+# --- the audit rules (tests/support/workflow_audit.py), on the real workflows and on broken copies ---
+
+WRITING_WORKFLOWS = {"deploy-staging.yml": ["deploy"], "promote-production.yml": ["promote"],
+                     "rollback.yml": ["rollback"], "rollout.yml": [f"env-{n}" for n in range(1, 6)]}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_audit_rule_holds(path: Path) -> None:
+    assert audit.audit(load(path), path.read_text()) == []
+
+
+def test_the_writer_rule_sees_every_writing_job() -> None:
+    """Without this, a renamed action would make the writer rules hold vacuously."""
+    for name, expected in WRITING_WORKFLOWS.items():
+        workflow = load(REPO / ".github" / "workflows" / name)
+        assert [j for j, job in audit.jobs(workflow) if audit.writing_step(job)] == expected, name
+
+
+def _job(workflow: dict, job_id: str) -> dict:
+    return workflow["jobs"][job_id]
+
+
+def _step(workflow: dict, job_id: str, step_id: str) -> dict:
+    (step,) = [s for s in _job(workflow, job_id)["steps"] if s.get("id") == step_id]
+    return step
+
+
+def _set(path: list, value: Any):
+    def mutate(workflow: dict) -> None:
+        where = workflow
+        for key in path[:-1]:
+            where = where[key]
+        if value is DELETE:
+            del where[path[-1]]
+        else:
+            where[path[-1]] = value
+    return mutate
+
+
+DELETE = object()
+ON = True  # YAML 1.1 reads the key `on` as true
+_PLAN_WITH = lambda wf: _step(wf, "plan", "plan")["with"]  # noqa: E731
+
+
+# (workflow, how to break a copy of it, the rule, what the rule must say)
+BROKEN_COPIES = {
+    "literal-environment": ("promote-production.yml", _set(["jobs", "promote", "environment"], "production"),
+                            audit.unguarded_writers, "environment is not computed"),
+    "literal-environment-name": ("rollback.yml", _set(["jobs", "rollback", "environment", "name"], "production"),
+                                 audit.unguarded_writers, "environment is not computed"),
+    "expression-not-from-needs": ("rollout.yml", _set(["jobs", "env-3", "environment", "name"], "${{ inputs.env }}"),
+                                  audit.unguarded_writers, "environment is not computed"),
+    "half-literal-environment": ("deploy-staging.yml",
+                                 _set(["jobs", "deploy", "environment", "name"], "stag${{ needs.validate.outputs.x }}"),
+                                 audit.unguarded_writers, "environment is not computed"),
+    "url-not-the-endpoint": ("deploy-staging.yml",
+                             _set(["jobs", "deploy", "environment", "url"], "${{ steps.deploy.outputs.model-api-id }}"),
+                             audit.unguarded_writers, "url is not the endpoint"),
+    "no-concurrency": ("rollback.yml", _set(["jobs", "rollback", "concurrency"], DELETE),
+                       audit.unguarded_writers, "no concurrency group"),
+    "cancel-in-progress": ("promote-production.yml", _set(["jobs", "promote", "concurrency", "cancel-in-progress"], True),
+                           audit.unguarded_writers, "may cancel a run half-way"),
+    "writer-without-timeout": ("rollout.yml", _set(["jobs", "env-5", "timeout-minutes"], DELETE),
+                               audit.jobs_without_timeout, "env-5: no timeout-minutes"),
+    "plan-without-timeout": ("deploy-staging.yml", _set(["jobs", "plan", "timeout-minutes"], DELETE),
+                             audit.jobs_without_timeout, "plan: no timeout-minutes"),
+    "checkout-keeps-credentials": ("rollback.yml",
+                                   lambda wf: _job(wf, "rollback")["steps"][1]["with"].pop("persist-credentials"),
+                                   audit.checkouts_keeping_credentials, "persist-credentials"),
+    "unpinned-action": ("ci.yml", lambda wf: _job(wf, "test")["steps"][0].update(uses="actions/checkout@v7"),
+                        audit.unpinned_remote_actions, "actions/checkout@v7 is not pinned"),
+    "unpinned-reusable-workflow": ("ci.yml", _set(["jobs", "called"], {"uses": "someone/else/.github/workflows/x.yml@main"}),
+                                   audit.unpinned_remote_actions, "is not pinned"),
+    "pull-request-target": ("deploy-staging.yml", _set([ON, "pull_request_target"], None),
+                            audit.dangerous_triggers, "pull_request_target"),
+    "plan-job-api-key": ("promote-production.yml",
+                         lambda wf: _PLAN_WITH(wf).update({"domino-api-key": "${{ secrets.DOMINO_USER_API_KEY }}"}),
+                         audit.plan_jobs_holding_write_secrets, "DOMINO_USER_API_KEY"),
+    "plan-job-mlflow-token": ("deploy-staging.yml",
+                              lambda wf: _PLAN_WITH(wf).update({"mlflow-tracking-token": "${{ secrets.MLFLOW_TRACKING_TOKEN }}"}),
+                              audit.plan_jobs_holding_write_secrets, "MLFLOW_TRACKING_TOKEN"),
+    "plan-job-project-token": ("promote-production.yml",
+                               lambda wf: _PLAN_WITH(wf).update({"project-token": "${{ secrets[format('PROJECT_ID_{0}', inputs.project)] }}"}),
+                               audit.plan_jobs_holding_write_secrets, "PROJECT_ID_"),
+    "plan-job-model-tokens": ("rollout.yml",
+                              lambda wf: _step(wf, "plan", "plan-2")["with"].update({"model-tokens": "${{ secrets.DOMINO_MODEL_TOKENS }}"}),
+                              audit.plan_jobs_holding_write_secrets, "DOMINO_MODEL_TOKENS"),
+    "writer-loses-its-environment": ("rollback.yml", _set(["jobs", "rollback", "environment"], DELETE),
+                                     audit.plan_jobs_holding_write_secrets, "rollback: outside any environment"),
+    "check-after-fetch": ("promote-production.yml",
+                          lambda wf: _job(wf, "promote")["steps"].insert(3, _job(wf, "promote")["steps"].pop(0)),
+                          audit.unchecked_domino_mlops_ref, "promote: fetches domino-mlops-ref before checking"),
+    "no-check": ("deploy-staging.yml", lambda wf: _job(wf, "plan")["steps"].pop(0),
+                 audit.unchecked_domino_mlops_ref, "plan: fetches domino-mlops-ref before checking"),
+    "repository-default": ("rollout.yml",
+                           _set([ON, "workflow_call", "inputs", "domino-mlops-repository", "default"], "domino-mlops/domino-mlops"),
+                           audit.unchecked_domino_mlops_ref, "defaults to 'domino-mlops/domino-mlops'"),
+}
+
+# (workflow, text to find, text to put instead, the rule, what the rule must say): rules read as text.
+BROKEN_TEXTS = {
+    "zizmor-ignore-without-reason": (
+        "deploy-staging.yml", " -- PROJECT_ID_<id> has no static name; keep these as environment secrets", "",
+        audit.unexplained_zizmor_ignores, "without a reason"),
+    "zizmor-ignore-with-an-empty-reason": (
+        "rollback.yml", " -- .domino-mlops/ holds the caller-pinned commit; see the note at the top", " --",
+        audit.unexplained_zizmor_ignores, "without a reason"),
+    "to-json-secrets": ("promote-production.yml", "${{ secrets.DOMINO_MODEL_TOKENS }}", "${{ toJSON(secrets) }}",
+                        audit.secrets_dumped, "toJSON(secrets)"),
+    "to-json-secrets-spaced": ("rollout.yml", "${{ secrets.DOMINO_MODEL_TOKENS }}", "${{ toJson( secrets ) }}",
+                               audit.secrets_dumped, "toJSON(secrets)"),
+    "read-only-secret-not-declared": ("deploy-staging.yml", "      MLFLOW_READONLY_TOKEN:\n        required: false\n", "",
+                                      audit.undeclared_secrets, "MLFLOW_READONLY_TOKEN is read but not declared"),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN_COPIES)
+def test_each_rule_bites_on_a_broken_copy(name: str) -> None:
+    file, mutate, rule, says = BROKEN_COPIES[name]
+    path = REPO / ".github" / "workflows" / file
+    workflow, text = load(path), path.read_text()
+    assert rule(copy.deepcopy(workflow)) == [], "the real workflow already breaks the rule"
+    mutate(workflow)
+    problems = rule(workflow)
+    assert any(says in problem for problem in problems), problems
+    assert audit.audit(workflow, text), "audit() must report what the rule reports"
+
+
+@pytest.mark.parametrize("name", BROKEN_TEXTS)
+def test_each_text_rule_bites_on_a_broken_copy(name: str) -> None:
+    file, find, put, rule, says = BROKEN_TEXTS[name]
+    path = REPO / ".github" / "workflows" / file
+    text = path.read_text()
+    assert find in text
+    broken = text.replace(find, put, 1)
+    args = (lambda t: (yaml.safe_load(t), t)) if rule is audit.undeclared_secrets else (lambda t: (t,))
+    assert rule(*args(text)) == []
+    problems = rule(*args(broken))
+    assert any(says in problem for problem in problems), problems
+
+
+# --- what each workflow is for ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("file, trigger", [("deploy-staging.yml", "pull_request"), ("promote-production.yml", "push")])
+def test_a_change_to_either_file_starts_the_workflow(file: str, trigger: str) -> None:
+    on = triggers(load(REPO / ".github" / "workflows" / file))
+    assert on[trigger]["paths"] == ["scripts/model_version.json", "scripts/environments.yaml"]
+
+
+def test_promotion_runs_only_from_main_or_by_hand_and_applies_the_approved_plan() -> None:
     workflow = load(REPO / ".github" / "workflows" / "promote-production.yml")
     on = triggers(workflow)
-    assert set(on) == {"push", "workflow_dispatch", "workflow_call"}
-    assert on["push"]["branches"] == ["main"] and on["push"]["paths"] == ["scripts/model_version.json"]
-    first, promote = workflow["jobs"]["projects"], workflow["jobs"]["promote"]
-    assert "command: projects" in yaml.safe_dump(first["steps"]) and promote["needs"] == "projects"
-    assert promote["environment"] == "production"
-    assert promote["concurrency"]["cancel-in-progress"] is False
-    assert promote["concurrency"]["group"].startswith("promote-production")
-    assert "matrix.project" in promote["strategy"]["matrix"]["project"] or "projects" in promote["strategy"]["matrix"]["project"]
-    (step,) = [s for s in promote["steps"] if s.get("uses") == "./.domino-mlops/actions/promote-to-production"]
+    assert set(on) == {"push", "workflow_dispatch", "workflow_call"} and on["push"]["branches"] == ["main"]
+    plan, promote = workflow["jobs"]["plan"], workflow["jobs"]["promote"]
+    assert promote["needs"] == "plan" and "environment" not in plan
+    assert promote["environment"]["name"] == "${{ needs.plan.outputs.github-environment }}"
+    assert plan["outputs"]["github-environment"] == "${{ steps.environment.outputs.github-environment }}"
+    assert _step(workflow, "plan", "environment")["with"] == {"command": "environments", "environment": "PROD"}
+    assert plan["outputs"]["plan-digests"] == "${{ steps.plan.outputs.plan-digests }}"
+    step = _step(workflow, "promote", "promote")
+    assert step["with"]["expect-plan-digest"].startswith(
+        "${{ fromJSON(needs.plan.outputs.plan-digests)[matrix.project] || ")
     assert step["with"]["project-token"] == "${{ secrets[format('PROJECT_ID_{0}', matrix.project)] }}"
     assert step["with"]["project"] == "${{ matrix.project }}"
+    assert _PLAN_WITH(workflow)["domino-api-key"] == "${{ secrets.DOMINO_READONLY_API_KEY }}"
+    assert _PLAN_WITH(workflow)["mlflow-tracking-token"] == "${{ secrets.MLFLOW_READONLY_TOKEN }}"
 
 
-def test_rollback_is_guarded_and_shares_the_promotion_group() -> None:
+def test_rollback_has_a_group_of_its_own_and_waits_for_a_lease() -> None:
     workflow = load(REPO / ".github" / "workflows" / "rollback.yml")
     assert set(triggers(workflow)) == {"workflow_dispatch", "workflow_call"}
     job = workflow["jobs"]["rollback"]
-    assert job["environment"] == "production" and job["concurrency"]["cancel-in-progress"] is False
-    assert job["concurrency"]["group"] == "promote-production-${{ inputs.project }}"
+    assert job["environment"]["name"] == "${{ needs.environment.outputs.github-environment }}"
+    assert job["concurrency"]["group"].startswith("rollback-")
+    assert int(_step(workflow, "rollback", "rollback")["with"]["lease-wait"]) * 2 <= job["timeout-minutes"] * 60
 
 
 def test_staging_deploys_each_project_with_its_own_secret_only() -> None:
     workflow = load(REPO / ".github" / "workflows" / "deploy-staging.yml")
     on = triggers(workflow)
-    assert on["pull_request"]["paths"] == ["scripts/model_version.json"]
     assert {"model", "version"} <= set(on["workflow_dispatch"]["inputs"]) and "workflow_call" in on
     assert set(workflow["jobs"]) == {"validate", "plan", "deploy"}
     deploy = workflow["jobs"]["deploy"]
-    assert deploy["environment"] == "staging" and deploy["concurrency"]["cancel-in-progress"] is False
-    (step,) = [s for s in deploy["steps"] if s.get("uses") == "./.domino-mlops/actions/deploy-to-staging"]
+    assert deploy["environment"]["name"] == "${{ needs.validate.outputs.github-environment }}"
+    step = _step(workflow, "deploy", "deploy")
     assert step["with"]["project-token"] == "${{ secrets[format('PROJECT_ID_{0}', matrix.project)] }}"
     assert "PROJECT_ID" not in yaml.safe_dump(workflow["jobs"]["plan"])  # the plan job gets no project token
+
+
+SLOTS = [f"env-{n}" for n in range(1, 6)]
+
+
+def test_rollout_slots_each_take_their_own_environment() -> None:
+    """Five copies of one job: each reads its own index of the environments list and its own
+    digests, after the slot before it; a copy-paste slip would roll out the wrong environment."""
+    workflow = load(REPO / ".github" / "workflows" / "rollout.yml")
+    assert set(triggers(workflow)) == {"workflow_dispatch", "workflow_call"}
+    assert [j for j in workflow["jobs"] if j != "plan"] == SLOTS
+    (check,) = [s for s in workflow["jobs"]["plan"]["steps"] if "DMLOPS_SLOTS" in s.get("env", {})]
+    assert check["env"]["DMLOPS_SLOTS"] == str(len(SLOTS)) and "exit 2" in check["run"]
+    for n, job_id in enumerate(SLOTS, 1):
+        job = workflow["jobs"][job_id]
+        flat = yaml.safe_dump(job)
+        assert set(re.findall(r"environments\)\[(\d+)\]", flat)) == {str(n - 1)}, job_id
+        assert set(re.findall(r"plan-digests-(\d+)", flat)) == {str(n)}, job_id
+        assert job["needs"] == ("plan" if n == 1 else ["plan", f"env-{n - 1}"])
+        assert f"fromJSON(needs.plan.outputs.count) >= {n}" in job["if"] and "!failure()" in job["if"]
+        assert job["concurrency"]["group"].startswith("rollout-")
+        plan_step = _step(workflow, "plan", f"plan-{n}")
+        assert plan_step["with"]["environment"] == f"${{{{ fromJSON(steps.environments.outputs.environments)[{n - 1}].name }}}}"
+        assert workflow["jobs"]["plan"]["outputs"][f"plan-digests-{n}"] == f"${{{{ steps.plan-{n}.outputs.plan-digests }}}}"
 
 
 REUSABLE = [p for p in WORKFLOWS if p.name != "ci.yml"]
@@ -187,24 +367,27 @@ REUSABLE = [p for p in WORKFLOWS if p.name != "ci.yml"]
 
 @pytest.mark.parametrize("path", REUSABLE, ids=lambda p: p.name)
 def test_reusable_from_another_repository(path: Path) -> None:
-    """A called workflow's `./` is the caller's checkout: every job first puts the actions in
-    .domino-mlops/ (this commit's copy, or the ref the caller names) and uses them only there."""
+    """A called workflow's `./` is the caller's checkout: every job first checks what the caller
+    pinned, then puts the actions in .domino-mlops/ (this commit's copy, or that commit of the
+    repository the caller names) and uses them only there."""
     workflow = load(path)
     call_inputs = triggers(workflow)["workflow_call"]["inputs"]
-    assert call_inputs["domino-mlops-ref"]["default"] == "" and call_inputs["domino-mlops-repository"]["default"]
+    assert call_inputs["domino-mlops-ref"]["default"] == "" and call_inputs["domino-mlops-repository"]["default"] == ""
     for job_id, job in workflow["jobs"].items():
         steps = job["steps"]
         local = [i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("./")]
         assert local, f"{job_id} uses no domino-mlops action"
         assert all(str(steps[i]["uses"]).startswith("./.domino-mlops") for i in local), job_id
-        fetch, copy = steps[1], steps[2]
-        assert str(steps[0]["uses"]).startswith("actions/checkout@") and "repository" not in steps[0]["with"]
+        check, checkout, fetch, copy_step = steps[:4]
+        assert check["env"] == {"DMLOPS_REF": "${{ inputs.domino-mlops-ref }}",
+                                "DMLOPS_REPOSITORY": "${{ inputs.domino-mlops-repository }}"}
+        assert str(checkout["uses"]).startswith("actions/checkout@") and "repository" not in checkout["with"]
         assert str(fetch["uses"]).startswith("actions/checkout@") and fetch["if"] == "${{ inputs.domino-mlops-ref }}"
         assert fetch["with"] == {"repository": "${{ inputs.domino-mlops-repository }}",
                                  "ref": "${{ inputs.domino-mlops-ref }}", "path": ".domino-mlops",
                                  "persist-credentials": False}
-        assert copy["if"] == "${{ !inputs.domino-mlops-ref }}" and "cp -R action.yml actions src" in copy["run"]
-        assert min(local) > 2, f"{job_id}: an action runs before .domino-mlops/ is in place"
+        assert copy_step["if"] == "${{ !inputs.domino-mlops-ref }}" and "cp -R action.yml actions src" in copy_step["run"]
+        assert min(local) > 3, f"{job_id}: an action runs before .domino-mlops/ is in place"
 
 
 # --- the shell scripts behind the actions -------------------------------------------------------

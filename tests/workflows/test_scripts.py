@@ -72,11 +72,25 @@ def test_pr_comment_brings_the_github_token(tmp_path: Path) -> None:
     assert seen["argv"] == ["plan", "--env", "STAGE", "--pr-comment"] and seen["env"] == {"GITHUB_TOKEN": "gh"}
 
 
+DIGEST = "ab" * 32
+
+
 @pytest.mark.parametrize("command, env, argv", [
     ("validate", {"DMLOPS_ENVIRONMENT": "STAGE", "DMLOPS_MODEL": "x", "DMLOPS_PR_COMMENT": "true"}, ["validate"]),
     ("projects", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_MODEL": "x"}, ["projects", "--env", "PROD"]),
+    ("environments", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_LEASE_WAIT": "600"}, ["environments", "--env", "PROD"]),
     ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_VERSION": "3", "DMLOPS_PROJECT": "p1"},
      ["rollback", "--project", "p1", "--model", "churn", "--to", "3"]),
+    ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_LEASE_WAIT": "900", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST},
+     ["rollback", "--model", "churn", "--lease-wait", "900"]),
+    ("promote", {"DMLOPS_PROJECT": "p1", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST, "DMLOPS_LEASE_WAIT": "600"},
+     ["promote", "--project", "p1", "--expect-plan-digest", DIGEST, "--lease-wait", "600"]),
+    ("rollout", {"DMLOPS_ENVIRONMENT": "STAGE", "DMLOPS_PROJECT": "p1", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST,
+                 "DMLOPS_LEASE_WAIT": "600", "DMLOPS_MAX_PARALLEL": "2", "DMLOPS_MODEL": "x", "DMLOPS_PR_COMMENT": "true"},
+     ["rollout", "--env", "STAGE", "--project", "p1", "--expect-plan-digest", DIGEST, "--lease-wait", "600",
+      "--max-parallel", "2"]),
+    ("plan", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST, "DMLOPS_LEASE_WAIT": "600"},
+     ["plan", "--env", "PROD"]),
     ("history", {"DMLOPS_MODEL": "churn", "DMLOPS_MANIFEST": "m.json"}, ["history", "--model", "churn"]),
 ])
 def test_each_command_gets_only_the_flags_it_takes(tmp_path: Path, command: str, env: dict, argv: list) -> None:

@@ -26,7 +26,7 @@ from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.desired.environments import Environment
-from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, LeaseHeld, RolledBack
+from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, LeaseHeld, PutBackFailed, RolledBack
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.plan.steps import MoveAlias, Plan, SmokeTest
 
@@ -65,7 +65,7 @@ class ApplyContext:
 class ModelResult:
     model: str
     version: str
-    status: str  # done | unchanged | failed | conflict | held back
+    status: str  # done | unchanged | held back | failed | conflict | unverified (failed, and the put-back too)
     message: str = ""
     deployed: tuple[Deployed, ...] = ()
     smoke: tuple[tuple[str, SmokeResult], ...] = ()
@@ -184,6 +184,7 @@ def _result(run: ModelRun) -> ModelResult:
         return ModelResult(run.change.model, run.change.version, "done", "", tuple(run.deployed), tuple(run.smoke),
                            run.ledger, run.writes, warnings=tuple(run.warnings), data_planes=run.data_planes())
     error = run.error
-    status = "conflict" if isinstance(error, (AliasConflict, LeaseHeld)) else "failed"
+    status = ("unverified" if isinstance(error, PutBackFailed) else
+              "conflict" if isinstance(error, (AliasConflict, LeaseHeld)) else "failed")
     return ModelResult(run.change.model, run.change.version, status, str(error), tuple(run.deployed),
                        tuple(run.smoke), None, 0, error, tuple(run.warnings), run.data_planes())

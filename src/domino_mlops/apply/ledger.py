@@ -101,13 +101,16 @@ class Ledger:
         experiment_id = self._experiment(create=True)
         name = f"{entry.environment} {entry.model} {entry.from_version or '-'}->{entry.to_version}"
 
-        def write(client: Any) -> str:
-            run = client.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(), run_name=name)
-            # update_run, not set_terminated: the latter prints "View run" links to stdout.
-            client.update_run(run.info.run_id, status="FINISHED")
-            return run.info.run_id
+        def recorded() -> str | None:  # the entry, if a create whose answer was lost made it
+            runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
+                [experiment_id], filter_string=f"tags.`{_PREFIX}key` = '{_quote(key)}'", max_results=1))
+            return runs[0].info.run_id if runs else None
 
-        run_id = self._registry.tracking("the ledger", write)
+        # Created once, never resent blindly (clients/mlflow.py: MLflow would resend it).
+        run_id = self._registry.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(),
+                                           run_name=name, lookup=recorded)
+        # update_run, not set_terminated: the latter prints "View run" links to stdout.
+        self._registry.tracking("the ledger", lambda c: c.update_run(run_id, status="FINISHED"))
         return replace(stamped, run_id=run_id), True
 
     def _experiment(self, *, create: bool) -> str | None:
@@ -116,9 +119,8 @@ class Ledger:
         found = self._registry.tracking("the ledger experiment", lambda c: c.get_experiment_by_name(EXPERIMENT))
         if found is not None:
             self._experiment_id = found.experiment_id
-        elif create:
-            self._experiment_id = self._registry.tracking(
-                "the ledger experiment", lambda c: c.create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"}))
+        elif create:  # found instead when a parallel apply created it meanwhile
+            self._experiment_id = self._registry.create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
         return self._experiment_id
 
 

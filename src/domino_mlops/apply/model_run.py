@@ -17,9 +17,10 @@ from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.lease import Lease
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
+from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
-from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, SmokeTestFailed
+from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, PutBackFailed, SmokeTestFailed, Unrestored
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
 if TYPE_CHECKING:
@@ -53,6 +54,8 @@ class ModelRun:
     error: DominoMlopsError | None = None
     failed_step: DeployVersion | None = None
     put_back_done: bool = False
+    restored: set[str] = field(default_factory=set)  # Model APIs put back on their previous version
+    unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
     _lease: Lease | None = None
@@ -108,16 +111,27 @@ class ModelRun:
             self.say(f"not putting anything back: {lease.lost_to if lease and lease.lost_to else self.error}")
             return
         domino = self.ctx.domino_for(self.change.project_id)
-        touched = {d.step.model_api_name: (d.step, d.model_api_id) for d in self.deployed if d.wrote}
+        # Once per Model API: a data plane whose smoke test failed is both deployed and the failed step.
+        touched = {d.step.model_api_name: (d.step, d.model_api_id, d.version_id) for d in self.deployed if d.wrote}
         if self.failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
-            touched.setdefault(self.failed_step.model_api_name, (self.failed_step, self.failed_step.model_api_id))
-        for step, api_id in reversed(touched.values()):
+            touched.setdefault(self.failed_step.model_api_name,
+                               (self.failed_step, self.failed_step.model_api_id, None))
+        unrestored: list[Unrestored] = []
+        for step, api_id, version_id in reversed(touched.values()):
             try:
                 if restore(domino, api_id, step, self.ctx.poll, lambda status, s=step: self.say(
                         f"{s.model_api_name}: {status}")):
                     self.say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
-            except DominoMlopsError as exc:  # keep going: report every tier we could not restore
-                self.say(f"{step.model_api_name}: could not put version {step.previous_version_id} back: {exc}")
+                    self.restored.add(step.model_api_name)
+            except DominoMlopsError as exc:  # keep going: report every data plane we could not restore
+                left = Unrestored(step.model_api_name, api_id, version_id or _active_version(domino, api_id),
+                                  step.previous_version_id, str(exc))
+                self.say(f"{step.model_api_name}: UNVERIFIED: could not put version "
+                         f"{step.previous_version_id} back; {left}")
+                unrestored.append(left)
+        if unrestored and self.error is not None:  # loud: Domino now serves a version nothing verified
+            self.error = PutBackFailed(self.change.model, self.change.version, self.error, unrestored)
+            self.unrestored = {u.model_api_name for u in unrestored}
 
     def finish(self) -> None:
         """Every wave passed: MLflow (tags, stage, alias last) and the ledger."""
@@ -151,7 +165,9 @@ class ModelRun:
         planes = []
         for step in self.change.serving or self.change.deploys:
             done = served.get(step.model_api_name)
-            if done is not None and self.put_back_done and done.wrote:
+            if step.model_api_name in self.unrestored:
+                status, version = "unverified", None
+            elif done is not None and self.put_back_done and done.wrote:
                 status, version = "put back", step.previous_version_id
             elif done is not None:
                 status, version = ("serving" if done.wrote else "unchanged"), done.version_id
@@ -236,6 +252,15 @@ class ModelRun:
         return check(self.change.model, deployed.step.model_api_name, call, self._expectation)
 
 
+def _active_version(domino: DominoClient, model_api_id: str | None) -> str | None:
+    """The version a Model API is on, if Domino says (it may be failing: then unknown)."""
+    try:
+        api = domino.model_apis.get(model_api_id) if model_api_id else None
+    except DominoMlopsError:
+        return None
+    return api.active_version.id if api is not None and api.active_version is not None else None
+
+
 def no_smoke_access(step: SmokeTest, environment: str) -> str:
     return (f"no model access token for Model API {step.model_api_name} (DOMINO_MODEL_TOKENS or "
             f"DOMINO_MODEL_TOKENS_{environment.upper()}), and it is not public, so nothing can call it")
@@ -255,7 +280,8 @@ def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry
         input=data, expect=getattr(manifest, "expect", None),
         expect_shape=getattr(manifest, "expect_shape", None),
         tolerance=getattr(manifest, "tolerance", None) or 1e-6,
-        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms)
+        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms,
+        timeout_seconds=env.smoke.timeout_seconds)
 
 
 def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
@@ -267,7 +293,7 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
         if isinstance(step, (SetTags, TransitionStage, MoveAlias)):
             before_write()
         if isinstance(step, SetTags):
-            tags = dict(step.tags)
+            tags: dict[str, str] = {}
             if deployed:
                 first = deployed[0]
                 tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
@@ -280,6 +306,9 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
                     {d.step.model_api_name: tested[d.step.model_api_name].summary()
                      if d.step.model_api_name in tested else {"skipped": "no access token"} for d in deployed},
                     separators=(",", ":"))
+            # The plan's own tags (the environment's "passed") last: a run stopped before them
+            # plans them again, and so re-writes the Domino ids and smoke results first.
+            tags.update(step.tags)
             writes += registry.set_tags(step.model, step.version, tags)
         elif isinstance(step, TransitionStage):
             writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)

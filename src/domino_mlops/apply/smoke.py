@@ -5,6 +5,10 @@ example logged with the MLflow model. MLflow stores a DataFrame example in "spli
 ({"columns": [...], "data": [[...]]}), often of several rows (``input_example=X.head(3)``).
 Domino's model route takes ``{"data": {...}}``, an object of named arguments: one row goes as
 ``{column: value}``, several as columns ``{column: [value, ...]}`` (docs/CONTRACT_DECISIONS.md).
+
+Calling a model is the one POST this project sends again as it is (clients/http.py): a prediction
+changes nothing on Domino, so a call that fails transiently is retried within the smoke test's
+time budget, and only a model that answers wrongly, too slowly, or never fails the test.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from domino_mlops.errors import SmokeTestFailed
+from domino_mlops.clients.http import Retries, transient
+from domino_mlops.errors import DominoMlopsError, SmokeTestFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,7 @@ class SmokeExpectation:
     expect_shape: tuple[int, ...] | None = None
     tolerance: float = 1e-6
     max_latency_ms: int | None = None
+    timeout_seconds: float | None = None  # the budget for transient failures; None: one call only
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +80,36 @@ def _rows_to_data(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def check(model: str, where: str, call: Any, expectation: SmokeExpectation,
-          clock: Any = time.perf_counter) -> SmokeResult:
-    """Call the model once (`call(data) -> result`) and hold its answer to the expectation."""
-    start = clock()
-    result = call(request_data(expectation.input))
+          clock: Any = time.perf_counter, *, sleep: Any = time.sleep, retries: Retries | None = None) -> SmokeResult:
+    """Call the model (`call(data) -> result`) and hold its answer to the expectation.
+
+    A call that fails transiently (connection error, 429, 502/503/504) is sent again with backoff
+    and jitter, honouring Retry-After, while the retries fit in the smoke test's time budget
+    (``expectation.timeout_seconds``, or ``retries``). The latency held to ``max_latency_ms`` is
+    that of the attempt that answered, not of the retries before it.
+    """
+    prefix = f"smoke test of {model} on {where}"
+    data = request_data(expectation.input)
+    if retries is None and expectation.timeout_seconds is not None:
+        retries = Retries(expectation.timeout_seconds)
+    while True:
+        start = clock()
+        try:
+            result = call(data)
+            break
+        except DominoMlopsError as exc:
+            if retries is None or not transient(exc):
+                raise
+            delay = retries.next_delay(exc, took=clock() - start)
+            if delay is None:
+                raise SmokeTestFailed(
+                    f"{prefix}: no answer within the smoke test's {retries.budget:g} s "
+                    f"({retries.count + 1} calls); the last: {exc}",
+                    hint="Domino kept failing the call; check the Model API's instances in Domino, or raise "
+                         "smoke_test.timeout_seconds in the environments file, then re-run.") from exc
+            sleep(delay)
     latency_ms = (clock() - start) * 1000.0
     shape = shape_of(result)
-    prefix = f"smoke test of {model} on {where}"
     if expectation.expect_shape is not None and shape != tuple(expectation.expect_shape):
         raise SmokeTestFailed(f"{prefix}: result shape {list(shape)}, expected {list(expectation.expect_shape)}")
     if expectation.expect is not None and not close(result, expectation.expect, expectation.tolerance):

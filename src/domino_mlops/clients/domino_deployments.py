@@ -1,9 +1,9 @@
 """Running Model API versions: start, stop, status (Domino's v4 model-manager routes), image
 export to an external registry, and calling a deployed model.
 
-Start and stop are POSTs, so they are not retried: after an ambiguous failure ask `status`
-and decide. The registry password of an export travels only in the request body, which the
-HTTP layer never logs.
+Start and stop are POSTs, so they are never retried blindly: `start` looks the Model API up after
+an ambiguous failure and sends the start again only if it did not happen. The registry password
+of an export travels only in the request body, which the HTTP layer never logs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ from typing import Any
 
 from domino_mlops.clients import domino_urls as urls
 from domino_mlops.clients.domino_auth import ModelTokenAuth, NoCredential
-from domino_mlops.clients.domino_serving_types import DeploymentStatus, ExportLogs, ExportStatus, Prediction
+from domino_mlops.clients.domino_serving_types import (
+    DeploymentStatus,
+    ExportLogs,
+    ExportStatus,
+    ModelApi,
+    Prediction,
+)
 from domino_mlops.clients.http import HttpClient
 
 
@@ -29,9 +35,22 @@ class ModelDeployments:
             self._models_http.close()
 
     def start(self, model_api_id: str, version_id: str) -> DeploymentStatus:
-        """Ask Domino to deploy a version; poll `status` until it is running."""
-        reply = self._http.call("POST", urls.start_deployment(model_api_id, version_id))
-        return DeploymentStatus.from_v4(reply.body, reply.endpoint)
+        """Ask Domino to deploy a version; poll `status` until it is running.
+
+        After an ambiguous failure (connection lost, 429, 5xx) the start is sent again only if the
+        Model API's active version is not this one, on its way up, yet (``create_idempotent``).
+        """
+        def post() -> DeploymentStatus:
+            reply = self._http.call("POST", urls.start_deployment(model_api_id, version_id))
+            return DeploymentStatus.from_v4(reply.body, reply.endpoint)
+
+        def lookup() -> DeploymentStatus | None:
+            reply = self._http.call("GET", urls.model_api(model_api_id))
+            active = ModelApi.from_api(reply.body, reply.endpoint).active_version
+            status = active.deployment if active is not None and active.id == version_id else None
+            return None if status is None or status.is_stopped or status.is_failed else status
+
+        return self._http.create_idempotent(post, lookup, what=f"start of version {version_id} of {model_api_id}")
 
     def stop(self, model_api_id: str, version_id: str) -> DeploymentStatus:
         """Ask Domino to stop a version; the answer says ``not_running``."""

@@ -9,9 +9,16 @@ the rules live in one place:
 - an answer is read in pieces and cut at ``max_body_bytes``: a 5 GB error page must not
   become 5 GB of memory (nor a 5 GB message);
 - idempotent methods (GET, HEAD, PUT, DELETE) are retried on connection errors, 429 and
-  502/503/504, with exponential backoff and full jitter, honouring ``Retry-After``;
+  502/503/504, with exponential backoff and full jitter, honouring ``Retry-After``, for as long
+  as the retries fit in a time budget (`Retries`: 60 s per call by default), not a fixed count:
+  a flaky but alive Domino must not fail a run. A refused connection (nothing listens: a wrong
+  URL, a server down) gets a short budget (5 s), so a typo still fails in seconds;
 - POST is never retried here, because a blind retry of a create can deploy twice.
-  `HttpClient.create_idempotent` first looks up whether an ambiguous POST happened;
+  `HttpClient.create_idempotent` first looks up whether an ambiguous POST happened, and posts
+  again only when it did not. The one POST that is repeated as it is: calling a deployed model
+  in a smoke test (apply/smoke.py), because a prediction changes nothing on Domino; it is
+  retried on the same transient failures, with the same `Retries`, within the smoke test's
+  own time budget;
 - requests' exceptions and error statuses become ours exactly once (``raise ... from exc``);
 - nothing secret is logged: debug lines carry the method, path, status and timing only.
 """
@@ -62,6 +69,10 @@ DEFAULT_DEADLINE = 60.0
 # a real answer nor memory a CI runner should spend on one.
 MAX_BODY_BYTES = 32 * 1024 * 1024
 _CHUNK = 64 * 1024
+RETRY_BUDGET = 60.0  # seconds one call may spend on failed attempts and waits before giving up
+REFUSED_BUDGET = 5.0  # the same when nothing listens: that is rarely a blip
+BACKOFF_BASE, BACKOFF_CAP = 0.5, 10.0  # full jitter in [0, min(cap, base * 2**attempt)]
+RETRY_AFTER_CAP = 120.0  # a Retry-After longer than this is waited for this long at most
 
 _TRANSIENT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
@@ -70,6 +81,66 @@ class Jitter(Protocol):
     """Anything with random() -> [0, 1), such as random.Random; injectable for tests."""
 
     def random(self) -> float: ...
+
+
+def transient(error: DominoMlopsError) -> bool:
+    """Worth another try of a call that is safe to repeat: the connection failed, or the server
+    said "later" (429, 502, 503, 504)."""
+    if isinstance(error, RemoteError):
+        return error.status in TRANSIENT_STATUSES
+    return isinstance(error, Unreachable)
+
+
+class Retries:
+    """One call's retries: how long to wait before the next attempt, or None once the budget is spent.
+
+    The budget counts what the call has cost so far (each failed attempt's own time plus every
+    wait), so a test's injected sleep spends it exactly as a real one does. A wait is the
+    server's ``Retry-After`` (capped) or full-jitter backoff; a retry whose wait would end
+    beyond the budget is not made. ``max_retries`` optionally caps the count as well.
+
+    .. code-block:: python
+
+        retries = Retries(30.0)
+        while True:
+            try:
+                return call()
+            except DominoMlopsError as exc:
+                delay = retries.next_delay(exc, took=0.2) if transient(exc) else None
+                if delay is None:
+                    raise
+                time.sleep(delay)
+    """
+
+    def __init__(self, budget: float = RETRY_BUDGET, *, refused_budget: float = REFUSED_BUDGET,
+                 backoff_base: float = BACKOFF_BASE, backoff_cap: float = BACKOFF_CAP,
+                 retry_after_cap: float = RETRY_AFTER_CAP, max_retries: int | None = None,
+                 rng: Jitter | None = None) -> None:
+        self.budget, self.refused_budget = budget, min(refused_budget, budget)
+        self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
+        self.max_retries = max_retries
+        self._rng = rng or random.Random()
+        self.spent = 0.0
+        self.count = 0  # retries granted so far
+
+    def next_delay(self, error: DominoMlopsError, *, took: float) -> float | None:
+        """After ``error`` (an attempt that took ``took`` seconds): seconds to wait, or None to give up."""
+        self.spent += max(0.0, took)
+        if self.max_retries is not None and self.count >= self.max_retries:
+            return None
+        refused = isinstance(error, Unreachable) and error.reason == "connection refused"
+        told = getattr(error, "retry_after", None)
+        delay = self.backoff_delay(self.count) if told is None else min(told, self.retry_after_cap)
+        if self.spent + delay > (self.refused_budget if refused else self.budget):
+            return None
+        self.spent += delay
+        self.count += 1
+        return delay
+
+    def backoff_delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)] (AWS architecture blog)."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
+        return ceiling * self._rng.random()
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +172,13 @@ class HttpClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         max_body_bytes: int = MAX_BODY_BYTES,
-        max_retries: int = 4,
-        backoff_base: float = 0.5,
-        backoff_cap: float = 30.0,
-        retry_after_cap: float = 120.0,
-        create_attempts: int = 2,
+        retry_budget: float = RETRY_BUDGET,
+        refused_budget: float = REFUSED_BUDGET,
+        max_retries: int | None = None,
+        backoff_base: float = BACKOFF_BASE,
+        backoff_cap: float = BACKOFF_CAP,
+        retry_after_cap: float = RETRY_AFTER_CAP,
+        create_attempts: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: Jitter | None = None,
         clock: Callable[[], float] = time.time,
@@ -120,9 +193,9 @@ class HttpClient:
         self.conflict_means_expired = conflict_means_expired
         self.timeout = timeout
         self.deadline, self.max_body_bytes = deadline, max_body_bytes
-        self.max_retries = max_retries
+        self.retry_budget, self.refused_budget, self.max_retries = retry_budget, refused_budget, max_retries
         self.backoff_base, self.backoff_cap, self.retry_after_cap = backoff_base, backoff_cap, retry_after_cap
-        self.create_attempts = create_attempts
+        self.create_attempts = create_attempts  # None: as many as the budget allows, each after a lookup
         self._sleep, self._rng, self._clock = sleep, rng or random.Random(), clock
         self._session = session or requests.Session()
         for prefix in ("http://", "https://"):
@@ -155,8 +228,7 @@ class HttpClient:
         endpoint = f"{method} {path}"
         use_auth = auth or self._auth
         source = self.credential_source if auth is None else _source_of(auth)
-        retryable = method in IDEMPOTENT_METHODS
-        attempt = 0
+        retries = self.retries() if method in IDEMPOTENT_METHODS else None
         while True:
             started = time.monotonic()
             deadline = Deadline(self.deadline)
@@ -173,18 +245,23 @@ class HttpClient:
             except requests.RequestException as exc:
                 if deadline.expired:
                     raise self._deadline_passed(url) from exc
-                if retryable and isinstance(exc, _TRANSIENT_ERRORS) and attempt < self.max_retries:
-                    self._wait(self.backoff_delay(attempt), endpoint, type(exc).__name__, attempt, self.max_retries)
-                    attempt += 1
-                    continue
-                raise self._translate_exception(exc, url, endpoint) from exc
+                error = self._translate_exception(exc, url, endpoint)
+                if retries is not None and isinstance(exc, _TRANSIENT_ERRORS):
+                    delay = retries.next_delay(error, took=time.monotonic() - started)
+                    if delay is not None:
+                        self._wait(delay, endpoint, type(exc).__name__, retries)
+                        continue
+                raise error from exc
             if deadline.expired:  # the watchdog cut the body; what arrived may look complete
                 raise self._deadline_passed(url)
-            log.debug("%s -> %s in %.2fs", endpoint, response.status_code, time.monotonic() - started)
-            if retryable and response.status_code in TRANSIENT_STATUSES and attempt < self.max_retries:
-                delay = self._delay_for(response, attempt)
-                self._wait(delay, endpoint, str(response.status_code), attempt, self.max_retries)
-                attempt += 1
+            took = time.monotonic() - started
+            log.debug("%s -> %s in %.2fs", endpoint, response.status_code, took)
+            if retries is not None and response.status_code in TRANSIENT_STATUSES:
+                error = self._status_error(response, content, endpoint, source)
+                delay = retries.next_delay(error, took=took)
+                if delay is None:
+                    raise error
+                self._wait(delay, endpoint, str(response.status_code), retries)
                 continue
             return self._reply(response, content, endpoint, expect, source)
 
@@ -215,6 +292,12 @@ class HttpClient:
                            hint=f"Check that {self.service} is healthy and that no proxy in between trickles "
                            "data; the URL must be the API itself.")
 
+    def retries(self, budget: float | None = None) -> Retries:
+        """A fresh retry budget with this client's settings (``budget`` seconds, else its own)."""
+        return Retries(self.retry_budget if budget is None else budget, refused_budget=self.refused_budget,
+                       backoff_base=self.backoff_base, backoff_cap=self.backoff_cap,
+                       retry_after_cap=self.retry_after_cap, max_retries=self.max_retries, rng=self._rng)
+
     # --- a create that must happen once ----------------------------------------------------------
 
     def create_idempotent(self, post: Callable[[], T], lookup: Callable[[], T | None], *, what: str) -> T:
@@ -222,41 +305,18 @@ class HttpClient:
 
         Ambiguous means the server may have acted: the connection broke or timed out, a 5xx or
         429 came back, or the answer was unreadable. ``lookup`` returns the created object or
-        None. POST is tried at most ``create_attempts`` times; the last error is raised.
+        None. POST is tried again, always after a lookup, while the client's retry budget lasts
+        (and at most ``create_attempts`` times, if set); the last error is raised.
         """
-        attempt = 0
-        while True:
-            try:
-                return post()
-            except (Unreachable, RemoteError, BadResponse) as exc:
-                if not _ambiguous(exc):
-                    raise
-                log.debug("create %s failed ambiguously (%s); looking it up", what, type(exc).__name__)
-                found = lookup()
-                if found is not None:
-                    log.debug("create %s had happened; not posting again", what)
-                    return found
-                attempt += 1
-                if attempt >= self.create_attempts:
-                    raise
-                self._wait(self.backoff_delay(attempt - 1), f"create {what}", "not created", attempt - 1,
-                           self.create_attempts - 1)
+        retries = self.retries()
+        retries.max_retries = None if self.create_attempts is None else self.create_attempts - 1
+        return create_once(post, lookup, what=what, retries=retries, sleep=self._sleep)
 
     # --- timing --------------------------------------------------------------------------------
 
-    def backoff_delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(cap, base * 2**attempt)] (AWS architecture blog)."""
-        ceiling = min(self.backoff_cap, self.backoff_base * 2.0**attempt)
-        return ceiling * self._rng.random()
-
-    def _delay_for(self, response: requests.Response, attempt: int) -> float:
-        told = retry_after_seconds(response.headers.get("Retry-After"), now=self._clock())
-        if told is None:
-            return self.backoff_delay(attempt)
-        return min(told, self.retry_after_cap)
-
-    def _wait(self, delay: float, label: str, why: str, attempt: int, retries: int) -> None:
-        log.debug("%s: %s; retry %d/%d in %.2fs", label, why, attempt + 1, retries, delay)
+    def _wait(self, delay: float, label: str, why: str, retries: Retries) -> None:
+        log.debug("%s: %s; retry %d in %.2fs (%.1fs of %gs spent)", label, why, retries.count, delay,
+                  retries.spent, retries.budget)
         self._sleep(delay)
 
     # --- translation: the only place where requests' vocabulary becomes ours ---------------------
@@ -306,13 +366,15 @@ class HttpClient:
         detail = _server_message(content)
         if status == 404:
             return NotFound(f"{self.service} has nothing at {endpoint} (404){': ' + detail if detail else ''}")
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"), now=self._clock())
         if status == 429:
             return RemoteError(self.service, status, endpoint, detail or "rate limited",
-                               hint=f"{self.service} is rate limiting; wait a minute and re-run.")
+                               hint=f"{self.service} is rate limiting; wait a minute and re-run.",
+                               retry_after=retry_after)
         if status < 500:
             return RemoteError(self.service, status, endpoint, detail,
                                hint=f"{self.service} refused the request as sent; the detail says what it disliked.")
-        return RemoteError(self.service, status, endpoint, detail)
+        return RemoteError(self.service, status, endpoint, detail, retry_after=retry_after)
 
 
 def retry_after_seconds(value: str | None, *, now: float) -> float | None:
@@ -329,6 +391,31 @@ def retry_after_seconds(value: str | None, *, now: float) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - now)
+
+
+def create_once(post: Callable[[], T], lookup: Callable[[], T | None], *, what: str, retries: Retries,
+                sleep: Callable[[float], None] = time.sleep) -> T:
+    """The rule for every create, Domino's or MLflow's: run ``post``; after an ambiguous failure,
+    ``lookup`` whether it happened, and post again only if it did not, while ``retries`` last."""
+    while True:
+        started = time.monotonic()
+        try:
+            return post()
+        except (Unreachable, RemoteError, BadResponse) as exc:
+            if not _ambiguous(exc):
+                raise
+            took = time.monotonic() - started
+            log.debug("create %s failed ambiguously (%s); looking it up", what, type(exc).__name__)
+            found = lookup()
+            if found is not None:
+                log.debug("create %s had happened; not posting again", what)
+                return found
+            delay = retries.next_delay(exc, took=took)
+            if delay is None:
+                raise
+            log.debug("create %s: not created; retry %d in %.2fs (%.1fs of %gs spent)", what, retries.count,
+                      delay, retries.spent, retries.budget)
+            sleep(delay)
 
 
 def _ambiguous(exc: DominoMlopsError) -> bool:

@@ -4,7 +4,7 @@ Why not plain `MlflowClient(uri)`: MLflow reads credentials from process-wide en
 variables on every request, so two projects' tokens cannot be used side by side (parallel
 applies would race on os.environ). We give each `MlflowRegistry` its own REST stores with
 pinned credentials instead. MLflow's HTTP knobs (MLFLOW_HTTP_REQUEST_TIMEOUT,
-MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets gentler defaults for them.
+MLFLOW_HTTP_REQUEST_MAX_RETRIES) still apply; the CLI sets its own defaults for them.
 
 MLflow's HTTP stack is its own (a cached requests session inside mlflow-skinny), so two of
 clients/http.py's guarantees are enforced from outside. Time: MLflow's timeout is per read, and
@@ -13,12 +13,26 @@ MLflow's own settings (`mlflow_deadline`). Errors: whatever MLflow lets through 
 requests' errors, json and protobuf parse errors) becomes ours in `translate_mlflow_errors`, once,
 with the tracking URI's password scrubbed from every text. Memory is the gap: MLflow reads an
 answer whole, and no setting of its bounds that.
+
+Every call is safe to repeat (a read, or a write that sets a value), and is retried by the house
+rule (clients/http.Retries: backoff with jitter within a time budget, 60 s per call; 5 s when the
+connection is refused) on top of MLflow's own few quick retries: a flaky but alive MLflow must
+not fail a run, an unreachable one still fails in seconds.
+
+MLflow's client resends any request whose answer was lost, POSTs included (urllib3 with
+``allowed_methods=None``). For tags, aliases and stages that is harmless: setting them twice
+sets them once. A create is another matter: a resent "create run" makes a second ledger entry.
+The two creates we make (`create_experiment`, `create_run`) therefore go out once, without
+MLflow's retries, and follow the house rule for creates (clients/http.create_once): after an
+ambiguous failure, look up whether it happened before creating again.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -26,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from domino_mlops.clients.deadline import DeadlinePassed, call_with_deadline
+from domino_mlops.clients.http import RETRY_BUDGET, Retries, create_once, transient
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.clients.redact import scrub
 from domino_mlops.errors import (
@@ -42,6 +57,7 @@ from domino_mlops.errors import (
 
 T = TypeVar("T")
 SERVICE = "MLflow"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +115,13 @@ class MlflowRegistry:
         registry.set_alias("churn", "staging", mv.version, expected=None)
     """
 
-    def __init__(self, credentials: MlflowCredentials) -> None:
+    def __init__(self, credentials: MlflowCredentials, *, retry_budget: float = RETRY_BUDGET,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.credentials = credentials
+        self.retry_budget, self._sleep = retry_budget, sleep
         with translate_mlflow_errors("the MLflow client", credentials):  # MLflow judges the URI's scheme
             self._client = _pinned_client(credentials)
+        self._host_creds = _host_creds(credentials)  # None for a local store (no HTTP, no retries)
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -205,7 +224,7 @@ class MlflowRegistry:
         return True
 
     def set_tags(self, name: str, version: str | int, tags: Mapping[str, str]) -> int:
-        """Set version tags that differ from what is there; return how many were written."""
+        """Set version tags that differ from what is there, in the order given; return how many were written."""
         version = str(version)
         current = self.get_version(name, version).tag_map
         written = 0
@@ -231,23 +250,99 @@ class MlflowRegistry:
         what = f"input example of {name!r} version {version}"
         with _ENV_LOCK, _credentials_in_env(self.credentials), tempfile.TemporaryDirectory() as tmp:
             try:
-                with translate_mlflow_errors(what, self.credentials):
-                    path = call_with_deadline(mlflow_deadline(), lambda: download_artifacts(
-                        artifact_uri=uri, dst_path=tmp, tracking_uri=self.credentials.tracking_uri))
+                path = self._call(what, lambda: download_artifacts(
+                    artifact_uri=uri, dst_path=tmp, tracking_uri=self.credentials.tracking_uri,
+                    registry_uri=self.credentials.tracking_uri))  # models:/ is resolved by the registry
             except NotFound:
                 return None
             with translate_mlflow_errors(what, self.credentials), open(path, encoding="utf-8") as handle:
                 return json.load(handle)
 
+    # --- creates: exactly once --------------------------------------------------------------
+
+    def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> str:
+        """Create experiment ``name`` and return its id. One that exists already (created meanwhile
+        by a parallel apply, or by this very create whose answer was lost) is found, not an error."""
+        what = f"experiment {name!r}"
+
+        def lookup() -> str | None:
+            found = self.tracking(what, lambda c: c.get_experiment_by_name(name))
+            return None if found is None else str(found.experiment_id)
+
+        def post() -> str:
+            if self._host_creds is None:
+                return str(self._client.create_experiment(name, tags=dict(tags or {})))
+            answer = self._post_once(what, "experiments/create", {"name": name, "tags": _tag_list(tags or {})})
+            if answer is None:  # "already exists"
+                found = lookup()
+                if found is None:
+                    raise ConfigError(f"MLflow has a deleted experiment {name!r}",
+                                      hint=f"Restore experiment {name!r} in MLflow (or delete it for good).")
+                return found
+            return str(answer["experiment_id"])
+
+        return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
+
+    def create_run(self, experiment_id: str, *, start_time: int, tags: Mapping[str, str], run_name: str,
+                   lookup: Callable[[], str | None]) -> str:
+        """Create a run and return its id, exactly once: ``lookup`` finds it (by a tag only this
+        run carries) after an ambiguous failure, before it is created again."""
+        what = f"a run in experiment {experiment_id}"
+
+        def post() -> str:
+            if self._host_creds is None:
+                return str(self._client.create_run(experiment_id, start_time=start_time, tags=dict(tags),
+                                                   run_name=run_name).info.run_id)
+            answer = self._post_once(what, "runs/create", {
+                "experiment_id": experiment_id, "start_time": start_time, "run_name": run_name,
+                "tags": _tag_list(tags)})
+            if answer is None:
+                raise BadResponse(SERVICE, "runs/create", "a new run cannot already exist")
+            return str(answer["run"]["info"]["run_id"])
+
+        return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
+
+    def _post_once(self, what: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """POST to MLflow's REST API (``/api/2.0/mlflow/<path>``) once, without MLflow's retries.
+        None when MLflow answers that it exists already (RESOURCE_ALREADY_EXISTS)."""
+        from mlflow.exceptions import MlflowException
+        from mlflow.utils.rest_utils import http_request, verify_rest_response
+
+        endpoint = f"/api/2.0/mlflow/{path}"
+        with translate_mlflow_errors(what, self.credentials):
+            try:
+                response = http_request(self._host_creds(), endpoint, "POST", max_retries=0, json=body)
+                return verify_rest_response(response, endpoint).json()
+            except MlflowException as exc:
+                if getattr(exc, "error_code", "") == "RESOURCE_ALREADY_EXISTS":
+                    return None
+                raise
+
     def tracking(self, what: str, action: Callable[[Any], T]) -> T:
-        """Run `action(client)` on the pinned MlflowClient with our error translation (ledger)."""
+        """Run `action(client)` on the pinned MlflowClient with our error translation and retries
+        (the ledger). The action must be safe to repeat: a read or an update, never a create."""
         return self._call(what, lambda: action(self._client))
 
     # --- one place where MLflow's exceptions become ours -------------------------------------
 
     def _call(self, what: str, action: Callable[[], T]) -> T:
-        with translate_mlflow_errors(what, self.credentials):
-            return call_with_deadline(mlflow_deadline(), action)
+        """``action`` (safe to repeat) with our errors, under MLflow's total deadline; retried while
+        transient failures fit the budget. A passed deadline is not retried: a server still sending
+        after it is not a blip, and retries would multiply the wait."""
+        retries = Retries(self.retry_budget)
+        while True:
+            started = time.monotonic()
+            try:
+                with translate_mlflow_errors(what, self.credentials):
+                    return call_with_deadline(mlflow_deadline(), action)
+            except (Unreachable, RemoteError) as exc:
+                passed = isinstance(exc.__cause__, DeadlinePassed)
+                delay = retries.next_delay(exc, took=time.monotonic() - started) if transient(exc) and not passed \
+                    else None
+                if delay is None:
+                    raise
+                log.debug("MLflow, %s: %s; retry %d in %.2fs", what, exc, retries.count, delay)
+                self._sleep(delay)
 
 
 _ENV_LOCK = threading.Lock()
@@ -386,23 +481,37 @@ def _root_reason(exc: BaseException) -> str:
     return _first_line(text)[:200] or type(inner).__name__
 
 
+def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"key": str(k), "value": str(v)} for k, v in tags.items()]
+
+
+def _host_creds(credentials: MlflowCredentials) -> Callable[[], Any] | None:
+    """MLflow's host credentials for this credential (None for a local store: no HTTP)."""
+    uri = credentials.tracking_uri
+    if not uri.startswith(("http://", "https://")):
+        return None
+    from mlflow.utils.rest_utils import MlflowHostCreds
+
+    def host_creds() -> Any:
+        return MlflowHostCreds(uri, username=credentials.username, password=credentials.password,
+                               token=credentials.token)
+
+    return host_creds
+
+
 def _pinned_client(credentials: MlflowCredentials) -> Any:
     """An MlflowClient whose REST stores use these credentials, not os.environ."""
     from mlflow import MlflowClient
 
     uri = credentials.tracking_uri
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    if not uri.startswith(("http://", "https://")):
+    host_creds = _host_creds(credentials)
+    if host_creds is None:
         return client  # local stores (sqlite, files) take no credentials
     from mlflow.store.model_registry.rest_store import RestStore as RegistryRestStore
     from mlflow.store.tracking.rest_store import RestStore as TrackingRestStore
     from mlflow.tracking._model_registry.client import ModelRegistryClient
     from mlflow.tracking._tracking_service.client import TrackingServiceClient
-    from mlflow.utils.rest_utils import MlflowHostCreds
-
-    def host_creds() -> Any:
-        return MlflowHostCreds(uri, username=credentials.username, password=credentials.password,
-                               token=credentials.token)
 
     registry_store = RegistryRestStore(host_creds)
     tracking_store = TrackingRestStore(host_creds)

@@ -3,6 +3,8 @@
 - no credential, or one Domino does not know: 401;
 - an API key sent as ``Authorization: Bearer``: 403 (on 6.x the two styles are not interchangeable);
 - a known credential on another project's object: 403;
+- a credential of a read-only project role (a *Results Consumer* collaborator, what plan jobs
+  hold) on a route that changes state: 403;
 - a Model API is called with one of its access tokens (HTTP Basic, the token as user and
   password; async predictions take it as a Bearer token), or with no credential at all when the
   Model API is public. No published route hands out a token's value: an admin issues them.
@@ -40,6 +42,7 @@ class Principal:
     kind: str  # "api_key" or "token"
     projects: frozenset[str]
     admin: bool
+    read_only: bool = False
 
     @property
     def user_id(self) -> str:
@@ -57,7 +60,11 @@ def authorize(world: World, route: Route, headers: Mapping[str, str], params: Ma
     """The caller of ``route``: a Principal for Domino routes, None where none is needed; or the
     401/403 (404 for an unknown Model API) Domino would give. The caller holds the world lock."""
     if route.auth == DOMINO:
-        return authenticate(world, headers)
+        who = authenticate(world, headers)
+        if who.read_only and route.write:
+            raise ApiError(403, f"user {who.username!r} has a read-only role in its projects "
+                                "(Results Consumer) and may not change anything")
+        return who
     if isinstance(route.auth, ModelAccess):
         api = world.model_api(params[route.auth.param])
         check_model_access(api, headers, route.auth.scheme)
@@ -113,4 +120,5 @@ def check_model_access(api: r.ModelApi, headers: Mapping[str, str], scheme: str)
 
 def _principal(credential: r.Credential) -> Principal:
     return Principal(username=credential.username, kind=credential.kind,
-                     projects=frozenset(credential.projects), admin=credential.admin)
+                     projects=frozenset(credential.projects), admin=credential.admin,
+                     read_only=credential.read_only)

@@ -169,7 +169,7 @@ class Emulator:
         with world.lock:
             ids = {p.id for p in world.projects.values() if project in (p.id, f"{p.owner}/{p.name}")}
             for cred in world.credentials.values():
-                if cred.kind == kind and not cred.admin and ids & set(cred.projects):
+                if cred.kind == kind and not (cred.admin or cred.read_only) and ids & set(cred.projects):
                     return cred.secret
         raise ConfigError(f"the emulator world has no {kind} for project {project!r}",
                           hint="Add one under credentials in the seed file.")

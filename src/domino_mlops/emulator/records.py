@@ -33,6 +33,7 @@ class Credential:
     username: str
     projects: list[str] = field(default_factory=list)  # project ids
     admin: bool = False  # may touch every project
+    read_only: bool = False  # a read-only project role (Results Consumer): reads yes, writes 403
 
 
 @dataclass(slots=True)

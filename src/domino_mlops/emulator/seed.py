@@ -14,6 +14,7 @@ A seed file looks like this (every section is optional; missing ones come from t
       - {api_key: LOCAL-TEST-KEY, user: demo-user, projects: [demo-user/demo-project]}
       - {token: LOCAL-TEST-TOKEN, user: demo-user, projects: ["65f000000000000000000001"]}
       - {api_key: LOCAL-ADMIN-KEY, user: admin, admin: true}
+      - {api_key: LOCAL-READER-KEY, user: reader, projects: [demo-user/demo-project], read_only: true}  # 403 on writes
     hardware_tiers:                             # data_plane: a data plane id or name
       - {id: small-k8s, name: Small, data_plane: local, default: true, cents_per_minute: 1.5}
     environments:
@@ -61,6 +62,7 @@ DEMO_API_KEY = "LOCAL-TEST-API-KEY-demo-user-not-a-secret"
 DEMO_TOKEN = "LOCAL-TEST-TOKEN-demo-user-not-a-secret"
 OTHER_API_KEY = "LOCAL-TEST-API-KEY-other-user-not-a-secret"
 ADMIN_API_KEY = "LOCAL-TEST-API-KEY-admin-not-a-secret"
+READER_API_KEY = "LOCAL-TEST-API-KEY-reader-not-a-secret"  # a Results Consumer of both projects
 LOCAL_DATA_PLANE_ID = "000000000000000000000000"  # Domino's own id for the local data plane
 PROD_WEST_DATA_PLANE_ID = "65f0c0ffee000000000000d1"
 
@@ -85,6 +87,8 @@ def default_seed() -> dict[str, Any]:
             {"token": DEMO_TOKEN, "user": DEMO_OWNER, "projects": [demo]},
             {"api_key": OTHER_API_KEY, "user": OTHER_OWNER, "projects": [other]},
             {"api_key": ADMIN_API_KEY, "user": "admin", "admin": True},
+            # What a plan job holds: a collaborator with a read-only role, so plans read, never write.
+            {"api_key": READER_API_KEY, "user": "reader", "projects": [demo, other], "read_only": True},
         ],
         "hardware_tiers": [
             {"id": "small-k8s", "name": "Small", "data_plane": "local", "default": True,
@@ -192,7 +196,7 @@ class _Builder:
         return r.Credential(
             secret=str(item[kind]), kind=kind, username=str(item["user"]),
             projects=[self.project_id(str(p)) for p in item.get("projects", [])],
-            admin=bool(item.get("admin", False)),
+            admin=bool(item.get("admin", False)), read_only=bool(item.get("read_only", False)),
         )
 
     def tier(self, item: Mapping[str, Any], planes: list[r.DataPlane]) -> r.HardwareTier:

@@ -9,9 +9,9 @@ from typing import Any
 from domino_mlops.apply.executor import ApplyResult
 
 _ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
-         "conflict": ":warning:", "held back": ":pause_button:"}
+         "conflict": ":warning:", "held back": ":pause_button:", "unverified": ":rotating_light:"}
 _PLANE_ICON = {"serving": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "put back": ":leftwards_arrow_with_hook:",
-               "failed": ":x:", "not reached": ":white_circle:"}
+               "failed": ":x:", "not reached": ":white_circle:", "unverified": ":rotating_light:"}
 
 
 def result_to_dict(result: ApplyResult) -> dict[str, Any]:
