@@ -63,7 +63,7 @@ class FaultPlan:
     rules: tuple[FaultRule, ...] = ()
     slow_deploy_seconds: float = 0.0  # added to every new deployment's build + start time
     # Model API versions built for these hardware tiers fail (a data plane that cannot serve):
-    # what a rollout's later wave meets while the earlier waves are fine.
+    # what a rollout's later wave meets while the earlier waves are fine. Apps started on them fail too.
     failing_tiers: tuple[str, ...] = ()
     # Apps with these names fail to start (Pending -> Failed) while the plan holds: a new app
     # version that is broken, then (plan cleared) the previous one put back.

@@ -91,7 +91,9 @@ def start_app(ctx: Context, req: Request, who: Principal) -> Any:
     app.hardware_tier_id = tier_id or app.hardware_tier_id
     app.environment_id = environment_id or app.environment_id
     app.commit_id, app.started_by = commit or project.commits[0], who.username
-    app.fails = _fails(ctx.world.failing_app_pattern, app.name) or app.name in ctx.faults.plan.failing_apps
+    # A data plane that cannot serve (fault plan failing_tiers) fails an app started there too.
+    app.fails = (_fails(ctx.world.failing_app_pattern, app.name) or app.name in ctx.faults.plan.failing_apps
+                 or app.hardware_tier_id in ctx.faults.plan.failing_tiers)
     return app.instance_id
 
 

@@ -1,0 +1,37 @@
+"""What Domino shows of an environment's jobs and apps: read-only, one pass per project.
+
+Jobs: the project's jobs newest first (up to the client's scan limit), once, kept when their
+title carries one of the digests asked about. Apps: the project's app list, once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino_app_types import App
+from domino_mlops.clients.domino_job_types import Job
+
+
+def observe_job_runs(domino: DominoClient, project_id: str, digests: Collection[str]) -> dict[str, tuple[Job, ...]]:
+    """digest -> the project's jobs marked with it, newest first (every attempt)."""
+    wanted = set(digests)
+    found: dict[str, list[Job]] = {}
+    if not wanted:
+        return {}
+    for job in domino.jobs.newest(project_id):
+        digest = (job.marker or "").split(".")[0]
+        if digest in wanted:
+            found.setdefault(digest, []).append(job)
+    return {digest: tuple(jobs) for digest, jobs in found.items()}
+
+
+def observe_apps(domino: DominoClient, project_id: str, names: Collection[str]) -> dict[str, App]:
+    """name -> the project's app of that name (the first Domino lists, when names repeat)."""
+    apps: dict[str, App] = {}
+    if not names:
+        return apps
+    for app in domino.apps.list(project_id):
+        if app.name in names and app.name not in apps:
+            apps[app.name] = app
+    return apps
