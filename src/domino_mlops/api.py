@@ -42,7 +42,7 @@ from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.registry import ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs
-from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import hold_back
 from domino_mlops.plan.planner import plan_environment, plan_registry
 from domino_mlops.plan.steps import Plan, WorkloadChange
@@ -190,7 +190,7 @@ def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Conn
                 for digest, runs in observe_job_runs(connections.domino(project), project, wanted).items()}
     names: dict[str, set[str]] = {}
     for app in workloads.apps:
-        names.setdefault(app.project_for(env), set()).add(app.name)
+        names.setdefault(app.project_for(env), set()).add(app_name(app.name, env))
     found_apps = {(project, name): app for project, wanted in sorted(names.items())
                   for name, app in observe_apps(connections.domino(project), project, wanted).items()}
     recorded: set[tuple[str, str, str]] = set()

@@ -33,8 +33,9 @@ def domino_writes(pipeline) -> list[str]:
     return [r.route for r in pipeline.emu.requests if r.method in WRITES]
 
 
-def app_named(pipeline, name: str):
-    return next(a for a in pipeline.domino.apps.list(pipeline.project_id) if a.name == name)
+def app_named(pipeline, name: str, env: str = "stage"):
+    """The Domino app serving manifest app ``name`` in ``env`` (``<app>-<env>``)."""
+    return next(a for a in pipeline.domino.apps.list(pipeline.project_id) if a.name == f"{name}-{env}")
 
 
 def result_json(pipeline) -> dict:
@@ -56,6 +57,7 @@ def test_job_model_app_in_order_then_a_rerun_writes_nothing(pipeline, capsys) ->
     out = capsys.readouterr().out
     # The order the manifest gives: the validation job, then the model, then the app.
     assert out.index("[job validate] started job") < out.index(f"[{model}]") < out.index(f"[app {app}] created app")
+    assert "DOMINO_ENV" not in out or "DOMINO_ENV=STAGE" in out
     job = next(j for j in pipeline.domino.jobs.newest(pipeline.project_id) if j.title and "validate STAGE" in j.title)
     assert job.succeeded and job.command.startswith("env DOMINO_ENV=STAGE MIN_AUC=0.8 python validate.py")
     running = app_named(pipeline, app)
@@ -94,7 +96,7 @@ def test_a_failing_gate_job_blocks_the_model_and_shows_its_log(pipeline, capsys)
     assert "RuntimeError: emulated failure" in captured.err  # the job's last log lines
     assert pipeline.mlflow_state(model) == before  # nothing marked in MLflow, no ledger entry
     assert pipeline.domino.model_apis.find(pipeline.project_id, f"{model}-stage") is None
-    assert all(a.name != app for a in pipeline.domino.apps.list(pipeline.project_id))  # the app waits too
+    assert all(a.name != f"{app}-stage" for a in pipeline.domino.apps.list(pipeline.project_id))  # the app waits
     summary = (pipeline.root / "summary.md").read_text()
     assert "RuntimeError: emulated failure" in summary and "blocked" in summary
     statuses = {w["name"]: w["status"] for w in result_json(pipeline)["workloads"]}

@@ -178,7 +178,7 @@ class PublishApp:
     action: "create" (no app of that name: create, then start) or "start" (restart the existing one).
     """
 
-    app: str
+    app: str  # the Domino app's name: <manifest name>-<environment> (plan/naming.py)
     project_id: str
     action: str
     hardware_tier: str | None = None

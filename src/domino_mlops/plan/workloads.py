@@ -17,6 +17,7 @@ from domino_mlops.clients.domino_app_types import App
 from domino_mlops.clients.domino_job_types import Job
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import AppSpec, JobSpec
+from domino_mlops.plan.naming import app_name
 from domino_mlops.plan.steps import AppInstanceRef, PublishApp, RecordLedger, RunJob, SetAppVisibility, WorkloadChange
 
 BEFORE_MODELS, AFTER_MODELS, APPS = "before_models", "after_models", "apps"
@@ -81,13 +82,13 @@ def plan_job(job: JobSpec, env: Environment, runs: Sequence[Job], *, commit: str
 
 def plan_app(app: AppSpec, env: Environment, found: App | None, *, action: str,
              last_recorded: str | None = None) -> WorkloadChange:
-    """``found``: the project's app of that name (None: none yet). ``last_recorded``: the app's
-    last ledger version in this environment."""
+    """``found``: the project's Domino app for it in ``env`` (naming.app_name; None: none yet).
+    ``last_recorded``: the app's last ledger version in this environment."""
     digest = app_digest(app, env)
     tier = app.tier_for(env)
     common = dict(subject="app", name=app.name, project_id=app.project_for(env), phase=APPS, line=app.line,
                   digest=digest, listed_under=app.project_id)
-    publish = dict(app=app.name, project_id=app.project_for(env), hardware_tier=tier,
+    publish = dict(app=app_name(app.name, env), project_id=app.project_for(env), hardware_tier=tier,
                    environment_id=app.environment_id, commit=app.commit, branch=app.branch,
                    visibility=app.visibility, entry_point=app.entry_point, smoke_path=app.smoke_path)
     record = RecordLedger(env.name, app.name, last_recorded if last_recorded != digest else None, digest, action,
@@ -103,7 +104,7 @@ def plan_app(app: AppSpec, env: Environment, found: App | None, *, action: str,
         steps.append(PublishApp(**publish, action="start", app_id=found.id, previous=previous,
                                 reason="; ".join(reasons)))
     if found.visibility != app.visibility:
-        steps.append(SetAppVisibility(app.name, found.id, found.visibility, app.visibility))
+        steps.append(SetAppVisibility(app_name(app.name, env), found.id, found.visibility, app.visibility))
     if steps or last_recorded != digest:
         steps.append(record)
     seen = f"{found.status or 'never started'} on {found.hardware_tier_id or 'the default tier'}"
@@ -132,10 +133,11 @@ def plan_workloads(env: Environment, jobs: Sequence[JobSpec], apps: Sequence[App
                    last_app_versions: Mapping[str, str] | None = None) -> tuple[WorkloadChange, ...]:
     """Every job and app of the environment, in phase order, the manifest's order within a phase.
 
-    ``job_runs``: (project, digest) -> marked jobs, newest first; ``found_apps``: (project, name) -> app."""
+    ``job_runs``: (project, digest) -> marked jobs, newest first; ``found_apps``: (project, Domino
+    app name) -> app."""
     last = last_app_versions or {}
     changes = [plan_job(job, env, job_runs.get((job.project_for(env), job_digest(job, env, commit)), ()),
                         commit=commit, action=action, recorded=recorded) for job in jobs]
-    changes += [plan_app(app, env, found_apps.get((app.project_for(env), app.name)), action=action,
+    changes += [plan_app(app, env, found_apps.get((app.project_for(env), app_name(app.name, env))), action=action,
                          last_recorded=last.get(app.name)) for app in apps]
     return tuple(sorted(changes, key=lambda change: PHASES.index(change.phase)))  # stable: file order kept
