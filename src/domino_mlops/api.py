@@ -41,12 +41,12 @@ from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.registry import ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
-from domino_mlops.observed.workloads import observe_apps, observe_job_runs
+from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
 from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import hold_back
 from domino_mlops.plan.planner import plan_environment, plan_registry
 from domino_mlops.plan.steps import Plan, WorkloadChange
-from domino_mlops.plan.workloads import job_digest, plan_workloads
+from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
 
 __all__ = ["ApplyOptions", "RollbackTarget", "Workloads", "apply", "plan", "require_approval", "rollback_target",
            "select_entries", "select_workloads"]
@@ -101,7 +101,7 @@ def select_entries(desired: Desired, env: Environment, *, project: str | None = 
 
 @dataclass(frozen=True, slots=True)
 class Workloads:
-    """The jobs and apps one run is about (scheduled jobs are Domino's to run: not here)."""
+    """The jobs (run now, or scheduled) and apps one run is about."""
 
     jobs: tuple[JobSpec, ...] = ()
     apps: tuple[AppSpec, ...] = ()
@@ -113,8 +113,7 @@ def select_workloads(desired: Desired, env: Environment, *, project: str | None 
     (``model``: a workflow_dispatch of a version) leaves them alone."""
     if model is not None:
         return Workloads()
-    jobs = tuple(j for j in desired.manifest.jobs_for(env.name)
-                 if project in (None, j.project_id) and j.schedule is None)
+    jobs = tuple(j for j in desired.manifest.jobs_for(env.name) if project in (None, j.project_id))
     apps = tuple(a for a in desired.manifest.apps_for(env.name) if project in (None, a.project_id))
     return Workloads(jobs, apps)
 
@@ -184,10 +183,16 @@ def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Conn
     if not (workloads.jobs or workloads.apps):
         return ()
     digests: dict[str, set[str]] = {}
+    identities: dict[str, set[str]] = {}
     for job in workloads.jobs:
-        digests.setdefault(job.project_for(env), set()).add(job_digest(job, env, commit))
+        if job.schedule is None:
+            digests.setdefault(job.project_for(env), set()).add(job_digest(job, env, commit))
+        else:
+            identities.setdefault(job.project_for(env), set()).add(schedule_identity(job, env))
     job_runs = {(project, digest): runs for project, wanted in sorted(digests.items())
                 for digest, runs in observe_job_runs(connections.domino(project), project, wanted).items()}
+    scheduled = {(project, identity): found for project, wanted in sorted(identities.items())
+                 for identity, found in observe_schedules(connections.domino(project), project, wanted).items()}
     names: dict[str, set[str]] = {}
     for app in workloads.apps:
         names.setdefault(app.project_for(env), set()).add(app_name(app.name, env))
@@ -202,7 +207,8 @@ def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Conn
             if entry.kind == "app":
                 last_app[entry.model] = entry.to_version  # oldest first: the last one wins
     return plan_workloads(env, workloads.jobs, workloads.apps, job_runs=job_runs, found_apps=found_apps,
-                          commit=commit, action=action, recorded=recorded, last_app_versions=last_app)
+                          commit=commit, action=action, recorded=recorded, last_app_versions=last_app,
+                          scheduled=scheduled)
 
 
 def apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions = ApplyOptions(), *,

@@ -129,3 +129,34 @@ def test_an_app_that_fails_to_start_is_put_back(pipeline, capsys) -> None:
     statuses = {w["name"]: w["status"] for w in result_json(pipeline)["workloads"]}
     assert statuses[app] == "put back"
     assert [e["kind"] for e in pipeline.ledger(app)] == ["app"]  # the failed change is not recorded
+
+
+def test_a_scheduled_job_is_created_once_and_replaced_when_it_changes(pipeline) -> None:
+    """A project with only a scheduled job (no model): Domino runs it; the pipeline keeps its definition."""
+    name = pipeline.unique("nightly")
+
+    def declare(cron: str) -> None:
+        doc = {pipeline.project_id: {"jobs": [{"name": name, "command": "python retrain.py", "gate": False,
+                                               "schedule": {"cron": cron, "timezone": "Europe/Paris"}}]}}
+        (pipeline.root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
+
+    def mine():
+        return [s for s in pipeline.domino.scheduled_jobs.list(pipeline.project_id) if s.title.startswith(f"{name} ")]
+
+    declare("0 0 2 * * ?")
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    (scheduled,) = mine()
+    assert scheduled.cron == "0 0 2 * * ?" and scheduled.timezone == "Europe/Paris"
+    assert scheduled.command.startswith("env DOMINO_ENV=STAGE python retrain.py")
+    assert scheduled.hardware_tier_id == "small-k8s"
+
+    writes = len(domino_writes(pipeline))
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert domino_writes(pipeline)[writes:] == []
+
+    declare("0 30 3 * * ?")
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    (replaced,) = mine()
+    assert replaced.id == scheduled.id and replaced.cron == "0 30 3 * * ?"
+    assert domino_writes(pipeline)[writes:] == ["PUT /v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}"]
+    assert [e["kind"] for e in pipeline.ledger(name)] == ["job", "job"]

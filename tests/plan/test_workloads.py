@@ -92,3 +92,28 @@ def test_order_follows_the_phases_then_the_file() -> None:
                              action="deploy")
     assert [(c.subject, c.name, c.phase) for c in changes] == [
         ("job", "validate", "before_models"), ("job", "report", "after_models"), ("app", "dashboard", "apps")]
+
+
+def test_a_scheduled_job_is_created_then_left_alone_then_replaced() -> None:
+    from domino_mlops.clients.domino_job_types import ScheduledJob
+    from domino_mlops.desired.workloads import Schedule
+    from domino_mlops.plan.steps import ScheduleJob
+    from domino_mlops.plan.workloads import plan_schedule, schedule_digest, schedule_identity
+
+    nightly = JobSpec("p1", "nightly", "python retrain.py", schedule=Schedule("0 0 2 * * ?"), gate=False)
+    created = plan_schedule(nightly, STAGE, None, action="deploy")
+    step = created.steps[0]
+    assert isinstance(step, ScheduleJob) and step.action == "create" and step.cron == "0 0 2 * * ?"
+    key = f"{schedule_identity(nightly, STAGE)}.{schedule_digest(nightly, STAGE)}"
+    assert step.marker == key and step.variables[0] == ("DOMINO_ENV", "STAGE")
+
+    def found(marker: str) -> ScheduledJob:
+        return ScheduledJob("s1", "p1", f"nightly STAGE {job_marker(marker)}", "env ...", "0 0 2 * * ?", "UTC",
+                            False, "small-k8s")
+
+    same = plan_schedule(nightly, STAGE, found(key), action="deploy",
+                         recorded={("job", "nightly", schedule_digest(nightly, STAGE))})
+    assert same.steps == ()
+    stale = f"{schedule_identity(nightly, STAGE)}.0000000000000000"
+    replaced = plan_schedule(nightly, STAGE, found(stale), action="deploy")
+    assert replaced.steps[0].action == "update" and replaced.steps[0].scheduled_id == "s1"

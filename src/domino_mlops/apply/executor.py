@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
-from domino_mlops.apply.job_run import run_job
+from domino_mlops.apply.job_run import run_job, schedule_job
 from domino_mlops.apply.lease import Leases
 from domino_mlops.apply.ledger import LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
@@ -49,6 +49,7 @@ from domino_mlops.plan.steps import (
     PublishApp,
     RecordLedger,
     RunJob,
+    ScheduleJob,
     SetAppVisibility,
     SmokeTest,
     WorkloadChange,
@@ -144,6 +145,7 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
 # an app is recorded by record_workload; a model's by its ModelRun, in the wave engine).
 HANDLERS: dict[type, Callable[..., None]] = {
     RunJob: run_job,
+    ScheduleJob: schedule_job,
     PublishApp: publish_app,
     SetAppVisibility: set_app_visibility,
     RecordLedger: record_workload,

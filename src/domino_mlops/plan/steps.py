@@ -1,14 +1,15 @@
 """The typed steps a plan is made of. Frozen: a computed plan can be printed, diffed and re-checked.
 
 A plan's changes have a subject: a model (Model APIs and its MLflow marking: ``ModelChange``), a
-job run or an app (``WorkloadChange``, steps ``RunJob``, ``PublishApp``, ``SetAppVisibility``).
+job run, a scheduled job or an app (``WorkloadChange``, steps ``RunJob``, ``ScheduleJob``,
+``PublishApp``, ``SetAppVisibility``).
 The executor dispatches on the step type (apply/executor.py), one handler per type.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from domino_mlops.clients.domino_serving_types import VersionSettings
 
@@ -143,7 +144,7 @@ class RunJob:
     project_id: str
     command: str
     marker: str  # the key in the job's title: a digest of the definition and the commit, plus the attempt
-    action: str = "start"
+    action: Literal["start", "wait"] = "start"
     variables: tuple[tuple[str, str], ...] = ()  # DOMINO_ENV first
     hardware_tier: str | None = None
     environment_id: str | None = None
@@ -158,6 +159,34 @@ class RunJob:
             return f"wait for job {self.job!r} (already started for this commit)"
         where = self.hardware_tier or "the project's default tier"
         return f"run job {self.job!r} on {where}" + (" (gate for the models)" if self.gate else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleJob:
+    """Create or replace the environment's scheduled job: Domino runs it on its own clock.
+
+    action: "create" (none carries the job's identity in its title) or "update" (one does, with
+    another definition: replaced whole). ``marker``: identity and definition digest.
+    """
+
+    job: str
+    project_id: str
+    command: str
+    marker: str
+    cron: str
+    timezone: str
+    action: Literal["create", "update"] = "create"
+    variables: tuple[tuple[str, str], ...] = ()  # DOMINO_ENV first
+    hardware_tier: str | None = None  # None: the project's default tier (Domino requires one)
+    environment_id: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    scheduled_id: str | None = None  # the scheduled job replaced ("update")
+    kind: str = field(default="schedule_job", init=False)
+
+    def describe(self) -> str:
+        verb = "schedule" if self.action == "create" else "reschedule"
+        return f"{verb} job {self.job!r} at {self.cron!r} ({self.timezone}) on {self.hardware_tier or 'the default tier'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +209,7 @@ class PublishApp:
 
     app: str  # the Domino app's name: <manifest name>-<environment> (plan/naming.py)
     project_id: str
-    action: str
+    action: Literal["create", "start"]
     hardware_tier: str | None = None
     environment_id: str | None = None
     commit: str | None = None
@@ -214,7 +243,7 @@ class SetAppVisibility:
 
 
 Step = DeployVersion | SmokeTest | SetTags | TransitionStage | MoveAlias | RecordLedger
-WorkloadStep = RunJob | PublishApp | SetAppVisibility | RecordLedger
+WorkloadStep = RunJob | ScheduleJob | PublishApp | SetAppVisibility | RecordLedger
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +254,10 @@ class WorkloadChange:
     when ``gate``), "after_models" (a job after them), "apps" (last, on what the models serve).
     """
 
-    subject: str  # job | app
+    subject: Literal["job", "app"]
     name: str
     project_id: str
-    phase: str
+    phase: Literal["before_models", "after_models", "apps"]
     steps: tuple[WorkloadStep, ...]
     observed: str = ""  # what Domino shows now, for the plan's reader
     gate: bool = False

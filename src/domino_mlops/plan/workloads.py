@@ -4,7 +4,9 @@ A job runs once per commit and definition: its title carries a marker whose key 
 both (plus an attempt number), so a re-run finds the job that already succeeded and runs
 nothing, joins one still running, and starts a new attempt only after a failure. An app is
 (re)started only when what runs differs from the manifest (not running, another hardware tier,
-compute environment or commit); a visibility change alone is one write and no restart.
+compute environment or commit); a visibility change alone is one write and no restart. A
+scheduled job is Domino's to run: its definition is created, or replaced when it differs (its
+title carries its identity and a digest of its definition).
 """
 
 from __future__ import annotations
@@ -14,11 +16,19 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 
 from domino_mlops.clients.domino_app_types import App
-from domino_mlops.clients.domino_job_types import Job
+from domino_mlops.clients.domino_job_types import Job, ScheduledJob
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import AppSpec, JobSpec
 from domino_mlops.plan.naming import app_name
-from domino_mlops.plan.steps import AppInstanceRef, PublishApp, RecordLedger, RunJob, SetAppVisibility, WorkloadChange
+from domino_mlops.plan.steps import (
+    AppInstanceRef,
+    PublishApp,
+    RecordLedger,
+    RunJob,
+    ScheduleJob,
+    SetAppVisibility,
+    WorkloadChange,
+)
 
 BEFORE_MODELS, AFTER_MODELS, APPS = "before_models", "after_models", "apps"
 PHASES = (BEFORE_MODELS, AFTER_MODELS, APPS)  # the models run between the first two
@@ -43,6 +53,41 @@ def app_digest(app: AppSpec, env: Environment) -> str:
     return _digest({"environment": env.name, "project": app.project_for(env), "name": app.name,
                     "tier": app.tier_for(env), "environment_id": app.environment_id, "commit": app.commit,
                     "branch": app.branch, "visibility": app.visibility, "entry_point": app.entry_point})
+
+
+def schedule_identity(job: JobSpec, env: Environment) -> str:
+    """Which scheduled job is this one's in ``env``, whatever its definition."""
+    return _digest({"environment": env.name, "project": job.project_for(env), "name": job.name, "scheduled": True})
+
+
+def schedule_digest(job: JobSpec, env: Environment) -> str:
+    """The scheduled job's definition in ``env``: a different one is replaced."""
+    schedule = job.schedule
+    return _digest({"definition": job_digest(job, env, ""), "cron": schedule.cron if schedule else None,
+                    "timezone": schedule.timezone if schedule else None})
+
+
+def plan_schedule(job: JobSpec, env: Environment, found: ScheduledJob | None, *, action: str,
+                  recorded: Collection[tuple[str, str, str]] = ()) -> WorkloadChange:
+    """``found``: the project's scheduled job carrying this one's identity (None: none yet)."""
+    if job.schedule is None:
+        raise ValueError(f"job {job.name!r} has no schedule")
+    digest = schedule_digest(job, env)
+    key = f"{schedule_identity(job, env)}.{digest}"
+    common = dict(subject="job", name=job.name, project_id=job.project_for(env),
+                  phase=BEFORE_MODELS if job.when == "before_models" else AFTER_MODELS, gate=False,
+                  line=job.line, digest=digest, listed_under=job.project_id)
+    record = RecordLedger(env.name, job.name, None, digest, action, subject="job")
+    if found is not None and found.marker == key:
+        seen = f"scheduled at {found.cron!r} ({found.timezone}) as the manifest says"
+        return WorkloadChange(**common, steps=() if ("job", job.name, digest) in recorded else (record,),
+                              observed=seen)
+    step = ScheduleJob(job.name, job.project_for(env), job.command, key, job.schedule.cron, job.schedule.timezone,
+                       action="update" if found else "create", variables=job.variables_for(env),
+                       hardware_tier=job.tier_for(env), environment_id=job.environment_id, commit=job.commit,
+                       branch=job.branch, scheduled_id=found.id if found else None)
+    seen = f"scheduled at {found.cron!r} ({found.timezone}), another definition" if found else "not scheduled"
+    return WorkloadChange(**common, steps=(step, record), observed=seen)
 
 
 def marked_runs(digest: str, jobs: Sequence[Job]) -> tuple[Job, ...]:
@@ -130,14 +175,19 @@ def _differences(app: AppSpec, tier: str | None, found: App) -> list[str]:
 def plan_workloads(env: Environment, jobs: Sequence[JobSpec], apps: Sequence[AppSpec], *,
                    job_runs: Mapping[tuple[str, str], Sequence[Job]], found_apps: Mapping[tuple[str, str], App],
                    commit: str, action: str, recorded: Collection[tuple[str, str, str]] = (),
-                   last_app_versions: Mapping[str, str] | None = None) -> tuple[WorkloadChange, ...]:
+                   last_app_versions: Mapping[str, str] | None = None,
+                   scheduled: Mapping[tuple[str, str], ScheduledJob] | None = None) -> tuple[WorkloadChange, ...]:
     """Every job and app of the environment, in phase order, the manifest's order within a phase.
 
     ``job_runs``: (project, digest) -> marked jobs, newest first; ``found_apps``: (project, Domino
-    app name) -> app."""
-    last = last_app_versions or {}
-    changes = [plan_job(job, env, job_runs.get((job.project_for(env), job_digest(job, env, commit)), ()),
-                        commit=commit, action=action, recorded=recorded) for job in jobs]
+    app name) -> app; ``scheduled``: (project, schedule identity) -> scheduled job."""
+    last, schedules = last_app_versions or {}, scheduled or {}
+    changes = [
+        plan_schedule(job, env, schedules.get((job.project_for(env), schedule_identity(job, env))), action=action,
+                      recorded=recorded) if job.schedule is not None else
+        plan_job(job, env, job_runs.get((job.project_for(env), job_digest(job, env, commit)), ()),
+                 commit=commit, action=action, recorded=recorded)
+        for job in jobs]
     changes += [plan_app(app, env, found_apps.get((app.project_for(env), app_name(app.name, env))), action=action,
                          last_recorded=last.get(app.name)) for app in apps]
     return tuple(sorted(changes, key=lambda change: PHASES.index(change.phase)))  # stable: file order kept
