@@ -19,7 +19,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── RolledBack                    [1]  put back because another model's wave failed (rollout)
     │   ├── JobFailed                     [1]  a Domino job ended Failed/Error/Stopped; carries its last log lines
     │   ├── AppFailed                     [1]  an app did not reach Running or its page did not answer
-    │   ├── BlockedByJob                  [1]  not applied: a gate job of the environment failed
+    │   ├── BlockedByJob                  [1]  not applied: a gate job (in a rollout, a model) failed first
     │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
     │                                          started again: Domino serves an unverified version
     │                                          (* the exit code of the failure that caused it)
@@ -259,12 +259,13 @@ class AppFailed(OperationError):
 
 
 class BlockedByJob(OperationError):
-    """Nothing of this model (or job, app) was applied: a gate job before it failed."""
+    """Nothing of this model (or job, app) was applied: something before it failed first (a gate
+    job; in a rollout, a model of the environment)."""
 
-    def __init__(self, subject: str, environment: str, jobs: list[str]) -> None:
-        super().__init__(f"{subject} was not applied in {environment}: gate job(s) {', '.join(jobs)} failed",
-                         hint="Fix the failed job (its log lines are above), then re-run.")
-        self.subject, self.environment, self.jobs = subject, environment, jobs
+    def __init__(self, subject: str, environment: str, failed: list[str]) -> None:
+        super().__init__(f"{subject} was not applied in {environment}: {', '.join(failed)} failed before it",
+                         hint="Fix what failed first (its error is above), then re-run.")
+        self.subject, self.environment, self.failed = subject, environment, failed
 
 
 # --- refusals (exit 3, 4) -----------------------------------------------------------------------

@@ -160,3 +160,36 @@ def test_a_scheduled_job_is_created_once_and_replaced_when_it_changes(pipeline) 
     assert replaced.id == scheduled.id and replaced.cron == "0 30 3 * * ?"
     assert domino_writes(pipeline)[writes:] == ["PUT /v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}"]
     assert [e["kind"] for e in pipeline.ledger(name)] == ["job", "job"]
+
+
+def test_a_failing_job_that_is_no_gate_fails_the_run_but_not_the_model(pipeline, capsys) -> None:
+    model = pipeline.unique("no-gate")
+    version = register_diabetes_model(pipeline.mlflow_uri, model)
+    doc = {pipeline.project_id: {
+        "models": [{"name": model, "version": int(version), "smoke_test": SMOKE}],
+        "jobs": [{"name": "profile", "command": "python profile.py --fail", "gate": False}],
+    }}
+    (pipeline.root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 1
+
+    assert pipeline.aliases(model)["staging"] == version  # the model moved all the same
+    assert "RuntimeError: emulated failure" in capsys.readouterr().err
+    outcome = result_json(pipeline)
+    assert [m["status"] for m in outcome["models"]] == ["done"]
+    assert [w["status"] for w in outcome["workloads"]] == ["failed"]
+
+
+def test_in_a_rollout_a_failed_model_keeps_the_app_from_publishing(pipeline) -> None:
+    model = pipeline.unique("roll-app")
+    version = register_diabetes_model(pipeline.mlflow_uri, model)
+    app = pipeline.unique("dashboard")
+    workloads_manifest(pipeline, model, version, app=app)
+    pipeline.emu.set_faults({"failing_tiers": ["small-k8s"]})  # DEV's only data plane cannot serve
+
+    assert pipeline.run("rollout", "--env", "DEV") == 1
+
+    statuses = {w["name"]: w["status"] for w in result_json(pipeline)["workloads"]}
+    assert statuses == {"validate": "done", app: "blocked"}
+    assert all(a.name != f"{app}-dev" for a in pipeline.domino.apps.list(pipeline.project_id))
+    assert "dev" not in pipeline.aliases(model)

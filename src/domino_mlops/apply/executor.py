@@ -1,7 +1,8 @@
 """Carry out a Plan: gates and compare-and-swap pre-checks first (nothing written if they fail),
 then the environment in the manifest's order: the jobs before the models, the models, the jobs
 after them, the apps. Jobs' and apps' steps go through one dispatcher (``HANDLERS``: a handler
-per step type); a failed gate job stops everything after it (the models are not promoted, exit 1).
+per step type); a failed gate job stops everything after it (the models are not promoted, exit 1),
+and in a rollout a failed model stops the jobs and apps after the models.
 The models move through the wave engine (one phase of the dispatch): each wave's data planes for every model (models in parallel,
 bounded), a smoke test per data plane; between waves an optional bake, after which the wave is
 smoke-tested again; then each model's MLflow marking and ledger entry.
@@ -156,27 +157,29 @@ def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, env, ctx)
     ctx.approve()
     done: list[WorkloadResult] = []
-    failed_gates: list[str] = []
-    _run_phase(plan.phase(BEFORE_MODELS), env, ctx, done, failed_gates)
-    if failed_gates:
-        models = tuple(_blocked(c, env, failed_gates) if c.changed else _unchanged(c) for c in plan.changes)
+    failed_first: list[str] = []  # what stops the rest: gate jobs, and in a rollout the models
+    _run_phase(plan.phase(BEFORE_MODELS), env, ctx, done, failed_first)
+    if failed_first:
+        models = tuple(_blocked(c, env, failed_first) if c.changed else _unchanged(c) for c in plan.changes)
     else:
         models = _apply_models(plan, env, ctx)
-    _run_phase(plan.phase(AFTER_MODELS) + plan.phase(APPS), env, ctx, done, failed_gates)
+        if ctx.whole_environment:  # a rollout moves the environment as one: no app over a put-back model
+            failed_first += [f"model {m.model}" for m in models if m.error is not None]
+    _run_phase(plan.phase(AFTER_MODELS) + plan.phase(APPS), env, ctx, done, failed_first)
     return ApplyResult(plan.environment, models, tuple(done))
 
 
 def _run_phase(changes: tuple[WorkloadChange, ...], env: Environment, ctx: ApplyContext,
-               done: list[WorkloadResult], failed_gates: list[str]) -> None:
-    """Jobs and apps one after the other, in the manifest's order; after a failed gate job the
-    rest is not started (reported as blocked)."""
+               done: list[WorkloadResult], failed_first: list[str]) -> None:
+    """Jobs and apps one after the other, in the manifest's order; after a failed gate job (or
+    what ``failed_first`` already names) the rest is not started (reported as blocked)."""
     for change in changes:
         if not change.changed:
             done.append(WorkloadResult(change.subject, change.name, "unchanged", change.observed,
                                        observed=change.observed))
             continue
-        if failed_gates:
-            error = BlockedByJob(f"{change.subject} {change.name!r}", env.name, failed_gates)
+        if failed_first:
+            error = BlockedByJob(f"{change.subject} {change.name!r}", env.name, failed_first)
             done.append(WorkloadResult(change.subject, change.name, "blocked", str(error), error=error))
             continue
         run = WorkloadRun(change, env, ctx)
@@ -187,13 +190,13 @@ def _run_phase(changes: tuple[WorkloadChange, ...], env: Environment, ctx: Apply
                 run.fail(error)
                 break
         if not run.ok and change.subject == "job" and change.gate:
-            failed_gates.append(change.name)
+            failed_first.append(f"gate job {change.name}")
         done.append(run.result())
 
 
-def _blocked(change: ModelChange, env: Environment, failed_gates: list[str]) -> ModelResult:
+def _blocked(change: ModelChange, env: Environment, failed_first: list[str]) -> ModelResult:
     """A model a failed gate job kept from moving: nothing written for it, MLflow untouched."""
-    error = BlockedByJob(f"model {change.model!r}", env.name, failed_gates)
+    error = BlockedByJob(f"model {change.model!r}", env.name, failed_first)
     return ModelResult(change.model, change.version, "blocked", str(error), error=error)
 
 
