@@ -14,10 +14,11 @@ object holds the per-project MLflow registries and Domino clients a run uses.
     desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
     stage = desired.environments.get("STAGE")
     with Connections() as connections:
-        plan = api.plan(desired, stage, connections, action="deploy")
-        if plan.changed:
+        plan = api.plan(desired, stage, connections, action="deploy",
+                        workloads=api.select_workloads(desired, stage))  # its jobs and apps too
+        if plan.has_work:
             result = api.apply(plan, stage, connections)
-            print(result.exit_code, [m.status for m in result.models])
+            print(result.exit_code, [m.status for m in result.models], [w.status for w in result.workloads])
 """
 
 from __future__ import annotations

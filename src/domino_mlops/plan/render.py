@@ -67,7 +67,7 @@ def plan_to_markdown(plan: Plan) -> str:
     return "\n".join(lines) + "\n" + tail
 
 
-_PHASE = {"before_models": "before the models", "after_models": "after the models", "apps": "after the models"}
+_PHASE = {"before_models": "before the models", "after_models": "after the models", "apps": "last (apps)"}
 
 
 def _workloads(plan: Plan) -> str:
