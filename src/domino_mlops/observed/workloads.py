@@ -20,10 +20,15 @@ def observe_job_runs(domino: DominoClient, project_id: str, digests: Collection[
     found: dict[str, list[Job]] = {}
     if not wanted:
         return {}
+    unsettled = set(wanted)  # digests with no succeeded run seen yet
     for job in domino.jobs.newest(project_id):
         digest = (job.marker or "").split(".")[0]
         if digest in wanted:
             found.setdefault(digest, []).append(job)
+            if job.succeeded:
+                unsettled.discard(digest)
+        if not unsettled:
+            break  # every job already ran for this commit: older pages cannot change the plan
     return {digest: tuple(jobs) for digest, jobs in found.items()}
 
 
