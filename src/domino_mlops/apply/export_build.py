@@ -15,23 +15,16 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from domino_mlops.errors import ExportFailed
+from domino_mlops.observed.registry_credentials import Login
 
 log = logging.getLogger(__name__)
 TOOLS = ("docker", "podman", "buildah")
 DIGEST = re.compile(r"\bsha256:[0-9a-f]{64}\b")
 BUILD_TIMEOUT = 3600.0
 PUSH_TIMEOUT = 1800.0
-
-
-@dataclass(frozen=True, slots=True)
-class Login:
-    username: str
-    password: str
-    registry_host: str
 
 
 def find_tool(environ: Mapping[str, str] | None = None) -> str | None:

@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from domino_mlops.apply.export_build import Login
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving_types import ExportStatus
 from domino_mlops.desired.targets import Target
 from domino_mlops.errors import DominoMlopsError, ExportFailed
+from domino_mlops.observed.registry_credentials import Login
 from domino_mlops.plan.export_plan import ExportItem
 
 

@@ -10,11 +10,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 
-from domino_mlops.apply.export_build import Login
+from dataclasses import dataclass
+
 from domino_mlops.desired.targets import Target
 from domino_mlops.errors import ConfigError, CredentialMissing
 
 BUNDLE = "EXPORT_REGISTRY_CREDENTIALS"
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A registry login; ``password`` goes to the container tool's stdin or Domino's request body only."""
+
+    username: str
+    password: str
+    registry_host: str
+
+    def __repr__(self) -> str:  # a traceback or a debug log must not carry the password
+        return f"Login(username={self.username!r}, password='***', registry_host={self.registry_host!r})"
 
 
 def registry_login(target: Target, environ: Mapping[str, str], *,
