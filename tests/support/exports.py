@@ -37,13 +37,15 @@ if args and args[0] == "build":
 with open({str(log)!r}, "a") as handle:
     handle.write(json.dumps(record) + "\\n")
 if args and args[0] == {fail_on!r}:
-    print("denied: requested access to the resource is denied", file=sys.stderr)
+    print("denied: requested access to the resource is denied" + (" for " + stdin if stdin else ""), file=sys.stderr)
     sys.exit(1)
-if args and args[0] == "push":
+if args and args[0] == "push" and "--digestfile" in args:
+    Path(args[args.index("--digestfile") + 1]).write_text("{FAKE_DIGEST}")
+elif args and args[0] == "push":
     print("The push refers to repository [" + args[-1].rsplit(":", 1)[0] + "]")
     print(args[-1].rsplit(":", 1)[1] + ": digest: {FAKE_DIGEST} size: 1573")
 if args and args[0] == "login":
-    print("Login Succeeded")
+    print("Login Succeeded for " + stdin)  # a tool that echoes what it read: the caller must scrub it
 """)
     tool.chmod(0o755)
     return tool
