@@ -85,7 +85,7 @@ def apply_exports(plan: ExportPlan, targets: Targets, connections: Connections,
     hidden = {n for t in targets.items for n in (t.credentials.username, t.credentials.password) if n}
     tool = ContainerTool(options.tool, hide=hidden, environ=env) if options.tool and not options.context_only \
         else None
-    logged_in: set[tuple[str, str]] = set()
+    logged_in: dict[str, str] = {}  # registry host -> the user the tool's auth file holds for it
     try:
         for item in plan.to_export:
             subject = f"{item.target}: {item.model} v{item.version}"
@@ -105,7 +105,7 @@ def apply_exports(plan: ExportPlan, targets: Targets, connections: Connections,
 
 
 def _export_one(item: ExportItem, target: Target, connections: Connections, options: ExportOptions,
-                tool: ContainerTool | None, logged_in: set[tuple[str, str]], env: Mapping[str, str]) -> ExportOutcome:
+                tool: ContainerTool | None, logged_in: dict[str, str], env: Mapping[str, str]) -> ExportOutcome:
     registry = connections.registry(target.project_id or "")
     subject = f"{item.target}: {item.model} v{item.version}"
     if target.mode == "server":
@@ -119,9 +119,9 @@ def _export_one(item: ExportItem, target: Target, connections: Connections, opti
         if tool is None:
             return ExportOutcome(item, "context-only", context=str(context.path))
         login = registry_login(target, env, on_secret=connections.on_secret)
-        if login is not None and (login.registry_host, login.username) not in logged_in:
-            tool.login(login)
-            logged_in.add((login.registry_host, login.username))
+        if login is not None and logged_in.get(login.registry_host) != login.username:
+            tool.login(login)  # one auth entry per host: another target's user on it needs a new login
+            logged_in[login.registry_host] = login.username
         tool.build(context.path, item.image)
         digest = tool.push(item.image)
         outcome = ExportOutcome(item, "exported", digest=digest, context=str(context.path))
