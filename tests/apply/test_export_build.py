@@ -145,6 +145,7 @@ def test_build_and_push_with_docker_then_a_second_run_exports_nothing(workspace,
     monkeypatch.delenv("CONTAINER_TOOL")
     monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
     monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    monkeypatch.setenv("EXPORT_REGISTRY_CREDENTIALS", '{"ANOTHER_TARGETS_TOKEN": "x"}')  # hidden from the tool too
     targets = _targets(workspace, "PUSH")
 
     assert main(["export", "--targets", str(targets), "--output", "out"]) == 0

@@ -29,7 +29,9 @@ import json, os, sys
 from pathlib import Path
 args = sys.argv[1:]
 stdin = sys.stdin.read() if not sys.stdin.isatty() else ""
-record = {{"argv": args, "stdin": stdin, "env": sorted(k for k in os.environ if k.startswith("FOUNDRY_")),
+secret_names = ("EXPORT_REGISTRY_CREDENTIALS", "MLFLOW_TRACKING_TOKEN", "DOMINO_USER_API_KEY", "GITHUB_TOKEN")
+record = {{"argv": args, "stdin": stdin,
+          "env": sorted(k for k in os.environ if k.startswith(("FOUNDRY_", "PROJECT_ID_")) or k in secret_names),
           "docker_config": os.environ.get("DOCKER_CONFIG", "")}}
 if args and args[0] == "build":
     context = Path(args[-1])

@@ -27,11 +27,14 @@ from domino_mlops.connections import Connections
 from domino_mlops.desired.targets import Target, Targets
 from domino_mlops.errors import DominoMlopsError
 from domino_mlops.observed.export_snapshot import ExportRecord
-from domino_mlops.observed.registry_credentials import registry_login
+from domino_mlops.observed.registry_credentials import BUNDLE, registry_login
 from domino_mlops.plan.export_plan import ExportItem, ExportPlan
 
 log = logging.getLogger(__name__)
 Status = Literal["exported", "failed", "context-only"]
+# What the container tool never needs to see: the run's other credentials (it gets its login on stdin).
+HIDDEN_FROM_TOOL = frozenset({BUNDLE, "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
+                              "DOMINO_USER_API_KEY", "DOMINO_TOKEN_FILE", "DMLOPS_PROJECT_TOKEN", "GITHUB_TOKEN"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ def apply_exports(plan: ExportPlan, targets: Targets, connections: Connections,
     by_name = {t.name: t for t in targets.items}
     outcomes = []
     hidden = {n for t in targets.items for n in (t.credentials.username, t.credentials.password) if n}
+    hidden |= {name for name in env if name in HIDDEN_FROM_TOOL or name.startswith("PROJECT_ID_")}
     tool = ContainerTool(options.tool, hide=hidden, environ=env) if options.tool and not options.context_only \
         else None
     logged_in: dict[str, str] = {}  # registry host -> the user the tool's auth file holds for it
