@@ -94,6 +94,20 @@ def test_contexts_are_laid_out_for_tagged_versions_only(workspace, models, capsy
     assert "context-only" in capsys.readouterr().out
 
 
+def test_json_is_one_document_on_stdout(workspace, models, capsys):
+    _, (v1, _, v3) = models
+    targets = str(_targets(workspace, "CTX"))
+
+    assert main(["export", "--targets", targets, "--plan-only", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["to_export"] == [f"CTX:{MODEL}:{v1}", f"CTX:{MODEL}:{v3}"]
+
+    assert main(["export", "--targets", targets, "--context-only", "--json", "--output", "out"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    assert [o["status"] for o in both["result"]["outcomes"]] == ["context-only", "context-only"]
+    assert both["plan"]["to_export"] == plan["to_export"]
+
+
 def test_the_client_server_answers_like_the_model_in_mlflow(workspace, models, mlflow_server):
     import mlflow.pyfunc
     import pandas as pd

@@ -32,11 +32,13 @@ def run(args: argparse.Namespace) -> int:
     targets = load_targets(args.targets)
     with connect() as connections:
         plan = export_api.plan(targets, connections, target=args.target)
-        markdown = report_export_plan(plan, show_json=args.json)
+        applying = bool(plan.to_export) and not args.plan_only
+        # --json prints one document: the plan alone, or the plan with the result after the apply.
+        markdown = report_export_plan(plan, show=("none" if applying else "json") if args.json else "markdown")
         if args.pr_comment:
             comment_plan(markdown, "export")
-        if args.plan_only or not plan.to_export:
-            if not args.plan_only:
+        if not applying:
+            if not args.plan_only and not args.json:
                 print("Nothing to export: every tagged version is in its registry.", flush=True)
             return 0
         tool = None if args.context_only else find_tool()
@@ -47,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
                             stream=sys.stderr)
         options = ExportOptions(output=Path(args.output), context_only=args.context_only, tool=tool,
                                 poll=PollSettings(timeout=args.export_timeout), run=run_info(),
-                                on_event=Progress().event)
+                                on_event=_to_stderr if args.json else Progress().event)
         result = export_api.apply(plan, targets, connections, options)
-    report_export_result(result, show_json=args.json)
+    report_export_result(result, plan, show_json=args.json)
     return result.exit_code
+
+
+def _to_stderr(subject: str, message: str) -> None:
+    """Progress under --json: stdout holds the one JSON document."""
+    print(f"[{subject}] {message}", file=sys.stderr, flush=True)

@@ -56,10 +56,12 @@ def result_to_markdown(result: ExportResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_export_plan(plan: ExportPlan, *, show_json: bool = False) -> str:
-    """Print the plan, write its outputs and summary, annotate waiting versions; return the Markdown."""
+def report_export_plan(plan: ExportPlan, *, show: str = "markdown") -> str:
+    """Print the plan (``show``: markdown, json, or none when the result will carry it), write its
+    outputs and summary, annotate waiting versions; return the Markdown."""
     markdown, as_json = plan_to_markdown(plan), json.dumps(plan_to_dict(plan), indent=2)
-    print(as_json if show_json else markdown, flush=True)
+    if show != "none":
+        print(as_json if show == "json" else markdown, flush=True)
     github.set_output("plan-json", as_json)
     github.set_output("has-changes", "true" if plan.to_export else "false")
     github.append_summary(markdown)
@@ -69,13 +71,18 @@ def report_export_plan(plan: ExportPlan, *, show_json: bool = False) -> str:
     return markdown
 
 
-def report_export_result(result: ExportResult, *, show_json: bool = False) -> None:
+def report_export_result(result: ExportResult, plan: ExportPlan, *, show_json: bool = False) -> None:
+    """Print the result (Markdown with each export's log in a group; or one JSON document holding
+    the plan and the result), write the outputs and the summary, annotate failures."""
     markdown = result_to_markdown(result)
-    for o in result.outcomes:
-        if o.log_text.strip():
-            with github.group(f"Export log: {o.item.model} v{o.item.version} to {o.item.target} ({o.status})"):
-                print(o.log_text.rstrip(), flush=True)
-    print(json.dumps(result_to_dict(result), indent=2) if show_json else markdown, flush=True)
+    if show_json:
+        print(json.dumps({"plan": plan_to_dict(plan), "result": result_to_dict(result)}, indent=2), flush=True)
+    else:
+        for o in result.outcomes:
+            if o.log_text.strip():
+                with github.group(f"Export log: {o.item.model} v{o.item.version} to {o.item.target} ({o.status})"):
+                    print(o.log_text.rstrip(), flush=True)
+        print(markdown, flush=True)
     github.append_summary(markdown)
     github.set_output("result-json", json.dumps(result_to_dict(result), separators=(",", ":")))
     github.set_output("exported", " ".join(o.reference for o in result.exported))
