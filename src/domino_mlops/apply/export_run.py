@@ -1,5 +1,5 @@
-"""Carry out an export plan, one version at a time: build context, build and push (or Domino's
-export), ledger entry, then the ``domino_mlops.export.<target>`` tag, written last.
+"""Carry out an export plan, one version at a time: check again, build context, build and push (or
+Domino's export), ledger entry, then the ``domino_mlops.export.<target>`` tag, written last.
 
 The tag is the commit point: a run that fails or dies before it leaves the version untagged, so
 the next run exports it again (the same image to the same tag: harmless), and a version is never
@@ -26,12 +26,12 @@ from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
 from domino_mlops.desired.targets import Target, Targets
 from domino_mlops.errors import DominoMlopsError
-from domino_mlops.observed.export_snapshot import ExportRecord
+from domino_mlops.observed.export_snapshot import ExportRecord, TaggedVersion
 from domino_mlops.observed.registry_credentials import BUNDLE, registry_login
 from domino_mlops.plan.export_plan import ExportItem, ExportPlan
 
 log = logging.getLogger(__name__)
-Status = Literal["exported", "failed", "context-only"]
+Status = Literal["exported", "failed", "context-only", "skipped"]
 # What the container tool never needs to see: the run's other credentials (it gets its login on stdin).
 HIDDEN_FROM_TOOL = frozenset({BUNDLE, "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD",
                               "DOMINO_USER_API_KEY", "DOMINO_TOKEN_FILE", "DMLOPS_PROJECT_TOKEN", "GITHUB_TOKEN"})
@@ -101,7 +101,8 @@ def apply_exports(plan: ExportPlan, targets: Targets, connections: Connections,
                                               log_text=getattr(exc, "log_text", ""), exit_code=exc.exit_code))
                 options.on_event(subject, f"failed: {exc.message}")
                 continue
-            options.on_event(subject, f"{outcomes[-1].status}: {outcomes[-1].reference}")
+            done = outcomes[-1]
+            options.on_event(subject, f"{done.status}: {done.error if done.status == 'skipped' else done.reference}")
     finally:
         if tool is not None:
             tool.close()
@@ -112,6 +113,11 @@ def _export_one(item: ExportItem, target: Target, connections: Connections, opti
                 tool: ContainerTool | None, logged_in: dict[str, str], env: Mapping[str, str]) -> ExportOutcome:
     registry = connections.registry(target.project_id or "")
     subject = f"{item.target}: {item.model} v{item.version}"
+    now = registry.get_version(item.model, item.version).tag_map  # re-checked: the plan may be minutes old
+    if target.done_tag in now or not TaggedVersion(item.model, item.version, None, tuple(now.items())).requested(
+            target.request_tag):
+        why = "exported meanwhile by another run" if target.done_tag in now else f"its {target.request_tag} tag was removed"
+        return ExportOutcome(item, "skipped", error=why)
     if target.mode == "server":
         login = registry_login(target, env, on_secret=connections.on_secret)
         done = export_on_domino(item, target, connections.domino(target.project_id or ""), login, poll=options.poll,

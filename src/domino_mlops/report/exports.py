@@ -41,11 +41,11 @@ def result_to_dict(result: ExportResult) -> dict[str, Any]:
 
 
 def result_to_markdown(result: ExportResult) -> str:
-    icon = {"exported": ":white_check_mark:", "failed": ":x:", "context-only": ":package:"}
+    icon = {"exported": ":white_check_mark:", "failed": ":x:", "context-only": ":package:", "skipped": ":fast_forward:"}
     lines = ["### Exported", "", "| target | model | version | result | image |", "|---|---|---|---|---|"]
     for o in result.outcomes:
-        what = o.reference if o.status == "exported" else (o.context or "") if o.status == "context-only" else \
-            f"{o.error} {o.hint}".strip()
+        what = {"exported": o.reference, "context-only": o.context or "", "skipped": o.error or ""}.get(
+            o.status, f"{o.error} {o.hint}".strip())
         lines.append(f"| {o.item.target} | `{_cell(o.item.model)}` | {o.item.version} | {icon[o.status]} {o.status} | "
                      f"{_cell(what)} |")
     for o in result.outcomes:
