@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build {{IMAGE}} ({{MODEL_NAME}} version {{MODEL_VERSION}}) from this folder; push it with PUSH=true.
+# Build {{IMAGE}} ({{MODEL_NAME}} version {{MODEL_VERSION}}) from this folder; push it with PUSH=true,
+# run it with RUN=true (docker or podman; it answers on http://localhost:${PORT:-8080}/health).
 # Rendered by domino-mlops export, which does the same itself; this script is for a run by hand.
 #   CONTAINER_TOOL   docker, podman or buildah (default: the first found)
 #   REGISTRY_USERNAME, REGISTRY_PASSWORD   the registry login (read from the environment, never argv)
@@ -26,5 +27,8 @@ if [ "${PUSH:-false}" = "true" ]; then
     printf '%s' "$REGISTRY_PASSWORD" | "$tool" login --username "${REGISTRY_USERNAME:?set REGISTRY_USERNAME}" --password-stdin "$registry"
   fi
   "$tool" push "$image"
+fi
+if [ "${RUN:-false}" = "true" ]; then
+  "$tool" run --rm --publish "${PORT:-8080}:8080" "$image"
 fi
 echo "$image"
