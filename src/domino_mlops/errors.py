@@ -17,6 +17,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
     │   ├── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
     │   ├── RolledBack                    [1]  put back because another model's wave failed (rollout)
+    │   ├── ExportFailed                  [1]  an image did not reach its registry (export); not tagged
     │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
     │                                          started again: Domino serves an unverified version
     │                                          (* the exit code of the failure that caused it)
@@ -230,6 +231,15 @@ class RolledBack(OperationError):
             "the environment as one",
             hint="Fix what failed (its error is above), then re-run the rollout.")
         self.model, self.environment, self.failed = model, environment, failed
+
+
+class ExportFailed(OperationError):
+    """An export did not reach the registry: nothing was tagged, the next run tries again.
+    ``log_text`` is the build, push or Domino export log (secrets removed), for the summary."""
+
+    def __init__(self, message: str, *, hint: str = "", log_text: str = "") -> None:
+        super().__init__(message, hint=hint or "Read the log above; the next scheduled run tries again.")
+        self.log_text = log_text
 
 
 # --- refusals (exit 3, 4) -----------------------------------------------------------------------
