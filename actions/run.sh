@@ -57,10 +57,22 @@ case "$command" in
     flag to "${DMLOPS_VERSION:-}"
     flag lease-wait "${DMLOPS_LEASE_WAIT:-}"
     ;;
+  export)
+    flag targets "${DMLOPS_TARGETS_FILE:-}"
+    flag target "${DMLOPS_TARGET:-}"
+    flag output "${DMLOPS_OUTPUT:-}"
+    flag export-timeout "${DMLOPS_EXPORT_TIMEOUT:-}"
+    flag project "${DMLOPS_PROJECT:-}"
+    case "${DMLOPS_CONTEXT_ONLY:-false}" in
+      true) args+=(--context-only) ;;
+      false | "") ;;
+      *) echo "error: context-only must be 'true' or 'false', not '$DMLOPS_CONTEXT_ONLY'" >&2; exit 2 ;;
+    esac
+    ;;
   history) flag model "${DMLOPS_MODEL:-}"; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
   *)
     echo "error: unknown command '$command'" >&2
-    echo "hint: use one of validate, plan, deploy, promote, rollout, rollback, history, projects, environments" >&2
+    echo "hint: use one of validate, plan, deploy, promote, rollout, rollback, history, projects, environments, export" >&2
     exit 2
     ;;
 esac
@@ -68,7 +80,7 @@ esac
 case "${DMLOPS_PR_COMMENT:-false}" in
   true)
     case "$command" in
-      plan | deploy | promote | rollback) args+=(--pr-comment) ;;
+      plan | deploy | promote | rollback | export) args+=(--pr-comment) ;;
     esac
     ;;
   false | "") ;;
@@ -82,8 +94,11 @@ export_if_set MLFLOW_TRACKING_TOKEN "${DMLOPS_MLFLOW_TRACKING_TOKEN:-}"
 export_if_set DOMINO_API_HOST "${DMLOPS_DOMINO_API_HOST:-}"
 export_if_set DOMINO_USER_API_KEY "${DMLOPS_DOMINO_API_KEY:-}"
 export_if_set DOMINO_MODEL_TOKENS "${DMLOPS_MODEL_TOKENS:-}"
+# export: the registry logins, a JSON object keyed by the variable names the targets give.
+export_if_set EXPORT_REGISTRY_CREDENTIALS "${DMLOPS_REGISTRY_CREDENTIALS:-}"
 # The copies under our own names are not needed any more; fewer places hold the secrets.
-unset DMLOPS_GITHUB_TOKEN DMLOPS_MLFLOW_TRACKING_TOKEN DMLOPS_DOMINO_API_KEY DMLOPS_MODEL_TOKENS
+unset DMLOPS_GITHUB_TOKEN DMLOPS_MLFLOW_TRACKING_TOKEN DMLOPS_DOMINO_API_KEY DMLOPS_MODEL_TOKENS \
+  DMLOPS_REGISTRY_CREDENTIALS
 if [ -z "${DMLOPS_PROJECT_TOKEN:-}" ]; then unset DMLOPS_PROJECT_TOKEN; fi
 
 exec "${RUNNER_TEMP:?RUNNER_TEMP is not set}/dmlops/bin/domino-mlops" "${args[@]}"

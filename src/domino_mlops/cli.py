@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from domino_mlops import __version__
-from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS, DEFAULT_MANIFEST
+from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS, DEFAULT_MANIFEST, DEFAULT_TARGETS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_GATE, EXIT_CONFLICT = 0, 1, 2, 3, 4
 
@@ -95,6 +95,30 @@ def _cmd_projects(args: argparse.Namespace) -> int:
     from domino_mlops.commands import projects
 
     return projects.run(args)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import export
+
+    return export.run(args)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export model versions tagged TARGET_<NAME> to external container "
+                                      "registries: plan, build and push (or Domino's export), tag, ledger")
+    p.add_argument("--targets", default=DEFAULT_TARGETS, help="export targets file (default: %(default)s)")
+    p.add_argument("--target", help="only this target (default: every target)")
+    p.add_argument("--plan-only", action="store_true", help="print what would be exported, change nothing")
+    p.add_argument("--context-only", action="store_true",
+                   help="lay out the build contexts only: no build, no push, no tag")
+    p.add_argument("--output", default="export-build", help="where build contexts go (default: %(default)s)")
+    p.add_argument("--export-timeout", type=_positive(float), default=1800.0,
+                   help="seconds to wait for one Domino server-side export (default: %(default)s)")
+    p.add_argument("--project", help="the Domino project whose token DMLOPS_PROJECT_TOKEN is")
+    p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+    p.add_argument("--pr-comment", action="store_true",
+                   help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
+    p.set_defaults(handler=_cmd_export)
 
 
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:
@@ -214,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_files(p)
     p.add_argument("--env", help="only projects with models in this environment")
     p.set_defaults(handler=_cmd_projects)
+
+    _add_export(sub)
 
     from domino_mlops.emulator import options as emulator_options  # argparse only: cheap
 

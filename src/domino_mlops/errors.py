@@ -20,6 +20,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── JobFailed                     [1]  a Domino job ended Failed/Error/Stopped; carries its last log lines
     │   ├── AppFailed                     [1]  an app did not reach Running or its page did not answer
     │   ├── BlockedByJob                  [1]  not applied: a gate job (in a rollout, a model) failed first
+    │   ├── ExportFailed                  [1]  an image did not reach its registry (export); not tagged
     │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
     │                                          started again: Domino serves an unverified version
     │                                          (* the exit code of the failure that caused it)
@@ -266,6 +267,15 @@ class BlockedByJob(OperationError):
         super().__init__(f"{subject} was not applied in {environment}: {', '.join(failed)} failed before it",
                          hint="Fix what failed first (its error is above), then re-run.")
         self.subject, self.environment, self.failed = subject, environment, failed
+
+
+class ExportFailed(OperationError):
+    """An export did not reach the registry: nothing was tagged, the next run tries again.
+    ``log_text`` is the build, push or Domino export log (secrets removed), for the summary."""
+
+    def __init__(self, message: str, *, hint: str = "", log_text: str = "") -> None:
+        super().__init__(message, hint=hint or "Read the log above; the next scheduled run tries again.")
+        self.log_text = log_text
 
 
 # --- refusals (exit 3, 4) -----------------------------------------------------------------------

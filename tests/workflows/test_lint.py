@@ -73,7 +73,9 @@ def test_check_jsonschema(schema: str, paths: list[Path]) -> None:
 
 def test_every_expected_file_is_there() -> None:
     assert {p.name for p in WORKFLOWS} >= {"deploy-staging.yml", "promote-production.yml", "rollback.yml", "ci.yml"}
-    assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback", "rollout"}
+    assert {p.name for p in WORKFLOWS} >= {"export-models.yml"}
+    assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback", "rollout",
+                                                     "export-to-registry"}
 
 
 # --- rules across every workflow and action ---------------------------------------------------------
@@ -336,6 +338,21 @@ def test_staging_deploys_each_project_with_its_own_secret_only() -> None:
     step = _step(workflow, "deploy", "deploy")
     assert step["with"]["project-token"] == "${{ secrets[format('PROJECT_ID_{0}', matrix.project)] }}"
     assert "PROJECT_ID" not in yaml.safe_dump(workflow["jobs"]["plan"])  # the plan job gets no project token
+
+
+def test_export_runs_every_15_minutes_one_at_a_time_with_its_secrets_in_an_environment() -> None:
+    workflow = load(REPO / ".github" / "workflows" / "export-models.yml")
+    on = triggers(workflow)
+    assert set(on) == {"schedule", "workflow_dispatch", "workflow_call"}
+    assert on["schedule"] == [{"cron": "*/15 * * * *"}]
+    (job_id, job), = workflow["jobs"].items()
+    assert job["concurrency"] == {"group": "export-models", "cancel-in-progress": False}
+    assert job["environment"] == "${{ inputs.github-environment || 'export' }}" and job["permissions"] == {"contents": "read"}
+    step = _step(workflow, job_id, "export")
+    assert step["uses"] == "./.domino-mlops/actions/export-to-registry"
+    assert step["with"]["registry-credentials"] == "${{ secrets.EXPORT_REGISTRY_CREDENTIALS }}"
+    assert set(on["workflow_call"]["secrets"]) == {"MLFLOW_TRACKING_TOKEN", "DOMINO_USER_API_KEY",
+                                                   "EXPORT_REGISTRY_CREDENTIALS"}
 
 
 SLOTS = [f"env-{n}" for n in range(1, 6)]

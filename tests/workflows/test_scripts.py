@@ -67,6 +67,18 @@ def test_credentials_move_to_the_names_the_cli_reads(tmp_path: Path) -> None:
                            "DOMINO_API_HOST": "https://d", "DOMINO_USER_API_KEY": "k", "GITHUB_TOKEN": "gh"}
 
 
+def test_export_gets_the_registry_logins_under_the_name_the_cli_reads(tmp_path: Path) -> None:
+    cli = tmp_path / "dmlops" / "bin" / "domino-mlops"
+    cli.parent.mkdir(parents=True)
+    cli.write_text(FAKE_CLI.replace('"GITHUB_TOKEN",', '"GITHUB_TOKEN", "EXPORT_REGISTRY_CREDENTIALS", '
+                                    '"DMLOPS_REGISTRY_CREDENTIALS",'))
+    cli.chmod(0o755)
+    seen = json.loads(subprocess.run(["bash", str(RUN_SH), "export"], capture_output=True, text=True, check=True,
+                                     env={"PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path),
+                                          "DMLOPS_REGISTRY_CREDENTIALS": '{"FOUNDRY_TOKEN": "t"}'}).stdout)
+    assert seen["env"] == {"EXPORT_REGISTRY_CREDENTIALS": '{"FOUNDRY_TOKEN": "t"}'}  # the copy is gone
+
+
 def test_pr_comment_brings_the_github_token(tmp_path: Path) -> None:
     seen = called(tmp_path, "plan", DMLOPS_ENVIRONMENT="STAGE", DMLOPS_PR_COMMENT="true", DMLOPS_GITHUB_TOKEN="gh")
     assert seen["argv"] == ["plan", "--env", "STAGE", "--pr-comment"] and seen["env"] == {"GITHUB_TOKEN": "gh"}
@@ -92,6 +104,11 @@ DIGEST = "ab" * 32
     ("plan", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST, "DMLOPS_LEASE_WAIT": "600"},
      ["plan", "--env", "PROD"]),
     ("history", {"DMLOPS_MODEL": "churn", "DMLOPS_MANIFEST": "m.json"}, ["history", "--model", "churn"]),
+    ("export", {"DMLOPS_TARGET": "FOUNDRY", "DMLOPS_TARGETS_FILE": "t.yaml", "DMLOPS_CONTEXT_ONLY": "true",
+                "DMLOPS_OUTPUT": "out", "DMLOPS_EXPORT_TIMEOUT": "60", "DMLOPS_MODEL": "x", "DMLOPS_PR_COMMENT": "true"},
+     ["export", "--targets", "t.yaml", "--target", "FOUNDRY", "--output", "out", "--export-timeout", "60",
+      "--context-only", "--pr-comment"]),
+    ("export", {"DMLOPS_CONTEXT_ONLY": "false", "DMLOPS_TARGET": ""}, ["export"]),
 ])
 def test_each_command_gets_only_the_flags_it_takes(tmp_path: Path, command: str, env: dict, argv: list) -> None:
     assert called(tmp_path, command, **env)["argv"] == argv
@@ -100,6 +117,7 @@ def test_each_command_gets_only_the_flags_it_takes(tmp_path: Path, command: str,
 @pytest.mark.parametrize("command, env, message", [
     ("explode", {}, "unknown command 'explode'"),
     ("plan", {"DMLOPS_PR_COMMENT": "yes"}, "pr-comment must be 'true' or 'false'"),
+    ("export", {"DMLOPS_CONTEXT_ONLY": "yes"}, "context-only must be 'true' or 'false'"),
 ])
 def test_bad_input_is_exit_2(tmp_path: Path, command: str, env: dict, message: str) -> None:
     done = run_sh(tmp_path, command, **env)

@@ -29,7 +29,7 @@ class LedgerEntry:
     model: str
     from_version: str | None
     to_version: str
-    action: str  # deploy | promote | rollback
+    action: str  # deploy | promote | rollback | rollout | export
     project_id: str = ""
     model_api_ids: str = ""  # comma-separated, in roll-out order
     model_api_version_ids: str = ""
@@ -39,13 +39,16 @@ class LedgerEntry:
     time_ms: int = 0
     key: str = ""
     run_id: str = ""
-    kind: str = "model"  # model | job | app
+    kind: str = "model"  # model | job | app (an export is a model's entry, action export)
+    image: str = ""  # export: the image reference pushed (with its digest when known)
 
     def tags(self) -> dict[str, str]:
         fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
                   "to": self.to_version, "action": self.action, "project": self.project_id,
                   "model_api_ids": self.model_api_ids, "model_api_version_ids": self.model_api_version_ids,
                   "commit": self.commit_sha, "run_url": self.run_url, "actor": self.actor, "key": self.key}
+        if self.image:
+            fields["image"] = self.image
         return {_PREFIX + k: v for k, v in fields.items()}
 
     @classmethod
@@ -57,7 +60,7 @@ class LedgerEntry:
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
                    time_ms=int(run.info.start_time or 0), key=get("key"), run_id=run.info.run_id,
-                   kind=get("kind") or "model")
+                   kind=get("kind") or "model", image=get("image"))
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:

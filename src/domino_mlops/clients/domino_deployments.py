@@ -62,8 +62,8 @@ class ModelDeployments:
         reply = self._http.call("GET", urls.deployment_status(model_api_id, version_id))
         return DeploymentStatus.from_v4(reply.body, reply.endpoint)
 
-    def export_image(self, model_api_id: str, version_id: str, *, registry_url: str, username: str,
-                     password: str, repository: str, tag: str) -> ExportStatus:
+    def export_image(self, model_api_id: str, version_id: str, *, registry_url: str, username: str | None,
+                     password: str | None, repository: str, tag: str) -> ExportStatus:
         """Push a version's image to an external registry; poll `export_status` with the id."""
         body = {"registryUrl": registry_url, "username": username, "password": password,
                 "repository": repository, "tag": tag}

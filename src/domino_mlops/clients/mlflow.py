@@ -258,6 +258,31 @@ class MlflowRegistry:
             with translate_mlflow_errors(what, self.credentials), open(path, encoding="utf-8") as handle:
                 return json.load(handle)
 
+    def search_versions(self, filter_string: str, *, page_size: int = 1000) -> tuple[ModelVersionInfo, ...]:
+        """Every version matching an MLflow search filter, all pages (``tags.`TARGET_X` LIKE '%'``).
+        Search results carry no aliases."""
+        found: list[ModelVersionInfo] = []
+        token: str | None = None
+        while True:
+            page = self._call(f"versions matching {filter_string}", lambda t=token: self._client.search_model_versions(
+                filter_string, max_results=page_size, page_token=t))
+            with translate_mlflow_errors(f"versions matching {filter_string}", self.credentials):
+                found += [ModelVersionInfo.from_mlflow(mv) for mv in page]
+            token = getattr(page, "token", None)
+            if not token:
+                return tuple(sorted(found, key=lambda v: (v.name, int(v.version))))
+
+    def download_model(self, name: str, version: str | int, dst: str) -> str:
+        """Download a version's model (MLmodel, the model's files, its requirements) into ``dst``;
+        return the folder. Credentials as in `input_example`."""
+        from mlflow.artifacts import download_artifacts
+
+        what = f"the model files of {name!r} version {version}"
+        with _ENV_LOCK, _credentials_in_env(self.credentials):
+            return self._call(what, lambda: download_artifacts(
+                artifact_uri=f"models:/{name}/{version}", dst_path=dst, tracking_uri=self.credentials.tracking_uri,
+                registry_uri=self.credentials.tracking_uri))
+
     # --- creates: exactly once --------------------------------------------------------------
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> str:

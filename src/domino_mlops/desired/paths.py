@@ -3,3 +3,4 @@ in --help without loading the parsers."""
 
 DEFAULT_MANIFEST = "scripts/model_version.json"
 DEFAULT_ENVIRONMENTS = "scripts/environments.yaml"
+DEFAULT_TARGETS = "scripts/export_targets.yaml"
