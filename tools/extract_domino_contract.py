@@ -45,6 +45,7 @@ PYTHON_DOMINO = "dominodatalab/python-domino 2.2.0 (commit c36d3ca)"
 DMC = "PyPI domino-mlflow-client 0.6.9, domino_mlflow_client/model_utils.py"
 DOCS_AUTH = "https://docs.dominodatalab.com/en/4.1/user_guide/e038f2/select-how-to-authorize-a-model/"
 DOCS_DEPLOY = "https://docs.dominodatalab.com/en/5.0/user_guide/8dbc91/deploy-models-at-rest"
+DOCS_APP_URLS = "https://tickets.dominodatalab.com/hc/en-us/articles/10014367822612-App-URLs-and-URL-parameters"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Route:
     path: str  # as Domino serves it, with the document's parameter names
     spec: str | None = None  # "public" | "v4" | None (unpublished)
     client: bool = False  # our client calls it (the product's path)
+    subpaths: bool = False  # it also serves every path under it (an app's own pages)
     evidence: str = ""  # for unpublished routes: where the shape comes from
     request: dict[str, Any] | None = None  # unpublished: the request body, hand-written from evidence
     responses: dict[str, Any] = field(default_factory=dict)  # unpublished: hand-written from evidence
@@ -90,6 +92,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v4/projects/{projectId}/hardwareTiers", "v4", client=True),
     Route("GET", "/v4/projects/{projectId}/useableEnvironments", "v4", client=True),
     Route("GET", "/api/hardwaretiers/v1/hardwaretiers", "public", client=True),
+    Route("GET", "/api/users/v1/self", "public", client=True),
     Route("GET", "/api/environments/v1/environments/{environmentId}", "public"),
     Route("GET", "/v1/environments", evidence=f"{PYTHON_DOMINO} environments_list(); {DMC} list_envs() "
           "reads ['data'] items {'id','name','visibility'}",
@@ -166,6 +169,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/modelApis/async/v1/{asyncModelId}/{asyncPredictionId}", "public"),
     # --- jobs ------------------------------------------------------------------------------------
     Route("POST", "/api/jobs/v1/jobs", "public", client=True),
+    Route("GET", "/api/jobs/beta/jobs", "public", client=True),
     Route("GET", "/api/jobs/beta/jobs/{jobId}", "public", client=True),
     Route("GET", "/api/jobs/beta/jobs/{jobId}/logs", "public", client=True),
     Route("GET", "/v4/jobs", "v4"),
@@ -173,6 +177,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v4/jobs/{jobId}", "v4"),
     Route("POST", "/v4/jobs/stop", "v4", client=True),
     Route("POST", "/v4/jobs/restart", "v4"),
+    Route("GET", "/v4/projects/{projectId}/scheduledjobs", "v4", client=True),
+    Route("POST", "/v4/projects/{projectId}/scheduledjobs", "v4", client=True),
+    Route("PUT", "/v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}", "v4", client=True),
+    Route("DELETE", "/v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}", "v4", client=True),
     Route("GET", "/v1/projects/{ownerName}/{projectName}/runs",
           evidence=f"{PYTHON_DOMINO} runs_list(); its live-deployment test tests/test_jobs.py::test_runs_list "
                    "asserts ['objectType'] == 'list'; examples/export_runs.py reads ['data'] runs with "
@@ -197,6 +205,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v4/modelProducts/{modelProductId}", "v4", client=True),
     Route("POST", "/v4/modelProducts/{modelProductId}/start", "v4", client=True),
     Route("POST", "/v4/modelProducts/{modelProductId}/stop", "v4", client=True),
+    Route("POST", "/v4/modelProducts/{modelProductId}/visibility", "v4", client=True),
+    Route("GET", "/v4/modelProducts/{modelProductId}/versions", "v4", client=True),
+    # The running app itself, behind Domino's proxy: its pages are the app's, not an API's.
+    Route("GET", "/{ownerName}/{projectName}/r/notebookSession/{runId}", client=True, subpaths=True,
+          evidence=f"Domino support, {DOCS_APP_URLS}: an app runs at the session URL "
+                   "<host>/<user>/<project>/r/notebookSession/<session_id> (new at every start; paths and "
+                   "parameters under it reach the app), behind the official <host>/modelproducts/<app_id> page "
+                   "with Domino's banner. The v4 ModelProduct reports the running one as runningAppUrl; the "
+                   "client reads that field and never builds the path. What the page holds is the app's own.",
+          responses={"200": None}),
 )
 
 
@@ -258,6 +276,14 @@ OVERRIDES = tuple(
 EXPORT_STARTED = _obj({"exportId": STR}, {"status": STR, "modelId": STR, "modelVersionId": STR})
 EXPORT_STARTED_WHY = (f"{PYTHON_DOMINO} tests/test_endpoints.py answers {{'exportId'}}; examples/"
                       "export_model_to_sagemaker.py reads ['exportId'] and .get('status')")
+
+# Answers the v4 document writes Swagger-2 style ("schema" beside "description", no "content"):
+# the author's schema is plain, it only sits one level up. Read it there, and say so.
+SWAGGER2_ANSWERS = {
+    ("GET", "/v4/modelProducts/{modelProductId}/versions"): (
+        "The v4 document gives getAllAppInstances' 200 as Swagger 2 does ({'description', 'schema'}), with no "
+        "OpenAPI 3 'content'; the schema there (a list of AppInstanceOverview) is read as the answer."),
+}
 
 # Component schemas corrected where the document contradicts itself; each with the evidence.
 DEF_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -367,6 +393,10 @@ class Converter:
         for status, answer in sorted(operation.get("responses", {}).items()):
             answer = self.resolve(answer["$ref"]) if "$ref" in answer else answer
             content = answer.get("content", {}).get("application/json")
+            swagger2 = SWAGGER2_ANSWERS.get((route.method, route.path))
+            if content is None and swagger2 is not None and "schema" in answer:
+                content = {"schema": answer["schema"]}
+                entry.setdefault("overrides", []).append({"status": status, "published": None, "why": swagger2})
             responses[status] = None if content is None else self.schema(content.get("schema", {}))
         entry["responses"] = responses
         return entry
@@ -411,6 +441,8 @@ def build(repo: Path, commit: str) -> dict[str, Any]:
     routes = []
     for route in ROUTES:
         entry: dict[str, Any] = {"method": route.method, "path": route.path, "client": route.client}
+        if route.subpaths:
+            entry["subpaths"] = True
         if route.spec is not None:
             _, prefix = SPECS[route.spec]
             spec_path = find_spec_path(documents[route.spec], prefix, route)

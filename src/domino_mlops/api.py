@@ -14,17 +14,18 @@ object holds the per-project MLflow registries and Domino clients a run uses.
     desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
     stage = desired.environments.get("STAGE")
     with Connections() as connections:
-        plan = api.plan(desired, stage, connections, action="deploy")
-        if plan.changed:
+        plan = api.plan(desired, stage, connections, action="deploy",
+                        workloads=api.select_workloads(desired, stage))  # its jobs and apps too
+        if plan.has_work:
             result = api.apply(plan, stage, connections)
-            print(result.exit_code, [m.status for m in result.models])
+            print(result.exit_code, [m.status for m in result.models], [w.status for w in result.workloads])
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
 from domino_mlops.apply.lease import Leases, LeaseSettings
@@ -34,19 +35,22 @@ from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
+from domino_mlops.desired.workloads import AppSpec, JobSpec
 from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.registry import ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
-from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
+from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import hold_back
 from domino_mlops.plan.planner import plan_environment, plan_registry
-from domino_mlops.plan.steps import Plan
+from domino_mlops.plan.steps import Plan, WorkloadChange
+from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
 
-__all__ = ["ApplyOptions", "RollbackTarget", "apply", "plan", "require_approval", "rollback_target",
-           "select_entries"]
+__all__ = ["ApplyOptions", "RollbackTarget", "Workloads", "apply", "plan", "require_approval", "rollback_target",
+           "select_entries", "select_workloads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,7 @@ def select_entries(desired: Desired, env: Environment, *, project: str | None = 
     """The manifest entries one run is about: all of an environment's, one project's (a matrix
     job), or one model's, optionally at another version (a workflow_dispatch)."""
     entries = tuple(e for e in desired.manifest.for_environment(env.name) if project in (None, e.project_id))
-    known = sorted({e.project_id for e in desired.manifest.entries})
+    known = sorted(desired.manifest.project_ids)
     if project is not None and model is None and project not in known:
         raise NotFound(f"project {project!r} is not in {desired.manifest.file}",
                        hint=f"Its projects are: {', '.join(known) or '(none)'}. Check --project for a typo.")
@@ -96,6 +100,25 @@ def select_entries(desired: Desired, env: Environment, *, project: str | None = 
                           base.environments, base.replicas, base.smoke_test),)
 
 
+@dataclass(frozen=True, slots=True)
+class Workloads:
+    """The jobs (run now, or scheduled) and apps one run is about."""
+
+    jobs: tuple[JobSpec, ...] = ()
+    apps: tuple[AppSpec, ...] = ()
+
+
+def select_workloads(desired: Desired, env: Environment, *, project: str | None = None,
+                     model: str | None = None) -> Workloads:
+    """The environment's jobs and apps (one project's, for a matrix job). A run about one model
+    (``model``: a workflow_dispatch of a version) leaves them alone."""
+    if model is not None:
+        return Workloads()
+    jobs = tuple(j for j in desired.manifest.jobs_for(env.name) if project in (None, j.project_id))
+    apps = tuple(a for a in desired.manifest.apps_for(env.name) if project in (None, a.project_id))
+    return Workloads(jobs, apps)
+
+
 def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Connections) -> tuple[ObservedModel, ...]:
     """What MLflow holds for the entries; every missing model or version points at its manifest line."""
     try:
@@ -108,7 +131,7 @@ def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Con
 def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
-         explicit: Collection[str] = ()) -> Plan:
+         explicit: Collection[str] = (), workloads: Workloads = Workloads()) -> Plan:
     """Read MLflow (two requests per model), Domino when configured (one list per project and the
     versions of the Model APIs involved) and the ledger, then plan. Writes nothing.
 
@@ -117,11 +140,16 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     ``commit``: the run's commit; a forward action (promote, rollout) holds back every model
     whose last ledger entry comes from a later commit, or from a rollback (plan/forward.py);
     ``ancestry`` tells how two commits relate; ``explicit``: models whose version was named.
+    ``workloads``: the jobs and apps to plan beside the models (select_workloads).
     """
     entries = select_entries(desired, env) if entries is None else tuple(entries)
     observed = observe(entries, desired, connections)
     if not connections.domino_configured:
-        return plan_registry(env, desired.environments, observed)
+        registry_only = plan_registry(env, desired.environments, observed)
+        if workloads.jobs or workloads.apps:
+            registry_only = replace(registry_only, warnings=registry_only.warnings + (
+                "jobs and apps are left out: DOMINO_API_HOST is not set",))
+        return registry_only
     wanted: dict[str, set[tuple[str, str]]] = {}
     for item in observed:
         project = env.project_id or item.entry.project_id
@@ -134,17 +162,54 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     last: dict[str, LedgerEntry] = {}
     if observed:
         names = {item.model.name for item in observed}
-        for entry in Ledger(connections.registry(observed[0].entry.project_id)).entries(environment=env.name):
+        for entry in Ledger(connections.registry(observed[0].entry.project_id)).entries(environment=env.name,
+                                                                                         kind="model"):
             if entry.model in names:
                 last[entry.model] = entry
     forward = hold_back(action, env.name, last, {item.model.name: item.target.version for item in observed},
                         commit, (ancestry or Ancestry()).relation, explicit)
     tokens = connections.model_tokens(env.name)
-    return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
-                            action=action, ledger_last={item.model.name: last[item.model.name].to_version
-                                                        if item.model.name in last else None for item in observed},
-                            tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,
-                            held_back=forward.held, warnings=forward.warnings)
+    models = plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
+                              action=action, ledger_last={item.model.name: last[item.model.name].to_version
+                                                          if item.model.name in last else None for item in observed},
+                              tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,
+                              held_back=forward.held, warnings=forward.warnings)
+    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action))
+
+
+def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Connections, *, commit: str,
+                       action: str) -> tuple[WorkloadChange, ...]:
+    """Read what Domino shows of the jobs and apps (one job scan and one app list per project) and
+    what the ledger recorded for them, then plan them (plan/workloads.py)."""
+    if not (workloads.jobs or workloads.apps):
+        return ()
+    digests: dict[str, set[str]] = {}
+    identities: dict[str, set[str]] = {}
+    for job in workloads.jobs:
+        if job.schedule is None:
+            digests.setdefault(job.project_for(env), set()).add(job_digest(job, env, commit))
+        else:
+            identities.setdefault(job.project_for(env), set()).add(schedule_identity(job, env))
+    job_runs = {(project, digest): runs for project, wanted in sorted(digests.items())
+                for digest, runs in observe_job_runs(connections.domino(project), project, wanted).items()}
+    scheduled = {(project, identity): found for project, wanted in sorted(identities.items())
+                 for identity, found in observe_schedules(connections.domino(project), project, wanted).items()}
+    names: dict[str, set[str]] = {}
+    for app in workloads.apps:
+        names.setdefault(app.project_for(env), set()).add(app_name(app.name, env))
+    found_apps = {(project, name): app for project, wanted in sorted(names.items())
+                  for name, app in observe_apps(connections.domino(project), project, wanted).items()}
+    recorded: set[tuple[str, str, str]] = set()
+    last_app: dict[str, str] = {}
+    for listed in sorted({w.project_id for w in (*workloads.jobs, *workloads.apps)}):
+        for entry in Ledger(connections.registry(listed)).entries(environment=env.name):
+            if entry.kind != "model":
+                recorded.add((entry.kind, entry.model, entry.to_version))
+            if entry.kind == "app":
+                last_app[entry.model] = entry.to_version  # oldest first: the last one wins
+    return plan_workloads(env, workloads.jobs, workloads.apps, job_runs=job_runs, found_apps=found_apps,
+                          commit=commit, action=action, recorded=recorded, last_app_versions=last_app,
+                          scheduled=scheduled)
 
 
 def apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions = ApplyOptions(), *,

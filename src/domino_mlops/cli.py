@@ -217,8 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apply_options(p)
     p.set_defaults(handler=_cmd_rollback)
 
-    p = sub.add_parser("history", help="print the ledger: every change applied to a model")
-    p.add_argument("--model", required=True)
+    p = sub.add_parser("history", help="print the ledger: every change applied to a model, a job or an app")
+    subject = p.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--model")
+    subject.add_argument("--job", help="a job of the manifest: every run recorded for it")
+    subject.add_argument("--app", help="an app of the manifest: every change recorded for it")
     p.add_argument("--env", help="only this environment")
     p.add_argument("--at", help="what the environment served at this time (ISO 8601, e.g. 2026-11-23T10:00Z)")
     p.add_argument("--project", help="read the ledger with this project's token")

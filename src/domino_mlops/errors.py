@@ -17,6 +17,9 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
     │   ├── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
     │   ├── RolledBack                    [1]  put back because another model's wave failed (rollout)
+    │   ├── JobFailed                     [1]  a Domino job ended Failed/Error/Stopped; carries its last log lines
+    │   ├── AppFailed                     [1]  an app did not reach Running or its page did not answer
+    │   ├── BlockedByJob                  [1]  not applied: a gate job (in a rollout, a model) failed first
     │   ├── ExportFailed                  [1]  an image did not reach its registry (export); not tagged
     │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
     │                                          started again: Domino serves an unverified version
@@ -231,6 +234,39 @@ class RolledBack(OperationError):
             "the environment as one",
             hint="Fix what failed (its error is above), then re-run the rollout.")
         self.model, self.environment, self.failed = model, environment, failed
+
+
+class JobFailed(OperationError):
+    """A Domino job did not succeed; ``log_tail`` holds the last lines of its output."""
+
+    def __init__(self, job: str, environment: str, status: str, number: int | str | None,
+                 log_tail: tuple[str, ...] = (), *, gate: bool = False) -> None:
+        blocked = " (a gate: the environment's models were not promoted)" if gate else ""
+        super().__init__(
+            f"job {job!r} (#{number or '?'}) ended {status} in {environment}{blocked}",
+            hint="Read the job's last log lines above (the whole log is in Domino: Jobs); fix the job or "
+                 "what it checks, then re-run: a new attempt starts, the jobs that succeeded do not run again.")
+        self.job, self.environment, self.status, self.number, self.log_tail = job, environment, status, number, log_tail
+
+
+class AppFailed(OperationError):
+    """An app did not reach Running, or its page did not answer; ``put_back`` says what runs now."""
+
+    def __init__(self, app: str, environment: str, why: str, put_back: str) -> None:
+        super().__init__(f"app {app!r} in {environment}: {why}; {put_back}",
+                         hint="Read the app's logs in Domino (Deployments > Apps); fix its entry point or tier, "
+                              "then re-run.")
+        self.app, self.environment, self.why, self.put_back = app, environment, why, put_back
+
+
+class BlockedByJob(OperationError):
+    """Nothing of this model (or job, app) was applied: something before it failed first (a gate
+    job; in a rollout, a model of the environment)."""
+
+    def __init__(self, subject: str, environment: str, failed: list[str]) -> None:
+        super().__init__(f"{subject} was not applied in {environment}: {', '.join(failed)} failed before it",
+                         hint="Fix what failed first (its error is above), then re-run.")
+        self.subject, self.environment, self.failed = subject, environment, failed
 
 
 class ExportFailed(OperationError):

@@ -25,3 +25,14 @@ def test_an_entry_whose_create_answer_was_lost_is_recorded_once(mlflow_server, m
     (recorded,) = ledger(mlflow_server.uri).entries(model=entry.model)
     assert recorded.run_id == stored.run_id and recorded.key == stored.key and recorded.actor == "octocat"
     assert ledger(mlflow_server.uri).record(entry) == (recorded, False)  # and a re-run finds it
+
+
+def test_a_job_and_a_model_of_one_name_keep_their_own_entries(mlflow_server) -> None:
+    book = ledger(mlflow_server.uri)
+    name = "ledger-kinds"
+    model, written = book.record(LedgerEntry("STAGE", name, None, "1", "deploy"))
+    job, job_written = book.record(LedgerEntry("STAGE", name, None, "1", "deploy", kind="job"))
+    assert written and job_written and model.key != job.key  # the job's entry is no re-run of the model's
+    assert [e.kind for e in book.entries(model=name)] == ["model", "job"]
+    assert book.entries(model=name, kind="job") == (job,) and book.last("STAGE", name) == model
+    assert book.record(LedgerEntry("STAGE", name, None, "1", "deploy", kind="job")) == (job, False)

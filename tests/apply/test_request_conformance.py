@@ -2,14 +2,17 @@
 
 The product's real paths run against the emulator (deploy, a new version, promotion in waves,
 rollback, a failed build put back, a smoke test with a token) and the client's other calls run
-once each (jobs, apps, export, tiers, projects). The emulator's request log then holds every
-request as sent; each is checked against the contract: its body against the request schema, its
-query parameters (none the route does not declare) and its path parameters. Every route the
-client may call must have been called.
+once each (jobs, scheduled jobs, apps and an app's page, export, tiers, projects). The emulator's
+request log then holds every request as sent; each is checked against the contract: its body
+against the request schema, its query parameters (none the route does not declare) and its path
+parameters. Every route the client may call must have been called.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
 from domino_mlops.contract import load_contract
 from domino_mlops.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
 from tests.support.emulator import wait_until
@@ -71,13 +74,25 @@ def _the_clients_other_calls(pipeline, model_api_id: str) -> None:
     domino.model_apis.delete(domino.model_apis.create(
         project_id=project, name=pipeline.unique("to-delete"), environment_id=api.environment_id,
         source=version.source).id)
-    job = domino.jobs.start(project, "python train.py", title="train", hardware_tier="small-k8s")
+    job = domino.jobs.start(project, "python train.py", title="train", hardware_tier="small-k8s",
+                            variables={"DOMINO_ENV": "STAGE"}, marker=pipeline.unique("job"))
     domino.jobs.get(job.id)
     domino.jobs.logs(job.id)
     domino.jobs.stop(job.id)
-    app_id = domino.apps.create(project, pipeline.unique("dash"))
+    assert domino.jobs.find_marked(project, job.marker).id == job.id
+    schedule = NewScheduledJob(title="score", command="python score.py", cron="0 0 6 * * ?",
+                               hardware_tier="small-k8s", scheduled_by=domino.current_user().id, branch="main",
+                               marker=pipeline.unique("schedule"))
+    scheduled = domino.scheduled_jobs.create(project, schedule)
+    domino.scheduled_jobs.update(project, scheduled.id, replace(schedule, paused=True))
+    domino.scheduled_jobs.list(project)
+    domino.scheduled_jobs.delete(project, scheduled.id)
+    app_id = domino.apps.create(project, pipeline.unique("dash"), visibility="AUTHENTICATED", entry_point="app.sh")
     domino.apps.start(app_id, hardware_tier_id="small-k8s")
-    domino.apps.get(app_id)
+    domino.apps.set_visibility(app_id, "PUBLIC")
+    app = wait_until(lambda: domino.apps.get(app_id), lambda a: a.is_running or a.is_failed)[-1]
+    domino.apps.page(app, "/health")
+    domino.apps.instances(app_id)
     domino.apps.list(project)
     domino.apps.stop(app_id)
     domino.all_hardware_tiers()

@@ -7,15 +7,18 @@ No MLflow is needed: nothing here calls a deployed model, and builds may fail wi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving_types import RegistrySource, VersionSettings
+from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
 from domino_mlops.clients.domino_serving import VersionOptions
 from domino_mlops.emulator import Emulator
-from domino_mlops.errors import NotFound, PermissionDenied
+from domino_mlops.errors import AuthenticationFailed, NotFound, PermissionDenied
 from tests.clients.domino_fakes import MaxJitter, Sleeps
+from tests.support.emulator import wait_until
 
 RID = "0f8e1ab2-1111-4222-8333-944455556666"
 
@@ -77,6 +80,51 @@ def test_jobs_and_apps_calls(emu):
     client.apps.start(app_id, hardware_tier_id="small-k8s")
     assert client.apps.get(app_id).status
     assert client.apps.find(emu.project_id, "contract-app").id == app_id
+    client.apps.stop(app_id)
+
+
+def test_a_marked_job_with_variables_is_found_again(emu):
+    client, _ = client_for(emu)
+    job = client.jobs.start(emu.project_id, "python validate.py", title="validate", marker="def0.STAGE",
+                            variables={"DOMINO_ENV": "STAGE", "MIN_AUC": "0.8"})
+    with emu.world.lock:
+        assert emu.world.jobs[job.id].variables == {"DOMINO_ENV": "STAGE", "MIN_AUC": "0.8"}
+    client.jobs.start(emu.project_id, "python other.py", title="other")
+    found = client.jobs.find_marked(emu.project_id, "def0.STAGE")
+    assert (found.id, found.title, found.commit_id) == (job.id, "validate [domino-mlops job def0.STAGE]",
+                                                       emu.world.project(emu.project_id).commits[0])
+    assert client.jobs.find_marked(emu.project_id, "never-ran") is None
+
+
+def test_scheduled_jobs_round_trip(emu):
+    client, _ = client_for(emu)
+    me = client.current_user()
+    schedule = NewScheduledJob(title="score", command="python score.py", cron="0 0 6 * * ?",
+                               hardware_tier="small-k8s", scheduled_by=me.id, variables={"DOMINO_ENV": "PROD"},
+                               marker="sched-1", branch="main")
+    created = client.scheduled_jobs.create(emu.project_id, schedule)
+    assert client.scheduled_jobs.find_marked(emu.project_id, "sched-1") == created
+    assert created.command == "env DOMINO_ENV=PROD python score.py" and created.scheduled_by == me.user_name
+    paused = client.scheduled_jobs.update(emu.project_id, created.id, replace(schedule, paused=True))
+    assert paused.is_paused and paused.id == created.id
+    client.scheduled_jobs.delete(emu.project_id, created.id)
+    assert client.scheduled_jobs.find_marked(emu.project_id, "sched-1") is None
+
+
+def test_an_app_published_with_visibility_answers_its_page(emu):
+    client, _ = client_for(emu)
+    app_id = client.apps.create(emu.project_id, "paged-app", visibility="AUTHENTICATED", entry_point="run.sh")
+    instance = client.apps.start(app_id, hardware_tier_id="small-k8s")
+    app = wait_until(lambda: client.apps.get(app_id), lambda a: a.is_running or a.is_failed)[-1]
+    assert (app.visibility, app.entry_point, app.latest_instance_id) == ("AUTHENTICATED", "run.sh", instance)
+    assert app.running_commit_id == emu.world.project(emu.project_id).commits[0]
+    page = client.apps.page(app, "/health")
+    assert page.status == 200 and "paged-app" in page.text
+    with pytest.raises(AuthenticationFailed):
+        client.apps.page(app, authenticated=False)  # not PUBLIC: an anonymous visitor is refused
+    client.apps.set_visibility(app_id, "PUBLIC")
+    assert client.apps.page(app, authenticated=False).status == 200
+    assert [i.id for i in client.apps.instances(app_id)] == [instance]
     client.apps.stop(app_id)
 
 

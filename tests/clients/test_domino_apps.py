@@ -1,4 +1,5 @@
-"""Apps through /v4/modelProducts: list, create (looked up after ambiguity), start, stop, status."""
+"""Apps through /v4/modelProducts: list, create (looked up after ambiguity), start, stop, status,
+visibility and instances; and a running app's own page, asked on the Domino host only."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import json
 import pytest
 import requests
 
-from domino_mlops.clients.domino_types import App
-from domino_mlops.errors import ConfigError
-from tests.clients.domino_fakes import HOST, calls_to, make_client, nonconforming_requests
+from domino_mlops.clients.domino_app_types import App
+from domino_mlops.errors import BadResponse, ConfigError, RemoteError
+from tests.clients.domino_fakes import API_KEY, HOST, calls_to, make_client, nonconforming_requests
 from tests.support import domino_payloads as p
 
 APPS = f"{HOST}/v4/modelProducts"
@@ -20,7 +21,7 @@ def test_list_find_and_get(rsps):
     client, _ = make_client()
     rsps.get(APPS, json=[p.app(1, "dash", "Stopped")])
     rsps.get(f"{APPS}/{A1}", json=p.app(1, "dash", "Running"))
-    assert client.apps.list(p.PROJECT) == (App(A1, "dash", "Stopped", p.PROJECT),)
+    assert client.apps.list(p.PROJECT) == (App(A1, "dash", "Stopped", p.PROJECT, visibility="GRANT_BASED"),)
     assert rsps.calls[0].request.params == {"projectId": p.PROJECT}
     assert client.apps.find(p.PROJECT, "dash").id == A1 and client.apps.find(p.PROJECT, "other") is None
     assert client.apps.get(A1).is_running
@@ -61,3 +62,72 @@ def test_start_from_commit_and_branch_at_once_is_refused():
     client, _ = make_client()
     with pytest.raises(ConfigError, match="not both"):
         client.apps.start(A1, commit_id="abc", branch="main")
+
+
+def test_create_carries_visibility_entry_point_and_description(rsps):
+    client, _ = make_client()
+    rsps.post(APPS, json=p.app(2, "dash", ""))
+    client.apps.create(p.PROJECT, "dash", description="sales", visibility="PUBLIC", entry_point="apps/run.sh",
+                       hardware_tier_id="small-k8s")
+    body = json.loads(rsps.calls[0].request.body)
+    assert body["permissionsData"]["visibility"] == "PUBLIC" and body["entryPoint"] == "apps/run.sh"
+    assert (body["description"], body["hardwareTierId"]) == ("sales", "small-k8s") and "environmentId" not in body
+    assert nonconforming_requests(rsps) == []
+    with pytest.raises(ConfigError, match="'EVERYONE' is not an app visibility"):
+        client.apps.create(p.PROJECT, "dash", visibility="EVERYONE")
+
+
+def test_visibility_instances_and_the_started_instance(rsps):
+    client, _ = make_client()
+    rsps.post(f"{APPS}/{A1}/visibility", json=A1)
+    rsps.post(f"{APPS}/{A1}/start", json=p.oid(7))
+    rsps.get(f"{APPS}/{A1}/versions", json=[
+        {"id": p.oid(6), "started": p.NOW_MS, "duration": 60, "publishingUserId": p.USER,
+         "publishingUsername": "alice", "status": "Stopped", "goalIds": []},
+        {"id": p.oid(7), "started": p.NOW_MS, "duration": 5, "publishingUserId": p.USER,
+         "publishingUsername": "alice", "status": "Running", "goalIds": []}])
+    client.apps.set_visibility(A1, "AUTHENTICATED")
+    assert json.loads(rsps.calls[0].request.body) == {"visibility": "AUTHENTICATED"}
+    assert client.apps.start(A1, commit_id="c" * 40) == p.oid(7)
+    assert [(i.id, i.status, i.published_by) for i in client.apps.instances(A1)] == [
+        (p.oid(6), "Stopped", "alice"), (p.oid(7), "Running", "alice")]
+    assert nonconforming_requests(rsps) == []
+
+
+def _running(url: str) -> App:
+    return App(A1, "dash", "Running", p.PROJECT, running_url=url)
+
+
+def test_a_page_is_asked_on_the_host_with_the_domino_credential(rsps):
+    client, _ = make_client({"DOMINO_API_HOST": HOST, "DOMINO_USER_API_KEY": API_KEY})
+    session = "/alice/proj/r/notebookSession/abc/"
+    rsps.get(f"{HOST}{session}health", body="<html>ok</html>", content_type="text/html")
+    page = client.apps.page(_running(session), "/health")
+    assert (page.status, page.text, page.url) == (200, "<html>ok</html>", f"{session}health")
+    assert rsps.calls[0].request.headers["X-Domino-Api-Key"] == API_KEY
+    absolute = client.apps.page(_running(f"{HOST}{session}"), "health", authenticated=False)
+    assert absolute.status == 200 and "X-Domino-Api-Key" not in rsps.calls[1].request.headers
+    assert nonconforming_requests(rsps) == []
+
+
+def test_a_page_elsewhere_or_of_a_stopped_app_is_not_asked(rsps):
+    client, _ = make_client()
+    with pytest.raises(BadResponse, match="on another host"):
+        client.apps.page(_running("https://evil.example/alice/p/r/notebookSession/abc/"))
+    with pytest.raises(ConfigError, match="reports no running URL"):
+        client.apps.page(App(A1, "dash", "Pending"))
+    assert len(rsps.calls) == 0
+
+
+def test_a_page_behind_the_api_proxy_still_goes_to_the_host(rsps):
+    client, _ = make_client({"DOMINO_API_HOST": HOST, "DOMINO_API_PROXY": "http://localhost:8899"})
+    rsps.get(f"{HOST}/a/p/r/notebookSession/x/", body="hi")
+    assert client.apps.page(_running("/a/p/r/notebookSession/x/")).text == "hi"
+
+
+def test_a_page_that_does_not_answer_says_why(rsps):
+    client, sleeps = make_client()
+    rsps.get(f"{HOST}/a/p/r/notebookSession/x/", status=503, json={"message": "app is not running"})
+    with pytest.raises(RemoteError, match="app is not running"):
+        client.apps.page(_running("/a/p/r/notebookSession/x/"))
+    assert len(sleeps) == 4  # a starting app gets the retries any GET gets

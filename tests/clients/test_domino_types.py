@@ -30,11 +30,10 @@ from domino_mlops.clients.domino_serving_types import (
     VersionSettings,
     request_marker,
 )
+from domino_mlops.clients.domino_app_types import App
+from domino_mlops.clients.domino_job_types import Job, JobLogs
 from domino_mlops.clients.domino_types import (
-    App,
     HardwareTier,
-    Job,
-    JobLogs,
     Page,
     Project,
     ProjectEnvironments,

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion
+from domino_mlops.clients.domino_job_types import JobPage
+from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
 from domino_mlops.clients.domino_types import Page
 from domino_mlops.clients.http import Reply, _server_message
 from domino_mlops.contract import load_contract
@@ -31,6 +33,8 @@ ID = "65f0c0ffee0000000000aa01"
 EXAMPLES = 200
 # Field answers carry these integers as digit strings too (docs/CONTRACT_DECISIONS.md).
 NUMBER_VARIANTS = ("registeredModelVersion", "registered_model_version", "model_version_number")
+SCHEDULE = NewScheduledJob(title="score", command="python score.py", cron="0 0 6 * * ?", hardware_tier="small-k8s",
+                           scheduled_by=ID)
 
 
 class FakeHttp:
@@ -131,6 +135,16 @@ ANSWERS = (
     Answer("app list", "GET", "/v4/modelProducts", 200, lambda p: client_answering(p).apps.list(ID)),
     Answer("app", "GET", "/v4/modelProducts/{}", 200, lambda p: client_answering(p).apps.get(ID)),
     Answer("app created", "POST", "/v4/modelProducts", 200, lambda p: client_answering(p).apps.create(ID, "a")),
+    Answer("app instances", "GET", "/v4/modelProducts/{}/versions", 200,
+           lambda p: client_answering(p).apps.instances(ID)),
+    Answer("job list", "GET", "/api/jobs/beta/jobs", 200, lambda p: JobPage.from_api(p, "GET (test)")),
+    Answer("current user", "GET", "/api/users/v1/self", 200, lambda p: client_answering(p).current_user()),
+    Answer("scheduled jobs", "GET", "/v4/projects/{}/scheduledjobs", 200,
+           lambda p: client_answering(p).scheduled_jobs.list(ID)),
+    Answer("scheduled job created", "POST", "/v4/projects/{}/scheduledjobs", 200,
+           lambda p: client_answering(p).scheduled_jobs.create(ID, SCHEDULE)),
+    Answer("scheduled job updated", "PUT", "/v4/projects/{}/scheduledjobs/{}", 200,
+           lambda p: client_answering(p).scheduled_jobs.update(ID, ID, SCHEDULE)),
 )
 
 ERRORS = tuple(sorted({json.dumps(CONTRACT.default_errors[source], sort_keys=True)
@@ -187,7 +201,10 @@ def test_every_answer_the_client_reads_is_covered() -> None:
     """Each route our client calls is read by one of the answers above (or answers nothing we read)."""
     covered = {CONTRACT.by_shape(a.method, a.path).key for a in ANSWERS}  # type: ignore[union-attr]
     unread = {"DELETE /api/modelServing/v1/modelApis/{modelApiId}",  # 204, no body
-              "POST /v4/modelProducts/{modelProductId}/start",  # the answer (an id) is not read
-              "POST /v4/modelProducts/{modelProductId}/stop"}
+              "DELETE /v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}",  # 200, no body
+              "POST /v4/modelProducts/{modelProductId}/start",  # the answer (an id) is read as text, if at all
+              "POST /v4/modelProducts/{modelProductId}/stop",
+              "POST /v4/modelProducts/{modelProductId}/visibility",
+              "GET /{ownerName}/{projectName}/r/notebookSession/{runId}"}  # the app's own page, not Domino's
     missing = {r.key for r in CONTRACT.routes if r.client} - covered - unread
     assert not missing

@@ -35,10 +35,14 @@ def test_an_unpublished_route_names_its_evidence_and_a_published_one_its_operati
         assert route.evidence if not route.verified else route.operation, route.key
 
 
-def test_the_product_path_uses_published_routes_only_but_the_documented_model_route():
+def test_the_product_path_uses_published_routes_only_but_the_documented_model_route_and_app_pages():
     unpublished = {r.key for r in CONTRACT.routes if r.client and not r.verified}
-    assert unpublished == {"POST /models/{modelId}/latest/model"}  # documented at docs.dominodatalab.com
+    assert unpublished == {"POST /models/{modelId}/latest/model",  # documented at docs.dominodatalab.com
+                           "GET /{ownerName}/{projectName}/r/notebookSession/{runId}"}  # Domino's support site
     assert "docs.dominodatalab.com" in CONTRACT.match("POST", "/models/x/latest/model").evidence
+    app = CONTRACT.match("GET", "/demo-user/demo-project/r/notebookSession/65f0c0ffee0000000000aa01/health/deep")
+    assert "tickets.dominodatalab.com" in app.evidence and "runningAppUrl" in app.evidence  # read, never built
+    assert app.subpaths and CONTRACT.match("GET", "/demo-user/demo-project/r/notebookSession/x") is app
 
 
 @pytest.mark.parametrize("method, path, template", [

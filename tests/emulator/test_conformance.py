@@ -47,6 +47,7 @@ NO_403 = {
     "GET /version": "public, no credential at all",
     "GET /v4/gateway/projects": "lists the caller's own projects",
     "GET /api/hardwaretiers/v1/hardwaretiers": "hardware tiers are global",
+    "GET /api/users/v1/self": "the caller's own user",
     "GET /api/environments/v1/environments/{environmentId}": "environments are global",
     "GET /v1/environments": "environments are global",
     "POST /models/{modelId}/latest/model": "a Model API access token, not a Domino credential",
@@ -55,6 +56,7 @@ NO_403 = {
 }
 NO_404 = {
     "GET /version": "names nothing",
+    "GET /api/users/v1/self": "names nothing",
     "GET /v4/gateway/projects": "names nothing",
     "GET /api/hardwaretiers/v1/hardwaretiers": "names nothing",
     "GET /v1/environments": "names nothing",
@@ -132,6 +134,7 @@ def _success_tour(tour: Tour, model: tuple[str, str]) -> None:
     ok("GET", "/v4/projects/{projectId}/hardwareTiers", params={"projectId": project})
     ok("GET", "/v4/projects/{projectId}/useableEnvironments", params={"projectId": project})
     ok("GET", "/api/hardwaretiers/v1/hardwaretiers", query={"offset": "1", "limit": "2"})
+    me = ok("GET", "/api/users/v1/self")["user"]["id"]
     environment = ok("GET", "/v1/environments")["data"][0]["id"]
     ok("GET", "/api/environments/v1/environments/{environmentId}", params={"environmentId": environment})
     commit = ok("GET", "/v1/projects/{ownerName}/{projectName}/commits", params=mine)[0]
@@ -211,15 +214,39 @@ def _success_tour(tour: Tour, model: tuple[str, str]) -> None:
     ok("POST", "/v4/jobs/stop", body={"jobId": long, "commitResults": False})
     ok("POST", "/v4/jobs/restart", body={"jobId": job, "shouldUseOriginalInputCommit": True})
     ok("GET", "/v4/jobs", query={"projectId": project, "page_size": "2", "page_no": "1", "sort_by": "asc"})
+    ok("GET", "/api/jobs/beta/jobs", query={"projectId": project, "offset": "0", "limit": "5", "sortBy": "number",
+                                             "ascending": "false", "statusFilter": "all"})
     ok("GET", "/v1/projects/{ownerName}/{projectName}/runs", params=mine)
     ok("GET", "/v1/projects/{ownerName}/{projectName}/run/{runId}/stdout", params={**mine, "runId": job})
 
-    # Apps.
+    # Scheduled jobs: one kept, one deleted.
+    scheduled = {"title": "nightly", "command": "python score.py",
+                 "schedule": {"cronString": "0 0 6 * * ?", "isCustom": True}, "timezoneId": "UTC",
+                 "isPaused": False, "allowConcurrentExecution": False, "hardwareTierIdentifier": "small-k8s",
+                 "environmentRevisionSpec": "ActiveRevision", "scheduledByUserId": me,
+                 "notifyOnCompleteEmailAddresses": []}
+    schedules = "/v4/projects/{projectId}/scheduledjobs"
+    kept = ok("POST", schedules, params={"projectId": project}, body=scheduled)["id"]
+    ok("GET", schedules, params={"projectId": project})
+    ok("PUT", schedules + "/{scheduledJobKey}", params={"projectId": project, "scheduledJobKey": kept},
+       body={**scheduled, "isPaused": True, "overrideEnvironmentId": environment})
+    doomed_schedule = ok("POST", schedules, params={"projectId": project}, body=scheduled)["id"]
+    ok("DELETE", schedules + "/{scheduledJobKey}", params={"projectId": project, "scheduledJobKey": doomed_schedule})
+
+    # Apps: the running app's own page too (HTML, not JSON).
     app = ok("POST", "/v4/modelProducts", body=app_body(project, "dashboard"))["id"]
     ok("GET", "/v4/modelProducts", query={"projectId": project})
-    ok("POST", "/v4/modelProducts/{modelProductId}/start", params={"modelProductId": app},
-       body={"hardwareTierId": "small-k8s", "environmentId": environment})
-    ok("GET", "/v4/modelProducts/{modelProductId}", params={"modelProductId": app})
+    instance = ok("POST", "/v4/modelProducts/{modelProductId}/start", params={"modelProductId": app},
+                  body={"hardwareTierId": "small-k8s", "environmentId": environment})
+    product = wait_until(lambda: ok("GET", "/v4/modelProducts/{modelProductId}", params={"modelProductId": app}),
+                         lambda a: a["status"] in ("Running", "Failed"))[-1]
+    assert product["runningAppUrl"] == f"/{owner}/{name}/r/notebookSession/{instance}/"
+    ok("POST", "/v4/modelProducts/{modelProductId}/visibility", params={"modelProductId": app},
+       body={"visibility": "GRANT_BASED_STRICT"})
+    page = tour.send(Call("GET", "/{ownerName}/{projectName}/r/notebookSession/{runId}",
+                          {**mine, "runId": instance}, headers=tour.domino), 200)
+    assert page.headers["Content-Type"].startswith("text/html") and "dashboard" in page.text
+    ok("GET", "/v4/modelProducts/{modelProductId}/versions", params={"modelProductId": app})
     ok("POST", "/v4/modelProducts/{modelProductId}/stop", params={"modelProductId": app})
 
 

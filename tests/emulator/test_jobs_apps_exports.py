@@ -6,6 +6,7 @@ import pytest
 
 from domino_mlops.emulator import Emulator
 from domino_mlops.emulator.clock import ManualClock
+from domino_mlops.emulator.seed import OTHER_API_KEY
 from tests.support.emulator import MODEL_APIS, NO_ID, DominoSession, app_body, model_api_body, wait_until
 
 
@@ -142,3 +143,46 @@ def test_an_export_of_a_version_that_cannot_build_fails(domino, emu):
     assert _export(domino, emu, "m", "1")[-1] == "failed"
     export = next(iter(emu.world.exports))
     assert "no MLflow tracking URI" in domino.ok("GET", f"/v4/models/{export}/getExportImageStatus")["errorMessage"]
+
+
+def test_a_job_sees_the_variables_of_its_env_prefix(domino, emu):
+    command = "env DOMINO_ENV=STAGE 'MESSAGE=two words' python validate.py --min-auc 0.8"
+    job = domino.ok("POST", "/api/jobs/v1/jobs", {"projectId": emu.project_id, "runCommand": command})["job"]
+    assert job["runCommand"] == command
+    assert emu.world.jobs[job["id"]].variables == {"DOMINO_ENV": "STAGE", "MESSAGE": "two words"}
+    wait_until(lambda: _status(domino, job["id"]), lambda s: s == "Succeeded")
+    setup = domino.ok("GET", f"/api/jobs/beta/jobs/{job['id']}/logs?logType=prepareOutput")["logs"]["logContent"]
+    assert "Environment variables: DOMINO_ENV=STAGE, MESSAGE=two words" in [x["log"] for x in setup]
+    plain = domino.ok("POST", "/api/jobs/v1/jobs", {"projectId": emu.project_id, "runCommand": "python a.py"})
+    assert emu.world.jobs[plain["job"]["id"]].variables == {}
+
+
+def test_a_failed_job_leaves_its_last_lines_in_the_log(domino, emu):
+    job = domino.ok("POST", "/api/jobs/v1/jobs", {"projectId": emu.project_id, "runCommand": "python fail.py"})["job"]
+    assert wait_until(lambda: _status(domino, job["id"]), lambda s: s in ("Succeeded", "Failed"))[-1] == "Failed"
+    content = domino.ok("GET", f"/api/jobs/beta/jobs/{job['id']}/logs?limit=3")["logs"]["logContent"]
+    assert [(x["logType"], x["log"]) for x in content] == [
+        ("stdErr", '  File "fail.py", line 1, in <module>'), ("stdErr", "RuntimeError: emulated failure"),
+        ("stdOut", "(emulated) command matched the failing pattern 'fail': exit code 1")]
+
+
+def test_the_public_job_list_pages_newest_first_and_filters():
+    clock = ManualClock()
+    with Emulator(deploy_seconds=1.0, clock=clock) as emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        ids = [domino.ok("POST", "/api/jobs/v1/jobs", {"projectId": emu.project_id, "runCommand": f"python {n}.py",
+                                                       "title": f"t{n}"})["job"]["id"] for n in range(5)]
+        clock.advance(2.0)
+        domino.ok("POST", "/api/jobs/v1/jobs", {"projectId": emu.project_id, "runCommand": "python late.py"})
+        listing = f"/api/jobs/beta/jobs?projectId={emu.project_id}"
+        first = domino.ok("GET", listing + "&limit=2")
+        assert [j["number"] for j in first["jobs"]] == [6, 5]
+        assert (first["metadata"]["offset"], first["metadata"]["limit"], first["metadata"]["totalCount"]) == (0, 2, 6)
+        second = domino.ok("GET", listing + "&limit=2&offset=2")
+        assert [j["id"] for j in second["jobs"]] == [ids[3], ids[2]] and second["jobs"][0]["title"] == "t3"
+        oldest = domino.ok("GET", listing + "&ascending=true&limit=1")["jobs"][0]
+        assert oldest["id"] == ids[0]
+        assert [j["number"] for j in domino.ok("GET", listing + "&statusFilter=active")["jobs"]] == [6]
+        assert len(domino.ok("GET", listing + "&statusFilter=completed")["jobs"]) == 5
+        other = DominoSession(emu.url, OTHER_API_KEY)
+        assert other.get(listing).status_code == 403

@@ -187,3 +187,27 @@ def prediction(result: Any, *, version: int | str = 3) -> dict[str, Any]:
     return {"result": result, "request_id": "r-1", "model_time_in_ms": 4,
             "release": {"harness_version": "0.1", "model_version_number": 1, "registered_model_name": "churn",
                         "registered_model_version": version}}
+
+
+def job_page(*jobs: dict[str, Any], offset: int = 0, total: int | None = None) -> dict[str, Any]:
+    """``PaginatedJobEnvelopeV1`` of public jobs (each given as ``public_job(...)``)."""
+    return {"jobs": [j["job"] for j in jobs], "metadata": {"requestId": "r-1", "notices": [], "offset": offset,
+                                                          "limit": len(jobs), "totalCount": total}}
+
+
+def marked_job(i: int | str, title: str, status: str = "Succeeded") -> dict[str, Any]:
+    body = public_job(i, status)
+    body["job"]["title"] = title
+    return body
+
+
+def scheduled_job(i: int | str = 1, title: str = "score", *, cron: str = "0 0 6 * * ?") -> dict[str, Any]:
+    """``ScheduledJobDto``."""
+    return {"id": oid(i), "created": "2026-01-01T00:00:00Z", "projectId": PROJECT, "title": title,
+            "command": "python score.py", "schedule": {"cronString": cron, "isCustom": True,
+                                                       "humanReadableCronString": "at 06:00"},
+            "timezoneId": "UTC", "isPaused": False, "allowConcurrentExecution": False,
+            "hardwareTierIdentifier": "small-k8s", "hardwareTierName": "Small",
+            "environmentRevisionSpec": "ActiveRevision", "scheduledByUserId": USER, "scheduledByUserName": "alice",
+            "notifyOnCompleteEmailAddresses": [],
+            "dataConfig": {"snapshotDatasetsOnCompletion": False, "snapshotNetAppVolumesOnCompletion": False}}

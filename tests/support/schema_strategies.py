@@ -1,8 +1,8 @@
 """Hypothesis strategies built from the contract's JSON Schemas: payloads Domino may send.
 
-Covers what the contract uses (type, properties, required, items, enum, pattern, format,
-minimum/maximum, minItems/maxItems, additionalProperties, allOf/anyOf/oneOf, $ref). Beyond what
-a schema requires, payloads carry what real answers carry:
+Covers what the contract and the manifest schema use (type, properties, required, items, enum,
+pattern, format, minimum/maximum, minItems/maxItems, additionalProperties, allOf/anyOf/oneOf,
+if/then/else, $ref). Beyond what a schema requires, payloads carry what real answers carry:
 - optional properties present or absent (``mode="minimal"``: none; ``"maximal"``: all);
 - null wherever a schema allows it;
 - unknown extra properties where a schema does not forbid them (newer Domino versions add fields);
@@ -35,6 +35,10 @@ class SchemaStrategies:
             return self.of(self.defs[schema["$ref"].rsplit("/", 1)[-1]])
         if "allOf" in schema:
             return self.of(self._merged(schema))
+        if "if" in schema:  # either branch: the "then" one as the "if" shapes it, or the "else" one
+            base = {k: v for k, v in schema.items() if k not in ("if", "then", "else")}
+            return st.one_of(self.of({**base, **schema["if"], **schema.get("then", {})}),
+                             self.of({**base, **schema.get("else", {})}))
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 base = {k: v for k, v in schema.items() if k != key}

@@ -1,5 +1,9 @@
 """Carry out a Plan: gates and compare-and-swap pre-checks first (nothing written if they fail),
-then the environment wave by wave: each wave's data planes for every model (models in parallel,
+then the environment in the manifest's order: the jobs before the models, the models, the jobs
+after them, the apps. Jobs' and apps' steps go through one dispatcher (``HANDLERS``: a handler
+per step type); a failed gate job stops everything after it (the models are not promoted, exit 1),
+and in a rollout a failed model stops the jobs and apps after the models.
+The models move through the wave engine (one phase of the dispatch): each wave's data planes for every model (models in parallel,
 bounded), a smoke test per data plane; between waves an optional bake, after which the wave is
 smoke-tested again; then each model's MLflow marking and ledger entry.
 
@@ -17,18 +21,41 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
+from domino_mlops.apply.job_run import run_job, schedule_job
 from domino_mlops.apply.lease import Leases
 from domino_mlops.apply.ledger import LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeResult
+from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.desired.environments import Environment
-from domino_mlops.errors import AliasConflict, DominoMlopsError, GateRefused, LeaseHeld, PutBackFailed, RolledBack
+from domino_mlops.errors import (
+    AliasConflict,
+    BlockedByJob,
+    DominoMlopsError,
+    GateRefused,
+    LeaseHeld,
+    PutBackFailed,
+    RolledBack,
+)
 from domino_mlops.observed.model_tokens import ModelTokens
-from domino_mlops.plan.steps import MoveAlias, Plan, SmokeTest
+from domino_mlops.plan.steps import (
+    ModelChange,
+    MoveAlias,
+    Plan,
+    PublishApp,
+    RecordLedger,
+    RunJob,
+    ScheduleJob,
+    SetAppVisibility,
+    SmokeTest,
+    WorkloadChange,
+)
+from domino_mlops.plan.workloads import AFTER_MODELS, APPS, BEFORE_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +107,11 @@ class ModelResult:
 class ApplyResult:
     environment: str
     models: tuple[ModelResult, ...]
+    workloads: tuple[WorkloadResult, ...] = ()  # jobs and apps, in the order they ran
 
     @property
     def exit_code(self) -> int:
-        codes = [m.error.exit_code for m in self.models if m.error is not None]
+        codes = [m.error.exit_code for m in (*self.models, *self.workloads) if m.error is not None]
         if not codes:
             return 0
         return 4 if 4 in codes else max(codes)
@@ -114,13 +142,70 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
                     raise AliasConflict(step.model, step.alias, step.from_version, found)
 
 
+# The one dispatcher of job and app steps: a handler per step type (a RecordLedger of a job or
+# an app is recorded by record_workload; a model's by its ModelRun, in the wave engine).
+HANDLERS: dict[type, Callable[..., None]] = {
+    RunJob: run_job,
+    ScheduleJob: schedule_job,
+    PublishApp: publish_app,
+    SetAppVisibility: set_app_visibility,
+    RecordLedger: record_workload,
+}
+
+
 def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, env, ctx)
     ctx.approve()
+    done: list[WorkloadResult] = []
+    failed_first: list[str] = []  # what stops the rest: gate jobs, and in a rollout the models
+    _run_phase(plan.phase(BEFORE_MODELS), env, ctx, done, failed_first)
+    if failed_first:
+        models = tuple(_blocked(c, env, failed_first) if c.changed else _unchanged(c) for c in plan.changes)
+    else:
+        models = _apply_models(plan, env, ctx)
+        if ctx.whole_environment:  # a rollout moves the environment as one: no app over a put-back model
+            failed_first += [f"model {m.model}" for m in models if m.error is not None]
+    _run_phase(plan.phase(AFTER_MODELS) + plan.phase(APPS), env, ctx, done, failed_first)
+    return ApplyResult(plan.environment, models, tuple(done))
+
+
+def _run_phase(changes: tuple[WorkloadChange, ...], env: Environment, ctx: ApplyContext,
+               done: list[WorkloadResult], failed_first: list[str]) -> None:
+    """Jobs and apps one after the other, in the manifest's order; after a failed gate job (or
+    what ``failed_first`` already names) the rest is not started (reported as blocked)."""
+    for change in changes:
+        if not change.changed:
+            done.append(WorkloadResult(change.subject, change.name, "unchanged", change.observed,
+                                       observed=change.observed))
+            continue
+        if failed_first:
+            error = BlockedByJob(f"{change.subject} {change.name!r}", env.name, failed_first)
+            done.append(WorkloadResult(change.subject, change.name, "blocked", str(error), error=error))
+            continue
+        run = WorkloadRun(change, env, ctx)
+        for step in change.steps:
+            try:
+                HANDLERS[type(step)](step, run)
+            except DominoMlopsError as error:
+                run.fail(error)
+                break
+        if not run.ok and change.subject == "job" and change.gate:
+            failed_first.append(f"gate job {change.name}")
+        done.append(run.result())
+
+
+def _blocked(change: ModelChange, env: Environment, failed_first: list[str]) -> ModelResult:
+    """A model a failed gate job kept from moving: nothing written for it, MLflow untouched."""
+    error = BlockedByJob(f"model {change.model!r}", env.name, failed_first)
+    return ModelResult(change.model, change.version, "blocked", str(error), error=error)
+
+
+def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[ModelResult, ...]:
+    """The models, wave by wave (the phase between the jobs before them and after them)."""
     unchanged = tuple(_unchanged(c) for c in plan.changes if not c.changed)
     runs = [ModelRun(change, env, ctx) for change in plan.changed]
     if not runs:
-        return ApplyResult(plan.environment, unchanged)
+        return unchanged
     waves = sorted({step.wave for run in runs for step in run.change.deploys})
     with ThreadPoolExecutor(max_workers=max(1, ctx.max_parallel), thread_name_prefix="apply") as pool:
         def each(work: Callable[[ModelRun], None], who: list[ModelRun]) -> None:
@@ -141,7 +226,7 @@ def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
             each(ModelRun.put_back, [run for run in runs if not run.ok])  # a conflict while marking
         finally:
             each(ModelRun.release, runs)
-    return ApplyResult(plan.environment, tuple(_result(run) for run in runs) + unchanged)
+    return tuple(_result(run) for run in runs) + unchanged
 
 
 def _live(runs: list[ModelRun]) -> list[ModelRun]:

@@ -4,6 +4,9 @@ Searchable with MLflow's own tools, and it answers "what was in production at ti
 entry carries a key chained to the previous entry of the same environment and model, so the
 same change recorded twice (a re-run after a crash) is found and skipped, while a later,
 identical-looking change (promote A->B again after a rollback) is a new entry.
+An entry's ``kind`` says what ``model`` names: a model (the default, and what entries written
+before jobs and apps existed are), a job (``to_version``: the digest of the definition and commit
+it ran for) or an app (``to_version``: the digest of what the manifest asked of it).
 No secret is ever a tag here: only versions, Domino ids, the commit, the run URL and the actor.
 """
 
@@ -36,10 +39,11 @@ class LedgerEntry:
     time_ms: int = 0
     key: str = ""
     run_id: str = ""
+    kind: str = "model"  # model | job | app (an export is a model's entry, action export)
     image: str = ""  # export: the image reference pushed (with its digest when known)
 
     def tags(self) -> dict[str, str]:
-        fields = {"environment": self.environment, "model": self.model, "from": self.from_version or "",
+        fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
                   "to": self.to_version, "action": self.action, "project": self.project_id,
                   "model_api_ids": self.model_api_ids, "model_api_version_ids": self.model_api_version_ids,
                   "commit": self.commit_sha, "run_url": self.run_url, "actor": self.actor, "key": self.key}
@@ -56,12 +60,15 @@ class LedgerEntry:
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
                    time_ms=int(run.info.start_time or 0), key=get("key"), run_id=run.info.run_id,
-                   image=get("image"))
+                   kind=get("kind") or "model", image=get("image"))
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
     text = "|".join([entry.environment, entry.model, entry.from_version or "", entry.to_version,
-                     entry.action, previous.key if previous else ""])
+                     entry.action, previous.key if previous else ""]
+                    # A model's key stays what it was before kinds existed; a job or an app
+                    # never chains onto a model of the same name.
+                    + ([] if entry.kind == "model" else [entry.kind]))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -72,8 +79,9 @@ class Ledger:
         self._registry = registry
         self._experiment_id: str | None = None
 
-    def entries(self, *, model: str | None = None, environment: str | None = None) -> tuple[LedgerEntry, ...]:
-        """Entries oldest first, filtered by model and environment."""
+    def entries(self, *, model: str | None = None, environment: str | None = None,
+                kind: str | None = None) -> tuple[LedgerEntry, ...]:
+        """Entries oldest first, filtered by model (or job, app) name, environment and kind."""
         experiment_id = self._experiment(create=False)
         if experiment_id is None:
             return ()
@@ -82,20 +90,21 @@ class Ledger:
         runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
             [experiment_id], filter_string=" and ".join(clauses), max_results=5000,
             order_by=["attributes.start_time ASC"]))
-        return tuple(LedgerEntry.from_run(run) for run in runs)
+        # Kind is filtered here, not in MLflow: entries from before kinds carry no kind tag.
+        return tuple(e for e in map(LedgerEntry.from_run, runs) if kind in (None, e.kind))
 
-    def last(self, environment: str, model: str) -> LedgerEntry | None:
-        entries = self.entries(model=model, environment=environment)
+    def last(self, environment: str, model: str, kind: str = "model") -> LedgerEntry | None:
+        entries = self.entries(model=model, environment=environment, kind=kind)
         return entries[-1] if entries else None
 
-    def at(self, environment: str, model: str, time_ms: int) -> LedgerEntry | None:
+    def at(self, environment: str, model: str, time_ms: int, kind: str = "model") -> LedgerEntry | None:
         """The entry in force at `time_ms`: what `environment` served then."""
-        before = [e for e in self.entries(model=model, environment=environment) if e.time_ms <= time_ms]
+        before = [e for e in self.entries(model=model, environment=environment, kind=kind) if e.time_ms <= time_ms]
         return before[-1] if before else None
 
     def record(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
         """Append `entry` unless this very change is already there; (stored entry, whether written)."""
-        history = self.entries(model=entry.model, environment=entry.environment)
+        history = self.entries(model=entry.model, environment=entry.environment, kind=entry.kind)
         previous = history[-1] if history else None
         before = history[-2] if len(history) > 1 else None
         if previous is not None and previous.key == chain_key(entry, before):
@@ -103,7 +112,8 @@ class Ledger:
         key = chain_key(entry, previous)
         stamped = replace(entry, key=key, time_ms=entry.time_ms or int(time.time() * 1000))
         experiment_id = self._experiment(create=True)
-        name = f"{entry.environment} {entry.model} {entry.from_version or '-'}->{entry.to_version}"
+        what = entry.model if entry.kind == "model" else f"{entry.kind} {entry.model}"
+        name = f"{entry.environment} {what} {entry.from_version or '-'}->{entry.to_version}"
 
         def recorded() -> str | None:  # the entry, if a create whose answer was lost made it
             runs = self._registry.tracking("the ledger", lambda c: c.search_runs(

@@ -1,9 +1,10 @@
 """The Domino REST client: one entry point, one small class per noun.
 
 `DominoClient` answers the project-wide questions itself (projects, hardware tiers,
-compute environments) and hands out the rest by noun, so no class grows into python-domino's 112-method
-`Domino`: ``client.model_apis`` (domino_serving), ``client.deployments`` (domino_deployments),
-``client.jobs`` (domino_jobs) and ``client.apps`` (domino_apps).
+compute environments, the caller) and hands out the rest by noun, so no class grows into
+python-domino's 112-method `Domino`: ``client.model_apis`` (domino_serving), ``client.deployments``
+(domino_deployments), ``client.jobs`` (domino_jobs), ``client.scheduled_jobs``
+(domino_scheduled_jobs) and ``client.apps`` (domino_apps).
 
 Every method has the same three steps: build the request (domino_urls), ``self._http.call``
 (http: timeouts, retries, our exceptions), parse into a frozen type (domino_types). Every route
@@ -17,11 +18,15 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from requests.auth import AuthBase
+
 from domino_mlops.clients import domino_urls as urls
 from domino_mlops.clients.domino_apps import Apps
 from domino_mlops.clients.domino_auth import DominoConfig, NoCredential
 from domino_mlops.clients.domino_deployments import ModelDeployments
+from domino_mlops.clients.domino_job_types import CurrentUser
 from domino_mlops.clients.domino_jobs import Jobs
+from domino_mlops.clients.domino_scheduled_jobs import ScheduledJobs
 from domino_mlops.clients.domino_serving import ModelApis
 from domino_mlops.clients.domino_types import (
     HardwareTier,
@@ -60,12 +65,15 @@ class DominoClient:
         ()
     """
 
-    def __init__(self, http: HttpClient, *, models_http: HttpClient | None = None) -> None:
+    def __init__(self, http: HttpClient, *, models_http: HttpClient | None = None,
+                 page_auth: AuthBase | None = None) -> None:
         self._http = http
         self.model_apis = ModelApis(http)
         self.deployments = ModelDeployments(http, models_http or http)
         self.jobs = Jobs(http)
-        self.apps = Apps(http)
+        self.scheduled_jobs = ScheduledJobs(http)
+        # An app's pages are on the Domino host (like a model's), asked with the Domino credential.
+        self.apps = Apps(http, pages_http=models_http or http, page_auth=page_auth)
 
     @classmethod
     def from_config(cls, config: DominoConfig, **http_options: Any) -> DominoClient:
@@ -76,7 +84,7 @@ class DominoClient:
         """
         http = HttpClient(config.api_base_url, config.auth, **http_options)
         models_http = HttpClient(config.host, NoCredential(), **http_options)
-        return cls(http, models_http=models_http)
+        return cls(http, models_http=models_http, page_auth=config.auth)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, token: str | None = None,
@@ -131,6 +139,11 @@ class DominoClient:
                 return tuple(tiers)
             previous = page
         raise AssertionError("unreachable: itertools.count never ends")
+
+    def current_user(self) -> CurrentUser:
+        """Whom the credential belongs to (public ``GET /api/users/v1/self``): a scheduled job runs as them."""
+        reply = self._http.call("GET", urls.current_user())
+        return CurrentUser.from_envelope(reply.body, reply.endpoint)
 
     def project_environments(self, project_id: str) -> ProjectEnvironments:
         """The compute environments the project may use, and its default

@@ -3,7 +3,8 @@
 Each type has ``from_api(payload, endpoint, *, path="$")`` that checks the shape of the JSON and
 raises BadResponse (naming the endpoint and the JSON path) when it is not the contract's.
 Fields the contract marks as always present are required; the rest default, so an older or
-newer Domino that omits one still works. Model API types live in domino_serving_types.
+newer Domino that omits one still works. Each noun's types live beside it: Model APIs in
+domino_serving_types, jobs in domino_job_types, apps in domino_app_types.
 """
 
 from __future__ import annotations
@@ -103,110 +104,6 @@ class ProjectEnvironments:
 
 
 @dataclass(frozen=True, slots=True)
-class Job:
-    """A Domino job; ``status`` goes Queued -> Running -> Succeeded | Failed | Error | Stopped."""
-
-    id: str
-    number: int | None
-    project_id: str | None
-    title: str | None
-    command: str | None
-    status: str | None  # executionStatus
-    is_completed: bool = False
-    is_archived: bool = False
-    started_by: str | None = None  # a user name (v4) or a user id (public API)
-
-    @property
-    def succeeded(self) -> bool:
-        return self.is_completed and (self.status or "").lower() == "succeeded"
-
-    @property
-    def failed(self) -> bool:
-        return (self.status or "").lower() in ("failed", "error")
-
-    @classmethod
-    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> Job:
-        """A job of the public API (JobDetailsV1): ``status`` is an object, the command ``runCommand``."""
-        f = Fields(payload, endpoint, path)
-        status = f.opt_obj("status")
-        return cls(
-            id=f.req_str("id"), number=f.opt_int("number"), project_id=None, title=f.opt_str("title"),
-            command=f.opt_str("runCommand"),
-            status=status.opt_str("executionStatus") if status else None,
-            is_completed=status.opt_bool("isCompleted") if status else False,
-            is_archived=status.opt_bool("isArchived") if status else False,
-            started_by=f.opt_str("startedById"),
-        )
-
-    @classmethod
-    def from_envelope(cls, payload: object, endpoint: str) -> Job:
-        """``{"job": JobDetailsV1}``, as the public jobs API answers."""
-        return Fields(payload, endpoint).req_parse("job", cls.from_api)
-
-    @classmethod
-    def from_v4(cls, payload: object, endpoint: str, *, path: str = "$") -> Job:
-        """A v4 job (``/v4/jobs/...``): ``statuses``, ``jobRunCommand``, ``startedBy``."""
-        f = Fields(payload, endpoint, path)
-        statuses = f.opt_obj("statuses")
-        started_by = f.opt_obj("startedBy")
-        return cls(
-            id=f.req_str("id"), number=f.opt_int("number"), project_id=f.opt_str("projectId"),
-            title=f.opt_str("title"), command=f.opt_str("jobRunCommand"),
-            status=statuses.opt_str("executionStatus") if statuses else None,
-            is_completed=statuses.opt_bool("isCompleted") if statuses else False,
-            is_archived=statuses.opt_bool("isArchived") if statuses else False,
-            started_by=started_by.opt_str("username") if started_by else None,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class JobLogLine:
-    log_type: str  # "stdOut", "stdErr", "prepareOutput", "complete"
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class JobLogs:
-    lines: tuple[JobLogLine, ...]
-    is_complete: bool = False
-
-    def text(self, log_type: str | None = "stdOut") -> str:
-        """The log as one string, one entry per line; ``log_type=None`` keeps every kind."""
-        kept = (line.text for line in self.lines if log_type is None or line.log_type == log_type)
-        # Entries are lines; some servers end them with a newline and some do not.
-        return "".join(text if text.endswith("\n") else text + "\n" for text in kept)
-
-    @classmethod
-    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> JobLogs:
-        """``{"logs": {"logContent": [{log, logType, size, timestamp}], "isComplete"}, "metadata"}``."""
-        logs = Fields(payload, endpoint, path).req_obj("logs")
-        lines = []
-        for i, item in enumerate(logs.opt_list("logContent")):
-            line = Fields(item, endpoint, f"{logs.at('logContent')}[{i}]")
-            lines.append(JobLogLine(line.opt_str("logType", "stdOut") or "stdOut", line.opt_str("log", "") or ""))
-        return cls(tuple(lines), logs.opt_bool("isComplete"))
-
-
-@dataclass(frozen=True, slots=True)
-class App:
-    """A Domino app (a "model product" of type APP)."""
-
-    id: str
-    name: str | None = None
-    status: str | None = None  # "Running", "Pending", "Stopped", "Failed", ...
-    project_id: str | None = None
-
-    @property
-    def is_running(self) -> bool:
-        return (self.status or "").lower() == "running"
-
-    @classmethod
-    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> App:
-        f = Fields(payload, endpoint, path)
-        return cls(f.req_str("id"), f.opt_str("name"), f.opt_str("status"), f.opt_str("projectId"))
-
-
-@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a paged list: ``{"items": [...], "metadata": {"offset", "limit", "totalCount"}}``."""
 
@@ -243,8 +140,3 @@ def parse_list(payload: object, endpoint: str, key: str, item: Callable[..., T])
     """``{key: [...]}`` or a bare list -> a tuple of parsed items."""
     raw, items_path = items_of(payload, endpoint, key)
     return tuple(item(value, endpoint, path=f"{items_path}[{i}]") for i, value in enumerate(raw))
-
-
-def app_id_from_api(payload: object, endpoint: str) -> str:
-    """``POST /v4/modelProducts`` answers the app it made; only its id matters to the caller."""
-    return Fields(payload, endpoint).req_str("id")

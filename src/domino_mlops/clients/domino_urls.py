@@ -137,6 +137,12 @@ def jobs() -> str:
     return "/api/jobs/v1/jobs"
 
 
+def project_jobs(project_id: str, *, offset: int = 0, limit: int = 50) -> str:
+    """A project's jobs, newest first (public ``getJobs``)."""
+    return "/api/jobs/beta/jobs" + _query(projectId=_nonempty(project_id, "project id"), offset=offset, limit=limit,
+                                          sortBy="number", ascending="false")
+
+
 def job(job_id: str) -> str:
     return f"/api/jobs/beta/jobs/{seg(job_id, 'job id')}"
 
@@ -147,6 +153,18 @@ def job_logs(job_id: str, *, log_type: str | None = None) -> str:
 
 def stop_job() -> str:
     return "/v4/jobs/stop"
+
+
+def scheduled_jobs(project_id: str) -> str:
+    return f"/v4/projects/{seg(project_id, 'project id')}/scheduledjobs"
+
+
+def scheduled_job(project_id: str, key: str) -> str:
+    return f"{scheduled_jobs(project_id)}/{seg(key, 'scheduled job id')}"
+
+
+def current_user() -> str:
+    return "/api/users/v1/self"
 
 
 # --- apps ------------------------------------------------------------------------------------------
@@ -170,3 +188,11 @@ def start_app(app_id: str) -> str:
 
 def stop_app(app_id: str) -> str:
     return f"{app(app_id)}/stop"
+
+
+def app_visibility(app_id: str) -> str:
+    return f"{app(app_id)}/visibility"
+
+
+def app_instances(app_id: str) -> str:
+    return f"{app(app_id)}/versions"  # the v4 document's name for an app's instances

@@ -35,13 +35,15 @@ def run(args: argparse.Namespace, *, action: str) -> int:
     desired = read_desired_from(args)
     env = desired.environments.get(args.env)
     entries = api.select_entries(desired, env, project=args.project, model=args.model, version=args.version)
+    workloads = api.select_workloads(desired, env, project=args.project, model=args.model)
     with connect() as connections:
         return plan_and_apply(entries, desired, env, args, connections, action=action,
-                              explicit={args.model} if args.model and args.version else set())
+                              explicit={args.model} if args.model and args.version else set(), workloads=workloads)
 
 
 def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, args: argparse.Namespace,
-                   connections: Connections, *, action: str, explicit: set[str] | frozenset[str] = frozenset()) -> int:
+                   connections: Connections, *, action: str, explicit: set[str] | frozenset[str] = frozenset(),
+                   workloads: api.Workloads = api.Workloads()) -> int:
     """Plan, check, report, apply, report: what deploy, promote, rollout and rollback share."""
     retry_failed = getattr(args, "retry_failed_builds", False)
     progress, run = Progress(), run_info()
@@ -49,12 +51,12 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
     wait_for_other_runs([(e.project_id, e.name) for e in entries], env, connections, leases, progress)
     with _ancestry() as ancestry:
         plan = api.plan(desired, env, connections, entries=entries, action=action, retry_failed=retry_failed,
-                        commit=run.commit_sha, ancestry=ancestry, explicit=explicit)
+                        commit=run.commit_sha, ancestry=ancestry, explicit=explicit, workloads=workloads)
     markdown = report_plan(plan, env)
     if getattr(args, "pr_comment", False):
         comment_plan(markdown, env.name)
     _check_digest(plan, env, getattr(args, "expect_plan_digest", None))
-    if not plan.changed:
+    if not plan.has_work:
         report_serving(plan, connections.domino_host)
         why = "nothing moves forward from this commit" if plan.held_back else "already serves what the manifest says"
         print(f"Nothing to do: {env.name} {why}.")

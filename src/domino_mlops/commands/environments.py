@@ -3,7 +3,7 @@
 A workflow cannot read YAML, and GitHub creates a missing environment on the fly, so the job that
 writes to an environment takes its GitHub environment from this output, computed from
 environments.yaml, never typed into the workflow. ``projects`` are the manifest's projects with
-models in that environment: one matrix job each, holding that project's token.
+models, jobs or apps in that environment: one matrix job each, holding that project's token.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from domino_mlops.report import github
 
 
 def describe(desired: Desired, env: Environment) -> dict[str, Any]:
-    projects = list(dict.fromkeys(e.project_id for e in desired.manifest.for_environment(env.name)))
+    # Every project with a model, a job or an app here: each gets its own rollout job.
+    manifest = desired.manifest
+    listed = {item.project_id for item in (*manifest.for_environment(env.name), *manifest.jobs_for(env.name),
+                                           *manifest.apps_for(env.name))}
+    projects = [project for project in manifest.project_ids if project in listed]
     return {"name": env.name, "github_environment": env.github_environment, "protected": env.protected,
             "requires": env.requires, "alias": env.alias,
             "waves": [list(wave) for wave in env.waves], "projects": projects}

@@ -1,4 +1,9 @@
-"""`domino-mlops history --model X`: every applied change of a model, from the ledger."""
+"""`domino-mlops history --model X` (or ``--job X``, ``--app X``): every applied change, from the ledger.
+
+A job's entries are its runs (``to``: the digest of its definition and the commit it ran for;
+Domino ids: the job's id); an app's are its changes (``to``: the digest of what the manifest
+asked; Domino ids: the app and its instance).
+"""
 
 from __future__ import annotations
 
@@ -19,33 +24,43 @@ def run(args: argparse.Namespace) -> int:
         return _show(args, ledger)
 
 
+def subject_of(args: argparse.Namespace) -> tuple[str, str]:
+    """(kind, name) the command is asked about."""
+    for kind in ("job", "app"):
+        if getattr(args, kind, None):
+            return kind, getattr(args, kind)
+    return "model", args.model
+
+
 def _show(args: argparse.Namespace, ledger: Ledger) -> int:
+    kind, name = subject_of(args)
+    what = name if kind == "model" else f"{kind} {name}"
     if args.at:
         if not args.env:
             raise ConfigError("--at needs --env", hint="Say which environment: --env PROD --at 2026-11-23T10:00Z.")
         when = parse_time(args.at)
-        entry = ledger.at(args.env, args.model, when)
+        entry = ledger.at(args.env, name, when, kind=kind)
         if args.json:
             print(json.dumps(asdict(entry) if entry else None, indent=2))
         elif entry is None:
-            print(f"{args.env} served no recorded version of {args.model} at {args.at}.")
+            print(f"{args.env} served no recorded version of {what} at {args.at}.")
         else:
-            print(f"{args.env} served {args.model} version {entry.to_version} at {args.at} "
+            print(f"{args.env} served {what} version {entry.to_version} at {args.at} "
                   f"(since {iso(entry.time_ms)}, {entry.action} by {entry.actor or 'unknown'}).")
         return 0
-    entries = ledger.entries(model=args.model, environment=args.env)
+    entries = ledger.entries(model=name, environment=args.env, kind=kind)
     if args.json:
         print(json.dumps([asdict(e) for e in entries], indent=2))
     else:
-        print(render(args.model, entries))
+        print(render(what, entries, ids="Model API ids" if kind == "model" else "Domino ids"))
     return 0
 
 
-def render(model: str, entries: tuple[LedgerEntry, ...]) -> str:
+def render(model: str, entries: tuple[LedgerEntry, ...], *, ids: str = "Model API ids") -> str:
     if not entries:
         return f"No recorded changes for {model}."
     lines = [f"Ledger of {model}:", "",
-             "| time (UTC) | environment | action | from | to | Model API ids | commit | actor | run |",
+             f"| time (UTC) | environment | action | from | to | {ids} | commit | actor | run |",
              "|---|---|---|---|---|---|---|---|---|"]
     for e in entries:
         lines.append(f"| {iso(e.time_ms)} | {e.environment} | {e.action} | {e.from_version or '-'} | "

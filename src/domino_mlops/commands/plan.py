@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from domino_mlops import api
-from domino_mlops.commands.runtime import adopt_project_token, connect, read_desired_from
+from domino_mlops.commands.runtime import adopt_project_token, connect, read_desired_from, run_info
 from domino_mlops.report.runs import comment_plan, report_plan
 
 
@@ -18,10 +18,13 @@ def run(args: argparse.Namespace) -> int:
     desired = read_desired_from(args)
     environment = desired.environments.get(args.env)
     entries = api.select_entries(desired, environment, project=args.project)
+    workloads = api.select_workloads(desired, environment, project=args.project)
     with connect() as connections:
         # A plan job runs outside the GitHub environment that holds the smoke tests' tokens:
         # without a tokens variable it says so, rather than predict skipped smoke tests.
-        plan = api.plan(desired, environment, connections, entries=entries, action="plan", see_tokens=False)
+        # The run's commit: a job already run for it shows as done, as the apply will see it.
+        plan = api.plan(desired, environment, connections, entries=entries, action="plan", see_tokens=False,
+                        workloads=workloads, commit=run_info().commit_sha)
     markdown = report_plan(plan, environment, show_json=args.json)
     if args.pr_comment:
         comment_plan(markdown, environment.name)

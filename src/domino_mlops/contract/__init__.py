@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 CONTRACT_FILE = "domino_api.json"
+SUBPATHS = "(?:/.*)?"  # what a route with subpaths also matches: "", "/", "/health", "/a/b?..."
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ContractRoute:
     evidence: str = ""
     overrides: tuple[Mapping[str, Any], ...] = ()
     operation: str | None = None
+    subpaths: bool = False  # it also serves every path under it (a running app's own pages)
 
     @property
     def key(self) -> str:
@@ -60,7 +62,7 @@ class ContractRoute:
     def pattern(self) -> re.Pattern[str]:
         parts = re.split(r"(\{[^}]+\})", self.path)
         regex = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
-        return re.compile(f"^{regex}$")
+        return re.compile(f"^{regex}{SUBPATHS if self.subpaths else ''}$")
 
     @property
     def shape(self) -> str:
@@ -79,7 +81,8 @@ class Contract:
                 method=r["method"], path=r["path"], source=r["source"], verified=r["verified"],
                 client=r["client"], parameters=tuple(r.get("parameters", ())), request=r.get("request"),
                 responses=r.get("responses", {}), evidence=r.get("evidence", ""),
-                overrides=tuple(r.get("overrides", ())), operation=r.get("operation"))
+                overrides=tuple(r.get("overrides", ())), operation=r.get("operation"),
+                subpaths=r.get("subpaths", False))
             for r in data["routes"])
         self._validators: dict[str, Any] = {}
 

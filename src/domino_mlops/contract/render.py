@@ -17,14 +17,15 @@ START, END = "<!-- contract:start -->", "<!-- contract:end -->"
 
 _GROUPS = (
     ("Projects, hardware tiers, environments", ("/version", "/v4/gateway", "/v4/projects", "/api/hardwaretiers",
-                                                 "/api/environments", "/v1/environments",
+                                                 "/api/environments", "/v1/environments", "/api/users",
                                                  "/v1/projects/{ownerName}/{projectName}/commits")),
     ("Model APIs", ("/api/modelServing",)),
     ("Model API versions at run time, image export", ("/v4/models", "/models/{modelId}/environmentVariables")),
     ("The official client's v1 model routes", ("/v1/models", "/v1/projects/{ownerName}/{projectName}/models")),
     ("Calling a model", ("/models/{modelId}/latest", "/api/modelApis/async")),
     ("Jobs", ("/api/jobs", "/v4/jobs", "/v1/projects/{ownerName}/{projectName}/run")),
-    ("Apps", ("/v4/modelProducts",)),
+    ("Scheduled jobs", ("/v4/projects/{projectId}/scheduledjobs",)),
+    ("Apps", ("/v4/modelProducts", "/{ownerName}/{projectName}/r/notebookSession")),
 )
 
 
@@ -37,10 +38,10 @@ def render(contract: Contract) -> str:
     lines += ["- **unpublished**: in no OpenAPI document; the shape comes from the evidence named with the "
               "route (python-domino's code, recorded answers in Domino's own packages, Domino's docs) and "
               "is marked unverified. Such routes stay off the product's path except where the evidence is "
-              "Domino's documentation (calling a model).", ""]
+              "Domino's documentation (calling a model, opening a running app at the URL Domino reports).", ""]
     seen: set[str] = set()
-    for title, prefixes in _GROUPS:
-        routes = [r for r in contract.routes if r.key not in seen and r.path.startswith(prefixes)]
+    for title, _ in _GROUPS:
+        routes = [r for r in contract.routes if _group(r) == title]
         if not routes:
             continue
         seen.update(r.key for r in routes)
@@ -61,6 +62,12 @@ def render(contract: Contract) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _group(route: ContractRoute) -> str | None:
+    """The group whose prefix matches the route's path longest (scheduled jobs are under /v4/projects)."""
+    found = [(len(prefix), title) for title, prefixes in _GROUPS for prefix in prefixes if route.path.startswith(prefix)]
+    return max(found)[1] if found else None
+
+
 def _row(contract: Contract, route: ContractRoute) -> str:
     source = route.source if route.verified else "unpublished (unverified)"
     request = "-" if route.request is None else (
@@ -70,7 +77,10 @@ def _row(contract: Contract, route: ContractRoute) -> str:
         o["status"] == status for o in route.overrides) else "") for status, schema in successes) or "-"
     op = f" `{route.operation}`" if route.operation else ""
     request = request.rstrip()
-    return f"| `{route.method} {route.path}`{op} | {source} | {'yes' if route.client else ''} | {request} | {answer} |"
+    path = route.path + ("/..." if route.subpaths else "")
+    if route.subpaths and answer == "200 (no body)":
+        answer = "200 the app's own page"
+    return f"| `{route.method} {path}`{op} | {source} | {'yes' if route.client else ''} | {request} | {answer} |"
 
 
 def _evidence(contract: Contract) -> list[str]:

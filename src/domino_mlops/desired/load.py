@@ -39,12 +39,25 @@ def load_desired(manifest_path: str | Path, environments_path: str | Path) -> De
 
 
 def _cross_issues(manifest: Manifest, environments: Environments) -> list[ValidationIssue]:
+    """Every environment a model, job or app names exists; a per-environment hardware tier names
+    one the job or app runs in (else it is a typo, or a tier that would never be used)."""
     issues = []
     known = environments.names
-    for entry in manifest.entries:
-        for name in entry.environments or ():
+
+    def issue(path: tuple[str | int, ...], message: str) -> None:
+        issues.append(ValidationIssue(manifest.file, manifest.line_of(path), json_path(path), message))
+
+    for item in (*manifest.entries, *manifest.jobs, *manifest.apps):
+        for name in item.environments or ():
             if name not in known:
-                issues.append(ValidationIssue(
-                    manifest.file, entry.line, json_path((entry.project_id, entry.index, "environments")),
-                    f"unknown environment {name!r}; {environments.file} defines {', '.join(known)}"))
+                issue(item.path + ("environments",),
+                      f"unknown environment {name!r}; {environments.file} defines {', '.join(known)}")
+    for spec in (*manifest.jobs, *manifest.apps):
+        for name, _ in spec.hardware_tier.per_environment:
+            if name not in known:
+                issue(spec.path + ("hardware_tier", name), f"hardware_tier names unknown environment {name!r}; "
+                      f"{environments.file} defines {', '.join(known)}")
+            elif not spec.applies_to(name):
+                issue(spec.path + ("hardware_tier", name), f"hardware_tier names {name!r}, but {spec.name!r} runs "
+                      f"only in {', '.join(spec.environments or ())}; remove that tier or add {name!r} to environments")
     return issues

@@ -4,6 +4,10 @@ Domino's own shape is valid unchanged, so teams already using it switch without 
 
     {"6650c1a3e1b2c3d4e5f60718": [{"name": "churn", "version": 2}]}
 
+A project may instead be a mapping ``{"models": [...], "jobs": [...], "apps": [...]}`` (each
+optional) to declare Domino jobs and apps beside its models (desired/workloads.py). ``entries``
+are the models either way, so everything about models reads the same.
+
 Entries may add `environments`, `replicas` and a `smoke_test`. A version is a pinned number or
 an alias ("@candidate"); "latest" and "@latest" are refused because a plan must say exactly what
 it promotes, and so is every alias name MLflow itself refuses (desired/aliases.py).
@@ -11,7 +15,7 @@ it promotes, and so is every alias name MLflow itself refuses (desired/aliases.p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from domino_mlops.desired import limits
 from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_json
 from domino_mlops.desired.schema_check import read_checked
+from domino_mlops.desired.workloads import AppSpec, JobSpec, parse_apps, parse_jobs, workload_issues
 from domino_mlops.errors import ConfigError, ValidationFailed, ValidationIssue
 
 SCHEMA = "manifest.schema.json"
@@ -61,11 +66,17 @@ class ManifestEntry:
     project_id: str
     name: str
     version: VersionRef
-    index: int = 0  # position in its project's list: the JSON path is $.<project_id>[index]
+    index: int = 0  # position in its project's list of models
     line: int | None = None
     environments: tuple[str, ...] | None = None  # None: every environment
     replicas: int | None = None
     smoke_test: SmokeTest | None = None
+    grouped: bool = False  # listed under the project's "models" key, not as the project's list
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """Where it is in the manifest: $.<project_id>[index], or $.<project_id>.models[index]."""
+        return (self.project_id, "models", self.index) if self.grouped else (self.project_id, self.index)
 
     def applies_to(self, environment: str) -> bool:
         return self.environments is None or environment in self.environments
@@ -74,14 +85,31 @@ class ManifestEntry:
 @dataclass(frozen=True, slots=True)
 class Manifest:
     file: str
-    entries: tuple[ManifestEntry, ...]
+    entries: tuple[ManifestEntry, ...]  # the models
+    jobs: tuple[JobSpec, ...] = ()
+    apps: tuple[AppSpec, ...] = ()
+    located: Located | None = field(default=None, compare=False, repr=False)  # the file's lines
+
+    def line_of(self, path: tuple[str | int, ...]) -> int | None:
+        """The line of the value at a JSON path (or of its nearest parent); None without the file."""
+        return self.located.line_of(path) if self.located is not None else None
 
     @property
     def project_ids(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(entry.project_id for entry in self.entries))
+        """Every project with a model, a job or an app, in file order."""
+        used = {item.project_id for item in (*self.entries, *self.jobs, *self.apps)}
+        order = self.located.data if self.located is not None else {
+            item.project_id: None for item in (*self.entries, *self.jobs, *self.apps)}
+        return tuple(project for project in order if project in used)
 
     def for_environment(self, environment: str) -> tuple[ManifestEntry, ...]:
         return tuple(entry for entry in self.entries if entry.applies_to(environment))
+
+    def jobs_for(self, environment: str) -> tuple[JobSpec, ...]:
+        return tuple(job for job in self.jobs if job.applies_to(environment))
+
+    def apps_for(self, environment: str) -> tuple[AppSpec, ...]:
+        return tuple(app for app in self.apps if app.applies_to(environment))
 
     def find(self, name: str) -> ManifestEntry | None:
         return next((entry for entry in self.entries if entry.name == name), None)
@@ -93,7 +121,8 @@ def read_manifest(path: str | Path) -> tuple[Manifest | None, list[ValidationIss
     if located is None:
         return None, issues
     manifest = _build(located)
-    issues = _duplicate_models(manifest, located) + _ragged_smoke_inputs(manifest, located)
+    issues = (_duplicate_models(manifest, located) + _ragged_smoke_inputs(manifest, located)
+              + workload_issues(manifest.jobs, manifest.apps, located))
     return (None if issues else manifest), issues
 
 
@@ -106,26 +135,39 @@ def load_manifest(path: str | Path) -> Manifest:
 
 
 def _build(located: Located) -> Manifest:
-    entries = []
-    for project_id, items in located.data.items():
+    entries: list[ManifestEntry] = []
+    jobs: list[JobSpec] = []
+    apps: list[AppSpec] = []
+    for project_id, value in located.data.items():
         if project_id == "$schema":
             continue
-        for index, item in enumerate(items):
-            smoke = item.get("smoke_test")
-            entries.append(ManifestEntry(
-                project_id=project_id,
-                name=item["name"],
-                version=VersionRef.parse(item["version"]),
-                index=index,
-                line=located.line_of((project_id, index)),
-                environments=tuple(item["environments"]) if "environments" in item else None,
-                replicas=item.get("replicas"),
-                smoke_test=None if smoke is None else SmokeTest(
-                    input=smoke.get("input"), expect=smoke.get("expect"),
-                    expect_shape=tuple(smoke["expect_shape"]) if "expect_shape" in smoke else None,
-                    tolerance=smoke.get("tolerance"), max_latency_ms=smoke.get("max_latency_ms")),
-            ))
-    return Manifest(located.file, tuple(entries))
+        grouped = isinstance(value, dict)
+        models = value.get("models", []) if grouped else value
+        for index, item in enumerate(models):
+            entries.append(_entry(located, project_id, index, item, grouped))
+        if grouped:
+            jobs += parse_jobs(located, project_id, value.get("jobs", []))
+            apps += parse_apps(located, project_id, value.get("apps", []))
+    return Manifest(located.file, tuple(entries), tuple(jobs), tuple(apps), located)
+
+
+def _entry(located: Located, project_id: str, index: int, item: dict[str, Any], grouped: bool) -> ManifestEntry:
+    smoke = item.get("smoke_test")
+    path = (project_id, "models", index) if grouped else (project_id, index)
+    return ManifestEntry(
+        project_id=project_id,
+        name=item["name"],
+        version=VersionRef.parse(item["version"]),
+        index=index,
+        line=located.line_of(path),
+        environments=tuple(item["environments"]) if "environments" in item else None,
+        replicas=item.get("replicas"),
+        smoke_test=None if smoke is None else SmokeTest(
+            input=smoke.get("input"), expect=smoke.get("expect"),
+            expect_shape=tuple(smoke["expect_shape"]) if "expect_shape" in smoke else None,
+            tolerance=smoke.get("tolerance"), max_latency_ms=smoke.get("max_latency_ms")),
+        grouped=grouped,
+    )
 
 
 def _duplicate_models(manifest: Manifest, located: Located) -> list[ValidationIssue]:
@@ -139,11 +181,11 @@ def _duplicate_models(manifest: Manifest, located: Located) -> list[ValidationIs
         if seen is None:
             first[entry.name] = entry
         elif seen.project_id == entry.project_id:
-            issues.append(located.issue((entry.project_id, entry.index, "name"),
+            issues.append(located.issue(entry.path + ("name",),
                                         f"model {entry.name!r} is listed twice in project "
                                         f"{entry.project_id} (first on line {seen.line}); keep one entry"))
         else:
-            issues.append(located.issue((entry.project_id, entry.index, "name"),
+            issues.append(located.issue(entry.path + ("name",),
                                         f"model {entry.name!r} is listed under project {entry.project_id} and "
                                         f"under project {seen.project_id} (line {seen.line}); an MLflow model has "
                                         "one alias per environment, so list it under the one project that "
@@ -164,7 +206,7 @@ def _ragged_smoke_inputs(manifest: Manifest, located: Located) -> list[Validatio
         for number, row in enumerate(given["data"]):
             if not isinstance(row, list) or len(row) != width:
                 got = f"{len(row)} value(s)" if isinstance(row, list) else "not a list"
-                issues.append(located.issue((entry.project_id, entry.index, "smoke_test", "input", "data", number),
+                issues.append(located.issue(entry.path + ("smoke_test", "input", "data", number),
                                             f"row {number} has {got}, but there are {width} columns; "
                                             "give each row one value per column"))
     return issues

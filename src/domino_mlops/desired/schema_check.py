@@ -59,7 +59,7 @@ def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
     issues = []
     # Sorting needs them all, but not 100,000 of them: the first few hundred show the pattern.
     errors = list(itertools.islice(validator.iter_errors(located.data), 10 * MAX_ISSUES))
-    for error in errors:
+    for error in (inner for outer in errors for inner in _chosen_branch(outer)):
         path = tuple(error.absolute_path)
         if "propertyNames" in error.schema_path:
             # jsonschema reports a bad key at its parent object; point at the key itself.
@@ -74,6 +74,27 @@ def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
         issues = issues[:MAX_ISSUES - 1] + [ValidationIssue(
             located.file, last.line, last.path, "more problems follow (not listed); fix these first")]
     return issues
+
+
+def _chosen_branch(error: Any) -> list[Any]:
+    """For a oneOf whose branches differ by type (a tier name or a mapping of them), the errors
+    inside the branch the value's type chose: "$.p1.jobs[0].hardware_tier.PROD: must be a string"
+    says more than "is not valid under any of the given schemas". Left alone when branches share a
+    type (a version: a number, a digit string or an alias; its own message covers it) or when the
+    type fits no branch (``_friendly`` lists the types then)."""
+    if error.validator != "oneOf" or not error.context or not _distinct_types(error.validator_value):
+        return [error]
+    wrong_type = {e.relative_schema_path[0] for e in error.context
+                  if e.validator == "type" and len(e.relative_schema_path) == 2}
+    chosen = [e for e in error.context if e.relative_schema_path[0] not in wrong_type]
+    if not chosen or len({e.relative_schema_path[0] for e in chosen}) != 1:
+        return [error]
+    return [inner for e in chosen for inner in _chosen_branch(e)]
+
+
+def _distinct_types(branches: list[Any]) -> bool:
+    kinds = [k for branch in branches if isinstance(branch, dict) and "type" in branch for k in _as_list(branch["type"])]
+    return len(kinds) == len(branches) == len(set(kinds))
 
 
 @cache
@@ -120,6 +141,10 @@ def _show(value: Any) -> str:
     return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _names(names: list[Any]) -> str:
     shown = ", ".join(_show(n) if not isinstance(n, str) else repr(n) for n in names[:5])
     return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -135,12 +160,19 @@ def _friendly(error: Any) -> str:
         if isinstance(value, str) and value.startswith("@") and (why := alias_problem(value[1:])):
             return f"{_show(value)} is not a usable alias: {why}"
         return f"{_show(value)} is not a version: use a number (2) or an alias (\"@candidate\")"
+    if kind == "oneOf" and all("type" in branch for branch in error.validator_value):
+        kinds = [k for branch in error.validator_value for k in _as_list(branch["type"])]
+        return f"must be {' or '.join(_TYPE_NAMES.get(k, k) for k in dict.fromkeys(kinds))}, not {_show(value)}"
     if kind == "required":
         missing = [name for name in error.validator_value if name not in (value or {})]
         return f"missing required field {', '.join(repr(m) for m in missing)}"
     if kind == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = sorted((k for k in value if k not in allowed), key=str) if isinstance(value, dict) else []
+        if error.schema.get("description", "").startswith("A Domino project's"):
+            # Most likely one model written without its list: say what a project's value may be.
+            return (f"unknown field {_names(extra)}; a project is a list of models ([{{\"name\": ..., "
+                    f"\"version\": ...}}]) or a mapping with {', '.join(allowed)}")
         return f"unknown field {_names(extra)}; allowed here: {', '.join(allowed)}"
     if kind == "type":
         wanted = error.validator_value

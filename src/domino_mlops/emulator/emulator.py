@@ -190,13 +190,16 @@ class Emulator:
     def set_faults(self, plan: FaultPlan | Mapping[str, Any] | str | None = None, /, **rule: Any) -> FaultPlan:
         """Replace the fault plan; keyword arguments make a one-rule plan.
 
-        ``emu.set_faults(seed=7, rate_429=0.3, prefix="/v4/jobs")``; ``emu.set_faults(None)`` clears.
+        ``emu.set_faults(seed=7, rate_429=0.3, prefix="/v4/jobs")``; ``emu.set_faults(failing_apps=["dash-prod"])``;
+        ``emu.set_faults(None)`` clears.
         """
         if rule:
             if plan is not None:
                 raise TypeError("pass a plan or rule keywords, not both")
             seed, slow = int(rule.pop("seed", 0)), float(rule.pop("slow_deploy_seconds", 0.0))
-            parsed = FaultPlan(seed=seed, rules=(FaultRule.from_dict(rule),) if rule else (), slow_deploy_seconds=slow)
+            failing_apps = tuple(rule.pop("failing_apps", ()))
+            parsed = FaultPlan(seed=seed, rules=(FaultRule.from_dict(rule),) if rule else (), slow_deploy_seconds=slow,
+                               failing_apps=failing_apps)
         else:
             parsed = FaultPlan.parse(plan)
         self._running().ctx.faults.set(parsed)

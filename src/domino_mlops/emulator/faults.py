@@ -7,7 +7,7 @@ decides for it (list specific prefixes before general ones).
 
 A plan as JSON (``--faults``, ``PUT /_emulator/faults``, ``Emulator(faults=...)``)::
 
-    {"seed": 7, "slow_deploy_seconds": 0, "failing_tiers": ["prod-small"],
+    {"seed": 7, "slow_deploy_seconds": 0, "failing_tiers": ["prod-small"], "failing_apps": ["dash-prod"],
      "rules": [{"prefix": "/api/modelServing", "methods": ["GET"], "latency_ms": 20,
                 "rate_429": 0.2, "rate_503": 0.1, "drop_rate": 0.05, "retry_after": 1, "limit": null}]}
 """
@@ -63,8 +63,11 @@ class FaultPlan:
     rules: tuple[FaultRule, ...] = ()
     slow_deploy_seconds: float = 0.0  # added to every new deployment's build + start time
     # Model API versions built for these hardware tiers fail (a data plane that cannot serve):
-    # what a rollout's later wave meets while the earlier waves are fine.
+    # what a rollout's later wave meets while the earlier waves are fine. Apps started on them fail too.
     failing_tiers: tuple[str, ...] = ()
+    # Apps with these names fail to start (Pending -> Failed) while the plan holds: a new app
+    # version that is broken, then (plan cleared) the previous one put back.
+    failing_apps: tuple[str, ...] = ()
 
     @classmethod
     def parse(cls, value: FaultPlan | Mapping[str, Any] | str | None) -> FaultPlan:
@@ -80,14 +83,15 @@ class FaultPlan:
                 raise ConfigError(f"the fault plan is not valid JSON: {exc}", hint=_HINT) from exc
         if not isinstance(value, Mapping):
             raise ConfigError("a fault plan must be a JSON object", hint=_HINT)
-        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers"}
+        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps"}
         if unknown:
             raise ConfigError(f"unknown fault plan keys: {', '.join(sorted(unknown))}", hint=_HINT)
         try:
             return cls(seed=int(value.get("seed", 0)),
                        rules=tuple(FaultRule.from_dict(x) for x in value.get("rules", ())),
                        slow_deploy_seconds=float(value.get("slow_deploy_seconds", 0.0)),
-                       failing_tiers=tuple(str(t) for t in value.get("failing_tiers", ())))
+                       failing_tiers=tuple(str(t) for t in value.get("failing_tiers", ())),
+                       failing_apps=tuple(str(a) for a in value.get("failing_apps", ())))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad fault plan: {exc}", hint=_HINT) from exc
 

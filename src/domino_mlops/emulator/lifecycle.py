@@ -3,7 +3,7 @@
 A Model API version goes ``Preparing to build`` (first 20 % of its time) -> ``Building`` (until
 40 % more have passed *and* the MLflow model has loaded) -> ``Starting`` (40 %) -> ``Running``;
 ``Failed`` when the model could not be loaded; ``Ready to run`` when built but never started.
-Jobs go Queued -> Running -> Succeeded | Failed; apps Pending -> Running; exports
+Jobs go Queued -> Running -> Succeeded | Failed; apps Pending -> Running | Failed; exports
 pending -> building -> complete | failed.
 """
 
@@ -85,9 +85,12 @@ def job_started_at(job: r.Job) -> float:
 
 
 def app_status(app: r.App, now: float) -> str:
+    """Pending while the instance starts, then Running, or Failed when it cannot start."""
     if app.started is None or (app.stopped_at is not None and app.stopped_at >= app.started):
         return "Stopped"
-    return "Running" if now >= app.started + app.seconds else "Pending"
+    if now < app.started + app.seconds:
+        return "Pending"
+    return "Failed" if app.fails else "Running"
 
 
 def export_status(export: r.Export, now: float, *, built: bool | None) -> str:

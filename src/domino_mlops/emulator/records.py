@@ -140,6 +140,31 @@ class Job:
     seconds: float
     fails: bool
     stopped_at: float | None = None
+    # What the job's process sees: the variables of the command's `env NAME=value ...` prefix,
+    # the only way a job start (NewJobV1) carries them (docs/JOBS_AND_APPS.md).
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ScheduledJob:
+    """A job Domino starts on its clock (v4 ``ScheduledJobDto``); the emulator keeps it, never fires it."""
+
+    id: str
+    project_id: str
+    title: str
+    command: str
+    cron: str
+    timezone: str
+    hardware_tier_id: str
+    scheduled_by_user_id: str
+    created: float
+    is_custom: bool = True
+    is_paused: bool = False
+    allow_concurrent: bool = False
+    environment_id: str | None = None  # overrideEnvironmentId
+    environment_revision_spec: Any = "ActiveRevision"  # a string, or {"revisionId"}
+    notify: list[str] = field(default_factory=list)
+    main_repo_git_ref: dict[str, Any] | None = None  # {"type", "value"}
 
 
 @dataclass(slots=True)
@@ -156,6 +181,13 @@ class App:
     instance_id: str | None = None  # a new one for every start
     description: str = ""
     permissions: dict[str, Any] = field(default_factory=dict)  # permissionsData as created
+    entry_point: str | None = None
+    commit_id: str | None = None  # the project commit the current instance runs
+    started_by: str = ""
+    fails: bool = False  # the current instance fails to start (failing_app_pattern, fault plan)
+    # Earlier instances, oldest first: {"id", "started", "ended", "commit_id", "hardware_tier_id",
+    # "environment_id", "started_by", "status"}; the current one is in the fields above.
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -1,8 +1,14 @@
-"""Jobs: the public API (``/api/jobs``), the v4 routes the official client uses, and its /v1 runs."""
+"""Jobs: the public API (``/api/jobs``), the v4 routes the official client uses, and its /v1 runs.
+
+A job start takes no environment variables (neither ``NewJobV1`` nor ``StartJobRequest`` has
+them), so a job that needs some runs ``env NAME=value ... <command>``; the emulator reads that
+prefix as the shell would and keeps what the job's process would see (``Job.variables``).
+"""
 
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,13 +19,17 @@ from domino_mlops.emulator.views import jobs as views
 from domino_mlops.emulator.web import ApiError, Request, Router, bad_request
 from domino_mlops.emulator.world import new_id
 
-# python-domino's jobs_list() documents the server's default page size as 3.
+# python-domino's jobs_list() documents the server's default page size as 3; the public
+# getJobs documents 10. The largest pages are emulator choices.
 V4_PAGE_SIZE, V4_MAX_PAGE_SIZE = 3, 100
+PUBLIC_PAGE_SIZE, PUBLIC_MAX_PAGE_SIZE = 10, 100
 PUBLIC_LOG_LIMIT = 1000
+_VARIABLE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 
 
 def register(router: Router) -> None:
     router.add("POST", "/api/jobs/v1/jobs", start_public)
+    router.add("GET", "/api/jobs/beta/jobs", list_public)
     router.add("GET", "/api/jobs/beta/jobs/{jobId}", get_public)
     router.add("GET", "/api/jobs/beta/jobs/{jobId}/logs", logs_public)
     router.add("GET", "/v4/jobs", list_v4)
@@ -67,6 +77,39 @@ def get_public(ctx: Context, req: Request, who: Principal) -> Any:
 
 def get_v4(ctx: Context, req: Request, who: Principal) -> Any:
     return views.job_v4(_owned(ctx, req.params["jobId"], who), ctx.world, ctx.now())
+
+
+def list_public(ctx: Context, req: Request, who: Principal) -> Any:
+    """``PaginatedJobEnvelopeV1``: ``sortBy`` (number, title, command, startedTime, status, user;
+    the rest sort by number), ``ascending`` (default false: newest first), ``statusFilter``
+    (all, queued, running, completed, active; archived: none, the emulator archives nothing)."""
+    q = req.query
+    project = ctx.world.project(q["projectId"])
+    who.require(project.id)
+    offset, limit = int(q.get("offset") or 0), min(int(q.get("limit") or PUBLIC_PAGE_SIZE), PUBLIC_MAX_PAGE_SIZE)
+    if offset < 0 or limit < 1:
+        raise bad_request("offset must be >= 0 and limit >= 1")
+    now = ctx.now()
+    wanted = (q.get("statusFilter") or "all").lower()
+    rows = [(j, views.job_public(j, now)["job"]) for j in ctx.world.jobs.values() if j.project_id == project.id]
+    rows = [(j, v) for j, v in rows if _public_status_matches(wanted, v["status"])]
+    order = {"startedTime": "queued", "duration": "number", "commentCount": "number",
+             "dominoStatsField": "number"}.get(q.get("sortBy") or "number", q.get("sortBy") or "number")
+    rows.sort(key=lambda jv: _sort_key(order, jv[0], {"statuses": jv[1]["status"]}),
+              reverse=q.get("ascending", "false") != "true")
+    return views.job_page([v for _, v in rows[offset:offset + limit]], offset=offset, limit=limit, total=len(rows))
+
+
+def _public_status_matches(wanted: str, status: dict[str, Any]) -> bool:
+    if wanted == "all":
+        return True
+    if wanted == "archived":
+        return status["isArchived"]
+    if wanted == "completed":
+        return status["isCompleted"]
+    if wanted == "active":
+        return not status["isCompleted"]
+    return status["executionStatus"].lower() == wanted
 
 
 def list_v4(ctx: Context, req: Request, who: Principal) -> Any:
@@ -192,9 +235,26 @@ def _start(ctx: Context, who: Principal, spec: _Start) -> r.Job:
         environment_id=spec.environment_id or next(iter(ctx.world.environments), ""),
         commit_id=spec.commit_id or project.commits[0], started_by=who.username, submitted=ctx.now(),
         seconds=ctx.run_seconds(), fails=_fails(ctx.world.failing_job_pattern, spec.command),
+        variables=variables_of(spec.command),
     )
     ctx.world.jobs[job.id] = job
     return job
+
+
+def variables_of(command: str) -> dict[str, str]:
+    """What ``env NAME=value ... program`` gives the program, read as a POSIX shell reads it;
+    nothing for any other command (or one a shell could not split)."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return {}
+    found: dict[str, str] = {}
+    if words[:1] == ["env"]:
+        for word in words[1:]:
+            if not (match := _VARIABLE.match(word)):
+                break
+            found[match.group(1)] = match.group(2)
+    return found
 
 
 def _fails(pattern: str, command: str) -> bool:

@@ -1,4 +1,4 @@
-"""Version, projects, hardware tiers, environments, commits: what every caller reads first."""
+"""Version, projects, hardware tiers, environments, commits, the caller: what every caller reads first."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def register(router: Router) -> None:
     router.add("GET", "/v4/projects/{projectId}/hardwareTiers", project_tiers)
     router.add("GET", "/v4/projects/{projectId}/useableEnvironments", useable_environments)
     router.add("GET", "/api/hardwaretiers/v1/hardwaretiers", all_tiers)
+    router.add("GET", "/api/users/v1/self", current_user)
     router.add("GET", "/api/environments/v1/environments/{environmentId}", get_environment)
     router.add("GET", "/v1/environments", environments)
     router.add("GET", "/v1/projects/{ownerName}/{projectName}/commits", commits)
@@ -71,6 +72,11 @@ def project_tiers(ctx: Context, req: Request, who: Principal) -> Any:
 def all_tiers(ctx: Context, req: Request, who: Principal) -> Any:
     offset, limit = req.page(DEFAULT_LIMIT, MAX_LIMIT)
     return views.tiers_page(list(ctx.world.hardware_tiers.values()), offset, limit)
+
+
+def current_user(ctx: Context, req: Request, who: Principal) -> Any:
+    """``UserEnvelopeV1`` of the caller (a scheduled job names who scheduled it by this id)."""
+    return views.current_user(who.username)
 
 
 def get_environment(ctx: Context, req: Request, who: Principal) -> Any:

@@ -5,6 +5,7 @@ A seed file looks like this (every section is optional; missing ones come from t
     domino_version: "6.1.0"
     default_project: demo-user/demo-project     # what `emu.project_id` / the banner name
     failing_job_pattern: "fail"                 # regex; a job whose command matches goes Failed
+    failing_app_pattern: "broken"               # regex; an app whose name matches goes Failed at start
     data_planes:
       - {id: "000000000000000000000000", name: local}
     projects:
@@ -20,8 +21,8 @@ A seed file looks like this (every section is optional; missing ones come from t
       - {id: "65f0000000000000000000e1", name: MLflow serving, visibility: Global}
     jobs:                                       # finished before the emulator started
       - {project: demo-user/demo-project, command: "python train.py", status: Succeeded}
-    apps:
-      - {project: demo-user/demo-project, name: dashboard, status: Running}
+    apps:                                       # visibility: GRANT_BASED (default), PUBLIC, ...
+      - {project: demo-user/demo-project, name: dashboard, status: Running, visibility: PUBLIC}
     model_api_access:                           # what an admin sets in Domino's UI, per Model API
       - project: demo-user/demo-project
         model_api: churn-stage                  # a Model API name (or a pattern: "*", "*-stage")
@@ -72,6 +73,7 @@ def default_seed() -> dict[str, Any]:
         "domino_version": DOMINO_VERSION,
         "default_project": demo,
         "failing_job_pattern": "fail",
+        "failing_app_pattern": "broken",
         "data_planes": [
             {"id": LOCAL_DATA_PLANE_ID, "name": "local"},
             {"id": PROD_WEST_DATA_PLANE_ID, "name": "prod-west"},
@@ -165,6 +167,7 @@ class _Builder:
             domino_version=str(data["domino_version"]),
             default_project_id=self.project_id(default_ref),
             failing_job_pattern=str(data["failing_job_pattern"]),
+            failing_app_pattern=str(data.get("failing_app_pattern", "")),
             projects=self.projects,
             data_planes=planes,
             credentials=[self.credential(c) for c in data["credentials"]],
@@ -231,10 +234,21 @@ class _Builder:
         status = str(item.get("status", "Stopped"))
         if status not in ("Running", "Stopped"):
             raise ValueError(f"a seeded app is Running or Stopped, not {status!r}")
+        visibility = str(item.get("visibility", "GRANT_BASED"))
+        if visibility not in ("PUBLIC", "AUTHENTICATED", "GRANT_BASED", "GRANT_BASED_STRICT"):
+            raise ValueError(f"app visibility {visibility!r} is not PUBLIC, AUTHENTICATED, GRANT_BASED or "
+                             "GRANT_BASED_STRICT")
         long_ago = self.started - 3600.0
-        app = r.App(id=new_id(), project_id=self.project_id(str(item["project"])), name=str(item.get("name", "")),
+        project = world.project(self.project_id(str(item["project"])))
+        tier = world.default_tier(project.id)
+        running = status == "Running"
+        app = r.App(id=new_id(), project_id=project.id, name=str(item.get("name", "")),
                     created=long_ago, seconds=max(self.run_seconds, 1.0),
-                    started=long_ago if status == "Running" else None)
+                    hardware_tier_id=str(item.get("hardware_tier", tier.id if tier else "")) or None,
+                    permissions={"visibility": visibility, "accessRequestStatuses": {}, "pendingInvitations": [],
+                                 "discoverable": True, "appAccessStatus": "ALLOWED"},
+                    started=long_ago if running else None, instance_id=new_id() if running else None,
+                    commit_id=project.commits[0] if running else None, started_by=project.owner if running else "")
         world.apps[app.id] = app
 
 

@@ -21,6 +21,7 @@ from domino_mlops.emulator import (
     auth,
     lifecycle,
     routes_admin,
+    routes_app_pages,
     routes_apps,
     routes_async,
     routes_jobs,
@@ -28,6 +29,7 @@ from domino_mlops.emulator import (
     routes_models,
     routes_platform,
     routes_predict,
+    routes_scheduled_jobs,
     routes_v1_models,
     routes_versions,
     validate,
@@ -45,7 +47,8 @@ MAX_BODY = 10 * 1024 * 1024
 def build_router() -> Router:
     router = Router()
     for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_v1_models,
-                   routes_predict, routes_async, routes_jobs, routes_apps, routes_admin):
+                   routes_predict, routes_async, routes_jobs, routes_scheduled_jobs, routes_apps, routes_app_pages,
+                   routes_admin):
         module.register(router)
     return router
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from domino_mlops.contract import ContractRoute, load_contract
+from domino_mlops.contract import SUBPATHS, ContractRoute, load_contract
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EMULATOR_PREFIX = "/_emulator"
@@ -149,8 +149,9 @@ class Router:
                 raise ValueError(f"{method} {template} is not a contract route"
                                  + (f" (the contract spells it {contract.path})" if contract else ""))
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+        tail = SUBPATHS if contract is not None and contract.subpaths else ""
         self._routes.append(Route(
-            method=method, template=template, pattern=re.compile(f"^{regex}$"), handler=handler,
+            method=method, template=template, pattern=re.compile(f"^{regex}{tail}$"), handler=handler,
             write=(method not in READ_METHODS) if write is None else write, auth=auth, locked=locked,
             contract=contract,
         ))

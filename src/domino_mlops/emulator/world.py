@@ -32,6 +32,7 @@ _COLLECTIONS: dict[str, type] = {
     "model_apis": r.ModelApi,
     "versions": r.ModelVersion,
     "jobs": r.Job,
+    "scheduled_jobs": r.ScheduledJob,
     "apps": r.App,
     "exports": r.Export,
     "access_rules": r.AccessRule,
@@ -50,11 +51,12 @@ def derived_id(*parts: str) -> str:
 
 class World:
     def __init__(self, *, domino_version: str, default_project_id: str, failing_job_pattern: str,
-                 **collections: Iterable[Any]) -> None:
+                 failing_app_pattern: str = "", **collections: Iterable[Any]) -> None:
         self.lock = threading.RLock()
         self.domino_version = domino_version
         self.default_project_id = default_project_id
         self.failing_job_pattern = failing_job_pattern
+        self.failing_app_pattern = failing_app_pattern
         self.projects: dict[str, r.Project] = {}
         self.credentials: dict[str, r.Credential] = {}  # by secret
         self.data_planes: dict[str, r.DataPlane] = {}
@@ -63,6 +65,7 @@ class World:
         self.model_apis: dict[str, r.ModelApi] = {}
         self.versions: dict[str, r.ModelVersion] = {}
         self.jobs: dict[str, r.Job] = {}
+        self.scheduled_jobs: dict[str, r.ScheduledJob] = {}
         self.apps: dict[str, r.App] = {}
         self.exports: dict[str, r.Export] = {}
         self.access_rules: dict[str, r.AccessRule] = {}
@@ -93,6 +96,12 @@ class World:
     def app(self, app_id: str) -> r.App:
         return _get(self.apps, app_id, "app")
 
+    def scheduled_job(self, project_id: str, key: str) -> r.ScheduledJob:
+        found = self.scheduled_jobs.get(key)
+        if found is None or found.project_id != project_id:
+            raise not_found("scheduled job", key)
+        return found
+
     def export(self, export_id: str) -> r.Export:
         return _get(self.exports, export_id, "export")
 
@@ -119,6 +128,7 @@ class World:
                 "domino_version": self.domino_version,
                 "default_project_id": self.default_project_id,
                 "failing_job_pattern": self.failing_job_pattern,
+                "failing_app_pattern": self.failing_app_pattern,
                 **{name: [r.to_dict(x) for x in getattr(self, name).values()] for name in _COLLECTIONS},
             }
 
@@ -132,6 +142,7 @@ class World:
                 domino_version=data["domino_version"],
                 default_project_id=data["default_project_id"],
                 failing_job_pattern=data["failing_job_pattern"],
+                failing_app_pattern=data.get("failing_app_pattern", ""),
                 **{name: [r.from_dict(kind, item) for item in data.get(name, [])]
                    for name, kind in _COLLECTIONS.items()},
             )

@@ -11,6 +11,10 @@ and what new Model API versions record of their calls. It leaves out what the ap
 and what a partial first attempt legitimately changes: how a step reaches its goal (create,
 start, already serving), Domino ids, where the alias points now, gate results (checked again at
 apply), and how smoke tests authenticate (the plan job does not hold the tokens).
+
+Jobs and apps count by their definition in the environment (WorkloadChange.digest: command,
+variables, tier, compute environment, git ref; an app's visibility and entry point), not by
+whether they already ran. A plan without jobs and apps has the digest it had before they existed.
 """
 
 from __future__ import annotations
@@ -31,18 +35,24 @@ def plan_digest(plan: Plan, env: Environment, *, project: str | None = None) -> 
     Every selected model counts, changed or not, so a re-run after a partial first attempt (some
     models done, some not) has the digest the reviewer approved."""
     changes = [c for c in plan.changes if project in (None, _listed_under(c))]
-    return _hash({
+    document = {
         "environment": plan.environment, "alias": plan.alias, "stage_mode": plan.stage_mode,
         "settings": [env.model_api.log_http_request_response, env.model_api.monitoring_enabled,
                      env.model_api.record_invocation],
         "models": sorted((_destination(c, env) for c in changes), key=lambda m: (m["project"], m["model"])),
-    })
+    }
+    workloads = [[w.subject, w.project_id, w.name, w.phase, w.digest] for w in plan.workloads
+                 if project in (None, w.listed_under or w.project_id)]
+    if workloads:
+        document["workloads"] = workloads  # in run order: the order is part of what is approved
+    return _hash(document)
 
 
 def digests_by_project(plan: Plan, env: Environment) -> dict[str, str]:
     """One digest per Domino project: a promotion runs one job per project, each checks its own."""
     return {project: plan_digest(plan, env, project=project)
-            for project in sorted({_listed_under(c) for c in plan.changes})}
+            for project in sorted({_listed_under(c) for c in plan.changes}
+                                  | {w.listed_under or w.project_id for w in plan.workloads})}
 
 
 def _listed_under(change: ModelChange) -> str:

@@ -1,7 +1,8 @@
 """How a model in an environment maps to Domino Model APIs: one per hardware tier (data plane).
 
 The first tier of an environment keeps the plain name `<model>-<env>`, so the common one-tier
-case reads naturally; further tiers add the tier: `<model>-<env>-<tier>`.
+case reads naturally; further tiers add the tier: `<model>-<env>-<tier>`. An app of the manifest
+is the Domino app `<app>-<env>`, so DEV, STAGE and PROD can share one project.
 """
 
 from __future__ import annotations
@@ -25,3 +26,8 @@ def model_api_name(model: str, env: Environment, tier: str | None) -> str:
     first = tiers_in_waves(env)[0][1]
     name = base if tier is None or tier == first else f"{base}-{tier}"
     return _UNSAFE.sub("-", name)
+
+
+def app_name(app: str, env: Environment) -> str:
+    """The Domino app that serves manifest app ``app`` in ``env``."""
+    return _UNSAFE.sub("-", f"{app}-{env.name.lower()}")

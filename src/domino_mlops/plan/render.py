@@ -28,6 +28,12 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             }
             for c in plan.changes
         ],
+        "workloads": [
+            {"subject": w.subject, "name": w.name, "project_id": w.project_id, "phase": w.phase, "gate": w.gate,
+             "line": w.line, "changed": w.changed, "observed": w.observed, "digest": w.digest,
+             "steps": [asdict(step) for step in w.steps]}
+            for w in plan.workloads
+        ],
     }
 
 
@@ -41,8 +47,11 @@ def plan_to_markdown(plan: Plan) -> str:
     notes = [f"- **held back** `{_escape(c.model)}`: {_escape(c.held_back or '')}" for c in plan.held_back]
     notes += [f"- :warning: {_escape(w)}" for w in plan.warnings]
     tail = ("\n" + "\n".join(notes) + "\n") if notes else ""
+    tail = _workloads(plan) + tail
     if not changed:
         what = "every model is already where the manifest says" if not plan.held_back else "nothing moves forward"
+        if plan.has_work:  # only jobs or apps change
+            return f"{head}\n\nModels: no changes ({what}).\n{tail}"
         return f"{head}\n\nNo changes: {what}.\n{tail}"
     lines = [head, "", f"{len(changed)} of {len(plan.changes)} model(s) change.", "",
              "| model | project | from | to | gate | steps |", "|---|---|---|---|---|---|"]
@@ -56,6 +65,23 @@ def plan_to_markdown(plan: Plan) -> str:
     if plan.blocked:
         lines += ["", f"**Blocked by gates:** {', '.join(c.model for c in plan.blocked)}."]
     return "\n".join(lines) + "\n" + tail
+
+
+_PHASE = {"before_models": "before the models", "after_models": "after the models", "apps": "last (apps)"}
+
+
+def _workloads(plan: Plan) -> str:
+    """Jobs and apps in the order they run, what Domino shows now and what will be done."""
+    if not plan.workloads:
+        return ""
+    lines = ["", "#### Jobs and apps", "", "| order | kind | name | project | now | steps |",
+             "|---|---|---|---|---|---|"]
+    for w in plan.workloads:
+        kind = w.subject + (" (gate)" if w.subject == "job" and w.gate else "")
+        steps = "<br>".join(_escape(step.describe()) for step in w.steps) or "no change"
+        lines.append(f"| {_PHASE.get(w.phase, w.phase)} | {kind} | `{_escape(w.name)}` | `{w.project_id}` | "
+                     f"{_escape(w.observed) or '-'} | {steps} |")
+    return "\n".join(lines) + "\n"
 
 
 def _escape(text: str) -> str:

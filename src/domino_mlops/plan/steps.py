@@ -1,9 +1,15 @@
-"""The typed steps a plan is made of. Frozen: a computed plan can be printed, diffed and re-checked."""
+"""The typed steps a plan is made of. Frozen: a computed plan can be printed, diffed and re-checked.
+
+A plan's changes have a subject: a model (Model APIs and its MLflow marking: ``ModelChange``), a
+job run, a scheduled job or an app (``WorkloadChange``, steps ``RunJob``, ``ScheduleJob``,
+``PublishApp``, ``SetAppVisibility``).
+The executor dispatches on the step type (apply/executor.py), one handler per type.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from domino_mlops.clients.domino_serving_types import VersionSettings
 
@@ -117,14 +123,151 @@ class RecordLedger:
     model: str
     from_version: str | None
     to_version: str
-    action: str  # deploy | promote | rollback
+    action: str  # deploy | promote | rollback | rollout
+    subject: str = "model"  # model | job | app: what `model` names (the ledger's kind)
     kind: str = field(default="record_ledger", init=False)
 
     def describe(self) -> str:
         return f"record {self.action} {self.from_version or '(none)'} -> {self.to_version} in the ledger"
 
 
+@dataclass(frozen=True, slots=True)
+class RunJob:
+    """Run a Domino job for this commit and definition (``marker`` in its title), wait for it,
+    and fail with its last log lines if it fails.
+
+    action: "start" (no job carries the marker, or every one failed), or "wait" (one is still
+    running: a re-run joins it instead of starting a second).
+    """
+
+    job: str
+    project_id: str
+    command: str
+    marker: str  # the key in the job's title: a digest of the definition and the commit, plus the attempt
+    action: Literal["start", "wait"] = "start"
+    variables: tuple[tuple[str, str], ...] = ()  # DOMINO_ENV first
+    hardware_tier: str | None = None
+    environment_id: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    gate: bool = True
+    job_id: str | None = None  # the running job to wait for ("wait")
+    kind: str = field(default="run_job", init=False)
+
+    def describe(self) -> str:
+        if self.action == "wait":
+            return f"wait for job {self.job!r} (already started for this commit)"
+        where = self.hardware_tier or "the project's default tier"
+        return f"run job {self.job!r} on {where}" + (" (gate for the models)" if self.gate else "")
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleJob:
+    """Create or replace the environment's scheduled job: Domino runs it on its own clock.
+
+    action: "create" (none carries the job's identity in its title) or "update" (one does, with
+    another definition: replaced whole). ``marker``: identity and definition digest.
+    """
+
+    job: str
+    project_id: str
+    command: str
+    marker: str
+    cron: str
+    timezone: str
+    action: Literal["create", "update"] = "create"
+    variables: tuple[tuple[str, str], ...] = ()  # DOMINO_ENV first
+    hardware_tier: str | None = None  # None: the project's default tier (Domino requires one)
+    environment_id: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    scheduled_id: str | None = None  # the scheduled job replaced ("update")
+    kind: str = field(default="schedule_job", init=False)
+
+    def describe(self) -> str:
+        verb = "schedule" if self.action == "create" else "reschedule"
+        return f"{verb} job {self.job!r} at {self.cron!r} ({self.timezone}) on {self.hardware_tier or 'the default tier'}"
+
+
+@dataclass(frozen=True, slots=True)
+class AppInstanceRef:
+    """Where an app ran before this run: what a put-back starts again."""
+
+    commit_id: str | None
+    hardware_tier: str | None
+    environment_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PublishApp:
+    """Publish (or restart) an app on the environment's tier, wait until Running, smoke-check its
+    page; on failure start ``previous`` again (Domino keeps no app versions: the previous commit,
+    tier and environment are what can be put back).
+
+    action: "create" (no app of that name: create, then start) or "start" (restart the existing one).
+    """
+
+    app: str  # the Domino app's name: <manifest name>-<environment> (plan/naming.py)
+    project_id: str
+    action: Literal["create", "start"]
+    hardware_tier: str | None = None
+    environment_id: str | None = None
+    commit: str | None = None
+    branch: str | None = None
+    visibility: str = "GRANT_BASED"
+    entry_point: str | None = None
+    smoke_path: str = "/"
+    app_id: str | None = None
+    previous: AppInstanceRef | None = None  # None: nothing ran before, a failure stops the app
+    reason: str = ""  # why it is (re)started: what differs from what runs
+    kind: str = field(default="publish_app", init=False)
+
+    def describe(self) -> str:
+        verb = "create and publish" if self.action == "create" else "restart"
+        why = f" ({self.reason})" if self.reason else ""
+        return f"{verb} app {self.app!r} on {self.hardware_tier or 'the default tier'}{why}, smoke-check {self.smoke_path}"
+
+
+@dataclass(frozen=True, slots=True)
+class SetAppVisibility:
+    """Change who may open a running app; the app keeps running (no restart)."""
+
+    app: str
+    app_id: str
+    from_visibility: str | None
+    to_visibility: str
+    kind: str = field(default="set_app_visibility", init=False)
+
+    def describe(self) -> str:
+        return f"visibility of app {self.app!r}: {self.from_visibility or '(none)'} -> {self.to_visibility}"
+
+
 Step = DeployVersion | SmokeTest | SetTags | TransitionStage | MoveAlias | RecordLedger
+WorkloadStep = RunJob | ScheduleJob | PublishApp | SetAppVisibility | RecordLedger
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadChange:
+    """A job run or an app in one environment: its steps (none: already done) and where it stands.
+
+    ``phase`` orders it around the models: "before_models" (a validation or training job, a gate
+    when ``gate``), "after_models" (a job after them), "apps" (last, on what the models serve).
+    """
+
+    subject: Literal["job", "app"]
+    name: str
+    project_id: str
+    phase: Literal["before_models", "after_models", "apps"]
+    steps: tuple[WorkloadStep, ...]
+    observed: str = ""  # what Domino shows now, for the plan's reader
+    gate: bool = False
+    line: int | None = None
+    digest: str = ""  # what the approval covers (plan/digest.py): the definition in this environment
+    listed_under: str = ""  # the project the manifest lists it under (project_id may be the environment's)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +323,7 @@ class Plan:
     changes: tuple[ModelChange, ...]
     domino_observed: bool = True  # False: Domino was not configured, only MLflow was read
     warnings: tuple[str, ...] = ()  # what the planner could not establish and went ahead without
+    workloads: tuple[WorkloadChange, ...] = ()  # jobs and apps, in the manifest's order within a phase
 
     @property
     def changed(self) -> tuple[ModelChange, ...]:
@@ -192,6 +336,18 @@ class Plan:
     @property
     def held_back(self) -> tuple[ModelChange, ...]:
         return tuple(change for change in self.changes if change.held_back)
+
+    def phase(self, name: str) -> tuple[WorkloadChange, ...]:
+        return tuple(w for w in self.workloads if w.phase == name)
+
+    @property
+    def changed_workloads(self) -> tuple[WorkloadChange, ...]:
+        return tuple(w for w in self.workloads if w.changed)
+
+    @property
+    def has_work(self) -> bool:
+        """Anything to write: a model, a job or an app."""
+        return bool(self.changed) or bool(self.changed_workloads)
 
     def line_of(self, model: str) -> int | None:
         """The manifest line of the model's entry, for annotations."""

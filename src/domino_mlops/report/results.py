@@ -9,7 +9,8 @@ from typing import Any
 from domino_mlops.apply.executor import ApplyResult
 
 _ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
-         "conflict": ":warning:", "held back": ":pause_button:", "unverified": ":rotating_light:"}
+         "conflict": ":warning:", "held back": ":pause_button:", "unverified": ":rotating_light:",
+         "blocked": ":no_entry:", "put back": ":leftwards_arrow_with_hook:"}
 _PLANE_ICON = {"serving": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "put back": ":leftwards_arrow_with_hook:",
                "failed": ":x:", "not reached": ":white_circle:", "unverified": ":rotating_light:"}
 
@@ -32,6 +33,12 @@ def result_to_dict(result: ApplyResult) -> dict[str, Any]:
             }
             for m in result.models
         ],
+        "workloads": [
+            {"kind": w.subject, "name": w.name, "status": w.status, "message": w.message, "writes": w.writes,
+             "domino_ids": list(w.domino_ids), "url": w.url, "log_tail": list(w.log_tail),
+             "ledger_run_id": w.ledger.run_id if w.ledger else None}
+            for w in result.workloads
+        ],
     }
 
 
@@ -51,7 +58,24 @@ def result_to_markdown(result: ApplyResult, *, title: str) -> str:
         if m.warnings:
             note += "<br>" + "<br>".join(":warning: " + w.replace("|", "\\|") for w in m.warnings)
         lines.append(f"| {_ICON.get(m.status, '')} | `{m.model}` | {m.version} | {apis} | {smoke} | {note} |")
-    return "\n".join(lines + _data_planes(result)) + "\n"
+    return "\n".join(lines + _data_planes(result) + _workloads(result)) + "\n"
+
+
+def _workloads(result: ApplyResult) -> list[str]:
+    """Jobs and apps beside the models, in the order they ran; a failed job's last log lines."""
+    if not result.workloads:
+        return []
+    lines = ["", "#### Jobs and apps", "", "| | kind | name | status | Domino | note |", "|---|---|---|---|---|---|"]
+    for w in result.workloads:
+        ids = "<br>".join(f"`{i}`" for i in w.domino_ids) or "-"
+        where = f"[open]({w.url})" if w.url else ids
+        note = (w.message or ("nothing to do" if w.status == "unchanged" else f"{w.writes} write(s)"))
+        lines.append(f"| {_ICON.get(w.status, '')} | {w.subject} | `{w.name}` | {w.status} | {where} | "
+                     f"{note.replace('|', chr(92) + '|').replace(chr(10), ' ')} |")
+    for w in result.workloads:
+        if w.log_tail:
+            lines += ["", f"Last log lines of job `{w.name}`:", "", "```text", *w.log_tail, "```"]
+    return lines
 
 
 def _data_planes(result: ApplyResult) -> list[str]:

@@ -34,7 +34,7 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     github.set_output("plan-digest", digest)
     github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))
     github.set_output("changed-models", " ".join(c.model for c in plan.changed))
-    github.set_output("has-changes", "true" if plan.changed else "false")
+    github.set_output("has-changes", "true" if plan.has_work else "false")
     github.append_summary(markdown)
     return markdown
 
@@ -81,6 +81,16 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: s
                             file=manifest_file, line=plan.line_of(model.model), stream=sys.stderr)
             if model.error.hint:
                 print(f"hint: {model.error.hint}", file=sys.stderr)
+    for work in result.workloads:
+        if work.error is None:
+            continue
+        line = next((w.line for w in plan.workloads if (w.subject, w.name) == (work.subject, work.name)), None)
+        github.annotate("error", f"{work.subject} {work.name}: {work.error}", file=manifest_file, line=line,
+                        stream=sys.stderr)
+        if work.log_tail:
+            print(f"Last {len(work.log_tail)} log lines of job {work.name}:", file=sys.stderr)
+            for text in work.log_tail:
+                print(f"  | {text}", file=sys.stderr)
 
 
 class Progress:

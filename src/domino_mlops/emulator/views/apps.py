@@ -1,19 +1,33 @@
-"""Apps: ``domino.nucleus.modelproduct.models.ModelProduct``."""
+"""Apps: ``domino.nucleus.modelproduct.models.ModelProduct``, its instances, and a running app's page."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from domino_mlops.emulator import lifecycle
 from domino_mlops.emulator import records as r
-from domino_mlops.emulator.views import iso
+from domino_mlops.emulator.seed import user_id
+from domino_mlops.emulator.views import iso, ms
+from domino_mlops.emulator.world import World
 
 # What python-domino's app create sends, and so what an app created without a choice has.
 DEFAULT_PERMISSIONS = {"visibility": "GRANT_BASED", "accessRequestStatuses": {}, "pendingInvitations": [],
                        "discoverable": True, "appAccessStatus": "ALLOWED"}
 
 
-def model_product(a: r.App, now: float) -> dict[str, Any]:
+def official_url(a: r.App) -> str:
+    """``<host>/modelproducts/<id>``: Domino's page for the app, its banner around the app (not served here)."""
+    return f"/modelproducts/{a.id}"
+
+
+def session_url(a: r.App, world: World, instance_id: str) -> str:
+    """``<host>/<owner>/<project>/r/notebookSession/<instance>/``: where one instance serves the app."""
+    project = world.project(a.project_id)
+    return f"/{project.owner}/{project.name}/r/notebookSession/{instance_id}/"
+
+
+def model_product(a: r.App, world: World, now: float) -> dict[str, Any]:
     status = lifecycle.app_status(a, now)
     body: dict[str, Any] = {
         "id": a.id, "name": a.name, "description": a.description or None, "projectId": a.project_id,
@@ -21,9 +35,32 @@ def model_product(a: r.App, now: float) -> dict[str, Any]:
         "lastUpdated": iso(max(x for x in (a.created, a.started, a.stopped_at) if x is not None)),
         "media": [], "tags": [], "stats": {"usageCount": 0},
         "permissionsData": dict(a.permissions or DEFAULT_PERMISSIONS), "appExtension": {"appType": "Other"},
-        "hardwareTierId": a.hardware_tier_id, "environmentId": a.environment_id,
-        "latestAppInstanceId": a.instance_id, "openUrl": f"/apps/{a.id}/",
+        "hardwareTierId": a.hardware_tier_id, "environmentId": a.environment_id, "entryPoint": a.entry_point,
+        "latestAppInstanceId": a.instance_id, "openUrl": official_url(a),
     }
-    if status == "Running":
-        body["runningAppUrl"] = f"/apps/{a.id}/"
+    if status == "Running" and a.instance_id is not None:
+        body["runningAppUrl"] = session_url(a, world, a.instance_id)
+        body["runningCommitId"] = a.commit_id
     return body
+
+
+def instances(a: r.App, now: float) -> list[dict[str, Any]]:
+    """``AppInstanceOverview`` of every instance, oldest first; ``duration`` in whole seconds
+    (an emulator reading: the document says int32 only)."""
+    rows = [dict(past) for past in a.history]
+    if a.instance_id is not None and a.started is not None:
+        status = lifecycle.app_status(a, now)
+        rows.append({"id": a.instance_id, "started": a.started, "ended": a.stopped_at or now,
+                     "started_by": a.started_by, "status": status})
+    return [{"id": row["id"], "started": ms(row["started"]), "duration": int(row["ended"] - row["started"]),
+             "publishingUserId": user_id(row["started_by"] or "unknown"),
+             "publishingUsername": row["started_by"] or "unknown", "status": row["status"], "goalIds": []}
+            for row in rows]
+
+
+def page(a: r.App, path: str) -> str:
+    """The small HTML page an emulated app answers with at every path under its session URL."""
+    name, at = html.escape(a.name), html.escape(path or "/")
+    return (f"<!doctype html><html><head><title>{name}</title></head><body><h1>{name}</h1>"
+            f"<p>Emulated Domino app, instance {html.escape(a.instance_id or '')}, commit "
+            f"{html.escape(a.commit_id or '')}, path {at}</p></body></html>")

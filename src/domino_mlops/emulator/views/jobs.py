@@ -9,7 +9,7 @@ from typing import Any
 from domino_mlops.emulator import lifecycle
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.seed import user_id
-from domino_mlops.emulator.views import iso, metadata, ms
+from domino_mlops.emulator.views import iso, metadata, ms, paged_metadata
 from domino_mlops.emulator.views.platform import data_plane
 from domino_mlops.emulator.world import World
 
@@ -71,6 +71,11 @@ def job_set(jobs: list[dict[str, Any]], total: int, *, offset: int, limit: int, 
             "pagination": {"offset": offset, "limit": limit, "orderBy": order_by, "sortBy": sort_by}}
 
 
+def job_page(jobs: list[dict[str, Any]], *, offset: int, limit: int, total: int) -> dict[str, Any]:
+    """``PaginatedJobEnvelopeV1``: one page of public jobs (each ``JobDetailsV1``, a ``JobV1`` and more)."""
+    return {"jobs": jobs, "metadata": paged_metadata(offset, limit, total)}
+
+
 def job_public(j: r.Job, now: float) -> dict[str, Any]:
     """``JobEnvelopeV1``: ``{"job": JobDetailsV1, "metadata"}``."""
     t = Times.of(j, now)
@@ -104,11 +109,18 @@ def log_entries(j: r.Job, now: float, pattern: str) -> list[tuple[float, str, st
         return lines
     lines.append((t.started, "prepareOutput",
                   f"Starting run in environment {j.environment_id} at commit {j.commit_id[:12]}"))
+    if j.variables:
+        lines.append((t.started, "prepareOutput",
+                      "Environment variables: " + ", ".join(f"{k}={v}" for k, v in j.variables.items())))
     lines.append((t.started, "stdOut", f"$ {j.command}"))
     ended = t.ended if t.ended is not None else now
     if t.status == "Succeeded":
         lines.append((ended, "stdOut", "(emulated) command finished with exit code 0"))
     elif t.status == "Failed":
+        # What a failing script leaves behind: the last lines are what a pipeline shows.
+        lines.append((ended, "stdErr", "Traceback (most recent call last):"))
+        lines.append((ended, "stdErr", f'  File "{j.command.split()[-1]}", line 1, in <module>'))
+        lines.append((ended, "stdErr", "RuntimeError: emulated failure"))
         lines.append((ended, "stdOut", f"(emulated) command matched the failing pattern {pattern!r}: exit code 1"))
     elif t.status == "Stopped":
         lines.append((ended, "stdOut", "(emulated) stopped by user"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domino_mlops.emulator import records as r
+from domino_mlops.emulator.seed import user_id
 from domino_mlops.emulator.views import iso, metadata, paged_metadata
 from domino_mlops.emulator.world import World, derived_id
 
@@ -121,3 +122,10 @@ def environment_public(e: r.Environment) -> dict[str, Any]:
                    "rebuildOnBaseChanges": "never", "supportedClusters": [], "activeRevisionTags": [],
                    "latestRevision": revision, "selectedRevision": dict(revision)}
     return {"environment": environment, "metadata": metadata()}
+
+
+def current_user(username: str) -> dict[str, Any]:
+    """``UserEnvelopeV1``: the emulator knows users by name only, so the name fills the name fields."""
+    user = {"id": user_id(username), "userName": username, "firstName": username, "lastName": "",
+            "fullName": username, "avatarUrl": ""}
+    return {"user": user, "metadata": metadata()}
