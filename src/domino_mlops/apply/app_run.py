@@ -49,9 +49,17 @@ def set_app_visibility(step: SetAppVisibility, run: WorkloadRun) -> None:
 
 
 def _running(apps: Apps, app_id: str, run: WorkloadRun) -> App:
-    """Wait until the app runs; a Failed (or stopped) app fails at once."""
-    app = poll_until(lambda: apps.get(app_id), lambda a: a.is_running or a.is_failed or a.is_stopped,
-                     settings=run.ctx.poll, key=lambda a: a.status,
+    """Wait until the app runs; a Failed app fails at once, a stopped one once it has been on its
+    way (Pending, Starting...): right after a start, Domino may still report the stopped state the
+    app was in, which is no verdict. An app that never leaves it runs into the poll's timeout."""
+    moved = False
+
+    def settled(app: App) -> bool:
+        nonlocal moved
+        moved = moved or not app.is_stopped
+        return app.is_running or app.is_failed or (app.is_stopped and moved)
+
+    app = poll_until(lambda: apps.get(app_id), settled, settings=run.ctx.poll, key=lambda a: a.status,
                      on_change=lambda a: run.say(f"app: {a.status or 'starting'}"))
     if not app.is_running:
         raise AppFailed(app.name or app_id, run.env.name, f"it went {app.status or 'stopped'} instead of Running",
