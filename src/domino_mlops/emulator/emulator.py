@@ -119,18 +119,20 @@ class Emulator:
             server.ctx.closed = True
         server.close_connections()
         server.ctx.models.close()
+        host, port = server.server_address[:2]
+        self._address = (str(host), int(port))  # a later start() listens where clients look for it
 
     def restart(self) -> Emulator:
         """Stop, then start again on the same address from the state file: a Domino whose control
-        plane restarts. Open connections are cut and new ones refused until it listens again;
-        builds under way go on (``resume_builds``); the request log starts afresh and the fault
-        plan is the one it was made with."""
+        plane restarts. Open connections are cut and new ones refused until it listens again
+        (``stop()`` and a later ``start()`` do the same with a pause in between); builds under way
+        go on (``resume_builds``); the request log starts afresh and the fault plan is the one it
+        was made with."""
         if self.state_file is None:
             raise ConfigError("the emulator restarts from its state file, and it has none",
                               hint="Pass state_file= (or --state-file) so the world outlives the restart.")
-        address = self._running().server_address[:2]
+        self._running()
         self.stop()
-        self._address = (str(address[0]), int(address[1]))
         return self.start()
 
     def __enter__(self) -> Emulator:

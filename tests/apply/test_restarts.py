@@ -1,0 +1,213 @@
+"""A server restarts while an apply is under way: the apply completes or fails with one clear line
+(exit 1, a hint, no traceback), and a re-run converges with nothing done twice.
+
+- Domino (the emulator, with a state file) restarts in the middle of a deploy to STAGE: while the
+  new Model API version is building and the apply polls it; after the create applied with its
+  answer lost; or it stays down until the apply gives up, then comes back.
+- MLflow (a real ``mlflow server`` on SQLite, behind a gateway: tests/support/fault_proxy.py)
+  restarts in the middle of marking, held at its first tag write: behind the gateway, which
+  answers 502 while it is down (the apply retries), or with the gateway gone too (refused: the
+  apply gives up).
+
+Every point is a condition, never a duration: the emulator's clock stands still while the test
+holds it, so the new version is still building when the restart comes; the emulator holds the
+create (emulator/crash.py) and the gateway holds the tag write. Where the outcome may go either
+way (a restart that takes longer than the apply's retry budget), both outcomes are checked for
+what must hold; neither is hoped for.
+
+After each: the environment's alias names the version that passed its smoke test (the
+``passed`` tag), one Model API version per (model, environment, registry version), the ledger
+records each change once, and a further run writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from domino_mlops.desired.environments import load_environments
+from domino_mlops.emulator import Emulator
+from domino_mlops.emulator.seed import default_seed
+from domino_mlops.local.models import SAMPLE_PATIENT
+from tests.apply.conftest import Pipeline, _workspace
+from tests.support.convergence import model_api_names
+from tests.support.emulator import wait_until
+
+CLI = str(Path(sys.executable).with_name("domino-mlops"))
+SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
+VERSION_ROUTE = "GET /api/modelServing/v1/modelApis/{modelApiId}/versions/{modelApiVersionId}"
+PATIENCE = 600.0  # seconds a condition may take on a busy machine before the test gives up
+
+
+class HoldableClock:
+    """Wall time that a test can stop: while held, Domino's time stands still, so a version that
+    is building stays building (however busy the machine); let go, time goes on from there."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._held: float | None = None
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._held if self._held is not None else time.time() + self._offset
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            self._held = time.time() + self._offset
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._offset, self._held = self._held - time.time(), None  # type: ignore[operator]
+
+
+class Apply:
+    """The CLI in its own process (as a workflow step runs it), its output in a file."""
+
+    def __init__(self, root: Path, *argv: str) -> None:
+        self.log = root / f"apply-{time.monotonic_ns()}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen([CLI, *argv], stdout=out, stderr=subprocess.STDOUT,
+                                            env=dict(os.environ), start_new_session=True)
+
+    @property
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def finish(self) -> int:
+        try:
+            return self.process.wait(PATIENCE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(f"the apply did not finish within {PATIENCE:g} s:\n{self.output}") from None
+
+
+def two_versions(pipeline: Pipeline, source: tuple[str, str], stem: str) -> tuple[str, str, str]:
+    """A new model with two versions of one real model's artifacts: (name, v1, v2)."""
+    client = pipeline.mlflow
+    model = pipeline.unique(stem)
+    shared = client.get_model_version(*source)
+    client.create_registered_model(model)
+    v1, v2 = (str(client.create_model_version(model, shared.source, run_id=shared.run_id,
+                                              model_id=shared.source.removeprefix("models:/")).version)
+              for _ in range(2))
+    return model, v1, v2
+
+
+def assert_clear_failure(code: int, output: str) -> None:
+    """A failed run says so in one line with a hint: exit 1, no traceback, no "unexpected"."""
+    assert code == 1, output
+    assert "Traceback" not in output and "unexpected" not in output, output
+    assert any(line.startswith("hint: ") for line in output.splitlines()), output
+
+
+def assert_alias_passed(pipeline: Pipeline, model: str, env_name: str = "STAGE") -> None:
+    """Wherever the alias points, that version passed the environment (the ``passed`` tag and a
+    smoke result for every data plane), and the ledger's last entry names it."""
+    env = load_environments(pipeline.root / "scripts" / "environments.yaml").get(env_name)
+    target = pipeline.aliases(model).get(env.alias)
+    if target is None:
+        return
+    tags = pipeline.tags(model, target)
+    assert tags.get(f"domino_mlops.{env_name}.status") == "passed", tags
+    smoke = json.loads(tags[f"domino_mlops.{env_name}.smoke"])
+    assert all(set(smoke[name]) == {"latency_ms", "shape"} for name in model_api_names(model, env)), smoke
+    assert [e["to"] for e in pipeline.ledger(model) if e["environment"] == env_name][-1] == target
+
+
+def assert_converged(pipeline: Pipeline, model: str, versions: tuple[str, ...], env_name: str = "STAGE") -> None:
+    """The alias at the last version, served once per registry version, each change in the ledger
+    once; a further run writes nothing to Domino or MLflow."""
+    env = load_environments(pipeline.root / "scripts" / "environments.yaml").get(env_name)
+    assert pipeline.aliases(model)[env.alias] == versions[-1]
+    api, served = pipeline.serving(f"{model}-{env_name.lower()}")
+    built = Counter(v.source.registered_model_version for v in served)
+    assert built == Counter(int(v) for v in versions), f"one Model API version per registry version: {built}"
+    active = next(v for v in served if v.id == api.active_version.id)
+    assert (active.source.registered_model_version, active.status) == (int(versions[-1]), "Running")
+    changes = [(e["from"], e["to"]) for e in pipeline.ledger(model) if e["environment"] == env_name]
+    assert changes == [("", versions[0]), *zip(versions, versions[1:])], changes  # "" : from nothing
+    assert_alias_passed(pipeline, model, env_name)
+    writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
+    assert pipeline.run("deploy", "--env", env_name) == 0
+    assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
+
+
+# --- Domino restarts in the middle of a deploy ---------------------------------------------------
+
+
+@pytest.fixture
+def restartable(tmp_path: Path, mlflow_server, monkeypatch: pytest.MonkeyPatch
+                ) -> Iterator[tuple[Pipeline, HoldableClock]]:
+    """A workspace against an emulator that saves its world to a state file (public Model APIs),
+    on a clock the test can hold."""
+    seed = default_seed()
+    seed["model_api_access"] = [{"project": seed["default_project"], "model_api": "*", "public": True}]
+    clock = HoldableClock()
+    emu = Emulator(mlflow_uri=mlflow_server.uri, world=seed, deploy_seconds=0.2,
+                   state_file=tmp_path / "domino-state.json", clock=clock)
+    with emu:
+        yield _workspace(tmp_path, mlflow_server.uri, emu, monkeypatch), clock
+
+
+def _polled_while_building(emu: Emulator, model: str, version: str, run: Apply) -> bool:
+    """The apply created the new version and has polled it at least once (it heard the create's answer)."""
+    if run.process.poll() is not None:
+        raise AssertionError(f"the apply ended before the restart:\n{run.output}")
+    with emu.world.lock:
+        mine = {v.id for v in emu.world.versions.values()
+                if v.source.get("registeredModelName") == model and str(v.source.get("registeredModelVersion")) == version}
+    return any(r.route == VERSION_ROUTE and r.path.rsplit("/", 1)[-1] in mine for r in emu.requests)
+
+
+@pytest.mark.parametrize("when", [
+    "while building",  # the version is building and the apply polls it: restart at once
+    "create answer lost",  # the create applied and saved, its answer cut by the restart
+    "down until the run gives up",  # nothing listens until the apply has failed, then Domino is back
+])
+def test_domino_restarts_in_the_middle_of_a_deploy(restartable, diabetes_model, when) -> None:
+    pipeline, clock = restartable
+    emu = pipeline.emu
+    model, v1, v2 = two_versions(pipeline, diabetes_model, "domino-restart")
+    pipeline.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    pipeline.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
+
+    with clock.held():  # the new version stays building until Domino is back
+        if when == "create answer lost":
+            with emu.crash_at(1, after=True) as point:  # Domino's first write: the new version
+                run = Apply(pipeline.root, "deploy", "--env", "STAGE")
+                assert point.reached.wait(PATIENCE), run.output
+                emu.restart()  # the held answer's connection is cut
+        else:
+            run = Apply(pipeline.root, "deploy", "--env", "STAGE")
+            wait_until(lambda: _polled_while_building(emu, model, v2, run), bool, timeout=PATIENCE, step=0.05)
+            if when == "while building":
+                emu.restart()
+            else:
+                emu.stop()
+                assert_clear_failure(run.finish(), run.output)
+                emu.start()
+        assert emu.restored
+    code = run.finish()
+
+    if code != 0:  # a restart that outlasted the apply's retries: a clear failure, and a re-run
+        assert_clear_failure(code, run.output)
+        assert "Domino" in run.output, run.output
+        assert_alias_passed(pipeline, model)
+        assert pipeline.run("deploy", "--env", "STAGE") == 0
+    said = next((line for line in run.output.splitlines() if line.startswith("error: ")), "")
+    print(f"\n{when}: the interrupted apply exited {code} {said[:160]}", flush=True)  # -s shows it
+    assert_converged(pipeline, model, (v1, v2))
