@@ -38,10 +38,12 @@ import pytest
 from domino_mlops.desired.environments import load_environments
 from domino_mlops.emulator import Emulator
 from domino_mlops.emulator.seed import default_seed
+from domino_mlops.local.mlflow_server import start_mlflow_server
 from domino_mlops.local.models import SAMPLE_PATIENT
 from tests.apply.conftest import Pipeline, _workspace
-from tests.support.convergence import model_api_names
+from tests.support.convergence import model_api_names, register_copies
 from tests.support.emulator import wait_until
+from tests.support.fault_proxy import FaultProxy, ProxyFaults, fault_proxy
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
@@ -210,4 +212,131 @@ def test_domino_restarts_in_the_middle_of_a_deploy(restartable, diabetes_model, 
         assert pipeline.run("deploy", "--env", "STAGE") == 0
     said = next((line for line in run.output.splitlines() if line.startswith("error: ")), "")
     print(f"\n{when}: the interrupted apply exited {code} {said[:160]}", flush=True)  # -s shows it
+    assert_converged(pipeline, model, (v1, v2))
+
+
+# --- MLflow restarts in the middle of marking ----------------------------------------------------
+
+TAG_WRITE = "/model-versions/set-tag"
+
+
+class Tracking:
+    """A tracking server of this module's own (the session's is shared by every test), stopped and
+    started again on the same port, SQLite file and artifacts."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.server = start_mlflow_server(root, startup_timeout=PATIENCE)
+        self.port, self.uri = self.server.port, self.server.uri
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def start(self) -> None:
+        self.server = start_mlflow_server(self.root, port=self.port, startup_timeout=PATIENCE)
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracking]:
+    server = Tracking(tmp_path_factory.mktemp("mlflow-restarts"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def tracked_model(tracking: Tracking) -> tuple[str, str]:
+    """One real model in that server, whose artifacts the tests' versions share."""
+    (name, version), = register_copies(tracking.uri, ["restart-source"]).items()
+    return name, version
+
+
+@pytest.fixture
+def behind_gateway(tmp_path: Path, tracking: Tracking, monkeypatch: pytest.MonkeyPatch
+                   ) -> Iterator[tuple[Pipeline, FaultProxy]]:
+    """A workspace whose CLI reaches MLflow through a gateway (the proxy, no faults), against an
+    emulator with public Model APIs; the test's own looks go to MLflow directly."""
+    seed = default_seed()
+    seed["model_api_access"] = [{"project": seed["default_project"], "model_api": "*", "public": True}]
+    with Emulator(mlflow_uri=tracking.uri, world=seed, deploy_seconds=0.2) as emu, \
+            fault_proxy(tracking.uri) as gateway:
+        pipeline = _workspace(tmp_path, tracking.uri, emu, monkeypatch)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", gateway.url)
+        yield pipeline, gateway
+
+
+def marking(forwarded: list[tuple[str, str, object]], model: str, version: str) -> list[tuple[str, str]]:
+    """What MLflow accepted of a version's marking, in order: ("tag", key), ("stage", stage), ("alias", alias)."""
+    events = []
+    for _, path, body in forwarded:
+        if not isinstance(body, dict) or body.get("name") != model:
+            continue
+        if path.endswith(TAG_WRITE) and str(body.get("version")) == version:
+            events.append(("tag", str(body.get("key"))))
+        elif path.endswith("/model-versions/transition-stage") and str(body.get("version")) == version:
+            events.append(("stage", str(body.get("stage"))))
+        elif path.endswith("/registered-models/alias") and str(body.get("version")) == version:
+            events.append(("alias", str(body.get("alias"))))
+    return events
+
+
+def assert_marked_in_order(events: list[tuple[str, str]], environment: str = "STAGE") -> None:
+    """Each write once; the Domino ids and smoke results first, then the environment's ``passed``
+    tag (the last tag), then the legacy stage, then the alias (the commit point)."""
+    assert len(events) == len(set(events)), f"a marking write was accepted twice: {events}"
+    passed = ("tag", f"domino_mlops.{environment}.status")
+    kinds = [kind for kind, _ in events]
+    assert passed in events and "alias" in kinds and "stage" in kinds, events
+    at = events.index(passed)
+    assert all(kind == "tag" for kind, _ in events[:at]) and len(events[:at]) >= 3, events  # ids, smoke first
+    assert kinds[at + 1:] == ["stage", "alias"], events
+
+
+@pytest.mark.parametrize("gateway_too", [False, True], ids=["behind its gateway", "gateway down too"])
+def test_mlflow_restarts_in_the_middle_of_marking(request, behind_gateway, tracking, tracked_model,
+                                                  gateway_too) -> None:
+    """Held at its first tag write (after a deploy that passed its smoke test), MLflow stops. Behind
+    its gateway, which answers 502 meanwhile, the apply retries until MLflow is back; with the
+    gateway gone too nothing listens, and the apply gives up in one line. Either way the re-run
+    converges, each tag, stage and alias write is accepted once, ``passed`` after the other tags
+    and before the alias."""
+    pipeline, gateway = behind_gateway
+    model, v1, v2 = two_versions(pipeline, tracked_model, "mlflow-restart")
+    pipeline.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    pipeline.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
+    forwarded = gateway.forwarded
+    forwarded.clear()
+
+    with gateway.hold_at(TAG_WRITE) as point:
+        run = Apply(pipeline.root, "deploy", "--env", "STAGE")
+        assert point.reached.wait(PATIENCE), run.output
+        assert pipeline.emu.counters.writes() > 0  # Domino's part is done: this is the marking
+        tracking.stop()
+        if gateway_too:
+            gateway.stop()  # the held request's connection is cut, and nothing listens
+    # The held tag write goes on to a server that is down: 502 from the gateway, or a cut connection.
+    if gateway_too:
+        assert_clear_failure(run.finish(), run.output)
+        assert "MLflow" in run.output, run.output
+        tracking.start()
+        again = FaultProxy(tracking.uri, ProxyFaults(), port=int(gateway.url.rsplit(":", 1)[1])).start()
+        request.addfinalizer(again.stop)  # the gateway is back too, where the CLI looks for it
+        assert_alias_passed(pipeline, model)
+        assert pipeline.run("deploy", "--env", "STAGE") == 0
+        forwarded = forwarded + again.forwarded
+        code = 1
+    else:
+        wait_until(gateway.counters.upstream_errors, lambda errors: errors >= 2, timeout=PATIENCE, step=0.05)
+        tracking.start()  # the apply has retried into the outage at least once; MLflow comes back
+        code = run.finish()
+        if code != 0:  # MLflow took longer to come back than the apply's retries: one line, then a re-run
+            assert_clear_failure(code, run.output)
+            assert_alias_passed(pipeline, model)
+            assert pipeline.run("deploy", "--env", "STAGE") == 0
+        forwarded = list(gateway.forwarded)
+    said = next((line for line in run.output.splitlines() if line.startswith("error: ")), "")
+    print(f"\nMLflow restart ({'gateway down too' if gateway_too else 'behind its gateway'}): the interrupted "
+          f"apply exited {code} {said[:160]}", flush=True)
+
+    assert_marked_in_order(marking(forwarded, model, v2))
     assert_converged(pipeline, model, (v1, v2))
