@@ -238,9 +238,24 @@ class Tracking:
 
 @pytest.fixture(scope="module")
 def tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tracking]:
+    """The module's tracking server, and MLflow's process-wide tracking URI pointing at it while the
+    module runs, put back as it was afterwards: the emulator's build fetches the registered model
+    by the URI it is given, but MLflow resolves part of it through the process-wide one."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved = (tracking_utils._tracking_uri, registry_utils._registry_uri,
+             {key: os.environ.get(key) for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")})
     server = Tracking(tmp_path_factory.mktemp("mlflow-restarts"))
+    tracking_utils._tracking_uri, registry_utils._registry_uri = server.uri, None
     yield server
     server.stop()
+    tracking_utils._tracking_uri, registry_utils._registry_uri = saved[0], saved[1]
+    for key, value in saved[2].items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
