@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -76,13 +77,17 @@ class HoldableClock:
 
 
 class Apply:
-    """The CLI in its own process (as a workflow step runs it), its output in a file."""
+    """The CLI in its own process (as a workflow step runs it), its output in a file; a test that
+    fails before it ends leaves no process behind (``_no_apply_left``)."""
+
+    running: list[Apply] = []
 
     def __init__(self, root: Path, *argv: str) -> None:
         self.log = root / f"apply-{time.monotonic_ns()}.log"
         with self.log.open("w") as out:
             self.process = subprocess.Popen([CLI, *argv], stdout=out, stderr=subprocess.STDOUT,
                                             env=dict(os.environ), start_new_session=True)
+        Apply.running.append(self)
 
     @property
     def output(self) -> str:
@@ -94,6 +99,16 @@ class Apply:
         except subprocess.TimeoutExpired:
             self.process.kill()
             raise AssertionError(f"the apply did not finish within {PATIENCE:g} s:\n{self.output}") from None
+
+
+@pytest.fixture(autouse=True)
+def _no_apply_left() -> Iterator[None]:
+    yield
+    while Apply.running:
+        run = Apply.running.pop()
+        if run.process.poll() is None:
+            os.killpg(run.process.pid, signal.SIGKILL)  # its own session: the apply and nothing else
+            run.process.wait(60)
 
 
 def two_versions(pipeline: Pipeline, source: tuple[str, str], stem: str) -> tuple[str, str, str]:
@@ -169,8 +184,9 @@ def _polled_while_building(emu: Emulator, model: str, version: str, run: Apply) 
     if run.process.poll() is not None:
         raise AssertionError(f"the apply ended before the restart:\n{run.output}")
     with emu.world.lock:
-        mine = {v.id for v in emu.world.versions.values()
-                if v.source.get("registeredModelName") == model and str(v.source.get("registeredModelVersion")) == version}
+        sources = {v.id: (v.source.get("registeredModelName"), str(v.source.get("registeredModelVersion")))
+                   for v in emu.world.versions.values()}
+    mine = {version_id for version_id, source in sources.items() if source == (model, version)}
     return any(r.route == VERSION_ROUTE and r.path.rsplit("/", 1)[-1] in mine for r in emu.requests)
 
 
