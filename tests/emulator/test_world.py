@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from domino_mlops.emulator import Emulator
+from domino_mlops.emulator.clock import ManualClock
 from domino_mlops.errors import ConfigError
 from tests.support.emulator import (
     DIABETES_ROW,
@@ -17,6 +18,7 @@ from tests.support.emulator import (
     call_model,
     model_api_body,
     wait_for_deployment,
+    wait_until,
 )
 
 
@@ -124,6 +126,47 @@ def test_a_state_file_survives_a_restart(tmp_path, mlflow_server, diabetes_model
         answer = call_model(again.url, created["id"], token, DIABETES_ROW)  # the model is loaded again on demand
         assert answer.status_code == 200, answer.text
         assert call_model(again.url, created["id"], None, DIABETES_ROW).status_code == 401
+
+
+def test_a_stopped_emulator_cuts_kept_alive_connections(tmp_path):
+    """A pooled connection must not reach an emulator that stopped (it would answer from a world it
+    no longer saves): stop cuts it, and the next request is refused."""
+    import requests
+
+    emu = Emulator(state_file=tmp_path / "state.json").start()
+    domino = DominoSession(emu.url, emu.api_key)
+    project = f"/v4/projects/{emu.project_id}"
+    domino.ok("GET", project)  # the session now holds a kept-alive connection
+    emu.stop()
+
+    with pytest.raises(requests.ConnectionError):
+        domino.get(project)
+
+
+def test_a_restart_keeps_the_port_and_a_build_under_way(tmp_path, mlflow_server, diabetes_model):
+    clock = ManualClock()
+    emu = Emulator(mlflow_uri=mlflow_server.uri, deploy_seconds=10, state_file=tmp_path / "state.json", clock=clock)
+    with emu:
+        domino = DominoSession(emu.url, emu.api_key)
+        url, environment = emu.url, next(iter(emu.world.environments))
+        created = domino.ok("POST", MODEL_APIS, model_api_body(emu.project_id, "restarted", *diabetes_model,
+                                                              environment_id=environment))
+        assert created["activeVersion"]["deployment"]["status"] == "Preparing to build"
+
+        assert emu.restart() is emu and emu.url == url and emu.restored  # the same address, the saved world
+
+        clock.advance(10)  # the build goes on after the restart: the model loads...
+        status = wait_until(lambda: domino.ok("GET", f"{MODEL_APIS}/{created['id']}")["activeVersion"]["deployment"]
+                            ["status"], lambda s: s not in ("Preparing to build", "Building"))  # same session
+        assert status[-1] == "Starting", status
+        clock.advance(10)  # ...then it runs
+        assert wait_for_deployment(domino, created["id"])[-1] == "Running"
+        assert len(domino.ok("GET", f"{MODEL_APIS}/{created['id']}/versions")) == 1
+
+
+def test_only_an_emulator_with_a_state_file_restarts():
+    with Emulator() as emu, pytest.raises(ConfigError, match="state file"):
+        emu.restart()
 
 
 def test_the_seed_format_documented_in_seed_py_builds_a_world():

@@ -18,6 +18,11 @@ same requests, run after run, as long as they send the same requests.
         proxy.counters.faults()        # {"500": 12, "reset": 5, "lost": 4}
         proxy.counters.writes()        # writes that reached MLflow
         proxy.set_faults(None)         # a clean network from now on
+
+It also stands in for the gateway in front of a tracking server that restarts: ``hold_at`` holds
+a request at a known point (the first tag write, say) while the test stops the server; meanwhile
+the proxy answers 502, as a gateway whose upstream is down does (``counters.upstream_errors()``);
+``forwarded`` lists, in order, the writes the server accepted; ``stop`` cuts open connections.
 """
 
 from __future__ import annotations
@@ -32,11 +37,14 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+
+from domino_mlops.emulator.crash import CrashPoint
+from domino_mlops.emulator.server import ClosingHTTPServer
 
 # Fields MLflow stamps with the time of the call: a retry of the same request must look the same.
 _VOLATILE = frozenset({"start_time", "end_time", "timestamp"})
@@ -87,6 +95,15 @@ class ProxyCounters:
         self._routes: Counter[str] = Counter()
         self._faults: Counter[str] = Counter()
         self._writes: Counter[str] = Counter()  # forwarded writes, by route
+        self._upstream_errors = 0  # requests answered 502 because the server could not be reached
+
+    def upstream_error(self) -> None:
+        with self._lock:
+            self._upstream_errors += 1
+
+    def upstream_errors(self) -> int:
+        with self._lock:
+            return self._upstream_errors
 
     def add(self, route: str, fault: str | None, write: bool) -> None:
         with self._lock:
@@ -122,21 +139,23 @@ class ProxyCounters:
             self._routes.clear()
             self._faults.clear()
             self._writes.clear()
+            self._upstream_errors = 0
 
 
 class FaultProxy:
     """The running proxy: its URL, its counters, and the faults it injects (changeable)."""
 
-    def __init__(self, upstream: str, faults: ProxyFaults) -> None:
+    def __init__(self, upstream: str, faults: ProxyFaults, *, port: int = 0) -> None:
         self.upstream = upstream.rstrip("/")
         self.counters = ProxyCounters()
+        self.forwarded: list[tuple[str, str, Any]] = []  # (method, path, JSON body) of each write the server accepted
         self._faults = faults
         self._seen: Counter[str] = Counter()
         self._injected = 0
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
+        self._hold: tuple[str, CrashPoint] | None = None
+        self._server = ClosingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="mlflow-fault-proxy", daemon=True)
 
@@ -161,9 +180,38 @@ class FaultProxy:
         return self
 
     def stop(self) -> None:
+        """Stop listening and cut every open connection (a held request's too)."""
         self._server.shutdown()
         self._server.server_close()
+        self._server.close_connections()
         self._thread.join(timeout=10)
+
+    @contextmanager
+    def hold_at(self, path: str, *, nth: int = 1) -> Iterator[CrashPoint]:
+        """Hold the ``nth`` request whose path contains ``path`` before it is forwarded, until the
+        block ends (``point.reached`` is set while it is held)."""
+        point = CrashPoint(nth)
+        self._hold = (path, point)
+        try:
+            yield point
+        finally:
+            self._hold = None
+            point.release()
+
+    def held(self, path: str) -> CrashPoint | None:
+        """The hold this request meets, if it is the one to hold."""
+        hold = self._hold
+        if hold is not None and hold[0] in path and hold[1].arrive(path):
+            return hold[1]
+        return None
+
+    def accepted(self, method: str, path: str, body: bytes) -> None:
+        try:
+            value = json.loads(body) if body else None
+        except ValueError:
+            value = None
+        with self._lock:
+            self.forwarded.append((method, path, value))
 
     # --- what the handler asks ---------------------------------------------------------------
 
@@ -191,9 +239,10 @@ class FaultProxy:
 
 
 @contextmanager
-def fault_proxy(upstream: str, faults: ProxyFaults | None = None, **rates: Any) -> Iterator[FaultProxy]:
-    """A proxy to ``upstream`` on a free loopback port, for the duration of the block."""
-    proxy = FaultProxy(upstream, faults or ProxyFaults(**rates)).start()
+def fault_proxy(upstream: str, faults: ProxyFaults | None = None, *, port: int = 0,
+                **rates: Any) -> Iterator[FaultProxy]:
+    """A proxy to ``upstream`` on loopback (``port``, else a free one), for the duration of the block."""
+    proxy = FaultProxy(upstream, faults or ProxyFaults(**rates), port=port).start()
     try:
         yield proxy
     finally:
@@ -241,11 +290,17 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                                                 "message": f"injected {fault}"},
                                    {"Retry-After": str(retry_after)} if fault == "503" else {})
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+            point = proxy.held(path)
+            if point is not None:
+                point.hold()  # the test stops the server meanwhile
             try:
                 upstream = proxy.session().request(self.command, proxy.upstream + self.path, data=body,
                                                    headers=headers, timeout=60, allow_redirects=False)
             except requests.RequestException as exc:
+                proxy.counters.upstream_error()
                 return self._reply(502, {"error_code": "BAD_GATEWAY", "message": f"upstream: {exc}"})
+            if _is_write(self.command, path) and upstream.status_code < 400:
+                proxy.accepted(self.command, path, body)
             if fault == "lost":
                 return self._reset()
             self.send_response(upstream.status_code)
@@ -264,13 +319,16 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
         def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the proxy stopped and cut this connection meanwhile
+                self.close_connection = True
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = _handle  # noqa: N815
 

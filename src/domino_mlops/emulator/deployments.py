@@ -150,6 +150,8 @@ def _build(ctx: Context, version_id: str, token: float) -> None:
         api = ctx.world.model_apis.get(version.model_api_id)
         tier = api.hardware_tier_id if api is not None else None
     ctx.sleep_until(token + PREPARE_SHARE * seconds)  # the load belongs to "Building"
+    if ctx.closed:  # stopped meanwhile: a restart resumes the build (resume_builds)
+        return
     lines: list[dict[str, Any]] = []  # stamped when they happen, written to the log when the build ends
     error: str | None = None
     if tier is not None and tier in ctx.faults.plan.failing_tiers:

@@ -104,6 +104,9 @@ class Emulator:
         return self
 
     def stop(self) -> None:
+        """Stop as a server process that goes away does: stop accepting, save the world, then cut
+        every open connection (a request under way gets no answer; one that applied its write
+        has saved it)."""
         server, self._server = self._server, None
         if server is None:
             return
@@ -114,7 +117,23 @@ class Emulator:
         with server.ctx.world.lock:
             server.ctx.persist()
             server.ctx.closed = True
+        server.close_connections()
         server.ctx.models.close()
+        host, port = server.server_address[:2]
+        self._address = (str(host), int(port))  # a later start() listens where clients look for it
+
+    def restart(self) -> Emulator:
+        """Stop, then start again on the same address from the state file: a Domino whose control
+        plane restarts. Open connections are cut and new ones refused until it listens again
+        (``stop()`` and a later ``start()`` do the same with a pause in between); builds under way
+        go on (``resume_builds``); the request log starts afresh and the fault plan is the one it
+        was made with."""
+        if self.state_file is None:
+            raise ConfigError("the emulator restarts from its state file, and it has none",
+                              hint="Pass state_file= (or --state-file) so the world outlives the restart.")
+        self._running()
+        self.stop()
+        return self.start()
 
     def __enter__(self) -> Emulator:
         return self.start()

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -53,10 +55,47 @@ def build_router() -> Router:
     return router
 
 
-class EmulatorHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True  # an idle keep-alive connection must not hold up shutdown
-    allow_reuse_address = True
+class ClosingHTTPServer(ThreadingHTTPServer):
+    """A ``ThreadingHTTPServer`` whose stop cuts the connections it has open.
 
+    ``shutdown()`` and ``server_close()`` only stop accepting: a kept-alive connection goes on
+    being served by its handler thread, so a client's pooled connection would still reach a
+    server that has "stopped" (and, for the emulator, one that no longer saves its state).
+    ``close_connections()`` shuts each one down, as a process that goes away does; the client
+    sees the connection end, and its next one is refused until something listens again.
+    """
+
+    daemon_threads = True  # an idle keep-alive connection must not hold up shutdown
+    allow_reuse_address = True  # a restart takes its port back at once
+
+    def __init__(self, address: tuple[str, int], handler: Any) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> int:
+        """Cut every open connection; return how many there were."""
+        with self._open_lock:
+            cut, self._open = list(self._open), set()
+        for sock in cut:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # closed meanwhile
+        return len(cut)
+
+
+class EmulatorHTTPServer(ClosingHTTPServer):
     def __init__(self, address: tuple[str, int], ctx: Context, router: Router) -> None:
         super().__init__(address, _Handler)
         self.ctx = ctx
@@ -81,6 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         started = time.perf_counter()
         ctx, router = self.server.ctx, self.server.router
+        if ctx.closed:  # stopped: a request that slipped in as it stopped gets no answer
+            self.close_connection = True
+            return
         parts = urlsplit(self.path)
         path, method = parts.path, self.command
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -119,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             response = self._dispatch(ctx, route, Request(method, path, req.query, headers, body, params,
                                                           parts.query))
+            if response is None:  # the emulator stopped meanwhile: no answer, as from a server gone
+                self.close_connection = True
             if held:
                 point.hold()  # type: ignore[union-attr]  # applied; the client dies before it hears back
         if not admin:  # recorded before answering: a caller that got its answer finds it in the log
@@ -129,9 +173,11 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True  # the client is gone (a crash test killed it)
 
-    def _dispatch(self, ctx: Context, route: Route, req: Request) -> Response:
+    def _dispatch(self, ctx: Context, route: Route, req: Request) -> Response | None:
         try:
             with ctx.world.lock:
+                if ctx.closed:  # stopped while this request waited: its write would not be saved
+                    return None
                 lifecycle.settle(ctx.world, ctx.now())
                 who = auth.authorize(ctx.world, route, req.headers, req.params)  # 401/403 before 400
                 if route.contract is not None:

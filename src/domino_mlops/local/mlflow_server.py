@@ -29,6 +29,10 @@ class MlflowServer:
     root: Path
     process: subprocess.Popen
 
+    @property
+    def port(self) -> int:
+        return int(self.uri.rsplit(":", 1)[1])
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -37,12 +41,14 @@ class MlflowServer:
             self.process.kill()
 
 
-def start_mlflow_server(root: Path, *, startup_timeout: float = 90.0) -> MlflowServer:
-    """Start `mlflow server` and wait until it answers /health."""
+def start_mlflow_server(root: Path, *, port: int | None = None, startup_timeout: float = 90.0) -> MlflowServer:
+    """Start `mlflow server` and wait until it answers /health. The SQLite file and artifacts live
+    in ``root``: started again with the same ``root`` and ``port`` (a stopped server's), it is the
+    same tracking server restarted, as its clients see it."""
     root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     uri = f"http://127.0.0.1:{port}"
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+    log = open(root / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
     mlflow_bin = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     env = dict(os.environ)
     env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no phoning home from a local test server
