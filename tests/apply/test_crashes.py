@@ -6,13 +6,19 @@ answer lost), and re-runs the same command: the lease of the dead process does n
 production ends where the manifest says, each data plane has one Model API version per registry
 version, the ledger has the change once, and a further run writes nothing.
 
-Three cases run in `make test`; `make stress` runs every write of a promotion, a rollback and a
-rollout in both kinds.
+The same holds when the run dies at an MLflow write (a lease, a tag, the legacy stage, the alias,
+the ledger): a fault proxy in front of the real MLflow server holds its Nth write the same way
+(tests/support/fault_proxy.py), N drawn from a seeded random generator over the writes the same
+command makes on a twin model.
+
+Four cases run in `make test`; `make stress` runs every Domino write of a promotion, a rollback
+and a rollout in both kinds (12) and 18 seeded MLflow write points (6 per command): 30 kills.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from tests.support.fault_proxy import fault_proxy
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
@@ -51,10 +58,13 @@ def _writes_of(pipeline, argv: list[str]) -> int:
     return pipeline.emu.counters.writes() - before
 
 
-def _kill_at(pipeline, argv: list[str], nth: int, after: bool) -> str:
-    with pipeline.emu.crash_at(nth, after=after) as point:
+def _kill_at(pipeline, argv: list[str], nth: int, after: bool, proxy=None) -> str:
+    """Kill the command at its nth Domino write, or with ``proxy`` at its nth MLflow write."""
+    env = dict(os.environ, **({"MLFLOW_TRACKING_URI": proxy.url} if proxy else {}))
+    crash = proxy.crash_at_write(nth, after=after) if proxy else pipeline.emu.crash_at(nth, after=after)
+    with crash as point:
         run = subprocess.Popen([CLI, *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env=dict(os.environ), start_new_session=True)
+                               env=env, start_new_session=True)
         try:
             reached = point.reached.wait(180)
         finally:
@@ -62,6 +72,30 @@ def _kill_at(pipeline, argv: list[str], nth: int, after: bool) -> str:
             output = run.communicate(timeout=60)[0]
         assert reached, f"write {nth} never came:\n{output}"
         return point.route or ""
+
+
+def _mlflow_writes_of(argv: list[str], proxy) -> int:
+    """How many MLflow writes the command makes, through the proxy (a twin model, a real run)."""
+    before = proxy.counters.writes()
+    done = subprocess.run([CLI, *argv], capture_output=True, text=True,
+                          env=dict(os.environ, MLFLOW_TRACKING_URI=proxy.url))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return proxy.counters.writes() - before
+
+
+def _crash_mlflow_and_rerun(pipeline, mlflow_server, command: str, seed: int) -> None:
+    """Kill the command at a seeded random MLflow write (before or after MLflow applied it)."""
+    with fault_proxy(mlflow_server.uri) as proxy:
+        twin, twin_argv, _ = _prepare(pipeline, command)  # measured first: the manifest then names the model
+        writes = _mlflow_writes_of(twin_argv, proxy)
+        model, argv, version = _prepare(pipeline, command)
+        draw = random.Random(f"{command}-{seed}")
+        # The last write (the lease's release) is left out: a run that only renewed its lease less
+        # often than the twin would never reach it.
+        nth, after = draw.randint(1, max(1, writes - 1)), draw.random() < 0.5
+        route = _kill_at(pipeline, argv, nth, after, proxy)
+    assert pipeline.run(*argv) == 0, f"the re-run after a kill at MLflow write {nth}/{writes} ({route}) failed"
+    _assert_converged(pipeline, model, version)
 
 
 def _assert_converged(pipeline, model: str, version: str) -> None:
@@ -97,24 +131,33 @@ def test_a_run_killed_at_a_write_converges_on_rerun(pipeline, command, nth, afte
     _crash_and_rerun(pipeline, command, nth, after)
 
 
+def test_a_promotion_killed_at_a_seeded_mlflow_write_converges_on_rerun(pipeline, mlflow_server) -> None:
+    _crash_mlflow_and_rerun(pipeline, mlflow_server, "promote", seed=0)
+
+
 def test_every_write_of_a_promotion_is_counted(pipeline) -> None:
     """The stress cases below cover each of these writes; if a promotion makes more, they follow."""
     model, argv, _ = _prepare(pipeline, "promote")
     assert _writes_of(pipeline, argv) >= 2
 
 
-def _stress_cases() -> list[tuple[str, int, bool]]:
-    return [(command, nth, after) for command in ("promote", "rollback", "rollout")
-            for nth in range(1, 6) for after in (False, True)]
+COMMANDS = ("promote", "rollback", "rollout")
+DOMINO_WRITES = 2  # each command's Domino writes: one per PROD data plane (measured below)
 
 
 @pytest.mark.stress
-@pytest.mark.parametrize("command, nth, after", _stress_cases())
-def test_stress_every_write_killed(pipeline, command, nth, after) -> None:
+@pytest.mark.parametrize("command, nth, after", [(c, n, a) for c in COMMANDS
+                                                 for n in range(1, DOMINO_WRITES + 1) for a in (False, True)])
+def test_stress_every_domino_write_killed(pipeline, command, nth, after) -> None:
+    twin, twin_argv, _ = _prepare(pipeline, command)  # measured first: the manifest then names the model
+    assert _writes_of(pipeline, twin_argv) == DOMINO_WRITES, "the cases no longer cover every Domino write"
     model, argv, version = _prepare(pipeline, command)
-    twin, twin_argv, _ = _prepare(pipeline, command)
-    if nth > _writes_of(pipeline, twin_argv):
-        pytest.skip(f"{command} makes fewer than {nth} Domino writes")
     route = _kill_at(pipeline, argv, nth, after)
     assert pipeline.run(*argv) == 0, f"the re-run after a kill at write {nth} ({route}) failed"
     _assert_converged(pipeline, model, version)
+
+
+@pytest.mark.stress
+@pytest.mark.parametrize("command, seed", [(c, seed) for c in COMMANDS for seed in range(1, 7)])
+def test_stress_seeded_mlflow_writes_killed(pipeline, mlflow_server, command, seed) -> None:
+    _crash_mlflow_and_rerun(pipeline, mlflow_server, command, seed)

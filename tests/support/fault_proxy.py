@@ -23,6 +23,8 @@ It also stands in for the gateway in front of a tracking server that restarts: `
 a request at a known point (the first tag write, say) while the test stops the server; meanwhile
 the proxy answers 502, as a gateway whose upstream is down does (``counters.upstream_errors()``);
 ``forwarded`` lists, in order, the writes the server accepted; ``stop`` cuts open connections.
+``crash_at_write`` is the emulator's crash point (emulator/crash.py) for MLflow: it holds the Nth
+write, unforwarded or forwarded with its answer held, while a crash test kills the client.
 """
 
 from __future__ import annotations
@@ -155,6 +157,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._hold: tuple[str, CrashPoint] | None = None
+        self._write_hold: CrashPoint | None = None
         self._server = ClosingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="mlflow-fault-proxy", daemon=True)
@@ -197,6 +200,24 @@ class FaultProxy:
         finally:
             self._hold = None
             point.release()
+
+    @contextmanager
+    def crash_at_write(self, nth: int, *, after: bool = False) -> Iterator[CrashPoint]:
+        """Hold the ``nth`` write from now on: before it reaches MLflow (``after=False``) or once
+        MLflow applied it, with its answer held (``after=True``), until the block ends."""
+        point = CrashPoint(nth, after=after)
+        self._write_hold = point
+        try:
+            yield point
+        finally:
+            self._write_hold = None
+            point.release()
+
+    def write_held(self, method: str, path: str) -> CrashPoint | None:
+        point = self._write_hold
+        if point is not None and _is_write(method, path) and point.arrive(f"{method} {path}"):
+            return point
+        return None
 
     def held(self, path: str) -> CrashPoint | None:
         """The hold this request meets, if it is the one to hold."""
@@ -293,6 +314,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             point = proxy.held(path)
             if point is not None:
                 point.hold()  # the test stops the server meanwhile
+            crash = proxy.write_held(self.command, path)
+            if crash is not None and not crash.after:
+                crash.hold()  # the client is killed before its write reaches MLflow
+                return self._reset()
             try:
                 upstream = proxy.session().request(self.command, proxy.upstream + self.path, data=body,
                                                    headers=headers, timeout=60, allow_redirects=False)
@@ -302,6 +327,9 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if _is_write(self.command, path) and upstream.status_code < 400:
                 proxy.accepted(self.command, path, body)
             if fault == "lost":
+                return self._reset()
+            if crash is not None:
+                crash.hold()  # applied; the client is killed before it hears back
                 return self._reset()
             self.send_response(upstream.status_code)
             for name, value in upstream.headers.items():
