@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.lease import Lease
@@ -268,8 +268,8 @@ def no_smoke_access(step: SmokeTest, environment: str) -> str:
 
 def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry,
                  target: ModelVersionInfo) -> SmokeExpectation:
-    manifest = change.smoke
-    data = getattr(manifest, "input", None)
+    manifest = change.smoke  # the entry's smoke_test, or None: the input example, the env's limits
+    data = manifest.input if manifest is not None else None
     if data is None:
         data = registry.input_example(target.name, target.version)
     if data is None:
@@ -277,43 +277,69 @@ def _expectation(change: ModelChange, env: Environment, registry: MlflowRegistry
                               hint="Add smoke_test.input to the manifest entry, or log the model "
                                    "with an input_example.")
     return SmokeExpectation(
-        input=data, expect=getattr(manifest, "expect", None),
-        expect_shape=getattr(manifest, "expect_shape", None),
-        tolerance=getattr(manifest, "tolerance", None) or 1e-6,
-        max_latency_ms=getattr(manifest, "max_latency_ms", None) or env.smoke.max_latency_ms,
+        input=data, expect=manifest.expect if manifest is not None else None,
+        expect_shape=manifest.expect_shape if manifest is not None else None,
+        tolerance=(manifest.tolerance if manifest is not None else None) or 1e-6,
+        max_latency_ms=(manifest.max_latency_ms if manifest is not None else None) or env.smoke.max_latency_ms,
         timeout_seconds=env.smoke.timeout_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Marking:
+    """What the marking steps write from: the environment, its registry, and this run's results."""
+
+    env: Environment
+    registry: MlflowRegistry
+    deployed: list[Deployed]
+    smoke: list[tuple[str, SmokeResult]]
+
+
+def _set_tags(step: SetTags, m: _Marking) -> int:
+    tags: dict[str, str] = {}
+    if m.deployed:
+        first = m.deployed[0]
+        tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
+                     f"domino_mlops.{m.env.name}.deployments": json.dumps(
+                         [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
+                           "version_id": d.version_id} for d in m.deployed], separators=(",", ":"))})
+    if m.deployed and m.env.smoke.enabled:
+        tested = dict(m.smoke)  # the last result per Model API: after the bake, when there was one
+        tags[f"domino_mlops.{m.env.name}.smoke"] = json.dumps(
+            {d.step.model_api_name: tested[d.step.model_api_name].summary()
+             if d.step.model_api_name in tested else {"skipped": "no access token"} for d in m.deployed},
+            separators=(",", ":"))
+    # The plan's own tags (the environment's "passed") last: a run stopped before them
+    # plans them again, and so re-writes the Domino ids and smoke results first.
+    tags.update(step.tags)
+    return m.registry.set_tags(step.model, step.version, tags)
+
+
+def _transition_stage(step: TransitionStage, m: _Marking) -> int:
+    return m.registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
+
+
+def _move_alias(step: MoveAlias, m: _Marking) -> int:
+    return m.registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version)
+
+
+# The model's MLflow steps, by type; the plan orders them (tags, legacy stage, alias last).
+MARKING: dict[type, Callable[[Any, _Marking], int]] = {
+    SetTags: _set_tags,
+    TransitionStage: _transition_stage,
+    MoveAlias: _move_alias,
+}
 
 
 def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
           deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]],
           before_write: Callable[[], None] = lambda: None) -> int:
     """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point)."""
-    writes = 0
+    marking, writes = _Marking(env, registry, deployed, smoke), 0
     for step in change.steps:
-        if isinstance(step, (SetTags, TransitionStage, MoveAlias)):
-            before_write()
-        if isinstance(step, SetTags):
-            tags: dict[str, str] = {}
-            if deployed:
-                first = deployed[0]
-                tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
-                             f"domino_mlops.{env.name}.deployments": json.dumps(
-                                 [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
-                                   "version_id": d.version_id} for d in deployed], separators=(",", ":"))})
-            if deployed and env.smoke.enabled:
-                tested = dict(smoke)  # the last result per Model API: after the bake, when there was one
-                tags[f"domino_mlops.{env.name}.smoke"] = json.dumps(
-                    {d.step.model_api_name: tested[d.step.model_api_name].summary()
-                     if d.step.model_api_name in tested else {"skipped": "no access token"} for d in deployed},
-                    separators=(",", ":"))
-            # The plan's own tags (the environment's "passed") last: a run stopped before them
-            # plans them again, and so re-writes the Domino ids and smoke results first.
-            tags.update(step.tags)
-            writes += registry.set_tags(step.model, step.version, tags)
-        elif isinstance(step, TransitionStage):
-            writes += registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
-        elif isinstance(step, MoveAlias):
-            writes += registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version)
+        handler = MARKING.get(type(step))
+        if handler is not None:
+            before_write()  # the lease still ours, before each write
+            writes += handler(step, marking)
     return writes
 
 

@@ -15,6 +15,7 @@ from domino_mlops.clients.domino_serving_types import VersionSettings
 
 if TYPE_CHECKING:
     from domino_mlops.clients.mlflow import ModelVersionInfo
+    from domino_mlops.desired.manifest import SmokeTest as SmokeSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +291,7 @@ class ModelChange:
     steps: tuple[Step, ...]
     gate: Gate | None = None
     line: int | None = None
-    smoke: object | None = None  # the manifest entry's SmokeTest settings, if any
+    smoke: SmokeSpec | None = None  # the manifest entry's smoke_test settings, if any
     replicas: int | None = None
     # The registry version the plan read (immutable), so the apply need not read it again.
     target: ModelVersionInfo | None = field(default=None, compare=False, repr=False)
