@@ -99,7 +99,7 @@ def select_entries(desired: Desired, env: Environment, *, project: str | None = 
 def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Connections) -> tuple[ObservedModel, ...]:
     """What MLflow holds for the entries; every missing model or version points at its manifest line."""
     try:
-        return observe_registry(entries, connections.registry)
+        return observe_registry(entries, connections.mlflow_reader)
     except NotFound as exc:
         exc.places = [(file or desired.manifest.file, line, what) for file, line, what in exc.places]
         raise
@@ -109,7 +109,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
          explicit: Collection[str] = ()) -> Plan:
-    """Read MLflow (two requests per model), Domino when configured (one list per project and the
+    """Read MLflow (two searches per credential, plus pages), Domino when configured (one list per project and the
     versions of the Model APIs involved) and the ledger, then plan. Writes nothing.
 
     ``see_tokens=False``: this run does not hold the smoke tests' tokens (a plan job outside the

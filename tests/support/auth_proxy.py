@@ -7,6 +7,7 @@ recorded so tests can assert which credential each call used.
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 from collections.abc import Iterator
@@ -48,12 +49,12 @@ def auth_proxy(upstream: str, grants: dict[str, set[str]]) -> Iterator[AuthProxy
             body = self.rfile.read(length) if length else b""
             auth = self.headers.get("Authorization", "")
             token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
-            model = _model_name(self.path, body)
-            with log.lock:
-                log.calls.append((self.command, self.path, token, model))
+            models = _model_names(self.path, body)
+            with log.lock:  # one record per model a call names (a batched search names many)
+                log.calls.extend((self.command, self.path, token, model) for model in models or [None])
             if token not in grants:
                 return self._reply(401, {"error_code": "UNAUTHENTICATED", "message": "bad token"})
-            if model is not None and model not in grants[token]:
+            if any(model not in grants[token] for model in models):
                 return self._reply(403, {"error_code": "PERMISSION_DENIED", "message": "not your project"})
             upstream_response = requests.request(self.command, upstream + self.path, data=body,
                                                  headers={"Content-Type": "application/json"}, timeout=30)
@@ -83,19 +84,22 @@ def auth_proxy(upstream: str, grants: dict[str, set[str]]) -> Iterator[AuthProxy
         server.server_close()
 
 
-def _model_name(path: str, body: bytes) -> str | None:
+def _model_names(path: str, body: bytes) -> list[str]:
     query = parse_qs(urlsplit(path).query)
     if "name" in query:
-        return query["name"][0]
-    if "filter" in query:  # search_model_versions: name='x'
+        return [query["name"][0]]
+    if "filter" in query:  # searches: name='x', or a batch: name IN ('x','y') (a Python literal)
         text = query["filter"][0]
+        if text.startswith("name IN ("):
+            names = ast.literal_eval(text[len("name IN "):])
+            return [names] if isinstance(names, str) else list(names)
         if "=" in text:
-            return text.split("=", 1)[1].strip().strip("'\"")
+            return [text.split("=", 1)[1].strip().strip("'\"")]
     if body:
         try:
             payload = json.loads(body)
         except ValueError:
-            return None
+            return []
         if isinstance(payload, dict) and isinstance(payload.get("name"), str):
-            return payload["name"]
-    return None
+            return [payload["name"]]
+    return []

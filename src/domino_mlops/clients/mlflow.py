@@ -365,8 +365,9 @@ def _credentials_in_env(credentials: MlflowCredentials) -> Iterator[None]:
 
 
 def _name_filter(name: str) -> str:
-    quote = '"' if "'" in name else "'"
-    return f"name={quote}{name}{quote}"
+    # MLflow strips the quotes of `name='...'` without unescaping, so a name holding both kinds
+    # of quote cannot be written that way; a list is read as a Python literal, which can.
+    return f"name IN ({name!r})"
 
 
 def mlflow_deadline(environ: Mapping[str, str] | None = None) -> float:
