@@ -134,7 +134,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     last: dict[str, LedgerEntry] = {}
     if observed:
         names = {item.model.name for item in observed}
-        for entry in Ledger(connections.registry(observed[0].entry.project_id)).entries(environment=env.name):
+        for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name):
             if entry.model in names:
                 last[entry.model] = entry
     forward = hold_back(action, env.name, last, {item.model.name: item.target.version for item in observed},

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING
 from domino_mlops.errors import ConfigError
 
 if TYPE_CHECKING:
+    from domino_mlops.apply.ledger import Ledger, LedgerReader
     from domino_mlops.clients.domino import DominoClient
     from domino_mlops.clients.mlflow import MlflowRegistry
     from domino_mlops.clients.mlflow_auth import MlflowCredentials
-    from domino_mlops.clients.mlflow_rest import MlflowReader
+    from domino_mlops.clients.mlflow_reader import MlflowReader
     from domino_mlops.desired.environments import Environment
     from domino_mlops.observed.model_tokens import ModelTokens
     from domino_mlops.observed.registry import ModelReader
@@ -93,7 +94,7 @@ class Connections:
         """Batched registry reads (clients/mlflow_rest.py) with project ``project_id``'s credential.
         Projects with the same credential get the same reader, so their reads share batches. A
         local store (sqlite:///, a directory) has no REST API: MlflowClient reads it, model by model."""
-        from domino_mlops.clients.mlflow_rest import MlflowReader
+        from domino_mlops.clients.mlflow_reader import MlflowReader
 
         credentials = self._mlflow_credentials(project_id)
         if not credentials.tracking_uri.startswith(("http://", "https://")):
@@ -102,6 +103,15 @@ class Connections:
             if credentials not in self._readers:
                 self._readers[credentials] = MlflowReader(credentials, environ=self.environ)
             return self._readers[credentials]
+
+    def ledger_reader(self, project_id: str) -> LedgerReader | Ledger:
+        """The ledger for reading, through project ``project_id``'s credential: over the REST API
+        (no `mlflow` import) for a tracking server, through MlflowClient for a local store."""
+        from domino_mlops.apply.ledger import Ledger, LedgerReader
+        from domino_mlops.clients.mlflow_reader import MlflowReader
+
+        reader = self.mlflow_reader(project_id)
+        return LedgerReader(reader) if isinstance(reader, MlflowReader) else Ledger(self.registry(project_id))
 
     def _one_at_a_time(self, project_id: str) -> ModelReader:
         from domino_mlops.observed.registry import OneModelAtATime

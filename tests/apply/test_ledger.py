@@ -25,3 +25,37 @@ def test_an_entry_whose_create_answer_was_lost_is_recorded_once(mlflow_server, m
     (recorded,) = ledger(mlflow_server.uri).entries(model=entry.model)
     assert recorded.run_id == stored.run_id and recorded.key == stored.key and recorded.actor == "octocat"
     assert ledger(mlflow_server.uri).record(entry) == (recorded, False)  # and a re-run finds it
+
+
+def test_the_rest_reader_answers_as_the_ledger_does(mlflow_server) -> None:
+    """A plan reads the ledger over MLflow's REST API (no `mlflow` import): same entries, same
+    order, any page size, in one lookup plus one search per page."""
+    from domino_mlops.apply.ledger import LedgerReader
+    from domino_mlops.clients.mlflow_reader import MlflowReader
+
+    written = ledger(mlflow_server.uri)
+    models = [("rest-a", "1"), ("rest-b", "1"), ("rest-a", "2"), ("rest-c'q", "3"), ("rest-d'\"q", "1"),
+              ("rest-dxyq", "1")]  # the last one matches the LIKE a name with both quotes needs
+    for i, (model, to) in enumerate(models):
+        written.record(LedgerEntry("REST", model, None, to, "deploy", time_ms=1_000 + i, commit_sha=f"c{i}"))
+    reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
+
+    assert LedgerReader(reader).entries(environment="REST") == ledger(mlflow_server.uri).entries(environment="REST")
+    assert [e.to_version for e in LedgerReader(reader).entries(model="rest-a", environment="REST")] == ["1", "2"]
+    # Names with quotes (MLflow does not unescape): one kind, both kinds, and a near miss.
+    for name in ("rest-c'q", "rest-d'\"q"):
+        assert [e.model for e in LedgerReader(reader).entries(model=name)] == [name]
+        assert [e.model for e in ledger(mlflow_server.uri).entries(model=name)] == [name]
+    before = reader.rest.requests
+    LedgerReader(reader).entries(environment="REST")
+    assert reader.rest.requests - before == 2  # the experiment, then one search
+
+
+def test_the_rest_reader_of_a_ledger_never_written_is_empty(mlflow_server, monkeypatch) -> None:
+    from domino_mlops.apply import ledger as ledger_module
+    from domino_mlops.clients.mlflow_reader import MlflowReader
+
+    monkeypatch.setattr(ledger_module, "EXPERIMENT", "a-ledger-nobody-wrote")
+    reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
+    assert ledger_module.LedgerReader(reader).entries(environment="STAGE") == ()
+    assert reader.rest.requests == 1  # the lookup said "none": no search

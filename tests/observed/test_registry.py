@@ -10,7 +10,7 @@ import requests
 
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.clients.mlflow_rest import MlflowReader, name_filter
+from domino_mlops.clients.mlflow_reader import MlflowReader, name_filter
 from domino_mlops.connections import Connections
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.errors import NotFound
@@ -44,21 +44,6 @@ def register(uri: str, name: str, versions: int, *, aliases: dict[str, int] | No
                                                  "archive_existing_versions": False})
 
 
-class CountingReader(MlflowReader):
-    """Counts the HTTP requests the reader sends (the proxy tests count them from outside)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.requests = 0
-        call = self._http.call
-
-        def counted(*a: object, **k: object) -> object:
-            self.requests += 1
-            return call(*a, **k)  # type: ignore[arg-type]
-
-        self._http.call = counted  # type: ignore[method-assign]
-
-
 @pytest.fixture
 def prefix() -> str:
     return f"batch{next(_run)}-"
@@ -72,7 +57,7 @@ def test_same_answer_as_one_model_at_a_time_across_pages_and_batches(mlflow_serv
                  stage=(1, "Staging") if i % 2 else None)
     credentials = MlflowCredentials.from_env({"MLFLOW_TRACKING_URI": mlflow_server.uri})
     # Tiny pages and a tiny query budget put page and batch boundaries inside the list.
-    reader = CountingReader(credentials, environ={}, models_page=2, versions_page=3, max_query_bytes=200)
+    reader = MlflowReader(credentials, environ={}, models_page=2, versions_page=3, max_query_bytes=200)
     batched = reader.models(names + [prefix + "missing"])
     one_by_one = OneModelAtATime(MlflowRegistry(credentials)).models(names + [prefix + "missing"])
 
@@ -85,29 +70,29 @@ def test_same_answer_as_one_model_at_a_time_across_pages_and_batches(mlflow_serv
     assert [v.version for v in batched[prefix + "3"].in_stage("Staging")] == ["1"]
     batches = list(reader.batches(sorted(names)))
     assert len(batches) > 2 and sorted(itertools.chain(*batches)) == sorted(names)
-    assert reader.requests > 2 * len(batches)  # pages were followed
+    assert reader.rest.requests > 2 * len(batches)  # pages were followed
 
 
 def test_requests_grow_with_batches_not_models(mlflow_server, prefix) -> None:
     names = [f"{prefix}{i:03d}" for i in range(60)]
     for name in names:
         register(mlflow_server.uri, name, versions=2, aliases={"staging": 2})
-    reader = CountingReader(MlflowCredentials.from_env({"MLFLOW_TRACKING_URI": mlflow_server.uri}), environ={})
+    reader = MlflowReader(MlflowCredentials.from_env({"MLFLOW_TRACKING_URI": mlflow_server.uri}), environ={})
     models = reader.models(names)
 
     assert len(models) == 60 and all(m.alias_map == {"staging": "2"} for m in models.values())
-    assert reader.requests == 2  # one search for the models, one for their 120 versions
+    assert reader.rest.requests == 2  # one search for the models, one for their 120 versions
 
 
 def test_a_model_with_more_versions_than_a_page(mlflow_server, prefix) -> None:
     register(mlflow_server.uri, prefix + "big", versions=25, aliases={"production": 17})
-    reader = CountingReader(MlflowCredentials.from_env({"MLFLOW_TRACKING_URI": mlflow_server.uri}), environ={},
+    reader = MlflowReader(MlflowCredentials.from_env({"MLFLOW_TRACKING_URI": mlflow_server.uri}), environ={},
                             versions_page=10)
     model = reader.models([prefix + "big"])[prefix + "big"]
 
     assert [v.version for v in model.versions] == [str(n) for n in range(1, 26)]  # numeric order, no repeats
     assert model.version("17").aliases == ("production",)
-    assert reader.requests == 1 + 3
+    assert reader.rest.requests == 1 + 3
 
 
 def test_every_missing_model_and_version_reported_at_once(mlflow_server, prefix) -> None:

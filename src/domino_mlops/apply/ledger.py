@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.clients.mlflow_reader import MlflowReader
 
 EXPERIMENT = "domino-mlops-ledger"
 _PREFIX = "dmlops."
@@ -46,13 +48,16 @@ class LedgerEntry:
 
     @classmethod
     def from_run(cls, run: Any) -> LedgerEntry:
-        tags = run.data.tags
+        return cls.from_tags(run.data.tags, start_time=int(run.info.start_time or 0), run_id=run.info.run_id)
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str], *, start_time: int, run_id: str) -> LedgerEntry:
         get = lambda k: tags.get(_PREFIX + k, "")  # noqa: E731
         return cls(environment=get("environment"), model=get("model"), from_version=get("from") or None,
                    to_version=get("to"), action=get("action"), project_id=get("project"),
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
-                   time_ms=int(run.info.start_time or 0), key=get("key"), run_id=run.info.run_id)
+                   time_ms=start_time, key=get("key"), run_id=run_id)
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
@@ -73,12 +78,10 @@ class Ledger:
         experiment_id = self._experiment(create=False)
         if experiment_id is None:
             return ()
-        clauses = [f"tags.`{_PREFIX}{k}` = '{_quote(v)}'"
-                   for k, v in (("model", model), ("environment", environment)) if v]
         runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
-            [experiment_id], filter_string=" and ".join(clauses), max_results=5000,
-            order_by=["attributes.start_time ASC"]))
-        return tuple(LedgerEntry.from_run(run) for run in runs)
+            [experiment_id], filter_string=_filter(model, environment), max_results=5000,
+            order_by=[_ORDER]))
+        return _matching((LedgerEntry.from_run(run) for run in runs), model, environment)
 
     def last(self, environment: str, model: str) -> LedgerEntry | None:
         entries = self.entries(model=model, environment=environment)
@@ -122,6 +125,48 @@ class Ledger:
         elif create:  # found instead when a parallel apply created it meanwhile
             self._experiment_id = self._registry.create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
         return self._experiment_id
+
+
+class LedgerReader:
+    """Reads the ledger through MLflow's REST API (clients/mlflow_reader.py): one experiment
+    lookup and one search (plus pages) however many models, and no `mlflow` import, so a plan
+    stays small. Answers as Ledger.entries does."""
+
+    def __init__(self, reader: MlflowReader) -> None:
+        self._reader = reader
+        self._experiment_id: str | None = None
+
+    def entries(self, *, model: str | None = None, environment: str | None = None) -> tuple[LedgerEntry, ...]:
+        """Entries oldest first, filtered by model and environment."""
+        if self._experiment_id is None:
+            self._experiment_id = self._reader.experiment_id(EXPERIMENT)
+            if self._experiment_id is None:
+                return ()  # nothing was ever recorded (looked up again next time: it may appear)
+        runs = self._reader.runs(self._experiment_id, _filter(model, environment), order_by=(_ORDER,))
+        return _matching((LedgerEntry.from_tags(run.tag_map, start_time=run.start_time, run_id=run.run_id)
+                          for run in runs), model, environment)
+
+
+_ORDER = "attributes.start_time ASC"
+
+
+def _filter(model: str | None, environment: str | None) -> str:
+    return " and ".join(_clause(_PREFIX + k, v) for k, v in (("model", model), ("environment", environment)) if v)
+
+
+def _clause(key: str, value: str) -> str:
+    """MLflow strips a value's quotes without unescaping what is inside, so a value is quoted with
+    the kind it does not hold; one holding both is matched with LIKE (each quote a one-character
+    wildcard), and `_matching` keeps the exact matches."""
+    if "'" not in value:
+        return f"tags.`{key}` = '{value}'"
+    if '"' not in value:
+        return f'tags.`{key}` = "{value}"'
+    return f"tags.`{key}` LIKE '{value.replace(chr(39), '_').replace(chr(34), '_')}'"
+
+
+def _matching(entries: Iterable[LedgerEntry], model: str | None, environment: str | None) -> tuple[LedgerEntry, ...]:
+    return tuple(e for e in entries if model in (None, "", e.model) and environment in (None, "", e.environment))
 
 
 def _quote(value: str) -> str:
