@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.lease import Lease
+from domino_mlops.apply.poll import PollSettings, for_environment
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
@@ -119,7 +120,7 @@ class ModelRun:
         unrestored: list[Unrestored] = []
         for step, api_id, version_id in reversed(touched.values()):
             try:
-                if restore(domino, api_id, step, self.ctx.poll, lambda status, s=step: self.say(
+                if restore(domino, api_id, step, self._poll, lambda status, s=step: self.say(
                         f"{s.model_api_name}: {status}")):
                     self.say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
                     self.restored.add(step.model_api_name)
@@ -208,6 +209,10 @@ class ModelRun:
             self.error = error
             self.say(f"failed: {error}")
 
+    @property
+    def _poll(self) -> PollSettings:
+        return for_environment(self.ctx.poll, self.env.poll_seconds)  # environments.yaml may set the phases
+
     def _lease_check(self) -> None:
         if self._lease is not None:
             self._lease.check()
@@ -216,7 +221,7 @@ class ModelRun:
         self._lease_check()
         domino = self.ctx.domino_for(self.change.project_id)
         settings = DeploySettings(self.ctx.environment_id_for(self.change.project_id),
-                                  self.change.replicas or self.env.replicas, self.ctx.poll, self.env.model_api,
+                                  self.change.replicas or self.env.replicas, self._poll, self.env.model_api,
                                   self.ctx.retry_failed)
         result = deploy(domino, self.ctx.domino_host, step, self._target, settings,
                         lambda status: self.say(f"{step.model_api_name}: {status}"))
