@@ -90,18 +90,30 @@ def token_of(project: str) -> str:
     return f"LOCAL-BENCH-TOKEN-{project}-not-a-secret"
 
 
+# A child forked from this process (MLflow, the emulator: hundreds of MB) counts the pages it
+# shares with us until it execs, so its peak RSS would be ours. A small launcher forks instead and
+# reports its child's own peak (wait4), and the seconds from fork to exit.
+LAUNCHER = """import os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+open(sys.argv[1], "w").write(f"{usage.ru_maxrss} {time.perf_counter() - started}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_plan(workspace: Path, env: dict[str, str]) -> tuple[float, float, dict]:
     """(seconds, peak RSS in MB, plan JSON) of `domino-mlops plan --env STAGE --json`."""
-    started = time.perf_counter()
+    measured = workspace / "plan.rusage"
     with open(workspace / "plan.out", "wb") as out, open(workspace / "plan.err", "wb") as err:
-        child = subprocess.Popen([CLI, "plan", "--env", "STAGE", "--json"], cwd=workspace, env=env,
-                                 stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"plan exited {child.returncode}:\n{(workspace / 'plan.err').read_text()[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, json.loads((workspace / "plan.out").read_text())
+        code = subprocess.call([sys.executable, "-c", LAUNCHER, str(measured), CLI, "plan", "--env", "STAGE",
+                                "--json"], cwd=workspace, env=env, stdout=out, stderr=err)
+    if code != 0:
+        raise SystemExit(f"plan exited {code}:\n{(workspace / 'plan.err').read_text()[-3000:]}")
+    rss_kb, seconds = measured.read_text().split()
+    return float(seconds), int(rss_kb) / 1024, json.loads((workspace / "plan.out").read_text())
 
 
 def timed_reads(entries: list[ManifestEntry], reader_for) -> float:

@@ -23,6 +23,7 @@ object holds the per-project MLflow registries and Domino clients a run uses.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.observed.protection import check_protection
-from domino_mlops.observed.registry import ObservedModel, observe_registry
+from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import hold_back
@@ -127,9 +128,10 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         project = env.project_id or item.entry.project_id
         for _, tier in tiers_in_waves(env):
             wanted.setdefault(project, set()).add((project, model_api_name(item.model.name, env, tier)))
-    apis = []
-    for project, names in sorted(wanted.items()):
-        apis += observe_serving(connections.domino(project), names).apis
+    # One Domino client per project, each used by one thread: the projects are read side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))), thread_name_prefix="serving") as pool:
+        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1]), sorted(wanted.items()))
+        apis = [api for snapshot in snapshots for api in snapshot.apis]
     # One ledger search for the environment (entries come oldest first), not one per model.
     last: dict[str, LedgerEntry] = {}
     if observed:

@@ -59,3 +59,26 @@ def test_the_rest_reader_of_a_ledger_never_written_is_empty(mlflow_server, monke
     reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
     assert ledger_module.LedgerReader(reader).entries(environment="STAGE") == ()
     assert reader.rest.requests == 1  # the lookup said "none": no search
+
+
+def test_many_models_share_one_lookup_and_one_history_search(mlflow_server) -> None:
+    """What the executor does before finishing N models: one experiment lookup and one search for
+    every history, then two writes per model (create, finish); a re-run writes nothing."""
+    models = [f"batch-ledger-{i}" for i in range(6)]
+    ledger(mlflow_server.uri).entries()  # the experiment exists (a first record creates it)
+    with fault_proxy(mlflow_server.uri, ProxyFaults()) as proxy:
+        for round_ in ("first", "again"):
+            proxy.counters.clear()
+            book = ledger(proxy.url)
+            histories = book.histories("BATCH", models)
+            results = [book.record(LedgerEntry("BATCH", m, None, "1", "deploy"), history=histories[m])
+                       for m in models]
+            routes = {route.rsplit("/", 1)[-1]: n for route, n in proxy.counters.by_route().items()}
+            if round_ == "first":
+                assert all(written for _, written in results)
+                assert proxy.counters.writes() == 2 * len(models)
+            else:
+                assert not any(written for _, written in results) and proxy.counters.writes() == 0
+            assert routes.get("get-by-name", 0) <= 1 and routes["search"] == 1, routes
+
+    assert [e.model for e in ledger(mlflow_server.uri).entries(environment="BATCH")] == models

@@ -71,16 +71,23 @@ class Ledger:
 
     def __init__(self, registry: MlflowRegistry) -> None:
         self._registry = registry
-        self._experiment_id: str | None = None
+        self._experiment_id: str | None = None  # looked up once per Ledger: share one across models
 
     def entries(self, *, model: str | None = None, environment: str | None = None) -> tuple[LedgerEntry, ...]:
         """Entries oldest first, filtered by model and environment."""
         experiment_id = self._experiment(create=False)
         if experiment_id is None:
             return ()
-        runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
-            [experiment_id], filter_string=_filter(model, environment), max_results=5000,
-            order_by=[_ORDER]))
+        runs: list[Any] = []
+        token: str | None = None
+        while True:  # every page: the oldest 5,000 alone would miss the newest entries
+            page = self._registry.tracking("the ledger", lambda c, t=token: c.search_runs(
+                [experiment_id], filter_string=_filter(model, environment), max_results=5000,
+                order_by=[_ORDER], page_token=t))
+            runs.extend(page)
+            token = getattr(page, "token", None)
+            if not token:
+                break
         return _matching((LedgerEntry.from_run(run) for run in runs), model, environment)
 
     def last(self, environment: str, model: str) -> LedgerEntry | None:
@@ -92,9 +99,24 @@ class Ledger:
         before = [e for e in self.entries(model=model, environment=environment) if e.time_ms <= time_ms]
         return before[-1] if before else None
 
-    def record(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
-        """Append `entry` unless this very change is already there; (stored entry, whether written)."""
-        history = self.entries(model=entry.model, environment=entry.environment)
+    def histories(self, environment: str, models: Iterable[str]) -> dict[str, tuple[LedgerEntry, ...]]:
+        """Each model's entries in ``environment`` (oldest first), from one search for all of them."""
+        wanted = set(models)
+        found: dict[str, list[LedgerEntry]] = {model: [] for model in wanted}
+        for entry in self.entries(environment=environment):
+            if entry.model in wanted:
+                found[entry.model].append(entry)
+        return {model: tuple(entries) for model, entries in found.items()}
+
+    def record(self, entry: LedgerEntry, *,
+               history: tuple[LedgerEntry, ...] | None = None) -> tuple[LedgerEntry, bool]:
+        """Append `entry` unless this very change is already there; (stored entry, whether written).
+
+        ``history``: the model's entries in the environment, read just before for many models at
+        once (`histories`) by a caller holding the model's lease, so that nobody wrote it since;
+        None: read it now."""
+        if history is None:
+            history = self.entries(model=entry.model, environment=entry.environment)
         previous = history[-1] if history else None
         before = history[-2] if len(history) > 1 else None
         if previous is not None and previous.key == chain_key(entry, before):
@@ -112,8 +134,8 @@ class Ledger:
         # Created once, never resent blindly (clients/mlflow.py: MLflow would resend it).
         run_id = self._registry.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(),
                                            run_name=name, lookup=recorded)
-        # update_run, not set_terminated: the latter prints "View run" links to stdout.
-        self._registry.tracking("the ledger", lambda c: c.update_run(run_id, status="FINISHED"))
+        # Not set_terminated: it prints "View run" links to stdout.
+        self._registry.finish_run(run_id, end_time=int(time.time() * 1000))
         return replace(stamped, run_id=run_id), True
 
     def _experiment(self, *, create: bool) -> str | None:

@@ -59,6 +59,10 @@ class ModelRun:
     unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
+    # Set by the executor before `finish`: the ledger shared by every model of one credential (one
+    # experiment lookup) and this model's history in it, read in one search for all of them.
+    ledger_book: Ledger | None = None
+    ledger_history: tuple[LedgerEntry, ...] | None = None
     _lease: Lease | None = None
     _expectation: SmokeExpectation | None = None
 
@@ -143,7 +147,8 @@ class ModelRun:
             self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
                                  before_write=self._lease_check)
             self._lease_check()
-            self.ledger, recorded = _record(self.change, self._registry, self.deployed, self.ctx)
+            self.ledger, recorded = _record(self.change, self.ledger_book or Ledger(self._registry), self.deployed,
+                                            self.ctx, self.ledger_history)
             self.writes += recorded
             self.say(f"done: {self.env.alias} -> version {self.change.version}")
         except (AliasConflict, LeaseHeld) as exc:
@@ -322,8 +327,8 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
     return writes
 
 
-def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deployed],
-            ctx: ApplyContext) -> tuple[LedgerEntry | None, bool]:
+def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: ApplyContext,
+            history: tuple[LedgerEntry, ...] | None) -> tuple[LedgerEntry | None, bool]:
     step = next((s for s in change.steps if isinstance(s, RecordLedger)), None)
     if step is None:
         return None, False
@@ -333,4 +338,4 @@ def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deploy
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),
         commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor)
-    return Ledger(registry).record(entry)
+    return ledger.record(entry, history=history)

@@ -38,6 +38,7 @@ from domino_mlops.errors import (
 T = TypeVar("T")
 SERVICE = "MLflow"
 API = "/api/2.0/mlflow"
+SERVER_ERROR_RETRIES, SERVER_ERROR_PAUSE = 1, 0.2  # a read answered 500 (see MlflowRest.get)
 
 
 class MlflowRest:
@@ -60,13 +61,24 @@ class MlflowRest:
     def get(self, endpoint: str, params: Mapping[str, Any], *, what: str,
             missing_ok: bool = False) -> Reply | None:
         """GET ``/api/2.0/mlflow/<endpoint>``; None for a 404 when ``missing_ok`` (MLflow's
-        RESOURCE_DOES_NOT_EXIST), else a NotFound naming the endpoint."""
-        try:
-            return self._translated(what, lambda: self._http.call("GET", f"{API}/{endpoint}", params=params))
-        except NotFound:
-            if missing_ok:
-                return None
-            raise
+        RESOURCE_DOES_NOT_EXIST), else a NotFound naming the endpoint.
+
+        A 500 is asked again once (the house rule retries 429 and 502-504 only): MLflow on
+        Python 3.11 parses a `name IN (...)` filter with ast.literal_eval, which fails now and
+        then under concurrent requests ("SystemError: AST constructor recursion depth
+        mismatch", seen with 8 parallel searches against MLflow 3.17 on Python 3.11.7)."""
+        for attempt in range(1 + SERVER_ERROR_RETRIES):
+            try:
+                return self._translated(what, lambda: self._http.call("GET", f"{API}/{endpoint}", params=params))
+            except NotFound:
+                if missing_ok:
+                    return None
+                raise
+            except RemoteError as exc:
+                if exc.status != 500 or attempt == SERVER_ERROR_RETRIES:
+                    raise
+                self._sleep(SERVER_ERROR_PAUSE)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def post_read(self, endpoint: str, body: Mapping[str, Any], *, what: str) -> Reply:
         """A read MLflow serves as POST (runs/search): safe to repeat, so retried like a GET."""

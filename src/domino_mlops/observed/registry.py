@@ -5,12 +5,16 @@ and one for their versions per credential (plus pages), however many entries the
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.manifest import ManifestEntry
 from domino_mlops.errors import NotFound
+
+
+READ_PARALLELISM = 4  # credentials (and Domino projects) read at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +69,12 @@ def observe_registry(entries: Iterable[ManifestEntry],
     for entry in entries:
         reader = reader_for(entry.project_id)
         groups.setdefault(id(reader), (reader, set()))[1].add(entry.name)
-    known = {(key, name): model for key, (reader, names) in groups.items()
-             for name, model in reader.models(names).items()}
+    # Credentials are read side by side: most of a read is the server's time, and each reader has
+    # its own session, used by one thread.
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(groups))),
+                            thread_name_prefix="observe") as pool:
+        answers = pool.map(lambda group: (group[0], group[1][0].models(group[1][1])), list(groups.items()))
+        known = {(key, name): model for key, models in answers for name, model in models.items()}
     observed, missing = [], []  # every entry MLflow cannot answer is reported, not only the first
     for entry in entries:
         reader = reader_for(entry.project_id)
