@@ -23,8 +23,8 @@ object holds the per-project MLflow registries and Domino clients a run uses.
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
