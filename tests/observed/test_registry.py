@@ -141,3 +141,14 @@ def test_a_batch_fits_the_query_budget_and_one_long_name_still_goes() -> None:
     assert list(itertools.chain(*batches)) == names
     assert batches[-1] == ["x" * 600]
     assert all(len(name_filter(b)) < 400 for b in batches[:-1])
+
+
+def test_a_local_store_is_read_model_by_model(tmp_path) -> None:
+    """sqlite:/// and directories have no REST API: MlflowClient reads them, as before."""
+    from domino_mlops.apply.ledger import Ledger
+
+    with Connections({"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}) as connections:
+        reader = connections.mlflow_reader("p1")
+        assert isinstance(reader, OneModelAtATime) and reader is connections.mlflow_reader("p1")
+        assert reader.models(["nothing-here"]) == {}
+        assert isinstance(connections.ledger_reader("p1"), Ledger)
