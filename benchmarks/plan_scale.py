@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")  # no job runner processes: a registry is all we need
+# No job runner processes beside the server: a registry is all the benchmark needs.
+os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _counting_proxy import counting_proxy  # noqa: E402

@@ -110,8 +110,9 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
          explicit: Collection[str] = ()) -> Plan:
-    """Read MLflow (two searches per credential, plus pages), Domino when configured (one list per project and the
-    versions of the Model APIs involved) and the ledger, then plan. Writes nothing.
+    """Read MLflow (two searches per credential, plus pages), Domino when configured (one list
+    per project and the versions of the Model APIs involved) and the ledger, then plan. Writes
+    nothing.
 
     ``see_tokens=False``: this run does not hold the smoke tests' tokens (a plan job outside the
     GitHub environment that has them), so the plan does not predict skipped smoke tests.
@@ -129,8 +130,10 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         for _, tier in tiers_in_waves(env):
             wanted.setdefault(project, set()).add((project, model_api_name(item.model.name, env, tier)))
     # One Domino client per project, each used by one thread: the projects are read side by side.
-    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))), thread_name_prefix="serving") as pool:
-        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1]), sorted(wanted.items()))
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))),
+                            thread_name_prefix="serving") as pool:
+        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1]),
+                             sorted(wanted.items()))
         apis = [api for snapshot in snapshots for api in snapshot.apis]
     # One ledger search for the environment (entries come oldest first), not one per model.
     last: dict[str, LedgerEntry] = {}

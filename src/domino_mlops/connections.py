@@ -91,7 +91,7 @@ class Connections:
             return self._registries[project_id]
 
     def mlflow_reader(self, project_id: str) -> ModelReader:
-        """Batched registry reads (clients/mlflow_rest.py) with project ``project_id``'s credential.
+        """Batched registry reads (clients/mlflow_reader.py) with project ``project_id``'s credential.
         Projects with the same credential get the same reader, so their reads share batches. A
         local store (sqlite:///, a directory) has no REST API: MlflowClient reads it, model by model."""
         from domino_mlops.clients.mlflow_reader import MlflowReader

@@ -34,7 +34,8 @@ def test_poll_backs_off_to_the_cap_and_reports_each_change() -> None:
 def test_poll_gives_up_at_the_deadline() -> None:
     clock = FakeClock()
     with pytest.raises(PollTimeout) as info:
-        poll_until(lambda: "Building", lambda s: False, settings=PollSettings(first=1, factor=2, cap=8, timeout=10, phases=()),
+        poll_until(lambda: "Building", lambda s: False,
+                   settings=PollSettings(first=1, factor=2, cap=8, timeout=10, phases=()),
                    sleep=clock.sleep, clock=lambda: clock.now)
     assert info.value.last == "Building" and info.value.waited == pytest.approx(10)
     assert sum(clock.sleeps) == pytest.approx(10)  # the last sleep is trimmed to the deadline

@@ -148,7 +148,8 @@ def _build(located: Located) -> Environments:
             replicas=domino.get("replicas", 1),
             waves=tuple(tuple(wave) for wave in domino.get("waves", ())),
             bake_seconds=float(domino.get("bake_seconds", 0)),
-            poll_seconds=tuple(sorted((phase, float(seconds)) for phase, seconds in domino.get("poll_seconds", {}).items())),
+            poll_seconds=tuple(sorted((phase, float(seconds))
+                                      for phase, seconds in domino.get("poll_seconds", {}).items())),
             smoke=SmokeSettings(enabled=smoke.get("enabled", True), required=smoke.get("required", False),
                                 timeout_seconds=float(smoke.get("timeout_seconds", 30.0)),
                                 max_latency_ms=smoke.get("max_latency_ms")),
