@@ -38,7 +38,7 @@ from domino_mlops.errors import (
 T = TypeVar("T")
 SERVICE = "MLflow"
 API = "/api/2.0/mlflow"
-SERVER_ERROR_RETRIES, SERVER_ERROR_PAUSE = 1, 0.2  # a read answered 500 (see MlflowRest.get)
+SERVER_ERROR_RETRIES, SERVER_ERROR_PAUSE = 2, 0.2  # a read answered 500 (see MlflowRest.get)
 
 
 class MlflowRest:
@@ -63,7 +63,7 @@ class MlflowRest:
         """GET ``/api/2.0/mlflow/<endpoint>``; None for a 404 when ``missing_ok`` (MLflow's
         RESOURCE_DOES_NOT_EXIST), else a NotFound naming the endpoint.
 
-        A 500 is asked again once (the house rule retries 429 and 502-504 only): MLflow on
+        A 500 is asked again twice (the house rule retries 429 and 502-504 only): MLflow on
         Python 3.11 parses a `name IN (...)` filter with ast.literal_eval, which fails now and
         then under concurrent requests ("SystemError: AST constructor recursion depth
         mismatch", seen with 8 parallel searches against MLflow 3.17 on Python 3.11.7)."""
