@@ -1,4 +1,5 @@
-"""Run every benchmark and print its Markdown table (paste into README's Benchmarks section)."""
+"""Run every benchmark and print its Markdown table (paste into README's Benchmarks and Performance
+sections). `--large` adds the 10,000-entry, 500-project plan (several more minutes)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# Extra runs of a script with other arguments, only with --large.
+LARGE = {"plan_scale.py": [["--entries", "10000", "--projects", "500", "--old-sample", "1000"]]}
 
 if __name__ == "__main__":
+    large = "--large" in sys.argv[1:]
     for script in sorted(HERE.glob("*.py")):
         if script.name in ("run_all.py",) or script.name.startswith("_"):
             continue
-        print(f"\n### {script.stem}\n", flush=True)
-        subprocess.run([sys.executable, str(script)], check=True)
+        for args in [[], *(LARGE.get(script.name, []) if large else [])]:
+            print(f"\n### {script.stem} {' '.join(args)}\n", flush=True)
+            subprocess.run([sys.executable, str(script), *args], check=True)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
@@ -40,7 +41,7 @@ from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.observed.protection import check_protection
-from domino_mlops.observed.registry import ObservedModel, observe_registry
+from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
 from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
@@ -122,7 +123,7 @@ def select_workloads(desired: Desired, env: Environment, *, project: str | None 
 def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Connections) -> tuple[ObservedModel, ...]:
     """What MLflow holds for the entries; every missing model or version points at its manifest line."""
     try:
-        return observe_registry(entries, connections.registry)
+        return observe_registry(entries, connections.mlflow_reader)
     except NotFound as exc:
         exc.places = [(file or desired.manifest.file, line, what) for file, line, what in exc.places]
         raise
@@ -132,8 +133,9 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
          explicit: Collection[str] = (), workloads: Workloads = Workloads()) -> Plan:
-    """Read MLflow (two requests per model), Domino when configured (one list per project and the
-    versions of the Model APIs involved) and the ledger, then plan. Writes nothing.
+    """Read MLflow (two searches per credential, plus pages), Domino when configured (one list
+    per project and the versions of the Model APIs involved) and the ledger, then plan. Writes
+    nothing.
 
     ``see_tokens=False``: this run does not hold the smoke tests' tokens (a plan job outside the
     GitHub environment that has them), so the plan does not predict skipped smoke tests.
@@ -155,15 +157,18 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         project = env.project_id or item.entry.project_id
         for _, tier in tiers_in_waves(env):
             wanted.setdefault(project, set()).add((project, model_api_name(item.model.name, env, tier)))
-    apis = []
-    for project, names in sorted(wanted.items()):
-        apis += observe_serving(connections.domino(project), names).apis
+    # One Domino client per project, each used by one thread: the projects are read side by side.
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))),
+                            thread_name_prefix="serving") as pool:
+        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1]),
+                             sorted(wanted.items()))
+        apis = [api for snapshot in snapshots for api in snapshot.apis]
     # One ledger search for the environment (entries come oldest first), not one per model.
     last: dict[str, LedgerEntry] = {}
     if observed:
         names = {item.model.name for item in observed}
-        for entry in Ledger(connections.registry(observed[0].entry.project_id)).entries(environment=env.name,
-                                                                                         kind="model"):
+        for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name,
+                                                                                    kind="model"):
             if entry.model in names:
                 last[entry.model] = entry
     forward = hold_back(action, env.name, last, {item.model.name: item.target.version for item in observed},

@@ -29,10 +29,14 @@ from typing import TYPE_CHECKING
 from domino_mlops.errors import ConfigError
 
 if TYPE_CHECKING:
+    from domino_mlops.apply.ledger import Ledger, LedgerReader
     from domino_mlops.clients.domino import DominoClient
     from domino_mlops.clients.mlflow import MlflowRegistry
+    from domino_mlops.clients.mlflow_auth import MlflowCredentials
+    from domino_mlops.clients.mlflow_reader import MlflowReader
     from domino_mlops.desired.environments import Environment
     from domino_mlops.observed.model_tokens import ModelTokens
+    from domino_mlops.observed.registry import ModelReader
 
 # MLflow's own defaults (120 s timeout, 7 retries with backoff 2) make an unreachable server
 # look like a hang for minutes. A CLI run in CI should fail in well under a minute instead.
@@ -53,6 +57,9 @@ class Connections:
         self.on_secret = on_secret
         self._lock = threading.Lock()
         self._registries: dict[str, MlflowRegistry] = {}
+        self._credentials: dict[str, MlflowCredentials] = {}
+        self._readers: dict[MlflowCredentials, MlflowReader] = {}
+        self._local_readers: dict[int, ModelReader] = {}
         self._domino: dict[str, DominoClient] = {}
         self._environment_ids: dict[str, str] = {}
 
@@ -67,21 +74,62 @@ class Connections:
             for client in self._domino.values():
                 client.close()
             self._domino.clear()
+            for reader in self._readers.values():
+                reader.close()
+            self._readers.clear()
 
     # --- MLflow --------------------------------------------------------------------------------
 
     def registry(self, project_id: str) -> MlflowRegistry:
         """The MLflow registry as project ``project_id`` sees it ("" for the general credential)."""
         from domino_mlops.clients.mlflow import MlflowRegistry
+
+        credentials = self._mlflow_credentials(project_id)
+        with self._lock:
+            if project_id not in self._registries:
+                self._registries[project_id] = MlflowRegistry(credentials)
+            return self._registries[project_id]
+
+    def mlflow_reader(self, project_id: str) -> ModelReader:
+        """Batched registry reads (clients/mlflow_reader.py) with project ``project_id``'s credential.
+        Projects with the same credential get the same reader, so their reads share batches. A
+        local store (sqlite:///, a directory) has no REST API: MlflowClient reads it, model by model."""
+        from domino_mlops.clients.mlflow_reader import MlflowReader
+
+        credentials = self._mlflow_credentials(project_id)
+        if not credentials.tracking_uri.startswith(("http://", "https://")):
+            return self._one_at_a_time(project_id)
+        with self._lock:
+            if credentials not in self._readers:
+                self._readers[credentials] = MlflowReader(credentials, environ=self.environ)
+            return self._readers[credentials]
+
+    def ledger_reader(self, project_id: str) -> LedgerReader | Ledger:
+        """The ledger for reading, through project ``project_id``'s credential: over the REST API
+        (no `mlflow` import) for a tracking server, through MlflowClient for a local store."""
+        from domino_mlops.apply.ledger import Ledger, LedgerReader
+        from domino_mlops.clients.mlflow_reader import MlflowReader
+
+        reader = self.mlflow_reader(project_id)
+        return LedgerReader(reader) if isinstance(reader, MlflowReader) else Ledger(self.registry(project_id))
+
+    def _one_at_a_time(self, project_id: str) -> ModelReader:
+        from domino_mlops.observed.registry import OneModelAtATime
+
+        registry = self.registry(project_id)
+        with self._lock:
+            return self._local_readers.setdefault(id(registry), OneModelAtATime(registry))
+
+    def _mlflow_credentials(self, project_id: str) -> MlflowCredentials:
         from domino_mlops.clients.mlflow_auth import MlflowCredentials
 
         with self._lock:
-            if project_id not in self._registries:
+            if project_id not in self._credentials:
                 credentials = MlflowCredentials.from_env(self.environ, project_id=project_id)
                 for secret in credentials.secrets():
                     self.on_secret(secret)  # the moment it exists, before any log line can carry it
-                self._registries[project_id] = MlflowRegistry(credentials)
-            return self._registries[project_id]
+                self._credentials[project_id] = credentials
+            return self._credentials[project_id]
 
     # --- Domino --------------------------------------------------------------------------------
 

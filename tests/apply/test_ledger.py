@@ -36,3 +36,60 @@ def test_a_job_and_a_model_of_one_name_keep_their_own_entries(mlflow_server) -> 
     assert [e.kind for e in book.entries(model=name)] == ["model", "job"]
     assert book.entries(model=name, kind="job") == (job,) and book.last("STAGE", name) == model
     assert book.record(LedgerEntry("STAGE", name, None, "1", "deploy", kind="job")) == (job, False)
+
+
+def test_the_rest_reader_answers_as_the_ledger_does(mlflow_server) -> None:
+    """A plan reads the ledger over MLflow's REST API (no `mlflow` import): same entries, same
+    order, any page size, in one lookup plus one search per page."""
+    from domino_mlops.apply.ledger import LedgerReader
+    from domino_mlops.clients.mlflow_reader import MlflowReader
+
+    written = ledger(mlflow_server.uri)
+    models = [("rest-a", "1"), ("rest-b", "1"), ("rest-a", "2"), ("rest-c'q", "3"), ("rest-d'\"q", "1"),
+              ("rest-dxyq", "1")]  # the last one matches the LIKE a name with both quotes needs
+    for i, (model, to) in enumerate(models):
+        written.record(LedgerEntry("REST", model, None, to, "deploy", time_ms=1_000 + i, commit_sha=f"c{i}"))
+    reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
+
+    assert LedgerReader(reader).entries(environment="REST") == ledger(mlflow_server.uri).entries(environment="REST")
+    assert [e.to_version for e in LedgerReader(reader).entries(model="rest-a", environment="REST")] == ["1", "2"]
+    # Names with quotes (MLflow does not unescape): one kind, both kinds, and a near miss.
+    for name in ("rest-c'q", "rest-d'\"q"):
+        assert [e.model for e in LedgerReader(reader).entries(model=name)] == [name]
+        assert [e.model for e in ledger(mlflow_server.uri).entries(model=name)] == [name]
+    before = reader.rest.requests
+    LedgerReader(reader).entries(environment="REST")
+    assert reader.rest.requests - before == 2  # the experiment, then one search
+
+
+def test_the_rest_reader_of_a_ledger_never_written_is_empty(mlflow_server, monkeypatch) -> None:
+    from domino_mlops.apply import ledger as ledger_module
+    from domino_mlops.clients.mlflow_reader import MlflowReader
+
+    monkeypatch.setattr(ledger_module, "EXPERIMENT", "a-ledger-nobody-wrote")
+    reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
+    assert ledger_module.LedgerReader(reader).entries(environment="STAGE") == ()
+    assert reader.rest.requests == 1  # the lookup said "none": no search
+
+
+def test_many_models_share_one_lookup_and_one_history_search(mlflow_server) -> None:
+    """What the executor does before finishing N models: one experiment lookup and one search for
+    every history, then two writes per model (create, finish); a re-run writes nothing."""
+    models = [f"batch-ledger-{i}" for i in range(6)]
+    ledger(mlflow_server.uri).entries()  # the experiment exists (a first record creates it)
+    with fault_proxy(mlflow_server.uri, ProxyFaults()) as proxy:
+        for round_ in ("first", "again"):
+            proxy.counters.clear()
+            book = ledger(proxy.url)
+            histories = book.histories("BATCH", models)
+            results = [book.record(LedgerEntry("BATCH", m, None, "1", "deploy"), history=histories[m])
+                       for m in models]
+            routes = {route.rsplit("/", 1)[-1]: n for route, n in proxy.counters.by_route().items()}
+            if round_ == "first":
+                assert all(written for _, written in results)
+                assert proxy.counters.writes() == 2 * len(models)
+            else:
+                assert not any(written for _, written in results) and proxy.counters.writes() == 0
+            assert routes.get("get-by-name", 0) <= 1 and routes["search"] == 1, routes
+
+    assert [e.model for e in ledger(mlflow_server.uri).entries(environment="BATCH")] == models

@@ -24,7 +24,7 @@ def test_poll_backs_off_to_the_cap_and_reports_each_change() -> None:
     states = iter(["Preparing", "Preparing", "Building", "Building", "Building", "Starting", "Running"])
     seen = []
     result = poll_until(lambda: next(states), lambda s: s == "Running",
-                        settings=PollSettings(first=1, factor=2, cap=4, timeout=100),
+                        settings=PollSettings(first=1, factor=2, cap=4, timeout=100, phases=()),
                         on_change=seen.append, sleep=clock.sleep, clock=lambda: clock.now)
     assert result == "Running"
     assert seen == ["Preparing", "Building", "Starting", "Running"]
@@ -34,7 +34,8 @@ def test_poll_backs_off_to_the_cap_and_reports_each_change() -> None:
 def test_poll_gives_up_at_the_deadline() -> None:
     clock = FakeClock()
     with pytest.raises(PollTimeout) as info:
-        poll_until(lambda: "Building", lambda s: False, settings=PollSettings(first=1, factor=2, cap=8, timeout=10),
+        poll_until(lambda: "Building", lambda s: False,
+                   settings=PollSettings(first=1, factor=2, cap=8, timeout=10, phases=()),
                    sleep=clock.sleep, clock=lambda: clock.now)
     assert info.value.last == "Building" and info.value.waited == pytest.approx(10)
     assert sum(clock.sleeps) == pytest.approx(10)  # the last sleep is trimmed to the deadline

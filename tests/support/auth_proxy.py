@@ -8,6 +8,7 @@ recorded so tests can assert which credential each call used.
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 from collections.abc import Iterator
@@ -51,12 +52,12 @@ def auth_proxy(upstream: str, grants: dict[str, set[str] | None], *,
             body = self.rfile.read(length) if length else b""
             auth = self.headers.get("Authorization", "")
             token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
-            model = _model_name(self.path, body)
-            with log.lock:
-                log.calls.append((self.command, self.path, token, model))
+            models = _model_names(self.path, body)
+            with log.lock:  # one record per model a call names (a batched search names many)
+                log.calls.extend((self.command, self.path, token, model) for model in models or [None])
             if token not in grants:
                 return self._reply(401, {"error_code": "UNAUTHENTICATED", "message": "bad token"})
-            if model is not None and grants[token] is not None and model not in grants[token]:
+            if grants[token] is not None and any(model not in grants[token] for model in models):
                 return self._reply(403, {"error_code": "PERMISSION_DENIED", "message": "not your project"})
             if token in read_only and not _is_read(self.command, self.path):
                 return self._reply(403, {"error_code": "PERMISSION_DENIED", "message": "READ permission only"})
@@ -93,19 +94,22 @@ def _is_read(method: str, path: str) -> bool:
     return method == "GET" or urlsplit(path).path.endswith("/search")
 
 
-def _model_name(path: str, body: bytes) -> str | None:
+def _model_names(path: str, body: bytes) -> list[str]:
     query = parse_qs(urlsplit(path).query)
     if "name" in query:
-        return query["name"][0]
-    if "filter" in query:  # search_model_versions: name='x'
+        return [query["name"][0]]
+    if "filter" in query:  # searches: name='x', or a batch: name IN ('x','y') (a Python literal)
         text = query["filter"][0]
+        if text.startswith("name IN ("):
+            names = ast.literal_eval(text[len("name IN "):])
+            return [names] if isinstance(names, str) else list(names)
         if "=" in text:
-            return text.split("=", 1)[1].strip().strip("'\"")
+            return [text.split("=", 1)[1].strip().strip("'\"")]
     if body:
         try:
             payload = json.loads(body)
         except ValueError:
-            return None
+            return []
         if isinstance(payload, dict) and isinstance(payload.get("name"), str):
-            return payload["name"]
-    return None
+            return [payload["name"]]
+    return []

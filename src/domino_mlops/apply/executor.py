@@ -25,7 +25,7 @@ from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
 from domino_mlops.apply.job_run import run_job, schedule_job
 from domino_mlops.apply.lease import Leases
-from domino_mlops.apply.ledger import LedgerEntry
+from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeResult
@@ -222,11 +222,31 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
                     each(lambda run, w=wave: run.smoke_again(w), _live(runs))
                     if _settle_failures(runs, env, ctx, each):
                         break
+            _read_ledger(_live(runs), env, ctx)
             each(ModelRun.finish, _live(runs))
             each(ModelRun.put_back, [run for run in runs if not run.ok])  # a conflict while marking
         finally:
             each(ModelRun.release, runs)
     return tuple(_result(run) for run in runs) + unchanged
+
+
+def _read_ledger(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:
+    """One ledger per credential for every model about to finish, and their histories in one search
+    (the models' leases are held, so nobody writes them meanwhile), not a lookup per model."""
+    groups: dict[int, tuple[Ledger, list[ModelRun]]] = {}
+    for run in runs:
+        if not any(isinstance(step, RecordLedger) for step in run.change.steps):
+            continue
+        registry = ctx.registry_for(run.change.registry_project)
+        groups.setdefault(id(registry), (Ledger(registry), []))[1].append(run)
+    for ledger, members in groups.values():
+        try:
+            histories = ledger.histories(env.name, [run.change.model for run in members])
+        except DominoMlopsError as exc:  # each model then reads its own history, and fails on its own
+            log.debug("ledger read for %d models failed (%s); reading per model", len(members), exc)
+            histories = {}
+        for run in members:
+            run.ledger_book, run.ledger_history = ledger, histories.get(run.change.model)
 
 
 def _live(runs: list[ModelRun]) -> list[ModelRun]:

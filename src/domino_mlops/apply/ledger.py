@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.clients.mlflow_reader import MlflowReader
 
 EXPERIMENT = "domino-mlops-ledger"
 _PREFIX = "dmlops."
@@ -53,13 +55,16 @@ class LedgerEntry:
 
     @classmethod
     def from_run(cls, run: Any) -> LedgerEntry:
-        tags = run.data.tags
+        return cls.from_tags(run.data.tags, start_time=int(run.info.start_time or 0), run_id=run.info.run_id)
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str], *, start_time: int, run_id: str) -> LedgerEntry:
         get = lambda k: tags.get(_PREFIX + k, "")  # noqa: E731
         return cls(environment=get("environment"), model=get("model"), from_version=get("from") or None,
                    to_version=get("to"), action=get("action"), project_id=get("project"),
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
-                   time_ms=int(run.info.start_time or 0), key=get("key"), run_id=run.info.run_id,
+                   time_ms=start_time, key=get("key"), run_id=run_id,
                    kind=get("kind") or "model", image=get("image"))
 
 
@@ -77,7 +82,7 @@ class Ledger:
 
     def __init__(self, registry: MlflowRegistry) -> None:
         self._registry = registry
-        self._experiment_id: str | None = None
+        self._experiment_id: str | None = None  # looked up once per Ledger: share one across models
 
     def entries(self, *, model: str | None = None, environment: str | None = None,
                 kind: str | None = None) -> tuple[LedgerEntry, ...]:
@@ -85,13 +90,17 @@ class Ledger:
         experiment_id = self._experiment(create=False)
         if experiment_id is None:
             return ()
-        clauses = [f"tags.`{_PREFIX}{k}` = '{_quote(v)}'"
-                   for k, v in (("model", model), ("environment", environment)) if v]
-        runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
-            [experiment_id], filter_string=" and ".join(clauses), max_results=5000,
-            order_by=["attributes.start_time ASC"]))
-        # Kind is filtered here, not in MLflow: entries from before kinds carry no kind tag.
-        return tuple(e for e in map(LedgerEntry.from_run, runs) if kind in (None, e.kind))
+        runs: list[Any] = []
+        token: str | None = None
+        while True:  # every page: the oldest 5,000 alone would miss the newest entries
+            page = self._registry.tracking("the ledger", lambda c, t=token: c.search_runs(
+                [experiment_id], filter_string=_filter(model, environment), max_results=5000,
+                order_by=[_ORDER], page_token=t))
+            runs.extend(page)
+            token = getattr(page, "token", None)
+            if not token:
+                break
+        return _matching((LedgerEntry.from_run(run) for run in runs), model, environment, kind)
 
     def last(self, environment: str, model: str, kind: str = "model") -> LedgerEntry | None:
         entries = self.entries(model=model, environment=environment, kind=kind)
@@ -102,9 +111,25 @@ class Ledger:
         before = [e for e in self.entries(model=model, environment=environment, kind=kind) if e.time_ms <= time_ms]
         return before[-1] if before else None
 
-    def record(self, entry: LedgerEntry) -> tuple[LedgerEntry, bool]:
-        """Append `entry` unless this very change is already there; (stored entry, whether written)."""
-        history = self.entries(model=entry.model, environment=entry.environment, kind=entry.kind)
+    def histories(self, environment: str, models: Iterable[str],
+                  kind: str = "model") -> dict[str, tuple[LedgerEntry, ...]]:
+        """Each model's entries in ``environment`` (oldest first), from one search for all of them."""
+        wanted = set(models)
+        found: dict[str, list[LedgerEntry]] = {model: [] for model in wanted}
+        for entry in self.entries(environment=environment, kind=kind):
+            if entry.model in wanted:
+                found[entry.model].append(entry)
+        return {model: tuple(entries) for model, entries in found.items()}
+
+    def record(self, entry: LedgerEntry, *,
+               history: tuple[LedgerEntry, ...] | None = None) -> tuple[LedgerEntry, bool]:
+        """Append `entry` unless this very change is already there; (stored entry, whether written).
+
+        ``history``: the model's entries in the environment, read just before for many models at
+        once (`histories`) by a caller holding the model's lease, so that nobody wrote it since;
+        None: read it now."""
+        if history is None:
+            history = self.entries(model=entry.model, environment=entry.environment, kind=entry.kind)
         previous = history[-1] if history else None
         before = history[-2] if len(history) > 1 else None
         if previous is not None and previous.key == chain_key(entry, before):
@@ -123,8 +148,8 @@ class Ledger:
         # Created once, never resent blindly (clients/mlflow.py: MLflow would resend it).
         run_id = self._registry.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(),
                                            run_name=name, lookup=recorded)
-        # update_run, not set_terminated: the latter prints "View run" links to stdout.
-        self._registry.tracking("the ledger", lambda c: c.update_run(run_id, status="FINISHED"))
+        # Not set_terminated: it prints "View run" links to stdout.
+        self._registry.finish_run(run_id, end_time=int(time.time() * 1000))
         return replace(stamped, run_id=run_id), True
 
     def _experiment(self, *, create: bool) -> str | None:
@@ -136,6 +161,52 @@ class Ledger:
         elif create:  # found instead when a parallel apply created it meanwhile
             self._experiment_id = self._registry.create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
         return self._experiment_id
+
+
+class LedgerReader:
+    """Reads the ledger through MLflow's REST API (clients/mlflow_reader.py): one experiment
+    lookup and one search (plus pages) however many models, and no `mlflow` import, so a plan
+    stays small. Answers as Ledger.entries does."""
+
+    def __init__(self, reader: MlflowReader) -> None:
+        self._reader = reader
+        self._experiment_id: str | None = None
+
+    def entries(self, *, model: str | None = None, environment: str | None = None,
+                kind: str | None = None) -> tuple[LedgerEntry, ...]:
+        """Entries oldest first, filtered by model (or job, app) name, environment and kind."""
+        if self._experiment_id is None:
+            self._experiment_id = self._reader.experiment_id(EXPERIMENT)
+            if self._experiment_id is None:
+                return ()  # nothing was ever recorded (looked up again next time: it may appear)
+        runs = self._reader.runs(self._experiment_id, _filter(model, environment), order_by=(_ORDER,))
+        return _matching((LedgerEntry.from_tags(run.tag_map, start_time=run.start_time, run_id=run.run_id)
+                          for run in runs), model, environment, kind)
+
+
+_ORDER = "attributes.start_time ASC"
+
+
+def _filter(model: str | None, environment: str | None) -> str:
+    return " and ".join(_clause(_PREFIX + k, v) for k, v in (("model", model), ("environment", environment)) if v)
+
+
+def _clause(key: str, value: str) -> str:
+    """MLflow strips a value's quotes without unescaping what is inside, so a value is quoted with
+    the kind it does not hold; one holding both is matched with LIKE (each quote a one-character
+    wildcard), and `_matching` keeps the exact matches."""
+    if "'" not in value:
+        return f"tags.`{key}` = '{value}'"
+    if '"' not in value:
+        return f'tags.`{key}` = "{value}"'
+    return f"tags.`{key}` LIKE '{value.replace(chr(39), '_').replace(chr(34), '_')}'"
+
+
+def _matching(entries: Iterable[LedgerEntry], model: str | None, environment: str | None,
+              kind: str | None = None) -> tuple[LedgerEntry, ...]:
+    # Kind is filtered here, not in MLflow: entries from before kinds carry no kind tag.
+    return tuple(e for e in entries if model in (None, "", e.model) and environment in (None, "", e.environment)
+                 and kind in (None, e.kind))
 
 
 def _quote(value: str) -> str:

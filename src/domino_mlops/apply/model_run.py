@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.lease import Lease
+from domino_mlops.apply.poll import PollSettings, for_environment
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
@@ -58,6 +59,10 @@ class ModelRun:
     unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
+    # Set by the executor before `finish`: the ledger shared by every model of one credential (one
+    # experiment lookup) and this model's history in it, read in one search for all of them.
+    ledger_book: Ledger | None = None
+    ledger_history: tuple[LedgerEntry, ...] | None = None
     _lease: Lease | None = None
     _expectation: SmokeExpectation | None = None
 
@@ -119,7 +124,7 @@ class ModelRun:
         unrestored: list[Unrestored] = []
         for step, api_id, version_id in reversed(touched.values()):
             try:
-                if restore(domino, api_id, step, self.ctx.poll, lambda status, s=step: self.say(
+                if restore(domino, api_id, step, self._poll, lambda status, s=step: self.say(
                         f"{s.model_api_name}: {status}")):
                     self.say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
                     self.restored.add(step.model_api_name)
@@ -142,7 +147,8 @@ class ModelRun:
             self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
                                  before_write=self._lease_check)
             self._lease_check()
-            self.ledger, recorded = _record(self.change, self._registry, self.deployed, self.ctx)
+            self.ledger, recorded = _record(self.change, self.ledger_book or Ledger(self._registry), self.deployed,
+                                            self.ctx, self.ledger_history)
             self.writes += recorded
             self.say(f"done: {self.env.alias} -> version {self.change.version}")
         except (AliasConflict, LeaseHeld) as exc:
@@ -208,6 +214,10 @@ class ModelRun:
             self.error = error
             self.say(f"failed: {error}")
 
+    @property
+    def _poll(self) -> PollSettings:
+        return for_environment(self.ctx.poll, self.env.poll_seconds)  # environments.yaml may set the phases
+
     def _lease_check(self) -> None:
         if self._lease is not None:
             self._lease.check()
@@ -216,7 +226,7 @@ class ModelRun:
         self._lease_check()
         domino = self.ctx.domino_for(self.change.project_id)
         settings = DeploySettings(self.ctx.environment_id_for(self.change.project_id),
-                                  self.change.replicas or self.env.replicas, self.ctx.poll, self.env.model_api,
+                                  self.change.replicas or self.env.replicas, self._poll, self.env.model_api,
                                   self.ctx.retry_failed)
         result = deploy(domino, self.ctx.domino_host, step, self._target, settings,
                         lambda status: self.say(f"{step.model_api_name}: {status}"))
@@ -343,8 +353,8 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
     return writes
 
 
-def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deployed],
-            ctx: ApplyContext) -> tuple[LedgerEntry | None, bool]:
+def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: ApplyContext,
+            history: tuple[LedgerEntry, ...] | None) -> tuple[LedgerEntry | None, bool]:
     step = next((s for s in change.steps if isinstance(s, RecordLedger)), None)
     if step is None:
         return None, False
@@ -354,4 +364,4 @@ def _record(change: ModelChange, registry: MlflowRegistry, deployed: list[Deploy
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),
         commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor)
-    return Ledger(registry).record(entry)
+    return ledger.record(entry, history=history)

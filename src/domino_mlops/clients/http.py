@@ -219,10 +219,12 @@ class HttpClient:
         path: str,
         *,
         json: Any = None,
+        params: Any = None,
         auth: AuthBase | None = None,
         expect: Expect = "json",
     ) -> Reply:
-        """Send one request to ``base_url + path``; retry if it is safe; return or raise ours."""
+        """Send one request to ``base_url + path``; retry if it is safe; return or raise ours.
+        ``params`` become the query string; errors name ``path`` only (a long filter stays out)."""
         method = method.upper()
         url = self.base_url + path
         endpoint = f"{method} {path}"
@@ -236,7 +238,8 @@ class HttpClient:
                 with deadline:
                     # No redirects: requests would carry X-Domino-Api-Key to whatever host it is
                     # sent to (it strips only Authorization), and an API that redirects is not the API.
-                    response = self._session.request(method, url, json=json, auth=use_auth, timeout=self.timeout,
+                    response = self._session.request(method, url, json=json, params=params, auth=use_auth,
+                                                     timeout=self.timeout,
                                                      allow_redirects=False, stream=True)
                     try:
                         content = self._read_body(response, endpoint)

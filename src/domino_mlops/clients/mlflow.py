@@ -327,6 +327,20 @@ class MlflowRegistry:
 
         return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
 
+    def finish_run(self, run_id: str, *, end_time: int) -> None:
+        """Mark a run FINISHED: one POST to runs/update (setting a value: safe to repeat, so retried).
+        MlflowClient.update_run reads the run first, a second request per ledger entry."""
+        what = f"run {run_id}"
+        if self._host_creds is None:
+            self._call(what, lambda: self._client.update_run(run_id, status="FINISHED"))
+            return
+        from mlflow.utils.rest_utils import http_request, verify_rest_response
+
+        endpoint = "/api/2.0/mlflow/runs/update"
+        body = {"run_id": run_id, "status": "FINISHED", "end_time": end_time}
+        self._call(what, lambda: verify_rest_response(
+            http_request(self._host_creds(), endpoint, "POST", json=body), endpoint))  # type: ignore[misc]
+
     def _post_once(self, what: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """POST to MLflow's REST API (``/api/2.0/mlflow/<path>``) once, without MLflow's retries.
         None when MLflow answers that it exists already (RESOURCE_ALREADY_EXISTS)."""
@@ -390,8 +404,14 @@ def _credentials_in_env(credentials: MlflowCredentials) -> Iterator[None]:
 
 
 def _name_filter(name: str) -> str:
-    quote = '"' if "'" in name else "'"
-    return f"name={quote}{name}{quote}"
+    # MLflow strips the quotes of `name='...'` without unescaping, so a name holding both kinds
+    # of quote cannot be written that way; a list is read as a Python literal, which can. Only
+    # then: the server's literal parsing can fail under concurrent requests (clients/mlflow_rest.py).
+    if "'" not in name:
+        return f"name='{name}'"
+    if '"' not in name:
+        return f'name="{name}"'
+    return f"name IN ({name!r})"
 
 
 def mlflow_deadline(environ: Mapping[str, str] | None = None) -> float:

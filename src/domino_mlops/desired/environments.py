@@ -58,6 +58,9 @@ class Environment:
     replicas: int = 1
     waves: tuple[tuple[str, ...], ...] = ()
     bake_seconds: float = 0.0  # between waves: let a wave serve, then smoke-test it again
+    # Ceilings of the wait between status reads by phase, as written ("building", "starting");
+    # apply/poll.py has the defaults for what is left out.
+    poll_seconds: tuple[tuple[str, float], ...] = ()
     smoke: SmokeSettings = SmokeSettings()
     model_api: VersionSettings = VersionSettings(False, False, False)  # what new versions record
     line: int | None = None
@@ -145,6 +148,8 @@ def _build(located: Located) -> Environments:
             replicas=domino.get("replicas", 1),
             waves=tuple(tuple(wave) for wave in domino.get("waves", ())),
             bake_seconds=float(domino.get("bake_seconds", 0)),
+            poll_seconds=tuple(sorted((phase, float(seconds))
+                                      for phase, seconds in domino.get("poll_seconds", {}).items())),
             smoke=SmokeSettings(enabled=smoke.get("enabled", True), required=smoke.get("required", False),
                                 timeout_seconds=float(smoke.get("timeout_seconds", 30.0)),
                                 max_latency_ms=smoke.get("max_latency_ms")),

@@ -1,13 +1,20 @@
-"""What MLflow holds for the models a plan is about, read with two requests per model."""
+"""What MLflow holds for the models a plan is about, read in batches: one search for the models
+and one for their versions per credential (plus pages), however many entries the manifest has.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.manifest import ManifestEntry
 from domino_mlops.errors import NotFound
+
+
+READ_PARALLELISM = 4  # credentials (and Domino projects) read at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,25 +26,63 @@ class ObservedModel:
     target: ModelVersionInfo
 
 
-def observe_registry(entries: Iterable[ManifestEntry],
-                     registry_for: Callable[[str], MlflowRegistry]) -> tuple[ObservedModel, ...]:
-    """Read each model once (its aliases and versions) and resolve each entry's version.
+class ModelReader(Protocol):
+    """Reads registered models (aliases and all versions) by name; absent names are left out."""
 
-    `registry_for(project_id)` gives the registry client holding that project's credential.
+    @property
+    def display_uri(self) -> str: ...
+
+    def models(self, names: Collection[str]) -> Mapping[str, RegisteredModelInfo]: ...
+
+
+class OneModelAtATime:
+    """The reader before batching (two MlflowClient requests per model), kept so the benchmark
+    can compare against it (benchmarks/plan_scale.py)."""
+
+    def __init__(self, registry: MlflowRegistry) -> None:
+        self._registry = registry
+
+    @property
+    def display_uri(self) -> str:
+        return self._registry.credentials.display_uri
+
+    def models(self, names: Collection[str]) -> dict[str, RegisteredModelInfo]:
+        found = {}
+        for name in sorted(set(names)):
+            try:
+                found[name] = self._registry.get_model(name)
+            except NotFound:
+                pass
+        return found
+
+
+def observe_registry(entries: Iterable[ManifestEntry],
+                     reader_for: Callable[[str], ModelReader]) -> tuple[ObservedModel, ...]:
+    """Read every model the entries name and resolve each entry's version.
+
+    `reader_for(project_id)` gives the reader holding that project's credential. Projects that
+    share a reader (the same credential) share its batches; a request never asks about a model
+    on behalf of a project whose credential it does not carry.
     """
-    cache: dict[tuple[str, str], RegisteredModelInfo | None] = {}
+    entries = tuple(entries)
+    groups: dict[int, tuple[ModelReader, set[str]]] = {}
+    for entry in entries:
+        reader = reader_for(entry.project_id)
+        groups.setdefault(id(reader), (reader, set()))[1].add(entry.name)
+    # Credentials are read side by side: most of a read is the server's time, and each reader has
+    # its own session, used by one thread.
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(groups))),
+                            thread_name_prefix="observe") as pool:
+        answers = pool.map(lambda group: (group[0], group[1][0].models(group[1][1])), list(groups.items()))
+        known = {(key, name): model for key, models in answers for name, model in models.items()}
     observed, missing = [], []  # every entry MLflow cannot answer is reported, not only the first
     for entry in entries:
-        key = (entry.project_id, entry.name)
-        if key not in cache:
-            try:
-                cache[key] = registry_for(entry.project_id).get_model(entry.name)
-            except NotFound:
-                cache[key] = None
-        model = cache[key]
+        reader = reader_for(entry.project_id)
+        model = known.get((id(reader), entry.name))
         try:
             if model is None:
-                raise NotFound(f"model {entry.name!r} ({_where(entry)}) is not registered in MLflow",
+                raise NotFound(f"model {entry.name!r} ({_where(entry)}) is not registered in MLflow at "
+                               f"{reader.display_uri}",
                                hint="Register it first, or fix the name in the manifest.")
             observed.append(ObservedModel(entry, model, _resolve(entry, model)))
         except NotFound as exc:

@@ -1,0 +1,210 @@
+"""MLflow's REST API over the house HTTP layer, for reads, without importing the `mlflow` package.
+
+Why not MlflowClient for reads: importing `mlflow` is most of a plan's memory and start-up, for
+what is a handful of GETs; and MlflowClient reads one model at a time where MLflow's searches
+take many names at once (clients/mlflow_reader.py). Writes stay with clients/mlflow.py.
+
+The rules of clients/http.py apply (one session per credential, timeouts, a total deadline,
+retries of what is safe to repeat within a budget). Errors name the tracking URI as we print it
+(never its password, nor a long filter), and the server's words lose any secret of the URI
+they echo, as clients/mlflow.translate_mlflow_errors does for MlflowClient.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from domino_mlops.clients.http import HttpClient, Reply, transient
+from domino_mlops.clients.json_fields import Fields
+from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.redact import scrub
+from domino_mlops.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    ConfigError,
+    NotFound,
+    PermissionDenied,
+    RemoteError,
+    Unreachable,
+)
+
+T = TypeVar("T")
+SERVICE = "MLflow"
+API = "/api/2.0/mlflow"
+SERVER_ERROR_RETRIES, SERVER_ERROR_PAUSE = 2, 0.2  # a read answered 500 (see MlflowRest.get)
+
+
+class MlflowRest:
+    """One credential's session with an MLflow tracking server (http or https)."""
+
+    def __init__(self, credentials: MlflowCredentials, *, environ: Mapping[str, str] | None = None,
+                 http: HttpClient | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.credentials = credentials
+        self._http = http or _http_client(credentials, os.environ if environ is None else environ)
+        self._sleep = sleep
+        self.requests = 0  # sent so far (benchmarks count at the server too)
+
+    @property
+    def display_uri(self) -> str:
+        return self.credentials.display_uri
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(self, endpoint: str, params: Mapping[str, Any], *, what: str,
+            missing_ok: bool = False) -> Reply | None:
+        """GET ``/api/2.0/mlflow/<endpoint>``; None for a 404 when ``missing_ok`` (MLflow's
+        RESOURCE_DOES_NOT_EXIST), else a NotFound naming the endpoint.
+
+        A 500 is asked again twice (the house rule retries 429 and 502-504 only): MLflow on
+        Python 3.11 parses a `name IN (...)` filter with ast.literal_eval, which fails now and
+        then under concurrent requests ("SystemError: AST constructor recursion depth
+        mismatch", seen with 8 parallel searches against MLflow 3.17 on Python 3.11.7)."""
+        for attempt in range(1 + SERVER_ERROR_RETRIES):
+            try:
+                return self._translated(what, lambda: self._http.call("GET", f"{API}/{endpoint}", params=params))
+            except NotFound:
+                if missing_ok:
+                    return None
+                raise
+            except RemoteError as exc:
+                if exc.status != 500 or attempt == SERVER_ERROR_RETRIES:
+                    raise
+                self._sleep(SERVER_ERROR_PAUSE)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def post_read(self, endpoint: str, body: Mapping[str, Any], *, what: str) -> Reply:
+        """A read MLflow serves as POST (runs/search): safe to repeat, so retried like a GET."""
+        retries = self._http.retries()
+        while True:
+            started = time.monotonic()
+            try:
+                return self._translated(what, lambda: self._http.call("POST", f"{API}/{endpoint}", json=dict(body)))
+            except (Unreachable, RemoteError) as exc:
+                delay = retries.next_delay(exc, took=time.monotonic() - started) if transient(exc) else None
+                if delay is None:
+                    raise
+                self._sleep(delay)
+
+    def pages(self, send: Callable[[str | None], Reply], key: str) -> Iterator[object]:
+        """Every item under ``key`` of a paged answer; ``send(page_token)`` asks for one page."""
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            reply = send(token)
+            items, token = shaped(lambda: _page_of(reply.body, reply.endpoint, key))
+            yield from items
+            if not token:
+                return
+            if token in seen:  # a server handing out the same page again would never end
+                raise BadResponse(SERVICE, reply.endpoint, "the same next_page_token came back twice")
+            seen.add(token)
+
+    def _translated(self, what: str, call: Callable[[], Reply]) -> Reply:
+        endpoint_of = f"{self.display_uri.rstrip('/')}{API}"
+
+        def clean(text: str) -> str:
+            return scrub(text, self.credentials.tracking_uri)
+
+        self.requests += 1
+        try:
+            return call()
+        except AuthenticationFailed as exc:
+            raise AuthenticationFailed(SERVICE, exc.credential, endpoint=endpoint_of) from None
+        except PermissionDenied as exc:
+            raise PermissionDenied(SERVICE, exc.credential, endpoint=endpoint_of, target=what) from None
+        except NotFound:
+            raise NotFound(f"MLflow at {self.display_uri} has no {what} (404)",
+                           hint="Check MLFLOW_TRACKING_URI: it must name the tracking server itself.") from None
+        except RemoteError as exc:
+            if exc.status == 400:  # MLflow's INVALID_PARAMETER_VALUE: it disliked what we asked
+                raise ConfigError(f"MLflow refused {what}: {clean(exc.detail)}",
+                                  hint="Check the names and values in the manifest.") from None
+            raise RemoteError(SERVICE, exc.status, endpoint_of, clean(exc.detail), retry_after=exc.retry_after) \
+                from None
+        except BadResponse as exc:
+            raise BadResponse(SERVICE, endpoint_of, clean(exc.problem)) from None
+        except Unreachable as exc:
+            raise Unreachable(SERVICE, self.display_uri, clean(exc.reason), hint=exc.hint) from None
+
+
+def shaped(parse: Callable[[], T]) -> T:
+    """Parse an MLflow answer: json_fields names Domino in its errors, these answers are MLflow's."""
+    try:
+        return parse()
+    except BadResponse as exc:
+        raise BadResponse(SERVICE, exc.endpoint, exc.problem) from exc
+
+
+def _page_of(body: object, endpoint: str, key: str) -> tuple[tuple[object, ...], str | None]:
+    fields = Fields(body, endpoint)  # an empty result is {} (MLflow leaves out empty lists)
+    return fields.opt_list(key), fields.opt_str("next_page_token")
+
+
+# --- one HTTP session per credential ------------------------------------------------------------
+
+
+class _Bearer(AuthBase):
+    """MLflow's token: ``Authorization: Bearer``; ``source`` names the variable, never the value."""
+
+    def __init__(self, token: str, source: str) -> None:
+        self._token, self.source = token, source
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        return request
+
+
+class _Basic(HTTPBasicAuth):
+    def __init__(self, username: str, password: str, source: str) -> None:
+        super().__init__(username, password)
+        self.source = source
+
+
+class _NoAuth(AuthBase):
+    source = "(no credential)"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def _http_client(credentials: MlflowCredentials, environ: Mapping[str, str]) -> HttpClient:
+    """An HttpClient that connects as MLflow's own client would: its credential (a user:password
+    in the URI counts), its TLS settings and its read timeout (MLFLOW_HTTP_REQUEST_TIMEOUT)."""
+    parts = urlsplit(credentials.tracking_uri)
+    host = f"[{parts.hostname}]" if parts.hostname and ":" in parts.hostname else (parts.hostname or "")
+    base = urlunsplit((parts.scheme, host + (f":{parts.port}" if parts.port else ""), parts.path, "", ""))
+    auth: AuthBase
+    if credentials.token:
+        auth = _Bearer(credentials.token, credentials.source)
+    elif credentials.username and credentials.password:
+        auth = _Basic(credentials.username, credentials.password, credentials.source)
+    elif parts.username is not None:
+        auth = _Basic(unquote(parts.username), unquote(parts.password or ""), "MLFLOW_TRACKING_URI")
+    else:
+        auth = _NoAuth()
+    session = requests.Session()
+    if environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        session.verify = False
+    elif environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+        session.verify = environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
+    if environ.get("MLFLOW_TRACKING_CLIENT_CERT_PATH"):
+        session.cert = environ["MLFLOW_TRACKING_CLIENT_CERT_PATH"]
+    read = _seconds(environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT"), 120.0)
+    return HttpClient(base, auth, service=SERVICE, conflict_means_expired=False, timeout=(min(10.0, read), read),
+                      deadline=2 * read + 5, session=session)
+
+
+def _seconds(text: str | None, default: float) -> float:
+    try:
+        return max(1.0, float(text)) if text else default
+    except ValueError:
+        return default
+
