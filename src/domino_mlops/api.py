@@ -207,7 +207,7 @@ def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Conn
     recorded: set[tuple[str, str, str]] = set()
     last_app: dict[str, str] = {}
     for listed in sorted({w.project_id for w in (*workloads.jobs, *workloads.apps)}):
-        for entry in Ledger(connections.registry(listed)).entries(environment=env.name):
+        for entry in connections.ledger_reader(listed).entries(environment=env.name):
             if entry.kind != "model":
                 recorded.add((entry.kind, entry.model, entry.to_version))
             if entry.kind == "app":
