@@ -256,6 +256,7 @@ class RollbackTarget:
     entry: ManifestEntry
     current: str | None  # the version the environment's last ledger entry moved to
     listed: ManifestEntry | None  # the model's manifest entry (still naming the newer version)
+    again: bool = False  # the last change was this rollback already: it is finished, not repeated
 
 
 def rollback_target(desired: Desired, env: Environment, model: str, connections: Connections, *,
@@ -264,7 +265,11 @@ def rollback_target(desired: Desired, env: Environment, model: str, connections:
     listed = desired.manifest.find(model)
     project = project or (listed.project_id if listed else "")
     last: LedgerEntry | None = Ledger(connections.registry(project)).last(env.name, model)
-    target = to or (last.from_version if last else None)
+    # The last change already a rollback: re-apply it, which finishes one a crash interrupted and
+    # changes nothing after a finished one. Going back again would flip a re-run of a rollback
+    # workflow forward to the version it rolled back from; going further back is `--to`'s job.
+    again = to is None and last is not None and last.action == "rollback"
+    target = to or (last.to_version if again else last.from_version if last else None)
     if target is None:
         raise ConfigError(f"nothing to roll back to: the ledger has no earlier version of {model} in {env.name}",
                           hint="Pass --to <version> to choose one.")
@@ -276,4 +281,5 @@ def rollback_target(desired: Desired, env: Environment, model: str, connections:
     entry = ManifestEntry(project, model, VersionRef(number=int(target)), line=listed.line if listed else None,
                           replicas=listed.replicas if listed else None,
                           smoke_test=listed.smoke_test if listed else None)
-    return RollbackTarget(entry, last.to_version if last else None, listed)
+    return RollbackTarget(entry, (last.from_version if again else last.to_version) if last else None, listed,
+                          again=again)

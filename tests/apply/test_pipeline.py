@@ -262,6 +262,14 @@ def test_rollback_returns_to_the_previous_version_and_history_shows_it(pipeline,
     actions = [(e["environment"], e["action"], e["from"], e["to"]) for e in pipeline.ledger(model)]
     assert actions[-1] == ("PROD", "rollback", v2, v1)
 
+    # A re-run of the rollback (a workflow re-run) finishes nothing more and flips nothing back.
+    writes_after = pipeline.emu.counters.writes()
+    capsys.readouterr()
+    assert pipeline.run("rollback", "--env", "PROD", "--model", model) == 0
+    assert f"was a rollback to version {v1} (from {v2})" in capsys.readouterr().out
+    assert pipeline.aliases(model)["production"] == v1 and pipeline.emu.counters.writes() == writes_after
+    assert len(pipeline.ledger(model)) == len(actions)
+
     assert pipeline.run("history", "--model", model, "--env", "PROD") == 0
     table = capsys.readouterr().out
     assert table.count("| PROD |") == 3 and "| rollback |" in table

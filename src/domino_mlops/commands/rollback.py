@@ -27,8 +27,13 @@ def run(args: argparse.Namespace) -> int:
                                     lease_settings(run_info(), wait=args.lease_wait), Progress())
         target = api.rollback_target(desired, env, args.model, connections, to=args.to, project=args.project)
         version = target.entry.version.number
-        print(f"Rolling {args.model} in {env.name} back to version {version}"
-              f"{f' (from {target.current})' if target.current else ''}.", flush=True)
+        if target.again:
+            print(f"The last change of {args.model} in {env.name} was a rollback to version {version} "
+                  f"(from {target.current}): finishing it if it was interrupted; pass --to N to go "
+                  "further back.", flush=True)
+        else:
+            print(f"Rolling {args.model} in {env.name} back to version {version}"
+                  f"{f' (from {target.current})' if target.current else ''}.", flush=True)
         code = plan_and_apply([target.entry], desired, env, args, connections, action="rollback")
     listed = target.listed
     if code == 0 and listed is not None and str(listed.version) != str(version):
