@@ -14,7 +14,7 @@ import pytest
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
-from tests.apply.conftest import Pipeline, _workspace
+from tests.apply.conftest import RELAXED_LATENCY_MS, Pipeline, _workspace
 from tests.apply.test_smoke_access import deployed_once
 from tests.report.test_github import parse_output_file
 from tests.support.convergence import (
@@ -40,7 +40,10 @@ def test_a_rate_limited_smoke_call_is_retried_and_timed_on_the_attempt_that_answ
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
     # The model's first three calls are answered 429 with Retry-After: 1 s. Three seconds of
-    # waiting: more than the whole call may take in STAGE (max_latency_ms: 2000).
+    # waiting: more than the whole call may take in STAGE (max_latency_ms: 2000, as shipped).
+    environments = pipeline.root / "scripts" / "environments.yaml"
+    environments.write_text(environments.read_text().replace(
+        f"max_latency_ms: {RELAXED_LATENCY_MS}", "max_latency_ms: 2000", 1))
     pipeline.emu.set_faults(seed=1, prefix="/models/", methods=["POST"], rate_429=1.0, limit=3, retry_after=1)
 
     assert pipeline.run("deploy", "--env", "STAGE") == 0
