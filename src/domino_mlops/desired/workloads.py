@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.locate import Located
@@ -82,8 +82,36 @@ class Schedule:
         return cls(value["cron"].strip(), value.get("timezone", "UTC"))
 
 
+class _InEnvironments:
+    """What jobs and apps share: where they are in the manifest, and in which environments, on
+    which tier and in which project they run. (Fields of the dataclasses below.)"""
+
+    __slots__ = ()
+    LIST: ClassVar[str]  # the manifest list it comes from: "jobs" or "apps"
+    project_id: str
+    hardware_tier: TierChoice
+    environments: tuple[str, ...] | None
+    index: int
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        """Where it is in the manifest: $.<project_id>.<jobs|apps>[index]."""
+        return (self.project_id, self.LIST, self.index)
+
+    def applies_to(self, environment: str) -> bool:
+        return self.environments is None or environment in self.environments
+
+    def tier_for(self, env: Environment) -> str | None:
+        """The hardware tier id to run on in ``env``; None: Domino's default tier of the project."""
+        return self.hardware_tier.for_environment(env)
+
+    def project_for(self, env: Environment) -> str:
+        """The Domino project it runs in: the environment's own project, else the manifest's."""
+        return env.project_id or self.project_id
+
+
 @dataclass(frozen=True, slots=True)
-class JobSpec:
+class JobSpec(_InEnvironments):
     """A Domino job that runs in each of its environments (or, with a schedule, is scheduled there)."""
 
     project_id: str
@@ -102,21 +130,7 @@ class JobSpec:
     index: int = 0  # position in its project's "jobs" list
     line: int | None = None
 
-    @property
-    def path(self) -> tuple[str | int, ...]:
-        """Where it is in the manifest: $.<project_id>.jobs[index]."""
-        return (self.project_id, "jobs", self.index)
-
-    def applies_to(self, environment: str) -> bool:
-        return self.environments is None or environment in self.environments
-
-    def tier_for(self, env: Environment) -> str | None:
-        """The hardware tier id to run on in ``env``; None: Domino's default tier of the project."""
-        return self.hardware_tier.for_environment(env)
-
-    def project_for(self, env: Environment) -> str:
-        """The Domino project it runs in: the environment's own project, else the manifest's."""
-        return env.project_id or self.project_id
+    LIST: ClassVar[str] = "jobs"
 
     def variables_for(self, env: Environment) -> tuple[tuple[str, str], ...]:
         """Its environment variables in ``env``: DOMINO_ENV first (the environment's name), then its own."""
@@ -124,7 +138,7 @@ class JobSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class AppSpec:
+class AppSpec(_InEnvironments):
     """A Domino app published in each of its environments."""
 
     project_id: str
@@ -141,19 +155,7 @@ class AppSpec:
     index: int = 0  # position in its project's "apps" list
     line: int | None = None
 
-    @property
-    def path(self) -> tuple[str | int, ...]:
-        """Where it is in the manifest: $.<project_id>.apps[index]."""
-        return (self.project_id, "apps", self.index)
-
-    def applies_to(self, environment: str) -> bool:
-        return self.environments is None or environment in self.environments
-
-    def tier_for(self, env: Environment) -> str | None:
-        return self.hardware_tier.for_environment(env)
-
-    def project_for(self, env: Environment) -> str:
-        return env.project_id or self.project_id
+    LIST: ClassVar[str] = "apps"
 
 
 # --- parsing (the document passed the schema) ------------------------------------------------------
