@@ -17,13 +17,13 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def workloads_manifest(pipeline, model: str, version: str, *, job_command: str = "python validate.py",
-                       app: str = "dashboard", app_tier: str | None = None) -> None:
+                       app: str = "dashboard", app_tier: str | None = None, job: str = "validate") -> None:
     app_spec: dict = {"name": app, "visibility": "AUTHENTICATED"}
     if app_tier:
         app_spec["hardware_tier"] = app_tier
     doc = {pipeline.project_id: {
         "models": [{"name": model, "version": int(version), "smoke_test": SMOKE}],
-        "jobs": [{"name": "validate", "command": job_command, "variables": {"MIN_AUC": "0.8"}}],
+        "jobs": [{"name": job, "command": job_command, "variables": {"MIN_AUC": "0.8"}}],
         "apps": [app_spec],
     }}
     (pipeline.root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
@@ -49,25 +49,25 @@ def result_json(pipeline) -> dict:
 def test_job_model_app_in_order_then_a_rerun_writes_nothing(pipeline, capsys) -> None:
     model = pipeline.unique("jobs-apps")
     version = register_diabetes_model(pipeline.mlflow_uri, model)
-    app = pipeline.unique("dashboard")
-    workloads_manifest(pipeline, model, version, app=app)
+    app, validate = pipeline.unique("dashboard"), pipeline.unique("validate")  # the ledger is shared
+    workloads_manifest(pipeline, model, version, app=app, job=validate)
 
     assert pipeline.run("deploy", "--env", "STAGE") == 0
 
     out = capsys.readouterr().out
     # The order the manifest gives: the validation job, then the model, then the app.
-    assert out.index("[job validate] started job") < out.index(f"[{model}]") < out.index(f"[app {app}] created app")
+    assert out.index(f"[job {validate}] started job") < out.index(f"[{model}]") < out.index(f"[app {app}] created app")
     assert "DOMINO_ENV" not in out or "DOMINO_ENV=STAGE" in out
-    job = next(j for j in pipeline.domino.jobs.newest(pipeline.project_id) if j.title and "validate STAGE" in j.title)
+    job = next(j for j in pipeline.domino.jobs.newest(pipeline.project_id) if j.title and f"{validate} STAGE" in j.title)
     assert job.succeeded and job.command.startswith("env DOMINO_ENV=STAGE MIN_AUC=0.8 python validate.py")
     running = app_named(pipeline, app)
     assert running.is_running and running.hardware_tier_id == "small-k8s" and running.visibility == "AUTHENTICATED"
     assert pipeline.aliases(model)["staging"] == version
     summary = (pipeline.root / "summary.md").read_text()
-    assert "#### Jobs and apps" in summary and "`validate`" in summary and f"`{app}`" in summary
+    assert "#### Jobs and apps" in summary and f"`{validate}`" in summary and f"`{app}`" in summary
     kinds = {(w["kind"], w["name"]): w["status"] for w in result_json(pipeline)["workloads"]}
-    assert kinds == {("job", "validate"): "done", ("app", app): "done"}
-    assert [e["kind"] for e in pipeline.ledger("validate")] == ["job"]
+    assert kinds == {("job", validate): "done", ("app", app): "done"}
+    assert [e["kind"] for e in pipeline.ledger(validate)] == ["job"]
     assert [e["kind"] for e in pipeline.ledger(app)] == ["app"]
 
     # History answers for jobs and apps too.
