@@ -182,6 +182,21 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action))
 
 
+def _environment_ledger(connections: Connections, env: Environment, projects: set[str]) -> list[LedgerEntry]:
+    """The environment's ledger entries, oldest first: one search per credential, not per project
+    (projects that share a credential read the same entries), each entry once."""
+    readers: set[int] = set()
+    found: dict[str, LedgerEntry] = {}
+    for project in sorted(projects):
+        reader = connections.mlflow_reader(project)
+        if id(reader) in readers:
+            continue
+        readers.add(id(reader))
+        for entry in connections.ledger_reader(project).entries(environment=env.name):
+            found.setdefault(entry.run_id or f"{len(found)}", entry)
+    return sorted(found.values(), key=lambda e: e.time_ms)
+
+
 def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Connections, *, commit: str,
                        action: str) -> tuple[WorkloadChange, ...]:
     """Read what Domino shows of the jobs and apps (one job scan and one app list per project) and
@@ -206,12 +221,11 @@ def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Conn
                   for name, app in observe_apps(connections.domino(project), project, wanted).items()}
     recorded: set[tuple[str, str, str]] = set()
     last_app: dict[str, str] = {}
-    for listed in sorted({w.project_id for w in (*workloads.jobs, *workloads.apps)}):
-        for entry in connections.ledger_reader(listed).entries(environment=env.name):
-            if entry.kind != "model":
-                recorded.add((entry.kind, entry.model, entry.to_version))
-            if entry.kind == "app":
-                last_app[entry.model] = entry.to_version  # oldest first: the last one wins
+    for entry in _environment_ledger(connections, env, {w.project_id for w in (*workloads.jobs, *workloads.apps)}):
+        if entry.kind != "model":
+            recorded.add((entry.kind, entry.model, entry.to_version))
+        if entry.kind == "app":
+            last_app[entry.model] = entry.to_version  # oldest first: the last one wins
     return plan_workloads(env, workloads.jobs, workloads.apps, job_runs=job_runs, found_apps=found_apps,
                           commit=commit, action=action, recorded=recorded, last_app_versions=last_app,
                           scheduled=scheduled)
