@@ -177,7 +177,11 @@ def test_two_real_applies_at_once_leave_production_consistent(pipeline, second) 
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     codes = [run.returncode for run in runs]
 
-    assert sorted(codes) in ([0, 0], [0, 4]), outputs  # the loser stops, or they ran one after the other
+    if sorted(codes) not in ([0, 0], [0, 4]):  # the loser stops, or they ran one after the other
+        # pytest.fail, not assert: an assertion's message is cut to a few lines, and the cause with it
+        tails = (f"--- {' '.join(argv)} exited {code}:\n{output[-4000:]}"
+                 for argv, code, output in zip(argvs, codes, outputs, strict=True))
+        pytest.fail(f"exit codes {codes}:\n" + "\n\n".join(tails))
     for code, output in zip(codes, outputs, strict=True):
         if code == 4:
             assert any(reason in output for reason in ("another apply holds", "took over", "is at version")), output

@@ -19,6 +19,7 @@ from domino_mlops.errors import (
     ConfigError,
     NotFound,
     PermissionDenied,
+    RemoteError,
     Unreachable,
 )
 from tests.support.auth_proxy import auth_proxy
@@ -248,3 +249,35 @@ def test_a_run_whose_create_answer_was_lost_is_created_once(mlflow_server, monke
         assert proxy.counters.faults() == {"lost": 1}
     runs = registry(mlflow_server.uri).tracking("x", lambda c: c.search_runs([experiment_id]))
     assert [r.info.run_id for r in runs] == [run_id]
+
+
+def test_a_tag_written_by_two_writers_at_once_is_retried_not_a_failure() -> None:
+    """MLflow's SQL store inserts a tag after looking for it: two runs taking one lease at once
+    make the second insert break the unique key, answered 400 with the database's words (seen
+    in CI). Setting a value is safe to repeat, so it is written again; other 400s still fail."""
+    import responses
+
+    uri = "http://mlflow.invalid"
+    endpoint = f"{uri}/api/2.0/mlflow/registered-models/set-tag"
+    clash = {"error_code": "BAD_REQUEST", "message": "(sqlite3.IntegrityError) UNIQUE constraint failed: "
+             "registered_model_tags.workspace, registered_model_tags.key, registered_model_tags.name"}
+    model = {"registered_model": {"name": "m"}}  # MlflowClient looks the model up before tagging it
+    sleeps: list[float] = []
+
+    def posts(mocked: responses.RequestsMock) -> int:
+        return sum(call.request.method == "POST" for call in mocked.calls)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.get(f"{uri}/api/2.0/mlflow/registered-models/get", json=model)
+        mocked.post(endpoint, json=clash, status=400)
+        mocked.post(endpoint, json={}, status=200)
+        MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri), sleep=sleeps.append).set_model_tag(
+            "m", "domino_mlops.lease.PROD", "{}")
+        assert posts(mocked) == 2 and len(sleeps) == 1
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        mocked.get(f"{uri}/api/2.0/mlflow/registered-models/get", json=model)
+        mocked.post(endpoint, json={"error_code": "BAD_REQUEST", "message": "tag key too long"}, status=400)
+        with pytest.raises(RemoteError, match="answered 400.*tag key too long"):
+            MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri), sleep=sleeps.append).set_model_tag(
+                "m", "k", "v")
+        assert posts(mocked) == 1

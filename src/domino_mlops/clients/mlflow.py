@@ -376,12 +376,28 @@ class MlflowRegistry:
                     return call_with_deadline(mlflow_deadline(), action)
             except (Unreachable, RemoteError) as exc:
                 passed = isinstance(exc.__cause__, DeadlinePassed)
-                delay = retries.next_delay(exc, took=time.monotonic() - started) if transient(exc) and not passed \
-                    else None
+                again = transient(exc) or is_concurrent_write(exc)
+                delay = retries.next_delay(exc, took=time.monotonic() - started) if again and not passed else None
                 if delay is None:
                     raise
                 log.debug("MLflow, %s: %s; retry %d in %.2fs", what, exc, retries.count, delay)
                 self._sleep(delay)
+
+
+# MLflow's SQL stores write a tag by looking for its row and then inserting it: when two writers
+# set the same tag at once (two runs taking one lease), the second insert breaks the table's
+# unique key and MLflow answers 400 (or 500) with the database's words. Setting a value is safe
+# to repeat, and the row exists by the next attempt, so such an answer is retried, not a failure.
+# The wording of SQLite, MySQL and PostgreSQL, in that order.
+CONCURRENT_INSERT = ("UNIQUE constraint failed", "Duplicate entry", "duplicate key value violates unique constraint")
+
+
+class ConcurrentWrite(RemoteError):
+    """MLflow refused a write because another writer inserted the same row a moment before."""
+
+
+def is_concurrent_write(error: DominoMlopsError) -> bool:
+    return isinstance(error, ConcurrentWrite)
 
 
 _ENV_LOCK = threading.Lock()
@@ -492,6 +508,9 @@ def _translate(exc: Any, what: str, credentials: MlflowCredentials) -> DominoMlo
         return Unreachable(SERVICE, uri, _clean(_root_reason(exc), credentials))
     if "not in a valid JSON format" in message or isinstance(exc.__cause__, ValueError):
         return BadResponse(SERVICE, uri, "the body is not JSON")
+    if any(marker in message for marker in CONCURRENT_INSERT):
+        return ConcurrentWrite(SERVICE, _status_of(exc), uri, f"another writer wrote {what} at the same moment "
+                               "(the store's unique key refused the second insert)")
     if code == "INVALID_PARAMETER_VALUE":
         return ConfigError(f"MLflow refused {what}: {_clean(_first_line(message), credentials)[:300]}",
                            hint="Check the names and values in the manifest.")
