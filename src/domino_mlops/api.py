@@ -45,8 +45,8 @@ from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, obse
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
 from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
-from domino_mlops.plan.forward import hold_back
-from domino_mlops.plan.planner import plan_environment, plan_registry
+from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
+from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
 from domino_mlops.plan.steps import Plan, WorkloadChange
 from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
 
@@ -163,7 +163,32 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1]),
                              sorted(wanted.items()))
         apis = [api for snapshot in snapshots for api in snapshot.apis]
-    # One ledger search for the environment (entries come oldest first), not one per model.
+    tokens = connections.model_tokens(env.name)
+    targets = {item.model.name: item.target.version for item in observed}
+
+    def plan_models(last: dict[str, LedgerEntry] | None) -> Plan:
+        """``last``: each model's last ledger entry here; None: the ledger is not read."""
+        known = last or {}
+        forward = hold_back(action, env.name, known, targets, commit, (ancestry or Ancestry()).relation, explicit)
+        return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
+                                action=action, ledger_last=None if last is None else {
+                                    name: known[name].to_version if name in known else None for name in targets},
+                                tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,
+                                held_back=forward.held, warnings=forward.warnings)
+
+    # The ledger (two requests and its pages) is read only when it can change the plan: a forward
+    # action's hold-backs, or a model the registry and Domino already show at its target. A pull
+    # request's plan of new versions reads none of it.
+    models = None if action in FORWARD_ACTIONS else plan_models(None)
+    if models is None or any(ledger_decides(change) for change in models.changes):
+        models = plan_models(_last_entries(connections, env, observed))
+    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action))
+
+
+def _last_entries(connections: Connections, env: Environment,
+                  observed: Sequence[ObservedModel]) -> dict[str, LedgerEntry]:
+    """Each observed model's last ledger entry in ``env``: one search for the environment
+    (entries come oldest first), not one per model."""
     last: dict[str, LedgerEntry] = {}
     if observed:
         names = {item.model.name for item in observed}
@@ -171,15 +196,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
                                                                                     kind="model"):
             if entry.model in names:
                 last[entry.model] = entry
-    forward = hold_back(action, env.name, last, {item.model.name: item.target.version for item in observed},
-                        commit, (ancestry or Ancestry()).relation, explicit)
-    tokens = connections.model_tokens(env.name)
-    models = plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
-                              action=action, ledger_last={item.model.name: last[item.model.name].to_version
-                                                          if item.model.name in last else None for item in observed},
-                              tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,
-                              held_back=forward.held, warnings=forward.warnings)
-    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action))
+    return last
 
 
 def _environment_ledger(connections: Connections, env: Environment, projects: set[str]) -> list[LedgerEntry]:

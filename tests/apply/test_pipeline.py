@@ -332,6 +332,32 @@ def test_plan_reads_domino_once_per_project_not_per_model(pipeline, capsys) -> N
     assert "3 of 3 model(s) change" in capsys.readouterr().out
 
 
+def test_the_ledger_is_read_only_when_it_can_change_the_plan(pipeline, capsys) -> None:
+    """A plan of new versions records "current -> target" whatever the ledger holds: it reads no
+    ledger (two requests, and pages). Once a model sits at its target, the ledger says whether its
+    entry is there, so that plan reads it."""
+    from tests.support.fault_proxy import fault_proxy
+
+    model = pipeline.unique("ledger-reads")
+    pipeline.manifest(entry(model, register_diabetes_model(pipeline.mlflow_uri, model)))
+
+    def ledger_reads(*argv: str) -> int:
+        with fault_proxy(pipeline.mlflow_uri) as proxy:
+            pipeline.monkeypatch.setenv("MLFLOW_TRACKING_URI", proxy.url)
+            assert pipeline.run(*argv) == 0
+            pipeline.monkeypatch.setenv("MLFLOW_TRACKING_URI", pipeline.mlflow_uri)
+            routes = proxy.counters.by_route()
+        assert proxy.counters.writes() == 0, routes
+        return sum(n for route, n in routes.items() if route.endswith(("experiments/get-by-name", "runs/search")))
+
+    assert ledger_reads("plan", "--env", "STAGE") == 0
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert ledger_reads("plan", "--env", "STAGE") >= 1  # at its target: is its ledger entry there?
+    assert "already where the manifest says" in capsys.readouterr().out
+    assert ledger_reads("plan", "--env", "PROD") == 0  # new in PROD (a promotion reads it for its
+    # hold-backs: tests/apply/test_forward_only.py fails without them)
+
+
 def test_model_listed_in_another_project_is_not_invented_for_this_one(pipeline, capsys) -> None:
     """A workflow_dispatch with --model runs in every project's matrix job: only the owner acts."""
     model = pipeline.unique("owned")

@@ -63,6 +63,14 @@ def plan_environment(environment: Environment, environments: Environments,
                 domino_observed=serving is not None, warnings=warnings)
 
 
+def ledger_decides(change: ModelChange) -> bool:
+    """Whether the ledger's last entry could change this change, planned without it: it adds an
+    entry only when nothing else is left to do (a finished change whose entry a crash lost), and
+    it says where from only when the registry already shows the target. A change with other
+    steps and another current version records "current -> target" whatever the ledger holds."""
+    return not change.steps or change.current == change.version
+
+
 def _held(env: Environment, item: ObservedModel, why: str) -> ModelChange:
     target, entry = item.target, item.entry
     return ModelChange(project_id=env.project_id or entry.project_id, model=item.model.name,
