@@ -14,9 +14,11 @@ from pathlib import Path
 SOURCE = "s3://bench-bucket/model"  # never loaded: a plan reads the registry, not the artifacts
 
 
-def fill(db: Path, models: Iterable[tuple[str, int, dict[str, int]]]) -> float:
+def fill(db: Path, models: Iterable[tuple[str, int, dict[str, int]]], *, source: str = SOURCE,
+         storage_location: str | None = None, run_id: str | None = None) -> float:
     """Create (name, number of versions, {alias: version}) models in the SQLite file ``db``;
-    return the seconds it took."""
+    return the seconds it took. ``source``/``storage_location``/``run_id``: where every version's
+    files are (another version's, to share one real model's artifacts)."""
     from mlflow.store.model_registry.dbmodels.models import (
         SqlModelVersion,
         SqlRegisteredModel,
@@ -34,7 +36,8 @@ def fill(db: Path, models: Iterable[tuple[str, int, dict[str, int]]]) -> float:
         for name, versions, aliases in models:
             session.add(SqlRegisteredModel(name=name, creation_time=now, last_updated_time=now))
             session.add_all(SqlModelVersion(name=name, version=v, creation_time=now, last_updated_time=now,
-                                            source=SOURCE, status="READY", current_stage="None")
+                                            source=source, storage_location=storage_location, run_id=run_id,
+                                            status="READY", current_stage="None")
                             for v in range(1, versions + 1))
             session.add_all(SqlRegisteredModelAlias(name=name, alias=alias, version=version)
                             for alias, version in aliases.items())
