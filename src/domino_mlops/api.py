@@ -40,6 +40,8 @@ from domino_mlops.desired.workloads import AppSpec, JobSpec
 from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
 from domino_mlops.observed.ancestry import Ancestry
+from domino_mlops.clients.domino_serving_types import RegistrySource
+from domino_mlops.observed.deploy_record import KnownServing, decode
 from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
@@ -153,14 +155,21 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
                 "jobs and apps are left out: DOMINO_API_HOST is not set",))
         return registry_only
     wanted: dict[str, set[tuple[str, str]]] = {}
+    known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
     for item in observed:
         project = env.project_id or item.entry.project_id
+        recorded = {record.tier: record for record in decode(item.target.tag_map, env.name)}
         for _, tier in tiers_in_waves(env):
-            wanted.setdefault(project, set()).add((project, model_api_name(item.model.name, env, tier)))
+            key = (project, model_api_name(item.model.name, env, tier))
+            wanted.setdefault(project, set()).add(key)
+            record = recorded.get(tier)
+            if record is not None and record.settings == env.model_api:  # else: the versions decide
+                known[key] = KnownServing(record.model_api_id, record.version_id,
+                                          RegistrySource(item.target.name, int(item.target.version)), record.settings)
     # One Domino client per project, each used by one thread: the projects are read side by side.
     with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))),
                             thread_name_prefix="serving") as pool:
-        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1]),
+        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1], known),
                              sorted(wanted.items()))
         apis = [api for snapshot in snapshots for api in snapshot.apis]
     tokens = connections.model_tokens(env.name)

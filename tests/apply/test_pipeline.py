@@ -332,6 +332,34 @@ def test_plan_reads_domino_once_per_project_not_per_model(pipeline, capsys) -> N
     assert "3 of 3 model(s) change" in capsys.readouterr().out
 
 
+def test_a_steady_plan_lists_no_model_api_versions_and_still_sees_a_stopped_one(pipeline, capsys) -> None:
+    """What serves is known from the deploy's record in MLflow while Domino shows that very version
+    active and running: one list per project, not one more per Model API. A version stopped
+    behind our back is not running: its Model API's versions are read, and the plan starts it."""
+    models = [pipeline.unique("steady") for _ in range(3)]
+    pipeline.manifest(*(entry(m, register_diabetes_model(pipeline.mlflow_uri, m)) for m in models))
+    assert pipeline.run("deploy", "--env", "STAGE", "--max-parallel", "3") == 0
+
+    def plan_reads() -> dict[str, int]:
+        pipeline.emu.reset_log()
+        capsys.readouterr()
+        assert pipeline.run("plan", "--env", "STAGE") == 0
+        routes = pipeline.emu.counters.by_route()
+        assert pipeline.emu.counters.writes() == 0
+        return {"lists": sum(n for r, n in routes.items() if r.endswith("/modelApis")),
+                "versions": sum(n for r, n in routes.items() if r.endswith("/versions"))}
+
+    assert plan_reads() == {"lists": 1, "versions": 0}
+    assert "already where the manifest says" in capsys.readouterr().out
+
+    api, _ = pipeline.serving(f"{models[0]}-stage")
+    pipeline.domino.deployments.stop(api.id, api.active_version.id)  # answered once stopped
+    assert not pipeline.serving(f"{models[0]}-stage")[0].active_version.deployment.is_running
+    assert plan_reads() == {"lists": 1, "versions": 1}
+    out = capsys.readouterr().out
+    assert "1 of 3 model(s) change" in out and "start" in out, out
+
+
 def test_the_ledger_is_read_only_when_it_can_change_the_plan(pipeline, capsys) -> None:
     """A plan of new versions records "current -> target" whatever the ledger holds: it reads no
     ledger (two requests, and pages). Once a model sits at its target, the ledger says whether its

@@ -21,6 +21,7 @@ from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
+from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
 from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, PutBackFailed, SmokeTestFailed, Unrestored
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
@@ -308,10 +309,11 @@ def _set_tags(step: SetTags, m: _Marking) -> int:
     tags: dict[str, str] = {}
     if m.deployed:
         first = m.deployed[0]
+        # The record lets the next plan know what serves without listing versions (observed/deploy_record.py).
         tags.update({"DOMINO_MODEL_ID": first.model_api_id, "DOMINO_MODEL_VERSION_ID": first.version_id,
-                     f"domino_mlops.{m.env.name}.deployments": json.dumps(
-                         [{"tier": d.step.hardware_tier, "model_api_id": d.model_api_id,
-                           "version_id": d.version_id} for d in m.deployed], separators=(",", ":"))})
+                     record_tag(m.env.name): encode(
+                         RecordedVersion(d.step.hardware_tier, d.model_api_id, d.version_id, d.step.settings)
+                         for d in m.deployed)})
     if m.deployed and m.env.smoke.enabled:
         tested = dict(m.smoke)  # the last result per Model API: after the bake, when there was one
         tags[f"domino_mlops.{m.env.name}.smoke"] = json.dumps(

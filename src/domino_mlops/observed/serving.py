@@ -4,11 +4,12 @@ per Model API that matters. Never a request per model per field.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
+from domino_mlops.observed.deploy_record import KnownServing
 
 
 _UNUSABLE = ("failed", "error", "stalled")
@@ -91,13 +92,30 @@ class ServingSnapshot:
         return self._by_key.get((project_id, name))
 
 
-def observe_serving(domino: DominoClient, wanted: Iterable[tuple[str, str]]) -> ServingSnapshot:
-    """Look up the Model APIs named in `wanted` ((project id, name) pairs)."""
-    wanted = set(wanted)
+def observe_serving(domino: DominoClient, wanted: Iterable[tuple[str, str]],
+                    known: Mapping[tuple[str, str], KnownServing] | None = None) -> ServingSnapshot:
+    """Look up the Model APIs named in `wanted` ((project id, name) pairs): one list per project,
+    and one version list per Model API, except where ``known`` (a deploy's record in MLflow,
+    observed/deploy_record.py) names the version Domino shows active and running."""
+    wanted, known = set(wanted), known or {}
     found: dict[tuple[str, str], ServedModelApi] = {}
     for project_id in sorted({project for project, _ in wanted}):
         for api in domino.model_apis.list(project_id):  # all pages, once per project
             key = (project_id, api.name)
             if key in wanted and not api.is_archived:
-                found[key] = ServedModelApi(api, domino.model_apis.list_versions(api.id))
+                recorded = _as_recorded(api, project_id, known.get(key))
+                found[key] = ServedModelApi(api, (recorded,) if recorded else domino.model_apis.list_versions(api.id))
     return ServingSnapshot(tuple(sorted(found.items())))
+
+
+def _as_recorded(api: ModelApi, project_id: str, known: KnownServing | None) -> ModelApiVersion | None:
+    """The active version as the record describes it, when Domino shows that very version active
+    and running (its source and settings are fixed, its id never reused); else None."""
+    active = api.active_version
+    if known is None or active is None or known.model_api_id != api.id or active.id != known.version_id:
+        return None
+    if active.deployment is None or not active.deployment.is_running:
+        return None  # stopped, failed, starting: the versions decide what to do
+    return ModelApiVersion(id=active.id, model_api_id=api.id, project_id=project_id, number=active.number,
+                           source=known.source, data_plane_id=active.data_plane_id, deployment=active.deployment,
+                           settings=known.settings)
