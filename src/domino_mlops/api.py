@@ -278,7 +278,7 @@ def rollback_target(desired: Desired, env: Environment, model: str, connections:
     """The version before the current one, from the ledger (or ``to``), as an entry to apply."""
     listed = desired.manifest.find(model)
     project = project or (listed.project_id if listed else "")
-    last: LedgerEntry | None = Ledger(connections.registry(project)).last(env.name, model)
+    last: LedgerEntry | None = connections.ledger_reader(project).last(env.name, model)
     # The last change already a rollback: re-apply it, which finishes one a crash interrupted and
     # changes nothing after a finished one. Going back again would flip a re-run of a rollback
     # workflow forward to the version it rolled back from; going further back is `--to`'s job.
