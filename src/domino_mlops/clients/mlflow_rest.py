@@ -15,7 +15,7 @@ ambiguous failure did before creating again.
 The rules of clients/http.py apply (one session per credential, timeouts, a total deadline,
 retries of what is safe to repeat within a budget). Errors name the tracking URI as we print it
 (never its password, nor a long filter), and the server's words lose any secret of the URI
-they echo, as clients/mlflow.translate_mlflow_errors does for MlflowClient.
+they echo; 401 and 403 name the variable the credential came from, never its value.
 """
 
 from __future__ import annotations
