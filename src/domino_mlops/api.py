@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
 from domino_mlops.apply.lease import Leases, LeaseSettings
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.apply.ledger import LedgerEntry
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_rest import _http_client
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow_rest import _http_client
 from domino_mlops.errors import (
     AuthenticationFailed,
     BadResponse,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
@@ -47,7 +47,7 @@ from domino_mlops.errors import (
 T = TypeVar("T")
 SERVICE = "MLflow"
 API = "/api/2.0/mlflow"
-SERVER_ERROR_RETRIES, SERVER_ERROR_PAUSE = 2, 0.2  # a read answered 500 (see MlflowRest.get)
+SERVER_ERROR_RETRIES, SERVER_ERROR_PAUSE = 2, 0.2  # a call answered 500 (see MlflowRest.get, _repeated)
 
 
 # MLflow's SQL stores write a tag by looking for its row and then inserting it: when two writers
@@ -135,29 +135,31 @@ class MlflowRest:
 
     def post_read(self, endpoint: str, body: Mapping[str, Any], *, what: str) -> Reply:
         """A read MLflow serves as POST (runs/search): safe to repeat, so retried like a GET."""
-        retries = self._http.retries()
-        while True:
-            started = time.monotonic()
-            try:
-                return self._translated(what, lambda: self._http.call("POST", f"{API}/{endpoint}", json=dict(body)))
-            except (Unreachable, RemoteError) as exc:
-                delay = retries.next_delay(exc, took=time.monotonic() - started) if transient(exc) else None
-                if delay is None:
-                    raise
-                self._sleep(delay)
+        return self._repeated("POST", endpoint, body, what=what, expect="json")
 
     def write(self, method: str, endpoint: str, body: Mapping[str, Any], *, what: str) -> Reply:
         """A write that sets a value (POST a tag, an alias, a stage; DELETE one): safe to repeat,
-        so retried like a read, and again when another writer inserted the same row at once.
-        HttpClient already retries a DELETE's transient failures; here only the clash is."""
+        so retried like a read, and again when another writer inserted the same row at once."""
+        return self._repeated(method, endpoint, body, what=what, expect="none")
+
+    def _repeated(self, method: str, endpoint: str, body: Mapping[str, Any], *, what: str,
+                  expect: Literal["json", "none"]) -> Reply:
+        """``method`` (safe to repeat) retried within the budget on transient failures (HttpClient
+        retries those of a DELETE itself), on a concurrent insert, and on a 500 twice, as a GET:
+        MLflow's SQL stores answer 500 now and then under concurrent writers ("database is
+        locked"), and MLflow's own client retries a 500 too."""
         retries = self._http.retries()
+        server_errors = 0
         while True:
             started = time.monotonic()
             try:
                 return self._translated(what, lambda: self._http.call(
-                    method, f"{API}/{endpoint}", json=dict(body), expect="none"))
+                    method, f"{API}/{endpoint}", json=dict(body), expect=expect))
             except (Unreachable, RemoteError) as exc:
-                again = is_concurrent_write(exc) or (method == "POST" and transient(exc))
+                server_error = isinstance(exc, RemoteError) and exc.status == 500 and not is_concurrent_write(exc)
+                server_errors += server_error
+                again = (is_concurrent_write(exc) or (method == "POST" and transient(exc))
+                         or (server_error and server_errors <= SERVER_ERROR_RETRIES))
                 delay = retries.next_delay(exc, took=time.monotonic() - started) if again else None
                 if delay is None:
                     raise
