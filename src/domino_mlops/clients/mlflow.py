@@ -96,7 +96,8 @@ class MlflowRegistry:
     def model_tags(self, name: str) -> dict[str, str]:
         """The registered model's own tags (not its versions')."""
         item = self._model(name)
-        return dict(self.rest.shaped(lambda: _pairs(Fields(item, "registered-models/get").opt_list("tags"), "key", "value")))
+        return dict(self.rest.shaped(lambda: _pairs(Fields(item, "registered-models/get").opt_list("tags"),
+                                                    "key", "value")))
 
     def alias_target(self, name: str, alias: str) -> str | None:
         item = self._model(name)
@@ -112,7 +113,8 @@ class MlflowRegistry:
         items = self.rest.pages(lambda token: self.rest.get(  # type: ignore[return-value, arg-type]
             "model-versions/search", {**params, **({"page_token": token} if token else {})}, what=what),
             "model_versions")
-        found = {(v.name, v.version): v for v in (self.rest.shaped(lambda i=item: version_from_rest(i)) for item in items)}
+        parsed = (self.rest.shaped(lambda i=item: version_from_rest(i)) for item in items)
+        found = {(v.name, v.version): v for v in parsed}  # a repeat across pages counts once
         return tuple(sorted(found.values(), key=lambda v: (v.name, int(v.version))))
 
     def input_example(self, name: str, version: str | int) -> Any | None:
@@ -178,7 +180,8 @@ class MlflowRegistry:
         if mine.current_stage == stage and not (archive_existing and others):
             return False
         self.rest.write("POST", "model-versions/transition-stage",
-                        {"name": name, "version": version, "stage": stage, "archive_existing_versions": archive_existing},
+                        {"name": name, "version": version, "stage": stage,
+                         "archive_existing_versions": archive_existing},
                         what=f"stage of {name!r} version {version}")
         return True
 

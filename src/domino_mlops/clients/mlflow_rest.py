@@ -82,7 +82,8 @@ def check_tracking_server(credentials: MlflowCredentials) -> None:
                           hint=f"Serve it: mlflow server --backend-store-uri {uri} --serve-artifacts, then set "
                                "MLFLOW_TRACKING_URI=http://127.0.0.1:5000 (Domino serves MLflow this way).")
     raise ConfigError(f"MLflow cannot use MLFLOW_TRACKING_URI {uri!r}: no tracking server or store has that scheme",
-                      hint="Use http:// or https:// for a server, for example MLFLOW_TRACKING_URI=http://127.0.0.1:5000.")
+                      hint="Use http:// or https:// for a server, for example "
+                           "MLFLOW_TRACKING_URI=http://127.0.0.1:5000.")
 
 
 class MlflowRest:
