@@ -13,7 +13,7 @@ from domino_mlops.clients import mlflow_artifacts
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_artifacts import proxied_path
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.errors import BadResponse, ConfigError, RemoteError
+from domino_mlops.errors import BadResponse, ConfigError, NotFound, RemoteError
 from domino_mlops.local.models import register_diabetes_model
 
 URI = "http://mlflow.invalid"
@@ -82,6 +82,14 @@ def test_a_listing_that_would_write_outside_the_folder_is_refused(tmp_path, host
         with pytest.raises(BadResponse):
             registry().download_model("m", "1", str(tmp_path / "model"))
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_a_model_folder_with_no_files_is_not_found(tmp_path) -> None:
+    with responses.RequestsMock() as mocked:
+        _located(mocked)
+        mocked.get(PROXY, json={})  # what MLflow answers for a folder that is not there
+        with pytest.raises(NotFound, match="lists no files"):
+            registry().download_model("m", "1", str(tmp_path / "model"))
 
 
 def test_a_file_larger_than_the_bound_stops_the_download(tmp_path, monkeypatch) -> None:

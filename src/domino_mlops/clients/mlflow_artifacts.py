@@ -77,6 +77,7 @@ class ModelFiles:
             return _download_with_mlflow(self.rest, where, dst, what)
         target = Path(dst)
         target.mkdir(parents=True, exist_ok=True)
+        count = 0
         for count, (relative, size) in enumerate(self._walk(path, what), start=1):
             if count > MAX_FILES:
                 raise BadResponse(SERVICE, PROXY, f"{what}: more than {MAX_FILES} files")
@@ -85,6 +86,9 @@ class ModelFiles:
             with open(local, "wb") as handle:
                 self.rest.read(f"{PROXY}/{quote('/'.join((path, *relative)))}", None, what=what, expect="none",
                                into=handle, max_bytes=MAX_FILE_BYTES, deadline=60.0 + size / MIN_RATE)
+        if count == 0:  # the listing of a folder that is not there is empty, not a 404
+            raise NotFound(f"MLflow lists no files for {what} (at {where})",
+                           hint="The version's artifacts were deleted or never uploaded; register it again.")
         return str(target)
 
     def location(self, name: str, version: str) -> str:
