@@ -19,11 +19,12 @@ from domino_mlops.errors import (
     ConfigError,
     NotFound,
     PermissionDenied,
+    RemoteError,
     Unreachable,
 )
+from domino_mlops.local.models import register_diabetes_model
 from tests.support.auth_proxy import auth_proxy
 from tests.support.fault_proxy import ProxyFaults, fault_proxy
-from domino_mlops.local.models import register_diabetes_model
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +273,27 @@ def test_a_tag_written_by_two_writers_at_once_is_retried_not_a_failure() -> None
             MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri), sleep=sleeps.append).set_model_tag(
                 "m", "k", "v")
         assert posts(mocked) == 1
+
+
+def test_a_write_answered_500_is_asked_again_twice_then_reported() -> None:
+    """MLflow's SQL store answers 500 now and then under concurrent writers; setting a value is
+    safe to repeat, so a 500 is retried twice (as MLflow's own client did), then reported."""
+    import responses
+
+    uri = "http://mlflow.invalid"
+    endpoint = f"{uri}/api/2.0/mlflow/model-versions/set-tag"
+    busy = {"error_code": "INTERNAL_ERROR", "message": "database is locked"}
+    sleeps: list[float] = []
+    reg = MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri), sleep=sleeps.append)
+    version = {"model_version": {"name": "m", "version": "1", "tags": []}}
+    with responses.RequestsMock() as mocked:
+        mocked.get(f"{uri}/api/2.0/mlflow/model-versions/get", json=version)
+        mocked.post(endpoint, json=busy, status=500)
+        mocked.post(endpoint, json={}, status=200)
+        assert reg.set_tags("m", "1", {"k": "v"}) == 1 and len(sleeps) == 1
+    with responses.RequestsMock() as mocked:
+        mocked.get(f"{uri}/api/2.0/mlflow/model-versions/get", json=version)
+        mocked.post(endpoint, json=busy, status=500)
+        with pytest.raises(RemoteError, match="answered 500.*database is locked"):
+            reg.set_tags("m", "1", {"k": "v"})
+        assert sum(call.request.method == "POST" for call in mocked.calls) == 3
