@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
 from domino_mlops.apply.lease import Leases, LeaseSettings
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.apply.ledger import LedgerEntry
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
@@ -304,7 +304,7 @@ def rollback_target(desired: Desired, env: Environment, model: str, connections:
     """The version before the current one, from the ledger (or ``to``), as an entry to apply."""
     listed = desired.manifest.find(model)
     project = project or (listed.project_id if listed else "")
-    last: LedgerEntry | None = Ledger(connections.registry(project)).last(env.name, model)
+    last: LedgerEntry | None = connections.ledger_reader(project).last(env.name, model)
     # The last change already a rollback: re-apply it, which finishes one a crash interrupted and
     # changes nothing after a finished one. Going back again would flip a re-run of a rollback
     # workflow forward to the version it rolled back from; going further back is `--to`'s job.

@@ -29,17 +29,18 @@ from typing import TYPE_CHECKING
 from domino_mlops.errors import ConfigError
 
 if TYPE_CHECKING:
-    from domino_mlops.apply.ledger import Ledger, LedgerReader
+    from domino_mlops.apply.ledger import Ledger
     from domino_mlops.clients.domino import DominoClient
     from domino_mlops.clients.mlflow import MlflowRegistry
     from domino_mlops.clients.mlflow_auth import MlflowCredentials
     from domino_mlops.clients.mlflow_reader import MlflowReader
     from domino_mlops.desired.environments import Environment
     from domino_mlops.observed.model_tokens import ModelTokens
-    from domino_mlops.observed.registry import ModelReader
 
-# MLflow's own defaults (120 s timeout, 7 retries with backoff 2) make an unreachable server
-# look like a hang for minutes. A CLI run in CI should fail in well under a minute instead.
+# MLflow's own default (a 120 s read timeout) makes an unreachable server look like a hang for
+# minutes. A CLI run in CI should fail in well under a minute instead. Our MLflow session reads
+# MLFLOW_HTTP_REQUEST_TIMEOUT (clients/mlflow_rest.py); the rest still reach MLflow's own client
+# where it is used (the fallback for artifact stores other than the tracking server).
 MLFLOW_HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
@@ -59,7 +60,6 @@ class Connections:
         self._registries: dict[str, MlflowRegistry] = {}
         self._credentials: dict[str, MlflowCredentials] = {}
         self._readers: dict[MlflowCredentials, MlflowReader] = {}
-        self._local_readers: dict[int, ModelReader] = {}
         self._domino: dict[str, DominoClient] = {}
         self._environment_ids: dict[str, str] = {}
 
@@ -77,48 +77,40 @@ class Connections:
             for reader in self._readers.values():
                 reader.close()
             self._readers.clear()
+            for registry in self._registries.values():
+                registry.close()
+            self._registries.clear()
 
     # --- MLflow --------------------------------------------------------------------------------
 
     def registry(self, project_id: str) -> MlflowRegistry:
-        """The MLflow registry as project ``project_id`` sees it ("" for the general credential)."""
+        """The MLflow registry as project ``project_id`` sees it ("" for the general credential).
+        Only a tracking server (http, https) has the REST API we speak: a local store is a
+        ConfigError with a hint (clients/mlflow_rest.check_tracking_server)."""
         from domino_mlops.clients.mlflow import MlflowRegistry
 
         credentials = self._mlflow_credentials(project_id)
         with self._lock:
             if project_id not in self._registries:
-                self._registries[project_id] = MlflowRegistry(credentials)
+                self._registries[project_id] = MlflowRegistry(credentials, environ=self.environ)
             return self._registries[project_id]
 
-    def mlflow_reader(self, project_id: str) -> ModelReader:
+    def mlflow_reader(self, project_id: str) -> MlflowReader:
         """Batched registry reads (clients/mlflow_reader.py) with project ``project_id``'s credential.
-        Projects with the same credential get the same reader, so their reads share batches. A
-        local store (sqlite:///, a directory) has no REST API: MlflowClient reads it, model by model."""
+        Projects with the same credential get the same reader, so their reads share batches."""
         from domino_mlops.clients.mlflow_reader import MlflowReader
 
         credentials = self._mlflow_credentials(project_id)
-        if not credentials.tracking_uri.startswith(("http://", "https://")):
-            return self._one_at_a_time(project_id)
         with self._lock:
             if credentials not in self._readers:
                 self._readers[credentials] = MlflowReader(credentials, environ=self.environ)
             return self._readers[credentials]
 
-    def ledger_reader(self, project_id: str) -> LedgerReader | Ledger:
-        """The ledger for reading, through project ``project_id``'s credential: over the REST API
-        (no `mlflow` import) for a tracking server, through MlflowClient for a local store."""
-        from domino_mlops.apply.ledger import Ledger, LedgerReader
-        from domino_mlops.clients.mlflow_reader import MlflowReader
+    def ledger_reader(self, project_id: str) -> Ledger:
+        """The ledger for reading, through project ``project_id``'s credential (read only)."""
+        from domino_mlops.apply.ledger import Ledger
 
-        reader = self.mlflow_reader(project_id)
-        return LedgerReader(reader) if isinstance(reader, MlflowReader) else Ledger(self.registry(project_id))
-
-    def _one_at_a_time(self, project_id: str) -> ModelReader:
-        from domino_mlops.observed.registry import OneModelAtATime
-
-        registry = self.registry(project_id)
-        with self._lock:
-            return self._local_readers.setdefault(id(registry), OneModelAtATime(registry))
+        return Ledger(self.mlflow_reader(project_id))
 
     def _mlflow_credentials(self, project_id: str) -> MlflowCredentials:
         from domino_mlops.clients.mlflow_auth import MlflowCredentials

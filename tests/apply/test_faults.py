@@ -125,20 +125,20 @@ def test_promotions_converge_under_faults_on_both_servers(faulty, diabetes_model
 
 
 def test_a_run_stopped_while_tagging_records_the_smoke_test_before_the_alias_moves(pipeline, monkeypatch) -> None:
-    from mlflow import MlflowClient
+    from domino_mlops.clients.mlflow_rest import MlflowRest
 
     model = pipeline.unique("tagging")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
-    real, stopped = MlflowClient.set_model_version_tag, []
+    real, stopped = MlflowRest.write, []
 
-    def stop_at_the_smoke_tag_once(self, name, version, key, value):
-        if key == "domino_mlops.STAGE.smoke" and not stopped:
-            stopped.append(key)
+    def stop_at_the_smoke_tag_once(self, method, endpoint, body, *, what):
+        if body.get("key") == "domino_mlops.STAGE.smoke" and not stopped:
+            stopped.append(body["key"])
             raise RuntimeError("the runner was killed")  # not an MLflow error: nothing retries it
-        return real(self, name, version, key, value)
+        return real(self, method, endpoint, body, what=what)
 
-    monkeypatch.setattr(MlflowClient, "set_model_version_tag", stop_at_the_smoke_tag_once)
+    monkeypatch.setattr(MlflowRest, "write", stop_at_the_smoke_tag_once)
     assert pipeline.run("deploy", "--env", "STAGE") == 1
     assert "domino_mlops.STAGE.status" not in pipeline.tags(model, v1)  # "passed" is written last
 

@@ -12,8 +12,7 @@ def ledger(uri: str) -> Ledger:
     return Ledger(MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri)))
 
 
-def test_an_entry_whose_create_answer_was_lost_is_recorded_once(mlflow_server, monkeypatch) -> None:
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")  # MLflow's client retries, as in the CLI
+def test_an_entry_whose_create_answer_was_lost_is_recorded_once(mlflow_server) -> None:
     entry = LedgerEntry("STAGE", "ledger-lost-answer", None, "1", "deploy", actor="octocat")
     ledger(mlflow_server.uri).entries()  # nothing recorded yet: reads only
     faults = ProxyFaults(lost_rate=1.0, paths=("/runs/create",), limit=1)  # MLflow acts; the answer is lost
@@ -38,10 +37,11 @@ def test_a_job_and_a_model_of_one_name_keep_their_own_entries(mlflow_server) -> 
     assert book.record(LedgerEntry("STAGE", name, None, "1", "deploy", kind="job")) == (job, False)
 
 
-def test_the_rest_reader_answers_as_the_ledger_does(mlflow_server) -> None:
-    """A plan reads the ledger over MLflow's REST API (no `mlflow` import): same entries, same
-    order, any page size, in one lookup plus one search per page."""
-    from domino_mlops.apply.ledger import LedgerReader
+def test_a_read_only_ledger_answers_as_the_writing_one_does(mlflow_server) -> None:
+    """A plan reads the ledger with a reader alone (no registry): same entries, same order, in
+    one lookup plus one search per page; and it cannot write."""
+    import pytest
+
     from domino_mlops.clients.mlflow_reader import MlflowReader
 
     written = ledger(mlflow_server.uri)
@@ -51,15 +51,17 @@ def test_the_rest_reader_answers_as_the_ledger_does(mlflow_server) -> None:
         written.record(LedgerEntry("REST", model, None, to, "deploy", time_ms=1_000 + i, commit_sha=f"c{i}"))
     reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
 
-    assert LedgerReader(reader).entries(environment="REST") == ledger(mlflow_server.uri).entries(environment="REST")
-    assert [e.to_version for e in LedgerReader(reader).entries(model="rest-a", environment="REST")] == ["1", "2"]
+    assert Ledger(reader).entries(environment="REST") == ledger(mlflow_server.uri).entries(environment="REST")
+    assert [e.to_version for e in Ledger(reader).entries(model="rest-a", environment="REST")] == ["1", "2"]
     # Names with quotes (MLflow does not unescape): one kind, both kinds, and a near miss.
     for name in ("rest-c'q", "rest-d'\"q"):
-        assert [e.model for e in LedgerReader(reader).entries(model=name)] == [name]
+        assert [e.model for e in Ledger(reader).entries(model=name)] == [name]
         assert [e.model for e in ledger(mlflow_server.uri).entries(model=name)] == [name]
     before = reader.rest.requests
-    LedgerReader(reader).entries(environment="REST")
+    Ledger(reader).entries(environment="REST")
     assert reader.rest.requests - before == 2  # the experiment, then one search
+    with pytest.raises(TypeError, match="reads only"):
+        Ledger(reader).record(LedgerEntry("REST", "rest-a", None, "3", "deploy"))
 
 
 def test_the_rest_reader_of_a_ledger_never_written_is_empty(mlflow_server, monkeypatch) -> None:
@@ -68,7 +70,7 @@ def test_the_rest_reader_of_a_ledger_never_written_is_empty(mlflow_server, monke
 
     monkeypatch.setattr(ledger_module, "EXPERIMENT", "a-ledger-nobody-wrote")
     reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})
-    assert ledger_module.LedgerReader(reader).entries(environment="STAGE") == ()
+    assert ledger_module.Ledger(reader).entries(environment="STAGE") == ()
     assert reader.rest.requests == 1  # the lookup said "none": no search
 
 

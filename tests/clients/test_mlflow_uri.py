@@ -25,6 +25,15 @@ def test_a_tracking_uri_mlflow_cannot_use_is_a_config_error(uri: str, words: str
     assert words in str(info.value) and info.value.exit_code == 2 and info.value.hint
 
 
+@pytest.mark.parametrize("uri", ["sqlite:///tmp/mlflow.db", "file:///tmp/mlruns", "postgresql://db/mlflow"])
+def test_a_local_store_is_refused_with_the_server_command_as_hint(uri: str) -> None:
+    """Only a tracking server has the REST API we speak (Domino always serves MLflow that way)."""
+    with pytest.raises(ConfigError) as info:
+        MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=uri))
+    assert "is a local store, not a tracking server" in str(info.value) and info.value.exit_code == 2
+    assert f"mlflow server --backend-store-uri {uri}" in info.value.hint
+
+
 def test_plan_with_a_uri_without_scheme_is_exit_2_with_a_hint(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "scripts").mkdir()

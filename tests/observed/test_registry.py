@@ -143,12 +143,12 @@ def test_a_batch_fits_the_query_budget_and_one_long_name_still_goes() -> None:
     assert all(len(name_filter(b)) < 400 for b in batches[:-1])
 
 
-def test_a_local_store_is_read_model_by_model(tmp_path) -> None:
-    """sqlite:/// and directories have no REST API: MlflowClient reads them, as before."""
-    from domino_mlops.apply.ledger import Ledger
+def test_a_local_store_is_refused_with_a_hint(tmp_path) -> None:
+    """sqlite:/// has no REST API, and we speak only that: serving it is the user's one step."""
+    from domino_mlops.errors import ConfigError
 
     with Connections({"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}) as connections:
-        reader = connections.mlflow_reader("p1")
-        assert isinstance(reader, OneModelAtATime) and reader is connections.mlflow_reader("p1")
-        assert reader.models(["nothing-here"]) == {}
-        assert isinstance(connections.ledger_reader("p1"), Ledger)
+        for read in (connections.mlflow_reader, connections.ledger_reader, connections.registry):
+            with pytest.raises(ConfigError, match="local store, not a tracking server") as info:
+                read("p1")
+            assert "mlflow server --backend-store-uri sqlite:///" in info.value.hint

@@ -12,7 +12,7 @@ from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving import VersionOptions
 from domino_mlops.clients.domino_urls import model_invocation
 from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource, VersionSettings
-from domino_mlops.clients.mlflow import ModelVersionInfo
+from domino_mlops.clients.mlflow_types import ModelVersionInfo
 from domino_mlops.errors import DeploymentFailed, DominoMlopsError
 from domino_mlops.observed.serving import ServedModelApi, choose
 from domino_mlops.plan.steps import DeployVersion

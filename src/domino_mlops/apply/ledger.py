@@ -16,7 +16,6 @@ import hashlib
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_reader import MlflowReader
@@ -54,10 +53,6 @@ class LedgerEntry:
         return {_PREFIX + k: v for k, v in fields.items()}
 
     @classmethod
-    def from_run(cls, run: Any) -> LedgerEntry:
-        return cls.from_tags(run.data.tags, start_time=int(run.info.start_time or 0), run_id=run.info.run_id)
-
-    @classmethod
     def from_tags(cls, tags: Mapping[str, str], *, start_time: int, run_id: str) -> LedgerEntry:
         get = lambda k: tags.get(_PREFIX + k, "")  # noqa: E731
         return cls(environment=get("environment"), model=get("model"), from_version=get("from") or None,
@@ -78,29 +73,24 @@ def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
 
 
 class Ledger:
-    """Read and append ledger entries through one project's MLflow credential."""
+    """Read and append ledger entries through one credential's MLflow, over its REST API
+    (clients/mlflow_reader.py): one experiment lookup and one search (plus pages) however many
+    models. Given an MlflowReader it reads only (a plan); given an MlflowRegistry it appends too."""
 
-    def __init__(self, registry: MlflowRegistry) -> None:
-        self._registry = registry
+    def __init__(self, store: MlflowRegistry | MlflowReader) -> None:
+        self._registry = store if isinstance(store, MlflowRegistry) else None
+        self._reader = store.reader if isinstance(store, MlflowRegistry) else store
         self._experiment_id: str | None = None  # looked up once per Ledger: share one across models
 
     def entries(self, *, model: str | None = None, environment: str | None = None,
                 kind: str | None = None) -> tuple[LedgerEntry, ...]:
-        """Entries oldest first, filtered by model (or job, app) name, environment and kind."""
+        """Entries oldest first (every page), filtered by model (or job, app) name, environment and kind."""
         experiment_id = self._experiment(create=False)
         if experiment_id is None:
-            return ()
-        runs: list[Any] = []
-        token: str | None = None
-        while True:  # every page: the oldest 5,000 alone would miss the newest entries
-            page = self._registry.tracking("the ledger", lambda c, t=token: c.search_runs(
-                [experiment_id], filter_string=_filter(model, environment), max_results=5000,
-                order_by=[_ORDER], page_token=t))
-            runs.extend(page)
-            token = getattr(page, "token", None)
-            if not token:
-                break
-        return _matching((LedgerEntry.from_run(run) for run in runs), model, environment, kind)
+            return ()  # nothing was ever recorded (looked up again next time: it may appear)
+        runs = self._reader.runs(experiment_id, _filter(model, environment), order_by=(_ORDER,))
+        return _matching((LedgerEntry.from_tags(run.tag_map, start_time=run.start_time, run_id=run.run_id)
+                          for run in runs), model, environment, kind)
 
     def last(self, environment: str, model: str, kind: str = "model") -> LedgerEntry | None:
         entries = self.entries(model=model, environment=environment, kind=kind)
@@ -128,6 +118,7 @@ class Ledger:
         ``history``: the model's entries in the environment, read just before for many models at
         once (`histories`) by a caller holding the model's lease, so that nobody wrote it since;
         None: read it now."""
+        registry = self._writer()
         if history is None:
             history = self.entries(model=entry.model, environment=entry.environment, kind=entry.kind)
         previous = history[-1] if history else None
@@ -137,51 +128,32 @@ class Ledger:
         key = chain_key(entry, previous)
         stamped = replace(entry, key=key, time_ms=entry.time_ms or int(time.time() * 1000))
         experiment_id = self._experiment(create=True)
+        assert experiment_id is not None  # create=True finds or makes it
         what = entry.model if entry.kind == "model" else f"{entry.kind} {entry.model}"
         name = f"{entry.environment} {what} {entry.from_version or '-'}->{entry.to_version}"
 
         def recorded() -> str | None:  # the entry, if a create whose answer was lost made it
-            runs = self._registry.tracking("the ledger", lambda c: c.search_runs(
-                [experiment_id], filter_string=f"tags.`{_PREFIX}key` = '{_quote(key)}'", max_results=1))
-            return runs[0].info.run_id if runs else None
+            runs = self._reader.runs(experiment_id, f"tags.`{_PREFIX}key` = '{_quote(key)}'")
+            return runs[0].run_id if runs else None
 
-        # Created once, never resent blindly (clients/mlflow.py: MLflow would resend it).
-        run_id = self._registry.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(),
-                                           run_name=name, lookup=recorded)
-        # Not set_terminated: it prints "View run" links to stdout.
-        self._registry.finish_run(run_id, end_time=int(time.time() * 1000))
+        # Created once, never resent blindly (clients/http.create_once).
+        run_id = registry.create_run(experiment_id, start_time=stamped.time_ms, tags=stamped.tags(),
+                                     run_name=name, lookup=recorded)
+        registry.finish_run(run_id, end_time=int(time.time() * 1000))
         return replace(stamped, run_id=run_id), True
+
+    def _writer(self) -> MlflowRegistry:
+        if self._registry is None:
+            raise TypeError("this Ledger reads only: give it an MlflowRegistry to record entries")
+        return self._registry
 
     def _experiment(self, *, create: bool) -> str | None:
         if self._experiment_id is not None:
             return self._experiment_id
-        found = self._registry.tracking("the ledger experiment", lambda c: c.get_experiment_by_name(EXPERIMENT))
-        if found is not None:
-            self._experiment_id = found.experiment_id
-        elif create:  # found instead when a parallel apply created it meanwhile
-            self._experiment_id = self._registry.create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
+        self._experiment_id = self._reader.experiment_id(EXPERIMENT)
+        if self._experiment_id is None and create:  # found instead when a parallel apply created it meanwhile
+            self._experiment_id = self._writer().create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
         return self._experiment_id
-
-
-class LedgerReader:
-    """Reads the ledger through MLflow's REST API (clients/mlflow_reader.py): one experiment
-    lookup and one search (plus pages) however many models, and no `mlflow` import, so a plan
-    stays small. Answers as Ledger.entries does."""
-
-    def __init__(self, reader: MlflowReader) -> None:
-        self._reader = reader
-        self._experiment_id: str | None = None
-
-    def entries(self, *, model: str | None = None, environment: str | None = None,
-                kind: str | None = None) -> tuple[LedgerEntry, ...]:
-        """Entries oldest first, filtered by model (or job, app) name, environment and kind."""
-        if self._experiment_id is None:
-            self._experiment_id = self._reader.experiment_id(EXPERIMENT)
-            if self._experiment_id is None:
-                return ()  # nothing was ever recorded (looked up again next time: it may appear)
-        runs = self._reader.runs(self._experiment_id, _filter(model, environment), order_by=(_ORDER,))
-        return _matching((LedgerEntry.from_tags(run.tag_map, start_time=run.start_time, run_id=run.run_id)
-                          for run in runs), model, environment, kind)
 
 
 _ORDER = "attributes.start_time ASC"

@@ -17,54 +17,20 @@ Connections outside a deadline, and every other session, are untouched.
         response = session.get(url, timeout=(5, 30), stream=True)
         body = response.content
     if deadline.expired: ...   # the server was still sending after 60 s
-
-An HTTP stack we do not own (MLflow's) cannot be given our adapter: `call_with_deadline` runs
-such a call on a worker thread and stops waiting at the deadline. The worker is abandoned, not
-stopped (Python cannot stop a thread); it is a daemon, and ends when its connection does.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import ProxyManager
 
-T = TypeVar("T")
 _current = threading.local()
-
-
-class DeadlinePassed(Exception):
-    """`call_with_deadline` stopped waiting; the caller says for what, in its own words."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"no result within {seconds:g} s")
-        self.seconds = seconds
-
-
-def call_with_deadline(seconds: float, action: Callable[[], T]) -> T:
-    """``action()``'s result or exception, or DeadlinePassed once ``seconds`` have passed."""
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = action()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as is
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="domino-mlops-deadline", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise DeadlinePassed(seconds)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
 
 
 class Deadline:

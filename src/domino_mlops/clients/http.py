@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, BinaryIO, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -222,32 +222,42 @@ class HttpClient:
         params: Any = None,
         auth: AuthBase | None = None,
         expect: Expect = "json",
+        into: BinaryIO | None = None,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
     ) -> Reply:
         """Send one request to ``base_url + path``; retry if it is safe; return or raise ours.
-        ``params`` become the query string; errors name ``path`` only (a long filter stays out)."""
+        ``params`` become the query string; errors name ``path`` only (a long filter stays out).
+
+        ``into``: a file that receives a successful body (a download), rewritten from its start
+        on each attempt, instead of memory; ``max_bytes`` and ``deadline`` then replace the
+        client's bounds for this request (a model file is larger and slower than an API answer)."""
         method = method.upper()
         url = self.base_url + path
         endpoint = f"{method} {path}"
         use_auth = auth or self._auth
         source = self.credential_source if auth is None else _source_of(auth)
         retries = self.retries() if method in IDEMPOTENT_METHODS else None
+        limit = self.max_body_bytes if max_bytes is None else max_bytes
+        seconds = self.deadline if deadline is None else deadline
         while True:
             started = time.monotonic()
-            deadline = Deadline(self.deadline)
+            watch = Deadline(seconds)
             try:
-                with deadline:
+                with watch:
                     # No redirects: requests would carry X-Domino-Api-Key to whatever host it is
                     # sent to (it strips only Authorization), and an API that redirects is not the API.
                     response = self._session.request(method, url, json=json, params=params, auth=use_auth,
                                                      timeout=self.timeout,
                                                      allow_redirects=False, stream=True)
                     try:
-                        content = self._read_body(response, endpoint)
+                        sink = into if response.status_code == 200 else None
+                        content = self._read_body(response, endpoint, limit, sink)
                     finally:
                         response.close()
             except requests.RequestException as exc:
-                if deadline.expired:
-                    raise self._deadline_passed(url) from exc
+                if watch.expired:
+                    raise self._deadline_passed(url, seconds) from exc
                 error = self._translate_exception(exc, url, endpoint)
                 if retries is not None and isinstance(exc, _TRANSIENT_ERRORS):
                     delay = retries.next_delay(error, took=time.monotonic() - started)
@@ -255,8 +265,8 @@ class HttpClient:
                         self._wait(delay, endpoint, type(exc).__name__, retries)
                         continue
                 raise error from exc
-            if deadline.expired:  # the watchdog cut the body; what arrived may look complete
-                raise self._deadline_passed(url)
+            if watch.expired:  # the watchdog cut the body; what arrived may look complete
+                raise self._deadline_passed(url, seconds)
             took = time.monotonic() - started
             log.debug("%s -> %s in %.2fs", endpoint, response.status_code, took)
             if retries is not None and response.status_code in TRANSIENT_STATUSES:
@@ -268,29 +278,35 @@ class HttpClient:
                 continue
             return self._reply(response, content, endpoint, expect, source)
 
-    def _read_body(self, response: requests.Response, endpoint: str) -> bytes:
-        """The whole body, read in pieces; BadResponse once it passes max_body_bytes."""
+    def _read_body(self, response: requests.Response, endpoint: str, limit: int,
+                   into: BinaryIO | None = None) -> bytes:
+        """The whole body, read in pieces (into a file, when given); BadResponse once it passes ``limit``."""
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_body_bytes:
-            raise self._too_large(endpoint, f"announced as {int(declared)} bytes")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(endpoint, f"announced as {int(declared)} bytes", limit)
+        if into is not None:
+            into.seek(0)
+            into.truncate()  # what an earlier, failed attempt wrote
         chunks, size = [], 0
         for chunk in response.iter_content(_CHUNK):
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise self._too_large(endpoint, "still coming")
-            chunks.append(chunk)
+            if size > limit:
+                raise self._too_large(endpoint, "still coming", limit)
+            if into is not None:
+                into.write(chunk)
+            else:
+                chunks.append(chunk)
         return b"".join(chunks)
 
-    def _too_large(self, endpoint: str, how: str) -> BadResponse:
-        limit = f"{self.max_body_bytes // (1024 * 1024)} MiB" if self.max_body_bytes >= 1024 * 1024 else (
-            f"{self.max_body_bytes} bytes")
-        return BadResponse(self.service, endpoint, f"the answer is larger than {limit} ({how}); "
+    def _too_large(self, endpoint: str, how: str, limit: int) -> BadResponse:
+        shown = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        return BadResponse(self.service, endpoint, f"the answer is larger than {shown} ({how}); "
                            "stopped reading it")
 
-    def _deadline_passed(self, url: str) -> Unreachable:
+    def _deadline_passed(self, url: str, seconds: float) -> Unreachable:
         # Not retried: a server still sending after the deadline is not a blip a retry fixes,
         # and retries would multiply the wait.
-        return Unreachable(self.service, url, f"no complete answer within {self.deadline:g}s (total deadline "
+        return Unreachable(self.service, url, f"no complete answer within {seconds:g}s (total deadline "
                            "per request; the server kept sending, or trickling, without finishing)",
                            hint=f"Check that {self.service} is healthy and that no proxy in between trickles "
                            "data; the URL must be the API itself.")

@@ -74,8 +74,7 @@ def check_tracking_uri(uri: str) -> None:
     example = f"{URI_VAR}=http://127.0.0.1:5000"
     if "://" not in uri:
         raise ConfigError(f"{URI_VAR} has no scheme: {shown!r}",
-                          hint=f"Write the scheme too, for example {example} "
-                               "(a local store: sqlite:///mlflow.db).")
+                          hint=f"Write the scheme too, for example {example}.")
     try:
         parts = urlsplit(uri)
         parts.port  # noqa: B018 - raises ValueError unless the port is a number from 0 to 65535

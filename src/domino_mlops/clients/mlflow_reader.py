@@ -25,9 +25,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from domino_mlops.clients.json_fields import Fields
-from domino_mlops.clients.mlflow import ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.clients.mlflow_rest import SERVICE, MlflowRest, shaped
+from domino_mlops.clients.mlflow_types import ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.errors import BadResponse
 
 MODELS_PAGE = 1000  # registered-models/search refuses more

@@ -20,7 +20,7 @@ from domino_mlops.errors import ConfigError
 def run(args: argparse.Namespace) -> int:
     adopt_project_token(args.project)
     with connect() as connections:
-        ledger = Ledger(connections.registry(args.project or ""))
+        ledger = connections.ledger_reader(args.project or "")
         return _show(args, ledger)
 
 

@@ -36,7 +36,7 @@ class ModelReader(Protocol):
 
 
 class OneModelAtATime:
-    """The reader before batching (two MlflowClient requests per model), kept so the benchmark
+    """The reader before batching (two registry requests per model), kept so the benchmark
     can compare against it (benchmarks/plan_scale.py)."""
 
     def __init__(self, registry: MlflowRegistry) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from domino_mlops.clients.domino_serving_types import RegistrySource
-from domino_mlops.clients.mlflow import ModelVersionInfo
+from domino_mlops.clients.mlflow_types import ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel

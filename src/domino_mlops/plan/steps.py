@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from domino_mlops.clients.domino_serving_types import VersionSettings
 
 if TYPE_CHECKING:
-    from domino_mlops.clients.mlflow import ModelVersionInfo
+    from domino_mlops.clients.mlflow_types import ModelVersionInfo
     from domino_mlops.desired.manifest import SmokeTest as SmokeSpec
 
 
