@@ -6,12 +6,13 @@ folder, with no cache (PIP_NO_CACHE_DIR, UV_NO_CACHE) and no local package sourc
 config files and PIP_FIND_LINKS are ignored, so every wheel comes from PyPI):
 
 - actions/install.sh as it is, with `RUNNER_TEMP` set to the folder, once per installer
-  (DMLOPS_INSTALLER=pip: the python3's own pip into a venv made --without-pip, what a GitHub-hosted
+  (DMLOPS_INSTALLER=pip: python3's own pip into a venv made --without-pip, what a GitHub-hosted
   runner gets; =uv: `uv pip install`, when uv is on PATH), then `domino-mlops --version`;
 - uv again with the cache a job could restore (filled by a first, untimed install);
 - the install.sh of BEFORE (the commit before this change: mlflow-skinny in the lock, pip put into
   the venv by ensurepip, the package built with setuptools), from `git archive`;
-- Domino's demo workflow: `python3 -m venv X && X/bin/pip install mlflow` (the full package).
+- Domino's demo workflow as issue 12 describes it: `python3 -m venv X && X/bin/pip install mlflow`
+  (the full package, newest; the demo's documents in the project's seeds pin no version).
 
 Where the time goes comes from install.sh's own trace (bash -x, each command stamped) and pip's log
 (PIP_LOG, stamped: collecting and downloading until "Installing collected packages", then install).
