@@ -137,3 +137,11 @@ def test_install_refuses_a_python_without_the_library(tmp_path: Path) -> None:
     env = {**os.environ, "RUNNER_TEMP": str(tmp_path), "DMLOPS_PYTHON": "/usr/bin/env"}
     done = subprocess.run(["bash", str(INSTALL_SH)], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and "cannot import domino_mlops" in done.stderr
+
+
+def test_install_refuses_an_unknown_installer(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DMLOPS_")}
+    env.update(RUNNER_TEMP=str(tmp_path), DMLOPS_INSTALLER="conda")
+    done = subprocess.run(["bash", str(INSTALL_SH)], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and "DMLOPS_INSTALLER=conda is neither uv nor pip" in done.stderr
+    assert not (tmp_path / "dmlops" / "bin" / "domino-mlops").exists()

@@ -1,7 +1,8 @@
 """Fetch registered MLflow models, keep them loaded, and answer predictions with them.
 
-mlflow-skinny alone cannot load a scikit-learn model: numpy, pandas, scikit-learn and skops
-(MLflow 3 saves scikit-learn models with skops) come with ``domino-mlops[emulator]``. When one
+The runtime library has no MLflow; ``domino-mlops[emulator]`` brings mlflow-skinny and what it
+alone cannot load a scikit-learn model without: numpy, pandas, scikit-learn and skops (MLflow 3
+saves scikit-learn models with skops). When one
 is missing the load fails with a message that says so, and the deploy goes Failed with it.
 """
 

@@ -1,7 +1,7 @@
 """Start a real `mlflow server` (SQLite backend, local artifacts, a free loopback port).
 
 Used by `make demo`, the tests and the benchmarks. Needs the full `mlflow` package (the `dev`
-extra); the runtime library itself only needs mlflow-skinny.
+extra); the runtime library itself has no MLflow dependency (it speaks REST).
 """
 
 from __future__ import annotations
