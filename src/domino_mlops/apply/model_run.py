@@ -55,11 +55,12 @@ class ModelRun:
     error: DominoMlopsError | None = None
     failed_step: DeployVersion | None = None
     put_back_done: bool = False
+    finished: bool = False  # marked (or tried to): the executor's last call of finish does nothing
     restored: set[str] = field(default_factory=set)  # Model APIs put back on their previous version
     unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
-    # Set by the executor before `finish`: the ledger shared by every model of one credential (one
+    # Set by the executor before the first wave: the ledger shared by every model of one credential (one
     # experiment lookup) and this model's history in it, read in one search for all of them.
     ledger_book: Ledger | None = None
     ledger_history: tuple[LedgerEntry, ...] | None = None
@@ -138,10 +139,20 @@ class ModelRun:
             self.error = PutBackFailed(self.change.model, self.change.version, self.error, unrestored)
             self.unrestored = {u.model_api_name for u in unrestored}
 
+    def last_wave(self, wave: int) -> None:
+        """The last wave, then at once this model's marking, or its put-back if the wave failed
+        (a deploy or promote: no other model's outcome changes this one's)."""
+        self.deploy_wave(wave)
+        if self.ok:
+            self.finish()
+        else:
+            self.put_back()
+
     def finish(self) -> None:
-        """Every wave passed: MLflow (tags, stage, alias last) and the ledger."""
-        if not self.ok:
+        """Every wave passed: MLflow (tags, stage, alias last) and the ledger. Once."""
+        if not self.ok or self.finished:
             return
+        self.finished = True
         try:
             self.writes += sum(d.wrote for d in self.deployed)
             self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
