@@ -42,7 +42,7 @@ from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _thread_sampler import ThreadSampler  # noqa: E402
+from _thread_sampler import PhaseSpans, ThreadSampler  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,18 +58,24 @@ def register_copies(uri: str, seed_model: str, names: list[str]) -> None:
         client.create_model_version(name, seed.source, run_id=seed.run_id, model_id=logged_model)
 
 
-def timed(command: list[str], workspace: Path, project: str, names: list[str],
-          sampler: ThreadSampler | None = None) -> float:
+def timed(command: list[str], workspace: Path, project: str, names: list[str], sample: bool = False) -> float:
     entries = [{"name": name, "version": 1, "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}}
                for name in names]
     (workspace / "scripts" / "model_version.json").write_text(json.dumps({project: entries}, indent=2))
-    start = time.perf_counter()
+    sampler, spans = (ThreadSampler(), PhaseSpans()) if sample else (None, None)
+    start, cpu = time.perf_counter(), time.process_time()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err, \
-            (sampler or contextlib.nullcontext()):
+            (sampler or contextlib.nullcontext()), (spans or contextlib.nullcontext()):
         code = cli(command)
     elapsed = time.perf_counter() - start
     if code != 0:
         raise SystemExit(f"{' '.join(command)} exited {code}:\n{err.getvalue()[-3000:]}")
+    if sampler is not None and spans is not None:
+        print(f"\n{' '.join(command)}: {elapsed:.1f} s, this process's CPU (client and emulator) "
+              f"{time.process_time() - cpu:.1f} s\n", *spans.table(start), sep="\n")
+        print("\nWhere the workers were (worker-seconds):\n")
+        for where, seconds in sampler.counts.most_common(15):
+            print(f"- {seconds:7.1f} {where}")
     return elapsed
 
 
@@ -82,12 +88,12 @@ def main() -> int:
     parser.add_argument("--mlflow-workers", type=int, default=4)
     parser.add_argument("--rollout", action="store_true", help="also roll both sets out to PROD (two waves)")
     parser.add_argument("--sample", action="store_true", help="print where the parallel run's workers waited")
+    parser.add_argument("--parallel-only", action="store_true", help="skip the --max-parallel 1 runs (profiling)")
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="dmlops-bench-"))
     server = start_mlflow_server(root / "mlflow", workers=args.mlflow_workers)
     parallel = ["--max-parallel", str(args.workers)] if args.workers else []
-    sampler = ThreadSampler() if args.sample else None
     rows: list[tuple[str, str, float]] = []
     try:
         world = {**default_seed(), "model_api_access": [{"project": "demo-user/demo-project", "model_api": "*",
@@ -108,9 +114,10 @@ def main() -> int:
             if args.rollout:
                 steps.append(("rollout --env PROD", ["rollout", "--env", "PROD"]))
             for what, command in steps:
-                one = timed([*command, "--max-parallel", "1"], workspace, emu.project_id, sets["seq"])
-                many = timed([*command, *parallel], workspace, emu.project_id, sets["par"], sampler)
-                rows += [(what, "1", one), (what, args.workers and str(args.workers) or "default", many)]
+                one = None if args.parallel_only else timed(
+                    [*command, "--max-parallel", "1"], workspace, emu.project_id, sets["seq"], args.sample)
+                many = timed([*command, *parallel], workspace, emu.project_id, sets["par"], args.sample)
+                rows += [(what, "1", one or many), (what, args.workers and str(args.workers) or "default", many)]
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
@@ -122,10 +129,6 @@ def main() -> int:
     for index, (what, workers, seconds) in enumerate(rows):
         sequential = rows[index - index % 2][2]
         print(f"| {what} | {workers} | {seconds:.1f} | {sequential / seconds:.1f} |")
-    if sampler is not None:
-        print("\nWhere the parallel runs' workers were (share of samples):\n")
-        for where, share in sampler.top():
-            print(f"- {share:5.1%} {where}")
     return 0
 
 
