@@ -223,7 +223,8 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
             for position, wave in enumerate(waves):
                 if position == len(waves) - 1 and not ctx.whole_environment:
                     # The last wave of a deploy or promote: no other model's outcome changes this
-                    # one's, so each goes on to its marking (or put-back) without waiting for the rest.
+                    # one's, so each goes on to its marking (or put-back) and gives its lease back
+                    # without waiting for the rest.
                     each(lambda run, w=wave: run.last_wave(w), _live(runs))
                     break
                 each(lambda run, w=wave: run.deploy_wave(w), _live(runs))

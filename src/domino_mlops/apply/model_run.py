@@ -65,6 +65,7 @@ class ModelRun:
     ledger_book: Ledger | None = None
     ledger_history: tuple[LedgerEntry, ...] | None = None
     _lease: Lease | None = None
+    _released: bool = False
     _expectation: SmokeExpectation | None = None
 
     @property
@@ -140,13 +141,14 @@ class ModelRun:
             self.unrestored = {u.model_api_name for u in unrestored}
 
     def last_wave(self, wave: int) -> None:
-        """The last wave, then at once this model's marking, or its put-back if the wave failed
-        (a deploy or promote: no other model's outcome changes this one's)."""
+        """The last wave, then at once this model's marking, or its put-back if the wave failed,
+        and its lease given back (a deploy or promote: no other model's outcome changes this one's)."""
         self.deploy_wave(wave)
         if self.ok:
             self.finish()
-        else:
+        if not self.ok:  # the wave failed, or the marking met a conflict (finish put it back then)
             self.put_back()
+        self.release()
 
     def finish(self) -> None:
         """Every wave passed: MLflow (tags, stage, alias last) and the ledger. Once."""
@@ -173,7 +175,9 @@ class ModelRun:
         self._fail(error)
 
     def release(self) -> None:
-        if self._lease is not None:
+        """Give the lease back (once: the executor's last call finds it given back already)."""
+        if self._lease is not None and not self._released:
+            self._released = True
             self._lease.release()
 
     def data_planes(self) -> tuple[DataPlane, ...]:
