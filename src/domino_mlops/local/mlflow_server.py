@@ -47,9 +47,9 @@ def start_mlflow_server(root: Path, *, port: int | None = None, startup_timeout:
     in ``root``: started again with the same ``root`` and ``port`` (a stopped server's), it is the
     same tracking server restarted, as its clients see it.
 
-    One worker process by default (tests: the least memory and start-up). `mlflow server`'s own
-    default is 4, as a production tracking server runs: with one, every client's requests share
-    one process's GIL, which a throughput benchmark must not measure (benchmarks pass ``workers``)."""
+    One worker process by default (tests: the least memory and start-up; `mlflow server`'s own
+    default is 4). Its SQLite store takes one writer at a time whatever the count, so more
+    workers mostly add processes waiting for the file lock (benchmarks/rollout_throughput.py)."""
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     uri = f"http://127.0.0.1:{port}"
