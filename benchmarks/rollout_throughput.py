@@ -27,6 +27,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -71,7 +72,8 @@ def timed(command: list[str], workspace: Path, project: str, names: list[str], s
         code = cli(command)
     elapsed = time.perf_counter() - start
     if code != 0:
-        raise SystemExit(f"{' '.join(command)} exited {code}:\n{err.getvalue()[-3000:]}")
+        lines = [line for line in err.getvalue().splitlines() if " was put back: " not in line]
+        raise SystemExit(f"{' '.join(command)} exited {code}:\n" + "\n".join(lines[:40]))
     if sampler is not None and spans is not None:
         print(f"\n{' '.join(command)}: {elapsed:.1f} s, this process's CPU (client and emulator) "
               f"{time.process_time() - cpu:.1f} s\n", *spans.table(start), sep="\n")
@@ -104,7 +106,12 @@ def main() -> int:
         with Emulator(mlflow_uri=server.uri, world=world, deploy_seconds=args.deploy_seconds, faults=faults) as emu:
             workspace = root / "repo"
             (workspace / "scripts").mkdir(parents=True)
-            shutil.copy(REPO / "scripts" / "environments.yaml", workspace / "scripts" / "environments.yaml")
+            # The shipped file with no smoke-test latency bound: PROD's 1,000 ms failed a parallel
+            # rollout here (100 ms added to each call, the emulator sharing 2 loaded cores with
+            # the client). This measures throughput; the bound is tested in tests/apply.
+            shipped = (REPO / "scripts" / "environments.yaml").read_text()
+            (workspace / "scripts" / "environments.yaml").write_text(
+                re.sub(r"max_latency_ms: \d+", "max_latency_ms: 120000", shipped))
             os.chdir(workspace)
             os.environ.update({"MLFLOW_TRACKING_URI": server.uri, "DOMINO_API_HOST": emu.url,
                                f"PROJECT_ID_{emu.project_id}": emu.token})
