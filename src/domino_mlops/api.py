@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
 from domino_mlops.apply.lease import Leases, LeaseSettings
 from domino_mlops.apply.ledger import LedgerEntry
+from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
@@ -60,7 +61,7 @@ __all__ = ["ApplyOptions", "RollbackTarget", "Workloads", "apply", "plan", "requ
 class ApplyOptions:
     """How an apply runs: parallelism, waiting, leases, and who is running it (for the ledger)."""
 
-    max_parallel: int = 4
+    max_parallel: int = DEFAULT_MAX_PARALLEL  # apply/parallelism.py says why
     poll: PollSettings = PollSettings()
     run: RunInfo = RunInfo()
     lease: LeaseSettings = LeaseSettings()

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from domino_mlops import __version__
+from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS, DEFAULT_MANIFEST, DEFAULT_TARGETS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_GATE, EXIT_CONFLICT = 0, 1, 2, 3, 4
@@ -123,7 +124,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="only this Domino project's models (one matrix job per project)")
-    parser.add_argument("--max-parallel", type=_positive(int), default=4,
+    parser.add_argument("--max-parallel", type=_positive(int), default=DEFAULT_MAX_PARALLEL,
                         help="models applied at once (default: %(default)s)")
     parser.add_argument("--deploy-timeout", type=_positive(float), default=900.0,
                         help="seconds to wait for a Model API version to run (default: %(default)s)")

@@ -45,6 +45,9 @@ MLFLOW_HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
     "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    # MLflow keeps 10 connections per host; the executor's workers (--max-parallel, default 16)
+    # mark models at once, and an 11th would connect anew for each call (and warn on stderr).
+    "MLFLOW_HTTP_POOL_MAXSIZE": "64",
 }
 
 

@@ -5,7 +5,10 @@ per step type); a failed gate job stops everything after it (the models are not 
 and in a rollout a failed model stops the jobs and apps after the models.
 The models move through the wave engine (one phase of the dispatch): each wave's data planes for every model (models in parallel,
 bounded), a smoke test per data plane; between waves an optional bake, after which the wave is
-smoke-tested again; then each model's MLflow marking and ledger entry.
+smoke-tested again; then each model's MLflow marking and ledger entry. Waves are barriers (a
+wave reaches every model before the next starts), but in a deploy or promote a model is marked as
+soon as its own last wave is done, without waiting for the others; a rollout marks no model
+before every model passed (one failure stops the environment).
 
 A failure puts back what changed and leaves MLflow as it was: the failing model's data planes
 (deploy, promote: the other models go on), or, in a rollout, every data plane this run changed
@@ -27,6 +30,7 @@ from domino_mlops.apply.job_run import run_job, schedule_job
 from domino_mlops.apply.lease import Leases
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
+from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
@@ -77,7 +81,7 @@ class ApplyContext:
     environment_id_for: Callable[[str], str]  # project id -> compute environment for new Model APIs
     run: RunInfo = RunInfo()
     poll: PollSettings = PollSettings()
-    max_parallel: int = 4
+    max_parallel: int = DEFAULT_MAX_PARALLEL  # apply/parallelism.py says why
     on_event: Callable[[str, str], None] = lambda model, message: None  # progress lines
     on_warning: Callable[[str, str], None] = lambda model, message: None  # e.g. a smoke test skipped
     model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
@@ -213,7 +217,16 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
 
         try:
             each(ModelRun.begin, runs)
+            # Read once the leases are held (nobody else writes these models' entries from now on),
+            # so that each model can record its entry as soon as its own last wave is done.
+            _read_ledger(_live(runs), env, ctx)
             for position, wave in enumerate(waves):
+                if position == len(waves) - 1 and not ctx.whole_environment:
+                    # The last wave of a deploy or promote: no other model's outcome changes this
+                    # one's, so each goes on to its marking (or put-back) and gives its lease back
+                    # without waiting for the rest.
+                    each(lambda run, w=wave: run.last_wave(w), _live(runs))
+                    break
                 each(lambda run, w=wave: run.deploy_wave(w), _live(runs))
                 if _settle_failures(runs, env, ctx, each):
                     break
@@ -222,7 +235,7 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
                     each(lambda run, w=wave: run.smoke_again(w), _live(runs))
                     if _settle_failures(runs, env, ctx, each):
                         break
-            _read_ledger(_live(runs), env, ctx)
+            # A rollout marks only once every model passed its last wave (one failure stops all).
             each(ModelRun.finish, _live(runs))
             each(ModelRun.put_back, [run for run in runs if not run.ok])  # a conflict while marking
         finally:
@@ -231,8 +244,8 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
 
 
 def _read_ledger(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:
-    """One ledger per credential for every model about to finish, and their histories in one search
-    (the models' leases are held, so nobody writes them meanwhile), not a lookup per model."""
+    """One ledger per credential for every model that holds its lease, and their histories in one
+    search (the leases are held, so nobody else writes them meanwhile), not a lookup per model."""
     groups: dict[int, tuple[Ledger, list[ModelRun]]] = {}
     for run in runs:
         if not any(isinstance(step, RecordLedger) for step in run.change.steps):

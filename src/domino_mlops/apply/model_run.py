@@ -56,15 +56,17 @@ class ModelRun:
     error: DominoMlopsError | None = None
     failed_step: DeployVersion | None = None
     put_back_done: bool = False
+    finished: bool = False  # marked (or tried to): the executor's last call of finish does nothing
     restored: set[str] = field(default_factory=set)  # Model APIs put back on their previous version
     unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
-    # Set by the executor before `finish`: the ledger shared by every model of one credential (one
+    # Set by the executor before the first wave: the ledger shared by every model of one credential (one
     # experiment lookup) and this model's history in it, read in one search for all of them.
     ledger_book: Ledger | None = None
     ledger_history: tuple[LedgerEntry, ...] | None = None
     _lease: Lease | None = None
+    _released: bool = False
     _expectation: SmokeExpectation | None = None
 
     @property
@@ -139,10 +141,21 @@ class ModelRun:
             self.error = PutBackFailed(self.change.model, self.change.version, self.error, unrestored)
             self.unrestored = {u.model_api_name for u in unrestored}
 
+    def last_wave(self, wave: int) -> None:
+        """The last wave, then at once this model's marking, or its put-back if the wave failed,
+        and its lease given back (a deploy or promote: no other model's outcome changes this one's)."""
+        self.deploy_wave(wave)
+        if self.ok:
+            self.finish()
+        if not self.ok:  # the wave failed, or the marking met a conflict (finish put it back then)
+            self.put_back()
+        self.release()
+
     def finish(self) -> None:
-        """Every wave passed: MLflow (tags, stage, alias last) and the ledger."""
-        if not self.ok:
+        """Every wave passed: MLflow (tags, stage, alias last) and the ledger. Once."""
+        if not self.ok or self.finished:
             return
+        self.finished = True
         try:
             self.writes += sum(d.wrote for d in self.deployed)
             self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
@@ -163,7 +176,9 @@ class ModelRun:
         self._fail(error)
 
     def release(self) -> None:
-        if self._lease is not None:
+        """Give the lease back (once: the executor's last call finds it given back already)."""
+        if self._lease is not None and not self._released:
+            self._released = True
             self._lease.release()
 
     def data_planes(self) -> tuple[DataPlane, ...]:

@@ -68,6 +68,10 @@ DEFAULT_DEADLINE = 60.0
 # Domino's largest answers (a page of Model APIs or versions) are tens of KB; 32 MiB is neither
 # a real answer nor memory a CI runner should spend on one.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# Connections kept per host: the executor's workers call one Domino at once, and requests keeps
+# 10 by default, so an 11th worker's connection was closed after each call (and urllib3 printed
+# "Connection pool is full" on stderr). Above any parallelism in use (--max-parallel, default 16).
+POOL_MAXSIZE = 64
 _CHUNK = 64 * 1024
 RETRY_BUDGET = 60.0  # seconds one call may spend on failed attempts and waits before giving up
 REFUSED_BUDGET = 5.0  # the same when nothing listens: that is rarely a blip
@@ -199,7 +203,7 @@ class HttpClient:
         self._sleep, self._rng, self._clock = sleep, rng or random.Random(), clock
         self._session = session or requests.Session()
         for prefix in ("http://", "https://"):
-            self._session.mount(prefix, DeadlineAdapter())
+            self._session.mount(prefix, DeadlineAdapter(pool_maxsize=POOL_MAXSIZE))
         self._session.headers.update({"Accept": "application/json", "User-Agent": f"domino-mlops/{__version__}"})
 
     def close(self) -> None:

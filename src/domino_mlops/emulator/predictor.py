@@ -34,7 +34,11 @@ class ModelStore:
     def __init__(self, mlflow_uri: str | None) -> None:
         self.mlflow_uri = mlflow_uri
         self._cache: dict[tuple[str, str], Any] = {}
-        self._load_lock = threading.Lock()  # one fetch at a time, so a model is fetched once
+        # A lock per model version: each is fetched once, while other versions' builds fetch theirs
+        # at the same time (one lock for all made 50 builds load one after the other; Domino
+        # builds each Model API version on its own).
+        self._load_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         self._root: Path | None = None
         self._closed = False
 
@@ -43,7 +47,9 @@ class ModelStore:
         model = self._cache.get(key)
         if model is not None:
             return model
-        with self._load_lock:
+        with self._locks_lock:
+            lock = self._load_locks.setdefault(key, threading.Lock())
+        with lock:
             if key not in self._cache:
                 self._cache[key] = self._fetch(name, str(version))
             return self._cache[key]
@@ -64,8 +70,9 @@ class ModelStore:
             import mlflow.artifacts
             import mlflow.pyfunc
 
-            if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="domino-emulator-models-"))
+            with self._locks_lock:  # builds fetch at once: one folder for all of them
+                if self._root is None:
+                    self._root = Path(tempfile.mkdtemp(prefix="domino-emulator-models-"))
             # Explicit URIs, never mlflow.set_tracking_uri(): that is process-global and would
             # redirect the host program's own MLflow calls when the emulator runs in-process.
             local = mlflow.artifacts.download_artifacts(

@@ -41,10 +41,15 @@ class MlflowServer:
             self.process.kill()
 
 
-def start_mlflow_server(root: Path, *, port: int | None = None, startup_timeout: float = 90.0) -> MlflowServer:
+def start_mlflow_server(root: Path, *, port: int | None = None, startup_timeout: float = 90.0,
+                        workers: int = 1) -> MlflowServer:
     """Start `mlflow server` and wait until it answers /health. The SQLite file and artifacts live
     in ``root``: started again with the same ``root`` and ``port`` (a stopped server's), it is the
-    same tracking server restarted, as its clients see it."""
+    same tracking server restarted, as its clients see it.
+
+    One worker process by default (tests: the least memory and start-up; `mlflow server`'s own
+    default is 4). Its SQLite store takes one writer at a time whatever the count, so more
+    workers mostly add processes waiting for the file lock (benchmarks/rollout_throughput.py)."""
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     uri = f"http://127.0.0.1:{port}"
@@ -63,7 +68,7 @@ def start_mlflow_server(root: Path, *, port: int | None = None, startup_timeout:
             "--artifacts-destination", str(root / "artifacts"),
             "--serve-artifacts",
             "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1",
+            "--workers", str(workers),
         ],
         stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
     )
