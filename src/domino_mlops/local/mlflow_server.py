@@ -57,6 +57,9 @@ def start_mlflow_server(root: Path, *, port: int | None = None, startup_timeout:
     mlflow_bin = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     env = dict(os.environ)
     env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # no phoning home from a local test server
+    # MLflow's job runner (about seven worker processes per server, for its async jobs) serves
+    # nothing a registry needs; on a 2-core CI machine it only competes with the tests.
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     # The server must not inherit a client-side tracking URI or token from the developer's shell.
     for key in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_TOKEN", "MLFLOW_TRACKING_USERNAME",
                 "MLFLOW_TRACKING_PASSWORD"):
