@@ -24,11 +24,6 @@ def emu(clock):
         yield running
 
 
-@pytest.fixture
-def domino(emu) -> DominoSession:
-    return DominoSession(emu.url, emu.api_key)
-
-
 def _app(domino: DominoSession, emu: Emulator, name: str = "dashboard") -> str:
     return domino.ok("POST", APPS, app_body(emu.project_id, name))["id"]
 

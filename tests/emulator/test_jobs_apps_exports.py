@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 
 from domino_mlops.emulator import Emulator
 from domino_mlops.emulator.clock import ManualClock
 from domino_mlops.emulator.seed import OTHER_API_KEY
 from tests.support.emulator import MODEL_APIS, NO_ID, DominoSession, app_body, model_api_body, wait_until
-
-
-@pytest.fixture
-def emu():
-    with Emulator(deploy_seconds=0.2) as running:
-        yield running
-
-
-@pytest.fixture
-def domino(emu) -> DominoSession:
-    return DominoSession(emu.url, emu.api_key)
 
 
 JOB_ORDER = ["Queued", "Running", "Succeeded"]

@@ -9,17 +9,6 @@ from domino_mlops.emulator.seed import OTHER_API_KEY
 from tests.support.emulator import NO_ID, DominoSession
 
 
-@pytest.fixture
-def emu():
-    with Emulator(deploy_seconds=0.2) as running:
-        yield running
-
-
-@pytest.fixture
-def domino(emu) -> DominoSession:
-    return DominoSession(emu.url, emu.api_key)
-
-
 def _body(me: str, **changes) -> dict:
     return {"title": "score [domino-mlops job k1]", "command": "env DOMINO_ENV=PROD python score.py",
             "schedule": {"cronString": "0 0 6 * * ?", "isCustom": True}, "timezoneId": "Europe/Paris",
