@@ -97,6 +97,7 @@ class Lease:
     lost_to: str | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _renewer: threading.Thread | None = None
+    _released: bool = False
 
     @property
     def tag(self) -> str:
@@ -119,7 +120,11 @@ class Lease:
         return True
 
     def release(self) -> None:
-        """Stop renewing; remove the tag if it is still ours (never another run's)."""
+        """Stop renewing; remove the tag if it is still ours (never another run's). Once: a second
+        call asks MLflow nothing (it would find the tag gone and count the lease as lost)."""
+        if self._released:
+            return
+        self._released = True
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)

@@ -66,7 +66,6 @@ class ModelRun:
     ledger_book: Ledger | None = None
     ledger_history: tuple[LedgerEntry, ...] | None = None
     _lease: Lease | None = None
-    _released: bool = False
     _expectation: SmokeExpectation | None = None
 
     @property
@@ -176,9 +175,9 @@ class ModelRun:
         self._fail(error)
 
     def release(self) -> None:
-        """Give the lease back (once: the executor's last call finds it given back already)."""
-        if self._lease is not None and not self._released:
-            self._released = True
+        """Give the lease back (the executor's last call finds it given back already: Lease.release
+        does it once)."""
+        if self._lease is not None:
             self._lease.release()
 
     def data_planes(self) -> tuple[DataPlane, ...]:
