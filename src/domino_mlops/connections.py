@@ -60,7 +60,7 @@ class Connections:
         self.environ = os.environ if environ is None else environ
         self.on_secret = on_secret
         self._lock = threading.Lock()
-        self._registries: dict[str, MlflowRegistry] = {}
+        self._registries: dict[MlflowCredentials, MlflowRegistry] = {}
         self._credentials: dict[str, MlflowCredentials] = {}
         self._readers: dict[MlflowCredentials, MlflowReader] = {}
         self._domino: dict[str, DominoClient] = {}
@@ -94,9 +94,11 @@ class Connections:
 
         credentials = self._mlflow_credentials(project_id)
         with self._lock:
-            if project_id not in self._registries:
-                self._registries[project_id] = MlflowRegistry(credentials, environ=self.environ)
-            return self._registries[project_id]
+            # One per credential, as the readers: projects that share one share its session, and
+            # the apply's ledger batch (one search per registry) then reads their entries once.
+            if credentials not in self._registries:
+                self._registries[credentials] = MlflowRegistry(credentials, environ=self.environ)
+            return self._registries[credentials]
 
     def mlflow_reader(self, project_id: str) -> MlflowReader:
         """Batched registry reads (clients/mlflow_reader.py) with project ``project_id``'s credential.
