@@ -35,7 +35,7 @@ from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.clients.mlflow import MISSING_HINT, MlflowRegistry
 from domino_mlops.desired.environments import Environment
 from domino_mlops.errors import (
     AliasConflict,
@@ -43,6 +43,7 @@ from domino_mlops.errors import (
     DominoMlopsError,
     GateRefused,
     LeaseHeld,
+    NotFound,
     PutBackFailed,
     RolledBack,
 )
@@ -138,12 +139,19 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
                             "a secret of the GitHub environment; README, 'Smoke tests'), or make the Model API "
                             "public in Domino, or set smoke_test.required: false.")
         raise refusal
+    moves: dict[MlflowRegistry, list[MoveAlias]] = {}
     for change in plan.changed:
         for step in change.steps:
             if isinstance(step, MoveAlias):
-                found = ctx.registry_for(change.registry_project).alias_target(step.model, step.alias)
-                if found not in (step.from_version, step.to_version):
-                    raise AliasConflict(step.model, step.alias, step.from_version, found)
+                moves.setdefault(ctx.registry_for(change.registry_project), []).append(step)
+    for registry, steps in moves.items():
+        heads = registry.reader.heads([step.model for step in steps])  # one search, not a read per model
+        for step in steps:
+            if step.model not in heads:
+                raise NotFound(f"MLflow has no model {step.model!r} any more", hint=MISSING_HINT)
+            found = heads[step.model].alias_map.get(step.alias)
+            if found not in (step.from_version, step.to_version):
+                raise AliasConflict(step.model, step.alias, step.from_version, found)
 
 
 # The one dispatcher of job and app steps: a handler per step type (a RecordLedger of a job or
@@ -216,7 +224,7 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
             list(pool.map(work, who))
 
         try:
-            each(ModelRun.begin, runs)
+            _take_leases(runs, env, ctx)
             # Read once the leases are held (nobody else writes these models' entries from now on),
             # so that each model can record its entry as soon as its own last wave is done.
             _read_ledger(_live(runs), env, ctx)
@@ -243,16 +251,30 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
     return tuple(_result(run) for run in runs) + unchanged
 
 
+def _take_leases(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:
+    """Every model's lease, taken together per credential (one search, one settle: apply/lease.py)."""
+    for registry, members in _by_registry(runs, ctx).items():
+        try:
+            taken = ctx.leases.acquire_all(registry, [run.change.model for run in members], env.name)
+        except DominoMlopsError as exc:  # the first read failed: nothing was written
+            taken = {run.change.model: exc for run in members}
+        for run in members:
+            run.begin(taken[run.change.model])
+
+
+def _by_registry(runs: list[ModelRun], ctx: ApplyContext) -> dict[MlflowRegistry, list[ModelRun]]:
+    groups: dict[MlflowRegistry, list[ModelRun]] = {}
+    for run in runs:
+        groups.setdefault(ctx.registry_for(run.change.registry_project), []).append(run)
+    return groups
+
+
 def _read_ledger(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:
     """One ledger per credential for every model that holds its lease, and their histories in one
     search (the leases are held, so nobody else writes them meanwhile), not a lookup per model."""
-    groups: dict[int, tuple[Ledger, list[ModelRun]]] = {}
-    for run in runs:
-        if not any(isinstance(step, RecordLedger) for step in run.change.steps):
-            continue
-        registry = ctx.registry_for(run.change.registry_project)
-        groups.setdefault(id(registry), (Ledger(registry), []))[1].append(run)
-    for ledger, members in groups.values():
+    recording = [run for run in runs if any(isinstance(step, RecordLedger) for step in run.change.steps)]
+    for registry, members in _by_registry(recording, ctx).items():
+        ledger = Ledger(registry)
         try:
             histories = ledger.histories(env.name, [run.change.model for run in members])
         except DominoMlopsError as exc:  # each model then reads its own history, and fails on its own

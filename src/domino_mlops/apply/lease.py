@@ -10,7 +10,8 @@ stops before writing), renewed while the run waits on Domino, and removed at the
 
 MLflow has no conditional write, so taking it is read, write, settle, read: two runs that both
 read it free both write it, and after ``settle`` seconds both read it back; only the last
-writer finds itself there, the other stops before any other write. What remains open is a run
+writer finds itself there, the other stops before any other write. An apply takes the leases of all
+its models together (``Leases.acquire_all``): one search reads them, one settle serves them all. What remains open is a run
 that stalls for longer than ``settle`` between its read and its write (a lost packet, a paused
 VM): it may overwrite a lease the other has already confirmed. That run then confirms it too;
 the other finds it gone at its next check (before its next write) and stops, but a write it made
@@ -31,7 +32,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead
 from domino_mlops.errors import DominoMlopsError, LeaseHeld
 
 TAG = "domino_mlops.lease.{environment}"
@@ -105,8 +106,16 @@ class Lease:
 
     def check(self) -> None:
         """Before a write: raise LeaseHeld when another run took the lease over."""
+        self._verify(self.registry.model_tags(self.model) if self.lost_to is None else {})
+
+    def verify(self, head: ModelHead) -> None:
+        """``check`` on a read made for another reason right before a write (the alias's
+        compare-and-swap reads the registered model anyway): no request of its own."""
+        self._verify(head.tag_map)
+
+    def _verify(self, tags: dict[str, str]) -> None:
         if self.lost_to is None:
-            found = Claim.parse(self.registry.model_tags(self.model).get(self.tag))
+            found = Claim.parse(tags.get(self.tag))
             if found is None or found.owner != self.claim.owner:
                 self.lost_to = found.describe() if found else "the lease was removed"
         if self.lost_to is not None:
@@ -166,10 +175,58 @@ class Leases:
                 return
             self._pause(model, environment, found, deadline)
 
-    def acquire(self, registry: MlflowRegistry, model: str, environment: str) -> Lease:
-        """Take the lease (waiting up to ``settings.wait`` for another run's to end), or raise
-        LeaseHeld (exit 4) before anything is written."""
-        deadline = self._clock() + self.settings.wait
+    def acquire_all(self, registry: MlflowRegistry, models: list[str],
+                    environment: str) -> dict[str, Lease | DominoMlopsError]:
+        """Every model's lease at once, the same read, write, settle, read as ``acquire`` but with
+        one search for all the reads and one settle for all: per model one write, where
+        ``acquire`` makes three requests and sleeps ``settle`` seconds. A model held by another
+        run is waited for (``settings.wait``, one deadline for all of them) the way ``acquire``
+        waits. Each model gets its Lease or the error that stops it; only a failed first read,
+        before anything is written, raises."""
+        tag = TAG.format(environment=environment)
+        heads = registry.reader.heads(models)
+        claim = self._claim()
+        outcome: dict[str, Lease | DominoMlopsError] = {}
+        written: list[str] = []
+        held: list[str] = []
+        for model in models:
+            found = Claim.parse(heads[model].tag_map.get(tag)) if model in heads else None
+            if found is not None and found.owner != self.owner and found.alive(self._clock()):
+                outcome[model] = _held(model, environment, found)
+                held.append(model)
+                continue
+            try:
+                registry.set_model_tag(model, tag, claim.to_json())
+                written.append(model)
+            except DominoMlopsError as exc:
+                outcome[model] = exc
+        if written:
+            self._sleep(self.settings.settle)  # once for all: a run that read them free writes meanwhile
+            try:
+                confirmed = registry.reader.heads(written)
+            except DominoMlopsError as exc:  # written, not confirmed: each claim expires unrenewed
+                outcome.update({model: exc for model in written})
+                written = []
+            for model in written:
+                found = Claim.parse(confirmed[model].tag_map.get(tag)) if model in confirmed else None
+                outcome[model] = (self._held_lease(registry, model, environment, claim) if found is not None
+                                  and found.owner == self.owner else
+                                  _held(model, environment, found) if found is not None else
+                                  LeaseHeld(model, environment, "the lease was removed"))
+        if self.settings.wait > 0:
+            deadline = self._clock() + self.settings.wait
+            for model in held:
+                try:
+                    outcome[model] = self.acquire(registry, model, environment, deadline=deadline)
+                except DominoMlopsError as exc:
+                    outcome[model] = exc
+        return outcome
+
+    def acquire(self, registry: MlflowRegistry, model: str, environment: str, *,
+                deadline: float | None = None) -> Lease:
+        """Take the lease (waiting up to ``settings.wait`` for another run's to end, or until
+        ``deadline``), or raise LeaseHeld (exit 4) before anything is written."""
+        deadline = self._clock() + self.settings.wait if deadline is None else deadline
         while True:
             try:
                 return self._take(registry, model, environment)
@@ -191,8 +248,7 @@ class Leases:
         found = Claim.parse(registry.model_tags(model).get(tag))
         if found is not None and found.owner != self.owner and found.alive(self._clock()):
             raise _held(model, environment, found)
-        claim = Claim(self.owner, self.settings.holder, socket.gethostname(), os.getpid(),
-                      self._clock() + self.settings.ttl)
+        claim = self._claim()
         registry.set_model_tag(model, tag, claim.to_json())
         self._sleep(self.settings.settle)  # let a run that read it free at the same time write too
         confirmed = Claim.parse(registry.model_tags(model).get(tag))
@@ -200,6 +256,14 @@ class Leases:
             if confirmed is None:
                 raise LeaseHeld(model, environment, "the lease was removed")
             raise _held(model, environment, confirmed)
+        return self._held_lease(registry, model, environment, claim)
+
+    def _claim(self) -> Claim:
+        return Claim(self.owner, self.settings.holder, socket.gethostname(), os.getpid(),
+                     self._clock() + self.settings.ttl)
+
+    def _held_lease(self, registry: MlflowRegistry, model: str, environment: str, claim: Claim) -> Lease:
+        """A confirmed lease, renewed from now on until released."""
         lease = Lease(registry, model, environment, claim, self.settings)
         lease._renewer = threading.Thread(target=lease._renew_loop, args=(self._clock,), daemon=True,
                                           name=f"lease-{environment}-{model}")

@@ -19,7 +19,7 @@ from domino_mlops.apply.poll import PollSettings, for_environment
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
+from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
 from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, PutBackFailed, SmokeTestFailed, Unrestored
@@ -77,10 +77,13 @@ class ModelRun:
 
     # --- the phases -----------------------------------------------------------------------------
 
-    def begin(self) -> None:
-        """Take the lease before the first write."""
-        self._guard(lambda: setattr(self, "_lease", self.ctx.leases.acquire(
-            self._registry, self.change.model, self.env.name)))
+    def begin(self, taken: Lease | DominoMlopsError) -> None:
+        """Hold the lease the executor took for this model before the first write, or stop with
+        what kept it from being taken."""
+        if isinstance(taken, Lease):
+            self._lease = taken
+        else:
+            self._fail(taken)
 
     def deploy_wave(self, wave: int) -> None:
         """This model's data planes of one wave, each smoke-tested once Running."""
@@ -158,8 +161,9 @@ class ModelRun:
         try:
             self.writes += sum(d.wrote for d in self.deployed)
             self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
-                                 before_write=self._lease_check)
-            self._lease_check()
+                                 self._lease)
+            # No lease check of its own: the alias's read just showed it ours, and the ledger only
+            # appends this run's own entry; a history missing a change that happened is worse.
             self.ledger, recorded = _record(self.change, self.ledger_book or Ledger(self._registry), self.deployed,
                                             self.ctx, self.ledger_history)
             self.writes += recorded
@@ -317,6 +321,14 @@ class _Marking:
     registry: MlflowRegistry
     deployed: list[Deployed]
     smoke: list[tuple[str, SmokeResult]]
+    lease: Lease | None
+
+    def check_lease(self, head: ModelHead | None = None) -> None:
+        """Before each write: the lease still ours (on a read the write makes anyway, if given)."""
+        if self.lease is not None and head is None:
+            self.lease.check()
+        elif self.lease is not None and head is not None:
+            self.lease.verify(head)
 
 
 def _set_tags(step: SetTags, m: _Marking) -> int:
@@ -345,7 +357,9 @@ def _transition_stage(step: TransitionStage, m: _Marking) -> int:
 
 
 def _move_alias(step: MoveAlias, m: _Marking) -> int:
-    return m.registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version)
+    # The compare-and-swap reads the registered model right before its write: that read checks the lease.
+    return m.registry.set_alias(step.model, step.alias, step.to_version, expected=step.from_version,
+                                guard=m.check_lease)
 
 
 # The model's MLflow steps, by type; the plan orders them (tags, legacy stage, alias last).
@@ -357,14 +371,16 @@ MARKING: dict[type, Callable[[Any, _Marking], int]] = {
 
 
 def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
-          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]],
-          before_write: Callable[[], None] = lambda: None) -> int:
-    """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point)."""
-    marking, writes = _Marking(env, registry, deployed, smoke), 0
+          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]], lease: Lease | None) -> int:
+    """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point). The
+    lease is checked once before the tags and the stage (a few writes in a row, as a step's
+    several tags always were), and again by the alias's own read before the alias moves."""
+    marking, writes = _Marking(env, registry, deployed, smoke, lease), 0
+    if any(isinstance(step, (SetTags, TransitionStage)) for step in change.steps):
+        marking.check_lease()
     for step in change.steps:
         handler = MARKING.get(type(step))
         if handler is not None:
-            before_write()  # the lease still ours, before each write
             writes += handler(step, marking)
     return writes
 

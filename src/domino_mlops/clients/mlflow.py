@@ -27,6 +27,7 @@ from domino_mlops.clients.mlflow_artifacts import ModelFiles
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.clients.mlflow_reader import (
     MlflowReader,
+    head_from_rest,
     model_from_rest,
     version_from_rest,
 )
@@ -37,11 +38,11 @@ from domino_mlops.clients.mlflow_rest import (
     MlflowRest,
     is_concurrent_write,
 )
-from domino_mlops.clients.mlflow_types import ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow_types import ModelHead, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.errors import AliasConflict, BadResponse, ConfigError, NotFound
 
-__all__ = ["CONCURRENT_INSERT", "ConcurrentWrite", "MlflowRegistry", "ModelVersionInfo", "RegisteredModelInfo",
-           "is_concurrent_write"]
+__all__ = ["CONCURRENT_INSERT", "ConcurrentWrite", "MlflowRegistry", "ModelHead", "ModelVersionInfo",
+           "RegisteredModelInfo", "is_concurrent_write"]
 
 MISSING_HINT = "Check the model name and version (or alias) in the manifest."
 
@@ -93,17 +94,16 @@ class MlflowRegistry:
         versions = self.search_versions(_name_filter(name))
         return self.rest.shaped(lambda: model_from_rest(item, tuple(v for v in versions if v.name == name)))
 
-    def model_tags(self, name: str) -> dict[str, str]:
-        """The registered model's own tags (not its versions')."""
+    def model_head(self, name: str) -> ModelHead:
+        """The registered model's own tags (not its versions') and aliases: one request."""
         item = self._model(name)
-        return dict(self.rest.shaped(lambda: _pairs(Fields(item, "registered-models/get").opt_list("tags"),
-                                                    "key", "value")))
+        return self.rest.shaped(lambda: head_from_rest(item, "registered-models/get"))
+
+    def model_tags(self, name: str) -> dict[str, str]:
+        return self.model_head(name).tag_map
 
     def alias_target(self, name: str, alias: str) -> str | None:
-        item = self._model(name)
-        aliases = self.rest.shaped(lambda: dict(_pairs(Fields(item, "registered-models/get").opt_list("aliases"),
-                                             "alias", "version")))
-        return aliases.get(alias) or None
+        return self.model_head(name).alias_map.get(alias) or None
 
     def search_versions(self, filter_string: str, *, page_size: int = 1000) -> tuple[ModelVersionInfo, ...]:
         """Every version matching an MLflow search filter, all pages (``tags.`TARGET_X` LIKE '%'``).
@@ -136,14 +136,20 @@ class MlflowRegistry:
         self.rest.write("DELETE", "registered-models/delete-tag", {"name": name, "key": key},
                         what=f"tag {key!r} of model {name!r}")
 
-    def set_alias(self, name: str, alias: str, version: str | int, *, expected: str | None) -> bool:
+    def set_alias(self, name: str, alias: str, version: str | int, *, expected: str | None,
+                  guard: Callable[[ModelHead], None] = lambda head: None) -> bool:
         """Compare-and-swap: point `alias` at `version` only if it is still at `expected`.
 
         MLflow has no conditional write, so we read immediately before writing and read back
         after; a difference either time is an AliasConflict. Returns False when already there.
+        ``guard`` sees the read before the write and may refuse it by raising: the same read
+        tells a lease holder whether the lease is still its own (apply/lease.py), at no request
+        of its own.
         """
         version = str(version)
-        current = self.alias_target(name, alias)
+        head = self.model_head(name)
+        guard(head)
+        current = head.alias_map.get(alias) or None
         if current == version:
             return False
         if current != expected:
@@ -172,11 +178,11 @@ class MlflowRegistry:
         Returns False when nothing needed to change.
         """
         version = str(version)
-        model = self.get_model(name)
-        mine = model.version(version)
+        versions = self.search_versions(_name_filter(name))  # the stages are all there: no need of get_model's aliases
+        mine = next((v for v in versions if v.name == name and v.version == version), None)
         if mine is None:
             raise NotFound(f"model {name!r} has no version {version}", hint=MISSING_HINT)
-        others = [v for v in model.in_stage(stage) if v.version != version]
+        others = [v for v in versions if v.name == name and v.current_stage == stage and v.version != version]
         if mine.current_stage == stage and not (archive_existing and others):
             return False
         self.rest.write("POST", "model-versions/transition-stage",
@@ -265,14 +271,6 @@ def _name_filter(name: str) -> str:
     if '"' not in name:
         return f'name="{name}"'
     return f"name IN ({name!r})"
-
-
-def _pairs(items: tuple[Any, ...], key: str, value: str) -> list[tuple[str, str]]:
-    pairs = []
-    for item in items:
-        f = Fields(item, "registered-models/get")
-        pairs.append((f.req_str(key), f.opt_str(value) or ""))
-    return pairs
 
 
 def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:

@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from domino_mlops.clients.json_fields import Fields
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.clients.mlflow_rest import SERVICE, MlflowRest, shaped
-from domino_mlops.clients.mlflow_types import ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow_types import ModelHead, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.errors import BadResponse
 
 MODELS_PAGE = 1000  # registered-models/search refuses more
@@ -80,10 +80,7 @@ class MlflowReader:
         """The registered models among ``names`` with their aliases and every version (tags,
         stages). A name MLflow does not have is absent from the answer, not an error."""
         wanted = sorted(set(names))
-        found: dict[str, object] = {}
-        for batch in self.batches(wanted):
-            for item in self._search("registered-models/search", "registered_models", batch, self.models_page):
-                found.setdefault(shaped(lambda: Fields(item, "registered-models/search").req_str("name")), item)
+        found = self._registered(wanted)
         versions: dict[str, dict[str, ModelVersionInfo]] = {}
         for batch in self.batches([name for name in wanted if name in found]):
             for item in self._search("model-versions/search", "model_versions", batch, self.versions_page):
@@ -92,6 +89,22 @@ class MlflowReader:
         # A model no request asked for (a server answering more than asked) is left out.
         return {name: shaped(lambda: model_from_rest(found[name], tuple(versions.get(name, {}).values())))
                 for name in wanted if name in found}
+
+    def heads(self, names: Collection[str]) -> dict[str, ModelHead]:
+        """The registered models among ``names``, their own tags and aliases only (no versions):
+        one search per batch of names, where `registered-models/get` is one request per model."""
+        found = self._registered(sorted(set(names)))
+        return {name: shaped(lambda i=item: head_from_rest(i, "registered-models/search"))
+                for name, item in found.items()}
+
+    def _registered(self, wanted: list[str]) -> dict[str, object]:
+        """The `registered-models/search` rows of these names, by name (a repeat across pages, or
+        a model no request asked for, counts once or not at all)."""
+        found: dict[str, object] = {}
+        for batch in self.batches(wanted):
+            for item in self._search("registered-models/search", "registered_models", batch, self.models_page):
+                found.setdefault(shaped(lambda: Fields(item, "registered-models/search").req_str("name")), item)
+        return {name: found[name] for name in wanted if name in found}
 
     def batches(self, names: list[str]) -> Iterator[list[str]]:
         """``names`` cut into groups whose `name IN (...)` filter fits the query budget."""
@@ -160,6 +173,14 @@ def model_from_rest(item: object, versions: tuple[ModelVersionInfo, ...]) -> Reg
                                     tuple(sorted(a for a, n in aliases if n == v.version)), v.tags, v.user_id)
                    for v in sorted(versions, key=lambda v: int(v.version)))
     return RegisteredModelInfo(name=f.req_str("name"), aliases=aliases, versions=marked)
+
+
+def head_from_rest(item: object, endpoint: str) -> ModelHead:
+    """One `RegisteredModel` JSON object without its versions: name, own tags, aliases."""
+    f = Fields(item, endpoint)
+    return ModelHead(name=f.req_str("name"), tags=tuple(sorted(_pairs(f.opt_list("tags"), "key", "value"))),
+                     aliases=tuple(sorted((alias, _number(v))
+                                          for alias, v in _pairs(f.opt_list("aliases"), "alias", "version"))))
 
 
 def run_from_rest(item: object) -> RunRecord:

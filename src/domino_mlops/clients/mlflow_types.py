@@ -28,6 +28,24 @@ class ModelVersionInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelHead:
+    """A registered model without its versions: its own tags (the leases live there) and its
+    aliases, as one `registered-models/get` or one row of a `registered-models/search` tells."""
+
+    name: str
+    tags: tuple[tuple[str, str], ...] = ()  # sorted (key, value) pairs
+    aliases: tuple[tuple[str, str], ...] = ()  # (alias, version) sorted
+
+    @property
+    def tag_map(self) -> dict[str, str]:
+        return dict(self.tags)
+
+    @property
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
 class RegisteredModelInfo:
     name: str
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, version) sorted
