@@ -10,6 +10,11 @@ How the socket is found: `DeadlineAdapter` mounts urllib3 pools whose connection
 deadline of the current thread (if any) that they are in use, on connect and on each request.
 Connections outside a deadline, and every other session, are untouched.
 
+One watchdog thread serves every deadline of the process (`_Watchdog`): a timer thread per
+exchange cost a thread start on every request, and with many workers busy each start waited
+for the interpreter lock (the rollout benchmark found workers spending more time starting
+timers than on some Domino calls).
+
 .. code-block:: python
 
     session.mount("https://", DeadlineAdapter())
@@ -21,8 +26,10 @@ Connections outside a deadline, and every other session, are untouched.
 
 from __future__ import annotations
 
+import heapq
 import socket
 import threading
+import time
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -41,8 +48,6 @@ class Deadline:
         self._lock = threading.Lock()
         self._connections: list[Any] = []
         self._expired = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     @property
     def expired(self) -> bool:
@@ -51,12 +56,14 @@ class Deadline:
 
     def __enter__(self) -> Deadline:
         _current.deadline = self
-        self._timer.start()
+        _WATCHDOG.add(self, time.monotonic() + self.seconds)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        _WATCHDOG.remove(self)
         _current.deadline = None
+        with self._lock:
+            self._connections.clear()  # the watchdog keeps a finished deadline until its time: not its sockets
 
     def watch(self, connection: Any) -> None:
         with self._lock:
@@ -70,6 +77,50 @@ class Deadline:
             self._expired = True
             for connection in self._connections:
                 _shut(connection)
+
+
+class _Watchdog:
+    """Expires deadlines when their time is up: one thread for all of them, started on first use
+    (a daemon: it never keeps the process alive), asleep until the earliest expiry."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, Deadline]] = []  # a heap by expiry; the id breaks ties
+        self._cancelled: set[int] = set()
+        self._thread: threading.Thread | None = None
+
+    def add(self, deadline: Deadline, at: float) -> None:
+        with self._wake:
+            heapq.heappush(self._due, (at, id(deadline), deadline))
+            self._cancelled.discard(id(deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="http-deadlines", daemon=True)
+                self._thread.start()
+            if self._due[0][2] is deadline:
+                self._wake.notify()  # the new one is due first: sleep less
+
+    def remove(self, deadline: Deadline) -> None:
+        with self._wake:
+            self._cancelled.add(id(deadline))  # taken off the heap when it comes up (no search)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._due and id(self._due[0][2]) in self._cancelled:
+                    self._cancelled.discard(id(heapq.heappop(self._due)[2]))
+                if not self._due:
+                    self._wake.wait()
+                    continue
+                at, _, deadline = self._due[0]
+                left = at - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                heapq.heappop(self._due)
+            deadline._expire()  # outside the lock: shutting a socket down may take a moment
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(connection: Any) -> None:
