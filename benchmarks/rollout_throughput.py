@@ -9,12 +9,14 @@ absolute times, are what a noisy machine can measure. With --rollout, both sets 
 PROD (two waves, `rollout --env PROD`) the same way. --sample prints where the default run's
 workers spent their time (benchmarks/_thread_sampler.py).
 
-The MLflow server runs --mlflow-workers worker processes, one by default, as the tests' server:
-its store is SQLite, whose writers take one file lock (more processes only wait for it, and on
-a 2-core machine compete for the cores too; 4 workers, mlflow server's own default, took 62 s
-where one took 44 s for the same 50 models). A production tracking server (PostgreSQL or
-MySQL behind several workers) takes concurrent writes better; here MLflow's write rate is
-the ceiling (--sample shows the workers waiting on it, not on each other).
+The MLflow server runs --mlflow-workers worker processes, two by default: one per core of the
+2-core machine this was built on. Its store is SQLite, whose writers take one file lock, but a
+request's HTTP, Flask and SQLAlchemy work (most of its 15 to 25 ms of CPU) runs side by side in
+two processes; with one, that one process is the ceiling of the parallel run (4.9x, and 7.8x
+with two in the next run: README), and four on two cores were slower than one (62 s against 44 s, an earlier
+run). A production tracking server (PostgreSQL or MySQL behind several workers, on a machine of
+its own) takes concurrent requests better still; --sample shows the workers waiting on MLflow
+answers and on Domino building, not on each other.
 
 The parallel run is made --repeat times (3), each on its own models, and its median compared:
 on a shared 2-core machine one parallel run took 34 s and the next 50 s, the MLflow server
@@ -117,7 +119,8 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=100.0)
     parser.add_argument("--deploy-seconds", type=float, default=2.0)
     parser.add_argument("--workers", type=int, help="the parallel run's --max-parallel (default: the CLI's default)")
-    parser.add_argument("--mlflow-workers", type=int, default=1)
+    parser.add_argument("--mlflow-workers", type=int, default=2,
+                        help="the MLflow server's processes (one per core here; see the docstring)")
     parser.add_argument("--rollout", action="store_true", help="also roll both sets out to PROD (two waves)")
     parser.add_argument("--sample", action="store_true", help="print where the parallel run's workers waited")
     parser.add_argument("--repeat", type=int, default=3,
