@@ -4,7 +4,6 @@ write each, one settle, one search reads them back; the same guarantees as one l
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -14,6 +13,7 @@ from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import LeaseHeld
 from domino_mlops.local.models import register_diabetes_model
+from tests.support.lease_race import race
 
 TAG = "domino_mlops.lease.PROD"
 
@@ -89,63 +89,11 @@ def test_a_held_model_is_waited_for_when_the_run_may_wait(registry, models) -> N
         lease.release()  # type: ignore[union-attr]
 
 
-class ScriptedBatch:
-    """A registry whose batch reads and lease writes wait for named events (test_races.Scripted,
-    for acquire_all): the worst interleaving happens every run."""
-
-    def __init__(self, registry: MlflowRegistry, name: str, script: dict[str, tuple[threading.Event, ...]],
-                 done: dict[str, threading.Event]) -> None:
-        self._registry, self.name, self._script, self._done = registry, name, script, done
-        self._reads = 0
-        self.reader = self
-
-    def heads(self, names):
-        self._reads += 1
-        return self._at(f"{self.name}.read{self._reads}", lambda: self._registry.reader.heads(names))
-
-    def set_model_tag(self, model: str, key: str, value: str) -> None:
-        self._at(f"{self.name}.write", lambda: self._registry.set_model_tag(model, key, value))
-
-    def model_tags(self, model: str) -> dict[str, str]:
-        return self._registry.model_tags(model)
-
-    def delete_model_tag(self, model: str, key: str) -> None:
-        self._registry.delete_model_tag(model, key)
-
-    def _at(self, point: str, work):
-        for event in self._script.get(point, ()):
-            assert event.wait(30), f"{point} waited for a step that never came"
-        try:
-            return work()
-        finally:
-            self._done.setdefault(point, threading.Event()).set()
-
-
 def test_two_batch_takers_that_both_read_it_free_leave_one_holder(registry, models) -> None:
-    model = models[0]
-    points = ["A.read1", "A.read2", "A.write", "B.read1", "B.read2", "B.write"]
-    done = {p: threading.Event() for p in points}
     # Both read it free, A writes, B writes, then both read back (the settle has passed for both).
-    order = {"B.read1": ("A.read1",), "A.write": ("B.read1",), "B.write": ("A.write",),
-             "A.read2": ("B.write",), "B.read2": ("A.read2",)}
-    script = {p: tuple(done[w] for w in waits) for p, waits in order.items()}
-    outcome: dict[str, object] = {}
-
-    def take(name: str) -> None:
-        leases = Leases(LeaseSettings(settle=0.0, holder=f"taker {name}"), sleep=lambda _: None)
-        try:
-            outcome[name] = leases.acquire_all(ScriptedBatch(registry, name, script, done), [model], "PROD")[model]  # type: ignore[arg-type]
-        finally:
-            for point in points:  # a taker that stopped early releases whoever waits on its steps
-                if point.startswith(name):
-                    done[point].set()
-
-    threads = [threading.Thread(target=take, args=(name,)) for name in "AB"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcome = race(registry, models[0], {"B.read1": ("A.read1",), "A.write": ("B.read1",), "B.write": ("A.write",),
+                                         "A.read2": ("B.write",), "B.read2": ("A.read2",)}, batch=True)
     assert isinstance(outcome["A"], LeaseHeld) and "taker B" in str(outcome["A"])
     assert isinstance(outcome["B"], Lease)
     outcome["B"].release()
-    assert TAG not in registry.model_tags(model)
+    assert TAG not in registry.model_tags(models[0])

@@ -2,7 +2,8 @@
 it writes; production never ends with the alias naming a version other than the one serving.
 
 The lease's own race is forced here, step by step, rather than hoped for: a registry wrapper
-holds each taker at the points that matter, so the worst interleavings happen every run. The
+holds each taker at the points that matter (tests/support/lease_race.py), so the worst
+interleavings happen every run. The
 end-to-end races run two real CLI processes against the real MLflow server and the emulator and
 assert only what must hold whoever wins.
 """
@@ -12,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -22,68 +22,10 @@ from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import LeaseHeld
 from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from tests.support.lease_race import race
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
-
-
-class Scripted:
-    """A registry whose lease calls wait for named events, so a test sets the interleaving."""
-
-    def __init__(self, registry: MlflowRegistry, name: str, script: dict[str, tuple[threading.Event, ...]],
-                 done: dict[str, threading.Event]) -> None:
-        self._registry, self.name, self._script, self._done = registry, name, script, done
-        self._reads = 0
-
-    def model_tags(self, model: str) -> dict[str, str]:
-        self._reads += 1
-        point = f"{self.name}.read{self._reads}"
-        self._wait(point)
-        try:
-            return self._registry.model_tags(model)
-        finally:
-            self._done.setdefault(point, threading.Event()).set()
-
-    def set_model_tag(self, model: str, key: str, value: str) -> None:
-        point = f"{self.name}.write"
-        self._wait(point)
-        try:
-            self._registry.set_model_tag(model, key, value)
-        finally:
-            self._done.setdefault(point, threading.Event()).set()
-
-    def delete_model_tag(self, model: str, key: str) -> None:
-        self._registry.delete_model_tag(model, key)
-
-    def _wait(self, point: str) -> None:
-        for event in self._script.get(point, ()):
-            assert event.wait(30), f"{point} waited for a step that never came"
-
-
-def _race(registry: MlflowRegistry, model: str, order: dict[str, tuple[str, ...]]) -> dict[str, object]:
-    """Run two takers A and B; ``order`` says which steps each step waits for."""
-    points = ["A.read1", "A.read2", "A.write", "B.read1", "B.read2", "B.write"]
-    done = {p: threading.Event() for p in points}
-    script = {p: tuple(done[w] for w in waits) for p, waits in order.items()}
-    outcome: dict[str, object] = {}
-
-    def take(name: str) -> None:
-        leases = Leases(LeaseSettings(settle=0.0, holder=f"taker {name}"), sleep=lambda _: None)
-        try:
-            outcome[name] = leases.acquire(Scripted(registry, name, script, done), model, "PROD")  # type: ignore[arg-type]
-        except LeaseHeld as exc:
-            outcome[name] = exc
-        finally:
-            for point in points:  # a taker that stopped early releases whoever waits on its steps
-                if point.startswith(name):
-                    done[point].set()
-
-    threads = [threading.Thread(target=take, args=(name,)) for name in "AB"]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcome
 
 
 @pytest.fixture
@@ -95,7 +37,7 @@ def test_two_takers_that_both_read_it_free_leave_one_holder(registry, mlflow_ser
     model = "lease-race-both-free"
     register_diabetes_model(mlflow_server.uri, model)
     # Both read it free, A writes, B writes, then both confirm (the settle has passed for both).
-    outcome = _race(registry, model, {"B.read1": ("A.read1",), "A.write": ("B.read1",), "B.write": ("A.write",),
+    outcome = race(registry, model, {"B.read1": ("A.read1",), "A.write": ("B.read1",), "B.write": ("A.write",),
                                       "A.read2": ("B.write",), "B.read2": ("A.read2",)})
     assert isinstance(outcome["A"], LeaseHeld) and not isinstance(outcome["B"], LeaseHeld)
     assert "taker B" in str(outcome["A"])  # the loser is told who holds it
@@ -107,7 +49,7 @@ def test_the_window_that_remains_is_caught_before_the_next_write(registry, mlflo
     """What no read-write-read lease can close: B read it free, then stalled past A's confirm."""
     model = "lease-race-window"
     register_diabetes_model(mlflow_server.uri, model)
-    outcome = _race(registry, model, {"A.write": ("B.read1",), "B.write": ("A.read2",), "B.read2": ("B.write",)})
+    outcome = race(registry, model, {"A.write": ("B.read1",), "B.write": ("A.read2",), "B.read2": ("B.write",)})
     a, b = outcome["A"], outcome["B"]
     assert not isinstance(a, LeaseHeld) and not isinstance(b, LeaseHeld)  # both confirmed: the window
     with pytest.raises(LeaseHeld, match="took over"):
