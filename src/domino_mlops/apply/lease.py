@@ -10,12 +10,12 @@ stops before writing), renewed while the run waits on Domino, and removed at the
 
 MLflow has no conditional write, so taking it is read, write, settle, read: two runs that both
 read it free both write it, and after ``settle`` seconds both read it back; only the last
-writer finds itself there, the other stops before any other write. An apply takes the leases of all
-its models together (``Leases.acquire_all``): one search reads them, one settle serves them all. What remains open is a run
-that stalls for longer than ``settle`` between its read and its write (a lost packet, a paused
-VM): it may overwrite a lease the other has already confirmed. That run then confirms it too;
-the other finds it gone at its next check (before its next write) and stops, but a write it made
-in between stands. tests/apply/test_races.py measures how often two takers both confirm.
+writer finds itself there, the other stops before any other write. An apply takes the leases
+of all its models together (``Leases.acquire_all``): one search reads them, one settle serves
+them all. What remains open is a run that stalls for longer than ``settle`` between its read
+and its write (a lost packet, a paused VM): it may overwrite a lease the other has already
+confirmed. That run then confirms it too; the other finds it gone at its next check (before its
+next step that writes) and stops, but what it wrote in between stands. tests/apply/test_races.py measures how often two takers both confirm.
 
 A lease expires ``ttl`` seconds after its last renewal, so a run that was killed blocks nobody
 for long; one whose process is gone on this very host (a crash, then a re-run) is free at once.
@@ -106,16 +106,16 @@ class Lease:
 
     def check(self) -> None:
         """Before a write: raise LeaseHeld when another run took the lease over."""
-        self._verify(self.registry.model_tags(self.model) if self.lost_to is None else {})
+        self._verify(lambda: self.registry.model_tags(self.model))
 
     def verify(self, head: ModelHead) -> None:
         """``check`` on a read made for another reason right before a write (the alias's
         compare-and-swap reads the registered model anyway): no request of its own."""
-        self._verify(head.tag_map)
+        self._verify(lambda: head.tag_map)
 
-    def _verify(self, tags: dict[str, str]) -> None:
-        if self.lost_to is None:
-            found = Claim.parse(tags.get(self.tag))
+    def _verify(self, tags: Callable[[], dict[str, str]]) -> None:
+        if self.lost_to is None:  # once lost, always lost: nothing more to read
+            found = Claim.parse(tags().get(self.tag))
             if found is None or found.owner != self.claim.owner:
                 self.lost_to = found.describe() if found else "the lease was removed"
         if self.lost_to is not None:
@@ -209,10 +209,12 @@ class Leases:
                 written = []
             for model in written:
                 found = Claim.parse(confirmed[model].tag_map.get(tag)) if model in confirmed else None
-                outcome[model] = (self._held_lease(registry, model, environment, claim) if found is not None
-                                  and found.owner == self.owner else
-                                  _held(model, environment, found) if found is not None else
-                                  LeaseHeld(model, environment, "the lease was removed"))
+                if found is None:
+                    outcome[model] = LeaseHeld(model, environment, "the lease was removed")
+                elif found.owner != self.owner:
+                    outcome[model] = _held(model, environment, found)  # a later writer won: it holds it
+                else:
+                    outcome[model] = self._held_lease(registry, model, environment, claim)
         if self.settings.wait > 0:
             deadline = self._clock() + self.settings.wait
             for model in held:
