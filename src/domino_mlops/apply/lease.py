@@ -5,8 +5,8 @@ rollback) would interleave their writes: one data plane serving v2, the next v3,
 The workflows' concurrency groups serialise runs in CI; the lease serialises every writer that
 reaches this MLflow, however it was started. It is a tag on the registered model,
 ``domino_mlops.lease.<ENV>``, holding who writes, until when, and from where; it is taken before
-the first write, checked again before each write and before a put-back (so a run that lost it
-stops before writing), renewed while the run waits on Domino, and removed at the end.
+the first write, checked again before each step that writes and before a put-back (so a run
+that lost it stops before writing), renewed while the run waits on Domino, and removed at the end.
 
 MLflow has no conditional write, so taking it is read, write, settle, read: two runs that both
 read it free both write it, and after ``settle`` seconds both read it back; only the last
@@ -15,7 +15,8 @@ of all its models together (``Leases.acquire_all``): one search reads them, one 
 them all. What remains open is a run that stalls for longer than ``settle`` between its read
 and its write (a lost packet, a paused VM): it may overwrite a lease the other has already
 confirmed. That run then confirms it too; the other finds it gone at its next check (before its
-next step that writes) and stops, but what it wrote in between stands. tests/apply/test_races.py measures how often two takers both confirm.
+next step that writes) and stops, but what it wrote in between stands. tests/apply/test_races.py
+and test_lease_batch.py force these interleavings step by step.
 
 A lease expires ``ttl`` seconds after its last renewal, so a run that was killed blocks nobody
 for long; one whose process is gone on this very host (a crash, then a re-run) is free at once.
