@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from domino_mlops.emulator import Emulator
 from domino_mlops.emulator.clock import ManualClock
 from domino_mlops.emulator.seed import OTHER_API_KEY

@@ -325,9 +325,11 @@ class _Marking:
 
     def check_lease(self, head: ModelHead | None = None) -> None:
         """Before each write: the lease still ours (on a read the write makes anyway, if given)."""
-        if self.lease is not None and head is None:
+        if self.lease is None:
+            return
+        if head is None:
             self.lease.check()
-        elif self.lease is not None and head is not None:
+        else:
             self.lease.verify(head)
 
 
