@@ -4,7 +4,9 @@
   per_page/page), create, get and update;
 - what the protection check reads: a deployment environment, its deployment branch policies,
   the repository (its default branch), its protected branches;
-- compare (``/compare/{base}...{head}``), answered from a real git repository (``git_dirs``).
+- compare (``/compare/{base}...{head}``), answered from a real git repository (``git_dirs``);
+- a workflow run's review history (``/actions/runs/{run_id}/approvals``: ``approve``);
+- a file's contents at a branch (``/contents/{path}?ref=``), from the same git repository.
 
 Answers are GitHub's published examples (tests/fixtures/github/), changed only where a test says.
 Tokens are ``write`` or ``read``: an unknown token gets 401, a read-only one (what a pull request
@@ -33,6 +35,8 @@ _POLICIES = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)/deployment
 _REPOSITORY = re.compile(r"^/repos/([^/]+)/([^/]+)$")
 _BRANCHES = re.compile(r"^/repos/([^/]+)/([^/]+)/branches$")
 _COMPARE = re.compile(r"^/repos/([^/]+)/([^/]+)/compare/(.+)\.\.\.(.+)$")
+_APPROVALS = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/runs/([^/]+)/approvals$")
+_CONTENTS = re.compile(r"^/repos/([^/]+)/([^/]+)/contents/(.+)$")
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 
@@ -65,6 +69,8 @@ class FakeGitHub:
     default_branches: dict[str, str] = field(default_factory=dict)  # repo -> default branch (else main)
     protected_branches: dict[str, list[str]] = field(default_factory=dict)
     git_dirs: dict[str, Path] = field(default_factory=dict)  # repo -> a git work tree answering compare
+    # (repo, run id or "*" for any run) -> the run's reviews, as GitHub lists them
+    approvals: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     _next_id: int = 1000
 
     def environment(self, repo: str, name: str, answer: dict[str, Any] | str = "environment", *,
@@ -81,9 +87,28 @@ class FakeGitHub:
                     for i, branch in enumerate(policies)]
                 self.branch_policies[(repo, name.lower())] = items
 
-    def protect(self, repo: str, name: str, *, branch: str = "main") -> None:
-        """The setting the README asks for: required reviewers, only ``branch`` may deploy."""
-        self.environment(repo, name, "environment", policies=[branch])
+    def protect(self, repo: str, name: str, *, branch: str = "main", reviewers: bool = True) -> None:
+        """The setting the README asks for: required reviewers who may not approve themselves,
+        no administrator bypass, only ``branch`` may deploy. ``reviewers=False``: only the branch
+        rule (an environment that shares reach with a protected one, such as staging)."""
+        body = recorded("environment")
+        for rule in body["protection_rules"]:
+            if rule["type"] == "required_reviewers":
+                rule["prevent_self_review"] = True
+        if not reviewers:
+            body["protection_rules"] = [r for r in body["protection_rules"] if r["type"] != "required_reviewers"]
+        self.environment(repo, name, body, policies=[branch])
+
+    def approve(self, repo: str, environment: str, user: str, *, run_id: str = "*",
+                state: str = "approved") -> None:
+        """Record a review of ``run_id``'s deployment to ``environment`` (GitHub's
+        ``#/components/examples/environment-approvals-items`` shape)."""
+        review = {"state": state, "comment": "Ship it!", "user": {"login": user, "id": 1, "type": "User"},
+                  "environments": [{"id": 161088068, "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
+                                    "name": environment, "url": f"https://api.github.com/repos/{repo}/environments/"
+                                    f"{environment}", "created_at": "2020-11-23T22:00:40Z"}]}
+        with self.lock:
+            self.approvals.setdefault((repo, run_id), []).append(review)
 
     def seed(self, repo: str, number: int, body: str, *, user: str = "someone") -> dict[str, Any]:
         with self.lock:
@@ -152,11 +177,31 @@ class FakeGitHub:
             return 200, [{"name": n, "commit": {"sha": "0" * 40, "url": ""}, "protected": True} for n in names]
         if (match := _COMPARE.match(path)) is not None:
             return self._compare(f"{match[1]}/{match[2]}", unquote(match[3]), unquote(match[4]))
+        if (match := _APPROVALS.match(path)) is not None:
+            repo, run_id = f"{match[1]}/{match[2]}", unquote(match[3])
+            return 200, self.approvals.get((repo, run_id), self.approvals.get((repo, "*"), []))
+        if (match := _CONTENTS.match(path)) is not None:
+            return self._contents(f"{match[1]}/{match[2]}", unquote(match[3]), query.get("ref", ""))
         if (match := _REPOSITORY.match(path)) is not None:
             repo = f"{match[1]}/{match[2]}"
             return 200, {**recorded("repository"), "full_name": repo, "name": match[2],
                          "default_branch": self.default_branches.get(repo, "main")}
         return None
+
+    def _contents(self, repo: str, path: str, ref: str) -> tuple[int, Any]:
+        """A file at ``ref`` of the repository's real git history, base64 as GitHub sends it."""
+        where = self.git_dirs.get(repo)
+        ref = ref or self.default_branches.get(repo, "main")
+        if where is None:
+            return 404, recorded("not-found")
+        done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=where, capture_output=True, check=False)
+        if done.returncode:
+            return 404, recorded("not-found")
+        import base64
+
+        return 200, {"type": "file", "encoding": "base64", "size": len(done.stdout), "name": path.rsplit("/", 1)[-1],
+                     "path": path, "content": base64.encodebytes(done.stdout).decode("ascii"),
+                     "sha": "0" * 40}
 
     def _compare(self, repo: str, base: str, head: str) -> tuple[int, Any]:
         """GitHub's status of head relative to base, from a real git history."""

@@ -397,5 +397,6 @@ def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: 
         action=step.action, project_id=change.project_id,
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),
-        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor)
+        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
+        approved_by=ctx.run.approved_by)
     return ledger.record(entry, history=history)

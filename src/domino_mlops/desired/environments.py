@@ -53,6 +53,8 @@ class Environment:
     stage: str | None = None  # legacy stage written when stage_mode is stage or both
     requires: str | None = None
     protected: bool = False  # its GitHub environment must enforce an approval (checked at run time)
+    # Accept GitHub's "Allow administrators to bypass" on its GitHub environment (shown in every plan).
+    allow_admin_bypass: bool = False
     project_id: str | None = None  # None: the manifest's project id
     environment_id: str | None = None
     replicas: int = 1
@@ -63,6 +65,8 @@ class Environment:
     poll_seconds: tuple[tuple[str, float], ...] = ()
     smoke: SmokeSettings = SmokeSettings()
     model_api: VersionSettings = VersionSettings(False, False, False)  # what new versions record
+    registered_model: str | None = None  # mlflow.registered_model: "{model}-prod"; None: the manifest's name
+    tracking_uri_variable: str | None = None  # mlflow.tracking_uri_variable: its own MLflow server; None: MLFLOW_TRACKING_URI
     line: int | None = None
 
     @property
@@ -143,6 +147,7 @@ def _build(located: Located) -> Environments:
             stage=mlflow.get("stage", _DEFAULT_STAGE.get(alias)),
             requires=raw.get("requires"),
             protected=raw.get("protected", is_production(name, alias)),
+            allow_admin_bypass=raw.get("allow_admin_bypass", False),
             project_id=domino.get("project_id"),
             environment_id=domino.get("environment_id"),
             replicas=domino.get("replicas", 1),
