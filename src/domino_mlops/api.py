@@ -358,11 +358,14 @@ def guard_writes(env: Environment, desired: Desired, github: GitHubClient, run: 
     shared = shared_with_protected(env, environments, manifests, environ)
     if (protected or shared) and run.ref != f"refs/heads/{default}":
         # GitHub's branch rule should never have let this job start; refuse whatever it says.
-        what = f"{env.name} is protected" if protected else f"{env.name} can reach what {shared[0].protected} uses"
-        raise ReachNotGuarded(env.name, env.github_environment,
-                              tuple(f"{s.protected} ({s.describe()})" for s in shared) or (env.name,),
-                              (f"{what}, and this run is on {run.ref or 'an unknown ref'}, not the default branch "
-                               f"{default!r}",))
+        if protected:
+            raise ApprovalNotEnforced(env.name, env.github_environment, (
+                f"this run is on {run.ref or 'an unknown ref'}, not the default branch {default!r} (the "
+                f"deployment branch rule of {env.github_environment!r} should not have let it start)",))
+        raise ReachNotGuarded(env.name, env.github_environment, tuple(f"{s.protected} ({s.describe()})" for s in shared),
+                              (f"this run is on {run.ref or 'an unknown ref'}, not the default branch {default!r} "
+                               f"(the deployment branch rule of {env.github_environment!r} should not have let it "
+                               "start)",))
     warnings: list[str] = []
     if protected:
         # A branch may loosen its own file, never the default branch's: bypass only if both allow it.

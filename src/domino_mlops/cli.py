@@ -116,6 +116,11 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--export-timeout", type=_positive(float), default=1800.0,
                    help="seconds to wait for one Domino server-side export (default: %(default)s)")
     p.add_argument("--project", help="the Domino project whose token DMLOPS_PROJECT_TOKEN is")
+    p.add_argument("--github-environment", default="export",
+                   help="the GitHub environment this run's export secrets come from (default: %(default)s): "
+                        "in Actions it must admit only the default branch when those secrets reach a protected "
+                        "environment's models")
+    _add_files(p)
     p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
     p.add_argument("--pr-comment", action="store_true",
                    help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")

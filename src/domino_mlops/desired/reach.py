@@ -76,7 +76,8 @@ def reach_of(env: Environment, manifests: Sequence[Manifest], environ: Mapping[s
     credential that can write a model is not held back by a line of the manifest."""
     projects = {env.project_id} if env.project_id else {
         p for manifest in manifests
-        for p in (*manifest.project_ids, *(j.project_id for j in manifest.jobs), *(a.project_id for a in manifest.apps))}
+        for p in (*manifest.project_ids, *(j.project_id for j in manifest.jobs), *(a.project_id for a in manifest.apps))
+        if p}
     server = tracking_server(env, environ or {})
     models = {(server, registered_model(env, entry.name)) for manifest in manifests for entry in manifest.entries}
     return Reach(env.name, frozenset(projects), frozenset(models))
