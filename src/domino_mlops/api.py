@@ -166,7 +166,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         if workloads.jobs or workloads.apps:
             registry_only = replace(registry_only, warnings=registry_only.warnings + (
                 "jobs and apps are left out: DOMINO_API_HOST is not set",))
-        return registry_only
+        return replace(registry_only, warnings=registry_only.warnings + _bypass_warning(env))
     wanted: dict[str, set[tuple[str, str]]] = {}
     known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
     for item in observed:
@@ -204,7 +204,16 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     models = None if action in FORWARD_ACTIONS else plan_models(None)
     if models is None or any(ledger_decides(change) for change in models.changes):
         models = plan_models(_last_entries(connections, env, observed))
-    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action))
+    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action),
+                   warnings=models.warnings + _bypass_warning(env))
+
+
+def _bypass_warning(env: Environment) -> tuple[str, ...]:
+    """allow_admin_bypass is a weaker approval: every plan of the environment says so."""
+    if not env.allow_admin_bypass:
+        return ()
+    return (f"{env.name} allows administrators to bypass the review of {env.github_environment!r} "
+            "(allow_admin_bypass: true in environments.yaml): an administrator can promote without an approval",)
 
 
 def _last_entries(connections: Connections, env: Environment,

@@ -153,6 +153,8 @@ def test_allow_admin_bypass_is_accepted_with_a_warning(pipeline, github, capsys)
 
     assert "accepted: environments.yaml says allow_admin_bypass: true" in capsys.readouterr().out
     assert pipeline.aliases(model)["production"] == version
+    assert pipeline.run("plan", "--env", "PROD") == 0  # every plan shows it, not only the apply's log
+    assert "PROD allows administrators to bypass the review of 'production'" in (pipeline.root / "summary.md").read_text()
 
 
 def test_staging_that_shares_production_reach_must_be_kept_to_the_default_branch(pipeline, github, capsys) -> None:
