@@ -277,8 +277,10 @@ def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Na
     try:
         return handler(args)
     except DominoMlopsError as exc:
-        if args.traceback:
-            raise
+        if args.traceback:  # only adds the traceback: workflows branch on the exit code
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         from domino_mlops.report import errors as error_report
 
         error_report.report_error(exc)
