@@ -98,6 +98,12 @@ def _cmd_projects(args: argparse.Namespace) -> int:
     return projects.run(args)
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import doctor
+
+    return doctor.run(args)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from domino_mlops.commands import export
 
@@ -244,6 +250,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_files(p)
     p.add_argument("--env", help="only projects with models in this environment")
     p.set_defaults(handler=_cmd_projects)
+
+    p = sub.add_parser("doctor", help="audit the repository's setup with GitHub: environments guarded, credential "
+                                      "reach, write secrets only in environments, variables present")
+    _add_files(p)
+    p.add_argument("--repository", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
+    p.add_argument("--token-variable", default="GITHUB_TOKEN", metavar="NAME",
+                   help="the environment variable holding a GitHub token with read access (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--verbose", action="store_true", help="also print the checks that passed")
+    p.set_defaults(handler=_cmd_doctor)
 
     _add_export(sub)
 

@@ -8,7 +8,9 @@ files and commits).
 Docs: https://docs.github.com/rest/deployments/environments,
 https://docs.github.com/rest/deployments/branch-policies,
 https://docs.github.com/rest/actions/workflow-runs#get-the-review-history-for-a-workflow-run,
-https://docs.github.com/rest/repos/contents, https://docs.github.com/rest/commits/commits
+https://docs.github.com/rest/repos/contents, https://docs.github.com/rest/commits/commits,
+https://docs.github.com/rest/actions/secrets, https://docs.github.com/rest/actions/variables
+(`domino-mlops doctor` lists secret and variable names: `secrets: read`, `variables: read`)
 """
 
 from __future__ import annotations
@@ -58,6 +60,15 @@ class BranchPolicy:
     type: str  # "branch" or "tag"
 
 
+@dataclass(frozen=True, slots=True)
+class NameListing:
+    """The names in one of GitHub's secret or variable listings. Names only: GitHub never returns a
+    secret's value, and a variable's value is dropped here so no report can show it."""
+
+    kind: str  # "secrets" or "variables"
+    names: tuple[str, ...]
+
+
 class GitHubClient:
     def __init__(self, http: HttpClient, repository: str) -> None:
         self._http, self.repository = http, repository
@@ -66,15 +77,16 @@ class GitHubClient:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *,
-                 on_secret: Callable[[str], None] = lambda value: None) -> GitHubClient:
-        """A client for the run's repository (GITHUB_REPOSITORY) with GITHUB_TOKEN."""
+                 on_secret: Callable[[str], None] = lambda value: None,
+                 token_variable: str = "GITHUB_TOKEN") -> GitHubClient:
+        """A client for the run's repository (GITHUB_REPOSITORY) with the token in ``token_variable``."""
         import requests
 
         env = os.environ if environ is None else environ
-        token = env.get("GITHUB_TOKEN", "").strip()
+        token = env.get(token_variable, "").strip()
         repository = env.get("GITHUB_REPOSITORY", "").strip()
         if not token or "/" not in repository:
-            missing = "GITHUB_TOKEN" if not token else "GITHUB_REPOSITORY"
+            missing = token_variable if not token else "GITHUB_REPOSITORY"
             raise ConfigError(f"cannot ask GitHub: {missing} is not set",
                               hint="Pass the job's token to the action (`github-token`, with `permissions: "
                                    "actions: read, contents: read`).")
@@ -82,7 +94,7 @@ class GitHubClient:
         session = requests.Session()
         session.headers["X-GitHub-Api-Version"] = "2022-11-28"
         http = HttpClient(env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL,
-                          BearerTokenAuth(token, "GITHUB_TOKEN"), service=SERVICE, conflict_means_expired=False,
+                          BearerTokenAuth(token, token_variable), service=SERVICE, conflict_means_expired=False,
                           timeout=TIMEOUT, session=session)
         return cls(http, repository)
 
@@ -149,6 +161,41 @@ class GitHubClient:
             if len(items) < 100:
                 break
         return tuple(names)
+
+    def repository_secrets(self) -> NameListing:
+        return self._names(f"{self._repo}/actions/secrets", "secrets", 100)
+
+    def organization_secrets(self) -> NameListing:
+        """The organization's secrets shared with this repository (none when it has no organization)."""
+        try:
+            return self._names(f"{self._repo}/actions/organization-secrets", "secrets", 100)
+        except NotFound:
+            return NameListing("secrets", ())
+
+    def environment_secrets(self, environment: str) -> NameListing:
+        return self._names(f"{self._repo}/environments/{quote(environment, safe='')}/secrets", "secrets", 100)
+
+    def repository_variables(self) -> NameListing:
+        return self._names(f"{self._repo}/actions/variables", "variables", 30)
+
+    def environment_variables(self, environment: str) -> NameListing:
+        return self._names(f"{self._repo}/environments/{quote(environment, safe='')}/variables", "variables", 30)
+
+    def _names(self, endpoint: str, kind: str, per_page: int) -> NameListing:
+        """Every name of a paged `{"total_count", "<kind>": [{"name", ...}]}` listing (GitHub's
+        maximum page is 100 for secrets, 30 for variables)."""
+        names: list[str] = []
+        for page in range(1, 51):
+            reply = self._http.call("GET", f"{endpoint}?per_page={per_page}&page={page}")
+            body = _object(reply.body, reply.endpoint)
+            items = body.get(kind)
+            if not isinstance(items, list):
+                raise BadResponse(SERVICE, reply.endpoint, f"$.{kind} should be an array")
+            names += [item["name"] for item in items if isinstance(item, dict) and isinstance(item.get("name"), str)]
+            total = body.get("total_count")
+            if len(items) < per_page or (isinstance(total, int) and len(names) >= total):
+                break
+        return NameListing(kind, tuple(names))
 
     def run_approvals(self, run_id: str) -> tuple[RunApproval, ...]:
         """Who approved or rejected this workflow run's deployments to GitHub environments."""
