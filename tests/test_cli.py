@@ -150,3 +150,10 @@ def test_traceback_only_adds_the_traceback_never_changes_the_exit_code(tmp_path,
 
     err = capsys.readouterr().err
     assert "error: " in err and ("Traceback (most recent call last)" in err) == traceback
+
+
+def test_history_of_an_unknown_environment_is_bad_input(project: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # never asked: the name is checked first
+    assert main(["history", "--model", "a", "--env", "NOPE", "--at", "2026-11-23T10:00Z"]) == 2
+    err = capsys.readouterr().err
+    assert "environment 'NOPE' is not defined in scripts/environments.yaml" in err and "DEV, STAGE, PROD" in err

@@ -234,7 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     subject.add_argument("--model")
     subject.add_argument("--job", help="a job of the manifest: every run recorded for it")
     subject.add_argument("--app", help="an app of the manifest: every change recorded for it")
-    p.add_argument("--env", help="only this environment")
+    p.add_argument("--env", help="only this environment (a name of the environments file, or export:<TARGET>)")
+    p.add_argument("--environments", default=None,
+                   help=f"environments file that --env is checked against (default: {DEFAULT_ENVIRONMENTS}; "
+                        "DEV -> STAGE -> PROD if it is missing)")
     p.add_argument("--at", help="what the environment served at this time (ISO 8601, e.g. 2026-11-23T10:00Z)")
     p.add_argument("--project", help="read the ledger with this project's token")
     p.add_argument("--json", action="store_true")

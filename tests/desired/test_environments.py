@@ -97,3 +97,16 @@ def test_errors_in_both_files_are_reported_together(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as info:
         load_desired(manifest, envs)
     assert {i.file for i in info.value.issues} == {str(manifest), str(envs)}
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("github_environment", '"stag\\ning"', "is not a GitHub environment name: one line, no control characters"),
+    ("domino", '{project_id: "../other project"}', "is not a Domino project id (letters, digits"),
+])
+def test_a_name_that_would_reach_github_or_domino_malformed_is_refused_at_its_line(tmp_path: Path, field, value,
+                                                                                    says) -> None:
+    path = write(tmp_path, f"environments:\n  - name: DEV\n  - name: STAGE\n    {field}: {value}\n")
+    environments, issues = read_environments(path)
+    assert environments is None
+    (issue,) = issues
+    assert issue.line == 4 and says in issue.message
