@@ -157,3 +157,15 @@ def test_history_of_an_unknown_environment_is_bad_input(project: Path, monkeypat
     assert main(["history", "--model", "a", "--env", "NOPE", "--at", "2026-11-23T10:00Z"]) == 2
     err = capsys.readouterr().err
     assert "environment 'NOPE' is not defined in scripts/environments.yaml" in err and "DEV, STAGE, PROD" in err
+
+
+@pytest.mark.parametrize("variable", ["MLFLOW_TRACKING_URI", "DOMINO_API_HOST"])
+@pytest.mark.parametrize("host", ["a..b", "a" * 70 + ".example"])
+def test_a_malformed_host_is_bad_input_naming_the_variable(project: Path, monkeypatch, capsys, variable, host) -> None:
+    write_manifest(project, {"p1": [{"name": "a", "version": 1}]})
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")
+    monkeypatch.setenv("DOMINO_USER_API_KEY", "k")
+    monkeypatch.setenv(variable, f"http://{host}:5000")
+    assert main(["plan", "--env", "STAGE"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {variable} is not a usable URL" in err and "this is a bug" not in err

@@ -138,3 +138,17 @@ def test_wrong_shapes_reach_the_caller_as_bad_response_naming_the_endpoint(serve
     with pytest.raises(DominoMlopsError) as info:
         client.get_project("p1")
     assert isinstance(info.value, BadResponse) and "GET /v4/projects/p1" in str(info.value)
+
+
+def test_https_at_a_plain_http_server_is_one_configuration_error_without_retries(server) -> None:
+    """The TLS handshake fails the same way every time: the old code retried it for ~52 s and
+    printed the pool's repr. Now: no retry (the recorded sleeps stay empty), exit 2, one line."""
+    http, sleeps = make_http(server.url.replace("http://", "https://"), timeout=(2.0, 5.0))  # default retries
+
+    with pytest.raises(DominoMlopsError) as info:
+        http.call("GET", "/v4/projects/abc")
+
+    assert info.value.exit_code == 2 and sleeps == []
+    assert str(info.value) == f"the Domino server at {server.url.replace('http://', 'https://')} does not speak TLS " \
+                              "(the TLS handshake failed)"
+    assert "http://" in info.value.hint and "Pool" not in info.value.hint

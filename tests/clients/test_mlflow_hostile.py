@@ -84,3 +84,19 @@ def test_the_deadline_follows_mlflows_timeout_setting() -> None:
     credentials = MlflowCredentials.from_env({}, tracking_uri="http://127.0.0.1:5000")
     assert _http_client(credentials, {"MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}).deadline == 45
     assert _http_client(credentials, {}).deadline == 245  # MLflow's own default timeout, 120 s
+
+
+def test_a_search_answered_with_something_else_is_not_an_empty_registry(server) -> None:
+    """`200 {"weird": true}` used to read as "no such model" (MLflow leaves empty lists out, so
+    `{}` is an empty page): the plan said "model is not registered". Now it says the server does
+    not answer as MLflow does; a real empty page `{}` still means no models."""
+    from domino_mlops.clients.mlflow_reader import MlflowReader
+
+    server.answer("json", status=200, body=b'{"weird": true}')
+    reader = registry(server.url).reader
+    with pytest.raises(BadResponse) as info:
+        reader.heads(["churn"])
+    assert "does not answer as MLflow does" in str(info.value) and "'weird'" in str(info.value)
+
+    server.answer("json", status=200, body=b"{}")
+    assert reader.heads(["churn"]) == {} and isinstance(reader, MlflowReader)

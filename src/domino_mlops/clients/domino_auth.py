@@ -23,6 +23,7 @@ import requests
 from requests.auth import AuthBase
 
 from domino_mlops.clients.redact import redact_uri
+from domino_mlops.clients.hosts import host_problem
 from domino_mlops.errors import ConfigError, CredentialMissing
 
 HOST_VAR = "DOMINO_API_HOST"
@@ -224,6 +225,9 @@ def normalize_host(value: str, variable: str, *, default_scheme: str | None = No
             f"{variable} must be an http:// or https:// URL, got {shown!r}",
             hint=f"Write the scheme too, for example {variable}=https://domino.example.com.",
         )
+    if why := host_problem(parts.hostname):
+        raise ConfigError(f"{variable} is not a usable URL: {shown!r}: {why}",
+                          hint=f"Check the host for a typo; for example {variable}=https://domino.example.com.")
     try:
         port = parts.port
     except ValueError as exc:

@@ -44,6 +44,7 @@ from domino_mlops.clients.deadline import Deadline, DeadlineAdapter
 from domino_mlops.errors import (
     AuthenticationFailed,
     BadResponse,
+    ConfigError,
     CredentialsExpired,
     DominoMlopsError,
     NotFound,
@@ -262,6 +263,9 @@ class HttpClient:
             except requests.RequestException as exc:
                 if watch.expired:
                     raise self._deadline_passed(url, seconds) from exc
+                if isinstance(exc, requests.exceptions.SSLError):
+                    # A handshake that failed fails the same way again: no retry, a configuration error.
+                    raise self._tls_failed(exc, url) from exc
                 error = self._translate_exception(exc, url, endpoint)
                 if retries is not None and isinstance(exc, _TRANSIENT_ERRORS):
                     delay = retries.next_delay(error, took=time.monotonic() - started)
@@ -343,6 +347,17 @@ class HttpClient:
         self._sleep(delay)
 
     # --- translation: the only place where requests' vocabulary becomes ours ---------------------
+
+    def _tls_failed(self, exc: requests.RequestException, url: str) -> ConfigError:
+        parts = urlsplit(url)
+        server = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+            return ConfigError(f"the {self.service} server at {server} has a TLS certificate this machine does not "
+                               "trust", hint="Install the CA that signed it (REQUESTS_CA_BUNDLE), or fix the host name "
+                                             "if the certificate is for another one.")
+        return ConfigError(f"the {self.service} server at {server} does not speak TLS (the TLS handshake failed)",
+                           hint="If it serves plain HTTP, write http:// in the variable that names it, not https://; "
+                                "else check the port.")
 
     def _translate_exception(self, exc: requests.RequestException, url: str, endpoint: str) -> DominoMlopsError:
         if isinstance(exc, requests.exceptions.ContentDecodingError):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from domino_mlops.clients.redact import redact_uri, userinfo_secrets
+from domino_mlops.clients.hosts import host_problem
 from domino_mlops.errors import ConfigError
 
 URI_VAR = "MLFLOW_TRACKING_URI"
@@ -83,6 +84,9 @@ def check_tracking_uri(uri: str) -> None:
                           hint=f"Write it as scheme://host[:port], for example {example}.") from exc
     if parts.scheme in ("http", "https") and not parts.hostname:
         raise ConfigError(f"{URI_VAR} names no host: {shown!r}", hint=f"For example {example}.")
+    if parts.scheme in ("http", "https") and (why := host_problem(parts.hostname or "")):
+        raise ConfigError(f"{URI_VAR} is not a usable URL: {shown!r}: {why}", hint=f"Check the host for a typo; for "
+                                                                                  f"example {example}.")
 
 
 def project_token_variable(project_id: str) -> str:

@@ -188,7 +188,7 @@ class MlflowRest:
         seen: set[str] = set()
         while True:
             reply = send(token)
-            items, token = shaped(lambda: _page_of(reply.body, reply.endpoint, key))
+            items, token = self.shaped(lambda: _page_of(reply.body, reply.endpoint, key))
             yield from items
             if not token:
                 return
@@ -246,6 +246,13 @@ def shaped(parse: Callable[[], T]) -> T:
 
 def _page_of(body: object, endpoint: str, key: str) -> tuple[tuple[object, ...], str | None]:
     fields = Fields(body, endpoint)  # an empty result is {} (MLflow leaves out empty lists)
+    # Empty is `{}`; `200 {"weird": true}` is not "no models" but something that does not answer as
+    # MLflow does (a proxy, another service on that port). Fields beside the items are let be: a
+    # later MLflow may add some.
+    strangers = sorted(k for k in body if k not in (key, "next_page_token")) if isinstance(body, dict) else []
+    if strangers and key not in body:  # type: ignore[operator]
+        raise BadResponse(SERVICE, endpoint, f"a search answer with {', '.join(map(repr, strangers[:3]))} and no "
+                          f"{key!r}: this server does not answer as MLflow does (is the URL the tracking server's?)")
     return fields.opt_list(key), fields.opt_str("next_page_token")
 
 

@@ -35,7 +35,10 @@ def connect(environ: MutableMapping[str, str] | None = None) -> Connections:
     in the Actions log the moment it is read."""
     env = os.environ if environ is None else environ
     apply_mlflow_http_defaults(env)  # type: ignore[arg-type]
-    return Connections(env, on_secret=github.mask)
+    connections = Connections(env, on_secret=github.mask)
+    if connections.domino_configured:
+        connections.domino_host  # noqa: B018 - a malformed DOMINO_API_HOST is exit 2 now, before MLflow is asked
+    return connections
 
 
 def read_desired_from(args: argparse.Namespace) -> Desired:
