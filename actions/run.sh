@@ -55,7 +55,11 @@ case "$command" in
     flag project "${DMLOPS_PROJECT:-}"
     flag model "${DMLOPS_MODEL:-}"
     flag to "${DMLOPS_VERSION:-}"
-    flag lease-wait "${DMLOPS_LEASE_WAIT:-}"
+    case "${DMLOPS_PLAN_ONLY:-false}" in
+      true) args+=(--plan-only) ;;  # read-only: no lease to wait for, nothing expected yet
+      false | "") writer; flag expect-from "${DMLOPS_EXPECT_FROM:-}" ;;
+      *) echo "error: plan-only must be 'true' or 'false', not '$DMLOPS_PLAN_ONLY'" >&2; exit 2 ;;
+    esac
     ;;
   export)
     flag targets "${DMLOPS_TARGETS_FILE:-}"

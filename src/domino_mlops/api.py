@@ -48,6 +48,7 @@ from domino_mlops.errors import (
     GateRefused,
     NotFound,
     ReachNotGuarded,
+    RollbackMoved,
 )
 from domino_mlops.observed.approvals import check_run_approval
 from domino_mlops.observed.default_branch import read_default_branch
@@ -147,7 +148,8 @@ def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Con
 def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
-         explicit: Collection[str] = (), workloads: Workloads = Workloads()) -> Plan:
+         explicit: Collection[str] = (), workloads: Workloads = Workloads(),
+         rollback: RollbackTarget | None = None) -> Plan:
     """Read MLflow (two searches per credential, plus pages), Domino when configured (one list
     per project and the versions of the Model APIs involved) and the ledger, then plan. Writes
     nothing.
@@ -158,7 +160,13 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     whose last ledger entry comes from a later commit, or from a rollback (plan/forward.py);
     ``ancestry`` tells how two commits relate; ``explicit``: models whose version was named.
     ``workloads``: the jobs and apps to plan beside the models (select_workloads).
+    ``rollback``: a rollback's target (rollback_target); the plan then names the version each model
+    goes back from, and refuses (RollbackMoved) when MLflow's alias serves neither it nor the target.
     """
+    if rollback is not None:
+        return _rolling_back(plan(desired, env, connections, entries=entries, action=action,
+                                  retry_failed=retry_failed, see_tokens=see_tokens, commit=commit,
+                                  ancestry=ancestry, explicit=explicit, workloads=workloads), rollback)
     entries = select_entries(desired, env) if entries is None else tuple(entries)
     observed = observe(entries, desired, connections)
     if not connections.domino_configured:
@@ -406,6 +414,27 @@ class RollbackTarget:
     current: str | None  # the version the environment's last ledger entry moved to
     listed: ManifestEntry | None  # the model's manifest entry (still naming the newer version)
     again: bool = False  # the last change was this rollback already: it is finished, not repeated
+    # The version the approved plan went back from (--expect-from): the re-plan refuses another.
+    expect_from: str | None = None
+
+
+def _rolling_back(planned: Plan, target: RollbackTarget) -> Plan:
+    """Name where the rollback goes back from: the ledger's (what its last change left, or what a
+    finished rollback left behind it), which neither a partial nor a finished attempt moves, so a
+    re-run of the approved rollback still matches. MLflow's alias must agree: before the rollback
+    it names that version, after its marking the target. Anything else means the environment
+    moved in a way the ledger does not show, and going back from there was never reviewed."""
+    changes = []
+    for change in planned.changes:
+        moving_from = target.current if target.current is not None else change.current
+        if target.expect_from is not None and moving_from != target.expect_from:
+            raise RollbackMoved(planned.environment, change.model, target.expect_from, moving_from,
+                                seen=f"{planned.environment} is now at")
+        if change.current not in (moving_from, change.version):
+            raise RollbackMoved(planned.environment, change.model, moving_from, change.current,
+                                seen=f"MLflow's alias {planned.alias!r} names")
+        changes.append(replace(change, rolls_back_from=moving_from))
+    return replace(planned, changes=tuple(changes))
 
 
 def rollback_target(desired: Desired, env: Environment, model: str, connections: Connections, *,

@@ -227,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--to", help="the version to return to (default: the one before the current, from the ledger)")
     _add_apply_options(p)
+    p.add_argument("--plan-only", action="store_true",
+                   help="show from -> to per data plane and the plan digest, change nothing (read-only credentials are enough)")
+    p.add_argument("--expect-from", metavar="VERSION",
+                   help="the version the approved plan went back from (the plan job's from-version): refuse "
+                        "(exit 4) before any write when the environment has moved since")
+    _add_expect_digest(p)
     p.set_defaults(handler=_cmd_rollback)
 
     p = sub.add_parser("history", help="print the ledger: every change applied to a model, a job or an app")

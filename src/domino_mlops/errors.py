@@ -30,6 +30,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     ├── ApprovalMissing                   [3]  this run was not approved by a reviewer other than its actors
     ├── AliasConflict                     [4]  someone moved the alias between plan and apply
     ├── PlanChanged                       [4]  the plan differs from the one the reviewer approved
+    ├── RollbackMoved                     [4]  the environment moved since its rollback was planned
     └── LeaseHeld                         [4]  another apply is changing this model in this environment
 
 Foreign exceptions (requests, mlflow) are translated once, at the client boundary, and chained
@@ -407,3 +408,21 @@ class PlanChanged(DominoMlopsError):
                  "plan, re-run the whole workflow (not only this job) so it is reviewed and approved again.",
         )
         self.environment, self.approved, self.planned = environment, approved, planned
+
+
+class RollbackMoved(DominoMlopsError):
+    """A rollback's `from` no longer holds: the environment moved (a newer promotion, another
+    rollback, an alias moved by hand) since the rollback was planned, or MLflow's alias and the
+    ledger disagree on what the environment serves. Refused before anything is written: rolling
+    back from a version nobody reviewed could undo the wrong change."""
+
+    exit_code = 4
+
+    def __init__(self, environment: str, model: str, planned: str | None, found: str | None, *, seen: str) -> None:
+        super().__init__(
+            f"the rollback of {model} in {environment} goes back from version {planned or 'none'}, "
+            f"but {seen} version {found or 'none'}",
+            hint=f"{environment} moved since this rollback was planned; nothing was written. Plan the rollback "
+                 "again (re-run the whole workflow, not only this job) and have the new plan approved.",
+        )
+        self.environment, self.model, self.planned, self.found = environment, model, planned, found

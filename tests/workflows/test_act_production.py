@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import re
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from domino_mlops.local.models import register_diabetes_model
 from tests.support.act_runner import push_event
@@ -14,6 +17,7 @@ from tests.support.act_runner import push_event
 
 pytestmark = pytest.mark.act
 
+REPO = Path(__file__).resolve().parents[2]
 PROD_APIS = (("-prod", "medium-k8s"), ("-prod-prod-small", "prod-small"))  # scripts/environments.yaml waves
 
 
@@ -66,6 +70,15 @@ def test_rollback_dispatch_puts_the_previous_version_back(stack) -> None:
                     inputs={"model": model, "project": stack.project_id, "to-version": ""})
 
     assert run.returncode == 0, run.explain()
+    # What the reviewer approved: from -> to per data plane, in the plan job's summary; the
+    # rollback job matched its digest.
+    planned = run.summary(job="plan")
+    for wave, (suffix, tier) in enumerate(PROD_APIS, start=1):
+        assert f"| {model} | {wave} | {model}{suffix} | {tier} | {second} | {first} | to change |" in planned
+    out = run.outputs("plan", job="plan")
+    assert (out["from-version"], out["to-version"]) == (second, first) and re.fullmatch(r"[0-9a-f]{64}",
+                                                                                        out["plan-digest"])
+    assert "The plan is the approved one" in run.log(job="rollback")
     assert stack.aliases(model)["production"] == first
     api, versions = stack.serving(model + PROD_APIS[0][0])
     running = [v for v in versions if v.status == "Running"]
@@ -75,3 +88,55 @@ def test_rollback_dispatch_puts_the_previous_version_back(stack) -> None:
     assert run.outputs("rollback", job="rollback")["model-api-id"] == api.id
     # The manifest still names the newer version: the run says so, on the file and line.
     assert any("still says" in w["arg"] for w in run.commands("warning"))
+
+
+def old_rollback_job() -> str:
+    """rollback.yml's rollback job alone, handed an earlier plan job's outputs as inputs: what
+    GitHub's "Re-run this job" does with an old run (act cannot re-run one job of an earlier run)."""
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "rollback.yml").read_text())
+    dispatch = workflow.pop(True)["workflow_dispatch"]  # YAML 1.1 reads a bare `on` as true
+    for name in ("plan-digest", "from-version", "github-environment"):
+        dispatch["inputs"][name] = {"type": "string", "required": True}
+    job = workflow["jobs"]["rollback"]
+    del job["needs"]
+    text = yaml.safe_dump({"name": "old-rollback", "on": {"workflow_dispatch": dispatch}, "permissions": {},
+                           "jobs": {"rollback": job}}, sort_keys=False, width=1000)
+    assert text.count("needs.plan.outputs.") == 3  # environment, digest, from: nothing else comes from the plan
+    return text.replace("needs.plan.outputs.", "inputs.")
+
+
+def test_an_old_rollback_rerun_after_a_newer_promotion_is_refused(stack) -> None:
+    model = f"act-stale-{stack.project_id[:6]}"
+    v1, v2, v3 = (register_diabetes_model(stack.mlflow_uri, model, alpha=a) for a in (1.0, 3.0, 9.0))
+    for version in (v1, v2):
+        stack.manifest(model, version)
+        assert stack.cli("deploy", "--env", "STAGE") == 0 and stack.cli("promote", "--env", "PROD") == 0
+    dispatch = {"model": model, "project": stack.project_id, "to-version": ""}
+    writes = stack.emu.counters.writes()
+
+    plan = stack.act("workflow_dispatch", "rollback.yml", inputs=dispatch, job="plan")
+
+    assert plan.returncode == 0, plan.explain()
+    assert stack.emu.counters.writes() == writes and stack.aliases(model)["production"] == v2  # read-only
+    approved = {**plan.outputs("plan", job="plan"),
+                "github-environment": plan.outputs("environment", job="plan")["github-environment"]}
+    assert (approved["from-version"], approved["to-version"]) == (v2, v1)
+    # The rollback waits for its approval; meanwhile a newer version is promoted.
+    stack.manifest(model, v3)
+    assert stack.cli("deploy", "--env", "STAGE") == 0 and stack.cli("promote", "--env", "PROD") == 0
+    entries, writes = len(stack.ledger(model)), stack.emu.counters.writes()
+    stack.repo.write(".github/workflows/old-rollback.yml", old_rollback_job())
+    stack.repo.commit("the rollback job of the earlier run")
+
+    run = stack.act("workflow_dispatch", "old-rollback.yml", inputs={
+        **dispatch, "plan-digest": approved["plan-digest"], "from-version": approved["from-version"],
+        "github-environment": approved["github-environment"]})
+
+    assert run.returncode != 0 and 4 in run.exit_statuses(job="rollback"), run.explain()
+    assert any(f"goes back from version {v2}, but PROD is now at version {v3}" in e["arg"]
+               for e in run.commands("error"))
+    assert stack.aliases(model)["production"] == v3
+    for suffix, _ in PROD_APIS:
+        _, versions = stack.serving(model + suffix)
+        assert [v.source.registered_model_version for v in versions if v.status == "Running"] == [int(v3)]
+    assert len(stack.ledger(model)) == entries and stack.emu.counters.writes() == writes

@@ -323,9 +323,22 @@ def test_rollback_has_a_group_of_its_own_and_waits_for_a_lease() -> None:
     workflow = load(REPO / ".github" / "workflows" / "rollback.yml")
     assert set(triggers(workflow)) == {"workflow_dispatch", "workflow_call"}
     job = workflow["jobs"]["rollback"]
-    assert job["environment"]["name"] == "${{ needs.environment.outputs.github-environment }}"
+    assert job["environment"]["name"] == "${{ needs.plan.outputs.github-environment }}"
     assert job["concurrency"]["group"].startswith("rollback-")
     assert int(_step(workflow, "rollback", "rollback")["with"]["lease-wait"]) * 2 <= job["timeout-minutes"] * 60
+
+
+def test_rollback_is_planned_read_only_and_applied_only_as_approved() -> None:
+    workflow = load(REPO / ".github" / "workflows" / "rollback.yml")
+    plan, apply = workflow["jobs"]["plan"], workflow["jobs"]["rollback"]
+    assert "environment" not in plan and plan["permissions"] == {"contents": "read"} and apply["needs"] == "plan"
+    planned = _step(workflow, "plan", "plan")["with"]
+    assert planned["plan-only"] == "true" and "project-token" not in planned
+    assert (planned["domino-api-key"], planned["mlflow-tracking-token"]) == (
+        "${{ secrets.DOMINO_READONLY_API_KEY }}", "${{ secrets.MLFLOW_READONLY_TOKEN }}")
+    applied = _step(workflow, "rollback", "rollback")["with"]
+    assert applied["expect-plan-digest"] == "${{ needs.plan.outputs.plan-digest || 'missing' }}"
+    assert applied["expect-from"] == "${{ needs.plan.outputs.from-version }}"
 
 
 def test_staging_deploys_each_project_with_its_own_secret_only() -> None:

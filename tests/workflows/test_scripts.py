@@ -93,8 +93,13 @@ DIGEST = "ab" * 32
     ("environments", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_LEASE_WAIT": "600"}, ["environments", "--env", "PROD"]),
     ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_VERSION": "3", "DMLOPS_PROJECT": "p1"},
      ["rollback", "--project", "p1", "--model", "churn", "--to", "3"]),
-    ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_LEASE_WAIT": "900", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST},
-     ["rollback", "--model", "churn", "--lease-wait", "900"]),
+    # The rollback job applies only the approved plan (digest and from); its plan job only plans.
+    ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_LEASE_WAIT": "900", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST,
+                  "DMLOPS_EXPECT_FROM": "4"},
+     ["rollback", "--model", "churn", "--expect-plan-digest", DIGEST, "--lease-wait", "900", "--expect-from", "4"]),
+    ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_PLAN_ONLY": "true", "DMLOPS_LEASE_WAIT": "900",
+                  "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST, "DMLOPS_EXPECT_FROM": "4"},
+     ["rollback", "--model", "churn", "--plan-only"]),
     ("promote", {"DMLOPS_PROJECT": "p1", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST, "DMLOPS_LEASE_WAIT": "600"},
      ["promote", "--project", "p1", "--expect-plan-digest", DIGEST, "--lease-wait", "600"]),
     ("rollout", {"DMLOPS_ENVIRONMENT": "STAGE", "DMLOPS_PROJECT": "p1", "DMLOPS_EXPECT_PLAN_DIGEST": DIGEST,
@@ -118,6 +123,7 @@ def test_each_command_gets_only_the_flags_it_takes(tmp_path: Path, command: str,
     ("explode", {}, "unknown command 'explode'"),
     ("plan", {"DMLOPS_PR_COMMENT": "yes"}, "pr-comment must be 'true' or 'false'"),
     ("export", {"DMLOPS_CONTEXT_ONLY": "yes"}, "context-only must be 'true' or 'false'"),
+    ("rollback", {"DMLOPS_PLAN_ONLY": "yes"}, "plan-only must be 'true' or 'false'"),
 ])
 def test_bad_input_is_exit_2(tmp_path: Path, command: str, env: dict, message: str) -> None:
     done = run_sh(tmp_path, command, **env)

@@ -29,6 +29,7 @@ from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.plan.digest import plan_digest
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
+from domino_mlops.report.rollback import report_rollback
 from domino_mlops.report.runs import Progress, comment_plan, report_plan, report_result, report_serving
 
 
@@ -45,15 +46,19 @@ def run(args: argparse.Namespace, *, action: str) -> int:
 
 def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Environment, args: argparse.Namespace,
                    connections: Connections, *, action: str, explicit: set[str] | frozenset[str] = frozenset(),
-                   workloads: api.Workloads = api.Workloads()) -> int:
-    """Plan, check, report, apply, report: what deploy, promote, rollout and rollback share."""
+                   workloads: api.Workloads = api.Workloads(), rollback: api.RollbackTarget | None = None) -> int:
+    """Plan, check, report, apply, report: what deploy, promote, rollout and rollback share.
+    ``rollback``: the plan names (and its digest covers) where the rollback goes back from."""
     retry_failed = getattr(args, "retry_failed_builds", False)
     progress, run = Progress(), run_info()
     leases = lease_settings(run, wait=getattr(args, "lease_wait", 0.0))
     wait_for_other_runs([(e.project_id, e.name) for e in entries], env, connections, leases, progress)
     with _ancestry() as ancestry:
         plan = api.plan(desired, env, connections, entries=entries, action=action, retry_failed=retry_failed,
-                        commit=run.commit_sha, ancestry=ancestry, explicit=explicit, workloads=workloads)
+                        commit=run.commit_sha, ancestry=ancestry, explicit=explicit, workloads=workloads,
+                        rollback=rollback)
+    if rollback is not None:
+        report_rollback(plan, env)
     markdown = report_plan(plan, env)
     if getattr(args, "pr_comment", False):
         comment_plan(markdown, env.name)

@@ -12,6 +12,11 @@ and what a partial first attempt legitimately changes: how a step reaches its go
 start, already serving), Domino ids, where the alias points now, gate results (checked again at
 apply), and how smoke tests authenticate (the plan job does not hold the tokens).
 
+A rollback's plan also covers the version each model goes back from (ModelChange.rolls_back_from):
+the digest of "back from 2 to 1" is not that of "back from 3 to 2", so a rollback approved before a
+newer promotion is refused rather than applied to the environment that promotion left. It is the
+ledger's "from", which a partial or finished attempt does not change.
+
 Jobs and apps count by their definition in the environment (WorkloadChange.digest: command,
 variables, tier, compute environment, git ref; an app's visibility and entry point), not by
 whether they already ran. A plan without jobs and apps has the digest it had before they existed.
@@ -64,6 +69,8 @@ def _destination(change: ModelChange, env: Environment) -> dict[str, Any]:
         "project": change.project_id, "model": change.model, "requested": change.requested,
         "version": change.version, "replicas": change.replicas or env.replicas,
         "data_planes": [[wave, model_api_name(change.model, env, tier), tier] for wave, tier in tiers_in_waves(env)],
+        # Only a rollback's: every other plan keeps the digest it had before rollbacks had one.
+        **({"from": change.rolls_back_from} if change.rolls_back_from is not None else {}),
     }
 
 

@@ -300,6 +300,9 @@ class ModelChange:
     # Every data plane as observed (action "none" where the version already serves), steps or not:
     # what a run that changes nothing reports as the endpoint.
     serving: tuple[DeployVersion, ...] = field(default=(), compare=False, repr=False)
+    # A rollback: the version it moves the environment back from (the ledger's, checked against the
+    # alias). Approved with the plan, so an old rollback re-run after a newer promotion is refused.
+    rolls_back_from: str | None = None
 
     @property
     def changed(self) -> bool:
