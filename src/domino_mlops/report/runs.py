@@ -67,7 +67,8 @@ def comment_plan(markdown: str, environment: str) -> None:
 
 def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: str) -> None:
     markdown = result_to_markdown(result, title=TITLES.get(action, action))
-    print(markdown, flush=True)
+    with github.untrusted():  # the Markdown quotes failed jobs' log lines
+        print(markdown, flush=True)
     github.append_summary(markdown)
     github.set_output("result-json", result_to_json(result))
     first = next((d for m in result.models for d in m.deployed), None)
@@ -89,8 +90,9 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: s
                         stream=sys.stderr)
         if work.log_tail:
             print(f"Last {len(work.log_tail)} log lines of job {work.name}:", file=sys.stderr)
-            for text in work.log_tail:
-                print(f"  | {text}", file=sys.stderr)
+            with github.untrusted(stream=sys.stderr):  # the job's output: shown, never obeyed
+                for text in work.log_tail:
+                    print(f"  | {text}", file=sys.stderr)
 
 
 class Progress:
