@@ -187,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="environment name from the environments file")
     p.add_argument("--json", action="store_true", help="print the plan as JSON instead of Markdown")
     p.add_argument("--project", help="only this Domino project's models")
+    p.add_argument("--as", dest="plan_as", choices=("deploy", "promote", "rollout"),
+                   help="plan with that apply's rules (its commit checks, held-back models), so the plan "
+                        "and its digest are what the apply will do")
     p.add_argument("--pr-comment", action="store_true",
                    help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
     p.set_defaults(handler=_cmd_plan)
