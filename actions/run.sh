@@ -33,7 +33,8 @@ writer() {
 
 case "$command" in
   validate) files ;;
-  projects | environments) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
+  projects) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
+  environments) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
   plan) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}"; flag as "${DMLOPS_PLAN_AS:-}" ;;
   deploy | promote)
     files

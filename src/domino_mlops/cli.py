@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("projects", help="the Domino project ids in the manifest, as JSON (for a matrix)")
     _add_files(p)
     p.add_argument("--env", help="only projects with models in this environment")
+    p.add_argument("--project", help="only this project, which the manifest must list (a one-project matrix, "
+                                     "built as JSON here rather than as a string in a workflow)")
     p.set_defaults(handler=_cmd_projects)
 
     _add_export(sub)
