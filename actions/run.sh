@@ -33,8 +33,9 @@ writer() {
 
 case "$command" in
   validate) files ;;
-  projects | environments) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
-  plan) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
+  projects) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}" ;;
+  environments) files; flag env "${DMLOPS_ENVIRONMENT:-}" ;;
+  plan) files; flag env "${DMLOPS_ENVIRONMENT:-}"; flag project "${DMLOPS_PROJECT:-}"; flag as "${DMLOPS_PLAN_AS:-}" ;;
   deploy | promote)
     files
     flag env "${DMLOPS_ENVIRONMENT:-}"
@@ -92,7 +93,9 @@ case "${DMLOPS_PR_COMMENT:-false}" in
   *) echo "error: pr-comment must be 'true' or 'false', not '$DMLOPS_PR_COMMENT'" >&2; exit 2 ;;
 esac
 
-# The job's token: the protection check of a protected environment, and the PR comment.
+# The job's token: the protection check of a protected environment, and the PR comment; the
+# account the PR comment is written as (only that account's earlier comment is updated).
+export_if_set DMLOPS_COMMENT_AUTHOR "${DMLOPS_COMMENT_AUTHOR:-}"
 export_if_set GITHUB_TOKEN "${DMLOPS_GITHUB_TOKEN:-}"
 export_if_set MLFLOW_TRACKING_URI "${DMLOPS_MLFLOW_TRACKING_URI:-}"
 export_if_set MLFLOW_TRACKING_TOKEN "${DMLOPS_MLFLOW_TRACKING_TOKEN:-}"

@@ -169,3 +169,22 @@ def test_a_malformed_host_is_bad_input_naming_the_variable(project: Path, monkey
     assert main(["plan", "--env", "STAGE"]) == 2
     err = capsys.readouterr().err
     assert f"error: {variable} is not a usable URL" in err and "this is a bug" not in err
+
+
+def test_projects_with_project_is_that_project_as_json_or_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A dispatch input becomes a one-project matrix only if the manifest lists it: a value with a
+    quote (which a format()ted string would have turned into other JSON) is exit 2, no output."""
+    project = "6650c1a3e1b2c3d4e5f60718"
+    manifest = tmp_path / "model_version.json"
+    manifest.write_text(json.dumps({project: [{"name": "churn", "version": 3}]}))
+    out = tmp_path / "out"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(out))
+
+    assert main(["projects", "--manifest", str(manifest), "--project", project]) == 0
+    assert json.loads(parse_output_file(out.read_text())["projects"]) == [project]
+    out.write_text("")
+
+    assert main(["projects", "--manifest", str(manifest), "--project", 'x", "other']) == 2
+    err = capsys.readouterr().err
+    assert "is not in the manifest" in err and project in err
+    assert out.read_text() == ""

@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", required=True, help="environment name from the environments file")
     p.add_argument("--json", action="store_true", help="print the plan as JSON instead of Markdown")
     p.add_argument("--project", help="only this Domino project's models")
+    p.add_argument("--as", dest="plan_as", choices=("deploy", "promote", "rollout"),
+                   help="plan with that apply's rules (its commit checks, held-back models), so the plan "
+                        "and its digest are what the apply will do")
     p.add_argument("--pr-comment", action="store_true",
                    help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
     p.set_defaults(handler=_cmd_plan)
@@ -258,6 +261,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("projects", help="the Domino project ids in the manifest, as JSON (for a matrix)")
     _add_files(p)
     p.add_argument("--env", help="only projects with models in this environment")
+    p.add_argument("--project", help="only this project, which the manifest must list (a one-project matrix, "
+                                     "built as JSON here rather than as a string in a workflow)")
     p.set_defaults(handler=_cmd_projects)
 
     p = sub.add_parser("doctor", help="audit the repository's setup with GitHub: environments guarded, credential "

@@ -53,6 +53,26 @@ def test_creates_then_updates_in_place(tmp_path: Path, capsys: pytest.CaptureFix
     assert TOKEN not in out.replace(f"::add-mask::{TOKEN}", "")
 
 
+def test_a_marked_comment_by_another_account_is_left_alone(tmp_path: Path) -> None:
+    """Anyone can paste our marker: only the token's own account's comment is edited (and a
+    configured author replaces the default)."""
+    with fake_github({TOKEN: "write"}) as gh:
+        planted = gh.seed(REPO, 7, f"{MARKER}\nplanted plan", user="mallory")
+        env = pr_env(tmp_path, gh.url)
+        upsert_pr_comment("### Plan for STAGE\n\nv1", "plan:STAGE", environ=env)
+        upsert_pr_comment("### Plan for STAGE\n\nv2", "plan:STAGE", environ=env)
+        thread = gh.thread(REPO, 7)
+        posts, patches = gh.calls("POST"), gh.calls("PATCH")
+        # Configured for another bot account: the github-actions[bot] comment is not its own.
+        upsert_pr_comment("v3", "plan:STAGE", environ={**env, "DMLOPS_COMMENT_AUTHOR": "acme-deployer[bot]"})
+        after = gh.thread(REPO, 7)
+    assert thread[0] == {**planted, "body": f"{MARKER}\nplanted plan"}
+    assert [c["user"]["login"] for c in thread] == ["mallory", "github-actions[bot]"]
+    assert thread[1]["body"] == f"{MARKER}\n### Plan for STAGE\n\nv2\n"
+    assert len(posts) == 1 and len(patches) == 1
+    assert len(after) == 3 and after[1]["body"].endswith("v2\n") and after[0]["body"].endswith("planted plan")
+
+
 def test_markers_keep_stages_apart(tmp_path: Path) -> None:
     with fake_github({TOKEN: "write"}) as gh:
         env = pr_env(tmp_path, gh.url)
@@ -152,7 +172,7 @@ def test_default_api_url_and_exact_full_page(tmp_path: Path) -> None:
 
 def test_forbidden_from_responses_is_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with responses.RequestsMock() as rsps:
-        rsps.get(COMMENTS, json=[{"id": 5, "body": f"{MARKER}\nold"}])
+        rsps.get(COMMENTS, json=[{"id": 5, "body": f"{MARKER}\nold", "user": {"login": "github-actions[bot]"}}])
         rsps.patch(f"{API}/repos/{REPO}/issues/comments/5", status=403,
                    json={"message": "Resource not accessible by integration"})
         assert upsert_pr_comment("plan", "plan:STAGE", environ=pr_env(tmp_path, API),
@@ -162,7 +182,7 @@ def test_forbidden_from_responses_is_a_warning(tmp_path: Path, capsys: pytest.Ca
 
 def test_an_ambiguous_post_is_looked_up_not_repeated(tmp_path: Path) -> None:
     """A 502 after POST may mean GitHub created the comment: look before posting again."""
-    ours = {"id": 9, "body": f"{MARKER}\nplan\n", "html_url": "https://github.com/acme/models/pull/7#issuecomment-9"}
+    ours = {"id": 9, "body": f"{MARKER}\nplan\n", "user": {"login": "github-actions[bot]"}, "html_url": "https://github.com/acme/models/pull/7#issuecomment-9"}
     with responses.RequestsMock() as rsps:
         rsps.get(COMMENTS, json=[])  # before the POST: nothing yet
         rsps.post(COMMENTS, status=502, json={"message": "Bad gateway"})

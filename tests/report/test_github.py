@@ -75,3 +75,22 @@ def test_group() -> None:
     with github.group("deploy", stream=stream, environ=ACTIONS):
         print("inside", file=stream)
     assert stream.getvalue() == "::group::deploy\ninside\n::endgroup::\n"
+
+
+def test_untrusted_text_is_printed_with_workflow_commands_stopped() -> None:
+    """A log line carrying a workflow command sits between ::stop-commands::<token> and
+    ::<token>::, so the runner shows it and does not obey it; the token is fresh each time."""
+    first, second = io.StringIO(), io.StringIO()
+    for out in (first, second):
+        with github.untrusted(stream=out, environ=ACTIONS):
+            print("::set-output name=x::y", file=out)
+            print("::add-mask::hunter2", file=out)
+    lines = first.getvalue().splitlines()
+    assert lines[1:3] == ["::set-output name=x::y", "::add-mask::hunter2"]
+    token = lines[0].removeprefix("::stop-commands::")
+    assert lines[0].startswith("::stop-commands::") and len(token) >= 32 and lines[3] == f"::{token}::"
+    assert token not in second.getvalue() and len(second.getvalue().splitlines()) == 4
+    plain = io.StringIO()
+    with github.untrusted(stream=plain, environ={}):
+        print("::add-mask::x", file=plain)
+    assert plain.getvalue() == "::add-mask::x\n"  # outside Actions: nothing added

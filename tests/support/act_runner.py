@@ -258,11 +258,16 @@ def pull_request_event(number: int = 7, *, head: str = "model-update", fork: str
             "pull_request": {"number": number,
                              "head": {"ref": head, "sha": "0" * 40, "repo": {"full_name": fork or REPOSITORY}},
                              "base": {"ref": "main"}},
-            "repository": {"full_name": REPOSITORY}}
+            "repository": {"full_name": REPOSITORY, "default_branch": "main"}}
 
 
 def push_event(ref: str = "refs/heads/main") -> dict[str, Any]:
-    return {"ref": ref, "repository": {"full_name": REPOSITORY}}
+    return {"ref": ref, "repository": {"full_name": REPOSITORY, "default_branch": "main"}}
+
+
+def dispatch_event(ref: str = "refs/heads/main") -> dict[str, Any]:
+    """A workflow_dispatch payload: GitHub's carries the repository (and its default branch)."""
+    return {"ref": ref, "repository": {"full_name": REPOSITORY, "default_branch": "main"}}
 
 
 def _dotenv(path: Path, values: Mapping[str, str] | None) -> Path:

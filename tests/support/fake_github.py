@@ -36,6 +36,7 @@ _ENVIRONMENT = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)$")
 _POLICIES = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)/deployment-branch-policies$")
 _REPOSITORY = re.compile(r"^/repos/([^/]+)/([^/]+)$")
 _BRANCHES = re.compile(r"^/repos/([^/]+)/([^/]+)/branches$")
+_DISPATCH = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/workflows/([^/]+)/dispatches$")
 _COMPARE = re.compile(r"^/repos/([^/]+)/([^/]+)/compare/(.+)\.\.\.(.+)$")
 _APPROVALS = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/runs/([^/]+)/approvals$")
 _CONTENTS = re.compile(r"^/repos/([^/]+)/([^/]+)/contents/(.+)$")
@@ -158,6 +159,8 @@ class FakeGitHub:
             return 401, {"message": "Bad credentials"}
         if method in ("POST", "PATCH") and access != "write":
             return 403, {"message": "Resource not accessible by integration"}
+        if method == "POST" and _DISPATCH.match(path) is not None:
+            return 204, None  # a workflow_dispatch: recorded in self.requests, nothing runs
         if (match := _LIST.match(path)) is not None:
             repo, number = f"{match[1]}/{match[2]}", int(match[3])
             if method == "GET":
@@ -283,7 +286,7 @@ def fake_github(tokens: dict[str, str] | None = None, *, host: str = "127.0.0.1"
             with fake.lock:
                 fake.requests.append(Recorded(self.command, parts.path, query, token, headers, body))
                 status, payload = fake.handle(self.command, parts.path, query, token, body)
-            data = json.dumps(payload).encode()
+            data = b"" if status == 204 else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))

@@ -13,7 +13,11 @@ bite. The rules say in plain terms what zizmor and the schemas do not check:
 - a job outside any environment (a plan job) holds no write credential;
 - a reusable workflow declares every secret it reads by name;
 - a caller's domino-mlops-ref is checked (a full commit SHA) before anything is fetched with it;
-- every inline zizmor exception says why.
+- every inline zizmor exception says why;
+- a reusable workflow's first job refuses pull_request_target in its first step;
+- no job of a pull_request run enters a GitHub environment (write secrets stay out of PR code);
+- a job matrix is built with fromJSON of JSON a step made, never by format()ting a string;
+- documentation never tells a caller `secrets: inherit` (it would hand every secret over).
 """
 
 from __future__ import annotations
@@ -179,9 +183,62 @@ def unexplained_zizmor_ignores(text: str) -> list[str]:
     return problems
 
 
+def pull_request_target_not_refused(workflow: dict[str, Any]) -> list[str]:
+    """A caller on pull_request_target would run its pull request's files with write secrets: the
+    first step of every job that starts first must stop such a run with an error."""
+    if "workflow_call" not in triggers(workflow):
+        return []
+    problems = []
+    for job_id, job in jobs(workflow):
+        if job.get("needs") or "uses" in job:
+            continue
+        first = (job.get("steps") or [{}])[0]
+        condition = re.sub(r"\s+", " ", str(first.get("if", "")))
+        run = str(first.get("run", ""))
+        if ("github.event_name == 'pull_request_target'" not in condition or "::error" not in run
+                or not re.search(r"\bexit [1-9]", run)):
+            problems.append(f"{job_id}: the first step does not refuse pull_request_target")
+    return problems
+
+
+def environment_jobs_on_pull_request(workflow: dict[str, Any]) -> list[str]:
+    """On pull_request, jobs that enter a GitHub environment (and so get its write secrets) are
+    skipped by their own `if:`."""
+    if "pull_request" not in triggers(workflow):
+        return []
+    problems = []
+    for job_id, job in jobs(workflow):
+        if not job.get("environment"):
+            continue
+        condition = re.sub(r"\s+", " ", str(job.get("if", "")))
+        if "github.event_name != 'pull_request'" not in condition or "||" in condition:
+            problems.append(f"{job_id}: enters a GitHub environment on pull_request (no `if:` that skips it)")
+    return problems
+
+
+def string_built_matrices(workflow: dict[str, Any]) -> list[str]:
+    """format('["{0}"]', input) breaks, or injects, on an input holding a quote: a matrix comes
+    from JSON a step built (toJSON / the CLI), never from a string."""
+    problems = []
+    for job_id, job in jobs(workflow):
+        matrix = (job.get("strategy") or {}).get("matrix")
+        if matrix is not None and "format(" in _flat(matrix).replace(" ", ""):
+            problems.append(f"{job_id}: the matrix is built by format()ting a string")
+    return problems
+
+
+def secrets_inherited(text: str) -> list[str]:
+    """For README and docs: a caller passes each secret by name."""
+    return [f"line {number}: `secrets: inherit` hands the called workflow every secret; list them by name"
+            for number, line in enumerate(text.splitlines(), 1)
+            if re.search(r"(?<!`)secrets:\s*inherit\b", line)]
+
+
 def audit(workflow: dict[str, Any], text: str) -> list[str]:
     """Every rule at once."""
     return [*unguarded_writers(workflow), *jobs_without_timeout(workflow), *checkouts_keeping_credentials(workflow),
             *unpinned_remote_actions(workflow), *dangerous_triggers(workflow), *secrets_dumped(text),
             *plan_jobs_holding_write_secrets(workflow), *undeclared_secrets(workflow, text),
-            *unchecked_domino_mlops_ref(workflow), *unexplained_zizmor_ignores(text)]
+            *unchecked_domino_mlops_ref(workflow), *unexplained_zizmor_ignores(text),
+            *pull_request_target_not_refused(workflow), *environment_jobs_on_pull_request(workflow),
+            *string_built_matrices(workflow), *secrets_inherited(text)]

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from domino_mlops.local.models import register_diabetes_model
-from tests.support.act_runner import push_event
+from tests.support.act_runner import dispatch_event
 
 
 pytestmark = pytest.mark.act
@@ -26,15 +26,16 @@ def test_merge_promotes_after_staging_and_the_gate_refuses_before(stack) -> None
     version = register_diabetes_model(stack.mlflow_uri, model)
     stack.manifest(model, version)
 
-    refused = stack.act("push", "promote-production.yml", payload=push_event())
+    # deploy-staging starts it with workflow_dispatch after the staging deploy of a push.
+    refused = stack.act("workflow_dispatch", "promote-production.yml", payload=dispatch_event())
 
     assert refused.returncode != 0 and 3 in refused.exit_statuses(job="promote"), refused.explain()
     assert any(f"{model} version {version} may not enter PROD" in e["arg"] for e in refused.commands("error"))
     assert "production" not in stack.aliases(model)
     assert ":no_entry:" in refused.summary(job="plan")  # the plan showed the gate before any approval
 
-    assert stack.cli("deploy", "--env", "STAGE") == 0  # what deploy-staging did on the pull request
-    run = stack.act("push", "promote-production.yml", payload=push_event())
+    assert stack.cli("deploy", "--env", "STAGE") == 0  # what deploy-staging did on the merge
+    run = stack.act("workflow_dispatch", "promote-production.yml", payload=dispatch_event())
 
     assert run.returncode == 0, run.explain()
     assert json.loads(run.outputs("projects", job="plan")["projects"]) == [stack.project_id]
@@ -55,6 +56,15 @@ def test_merge_promotes_after_staging_and_the_gate_refuses_before(stack) -> None
     assert "### Promoted: PROD" in run.summary(job="promote")
     assert [e.action for e in stack.ledger(model)] == ["deploy", "promote"]
     assert stack.leaked(run.log() + run.summary() + json.dumps(out)) == []
+    assert json.loads(plan["work-projects"]) == [stack.project_id]
+
+    # Nothing left to promote: no promote job starts, so nobody is asked to approve a no-op.
+    again = stack.act("workflow_dispatch", "promote-production.yml", payload=dispatch_event())
+
+    assert again.returncode == 0, again.explain()
+    assert {r.get("jobID") for r in again.records if "jobResult" in r} == {"plan"}
+    assert json.loads(again.outputs("plan", job="plan")["work-projects"]) == []
+    assert "Nothing to approve: PROD has nothing to promote" in again.summary(job="plan")
 
 
 def test_rollback_dispatch_puts_the_previous_version_back(stack) -> None:

@@ -14,7 +14,7 @@ import json
 import pytest
 
 from domino_mlops.local.models import register_diabetes_model
-from tests.support.act_runner import TOOLING, TOOLING_REF, ActRepo, pull_request_event
+from tests.support.act_runner import TOOLING, TOOLING_REF, ActRepo, pull_request_event, push_event
 from tests.workflows.conftest import Stack
 
 pytestmark = pytest.mark.act
@@ -24,6 +24,8 @@ name: models
 on:
   pull_request:
     paths: [scripts/model_version.json]
+  push:
+    branches: [main]
 permissions: {{}}
 jobs:
   staging:
@@ -33,6 +35,9 @@ jobs:
       pull-requests: write
     with:
 {with_block}
+    # act has no environment secrets (on GitHub the deploy job gets PROJECT_ID_<id> and the other
+    # write secrets from the GitHub environment it enters), so this stand-in hands over all of
+    # them; the README's callers pass the read-only secrets by name.
     secrets: inherit
 """
 
@@ -59,10 +64,18 @@ def test_another_repository_deploys_through_the_reusable_workflow(caller_stack: 
     write_caller(stack, **{"domino-mlops-repository": TOOLING, "domino-mlops-ref": TOOLING_REF})
     stack.manifest(model, version)
 
-    run = stack.act("pull_request", "models.yml", payload=pull_request_event(11))
+    planned = stack.act("pull_request", "models.yml", payload=pull_request_event(11))
+
+    assert planned.returncode == 0, planned.explain()
+    assert len(planned.jobs()) == 2 and set(planned.jobs().values()) == {"success"}, planned.jobs()  # plan only
+    assert stack.emu.counters.writes() == 0
+
+    run = stack.act("push", "models.yml", payload=push_event())  # the merge deploys
 
     assert run.returncode == 0, run.explain()
     assert len(run.jobs()) == 3 and set(run.jobs().values()) == {"success"}, run.jobs()
+    # A caller chains its own production job (README): the promotion is not started from here.
+    assert [c for c in stack.github.calls("POST") if c.path.endswith("/dispatches")] == []
     log = run.log()
     assert "Fetch domino-mlops at the commit the caller pinned" in log
     assert ".domino-mlops/actions/deploy-to-staging" in log
@@ -115,6 +128,7 @@ def test_a_ref_that_is_not_a_commit_is_refused_before_anything_is_fetched(tmp_pa
     assert says in error["arg"] and "Hint:" in error["arg"], error
     # act resolves each action when the job starts (the "Pre" stage: a local stub, nothing fetched);
     # what ran is the "Main" stage: the check alone, no checkout of anything.
-    ran = [(r["step"], r["stepResult"]) for r in run.records if r.get("stage") == "Main" and "stepResult" in r]
+    ran = [(r["step"], r["stepResult"]) for r in run.records
+           if r.get("stage") == "Main" and r.get("stepResult") not in (None, "skipped")]
     assert ran == [("Check the domino-mlops repository and commit the caller pinned", "failure")], ran
     assert set(run.jobs().values()) == {"failure"}, run.jobs()  # validate; plan and deploy never start

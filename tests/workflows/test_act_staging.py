@@ -8,7 +8,7 @@ import json
 import pytest
 
 from domino_mlops.local.models import register_diabetes_model
-from tests.support.act_runner import pull_request_event
+from tests.support.act_runner import dispatch_event, pull_request_event, push_event
 from tests.workflows.conftest import GITHUB_TOKEN
 
 pytestmark = pytest.mark.act
@@ -65,15 +65,29 @@ def test_the_plan_job_plans_domino_and_mlflow_with_the_read_only_secrets_alone(s
     assert stack.leaked(run.log() + run.summary()) == []
 
 
-def test_pull_request_deploys_to_staging_and_a_rerun_changes_nothing(stack) -> None:
+def test_a_pull_request_only_plans_and_the_merge_deploys_then_starts_the_promotion(stack) -> None:
+    """A pull request (the manifest is data: it may name any version) enters no GitHub environment
+    and writes nothing; the push to main deploys to staging and then starts promote-production."""
     model = f"act-stage-{stack.project_id[:6]}"
     version = register_diabetes_model(stack.mlflow_uri, model)
     stack.manifest(model, version)
+    writes = stack.emu.counters.writes()
 
-    run = stack.act("pull_request", "deploy-staging.yml", payload=pull_request_event(7))
+    planned = stack.act("pull_request", "deploy-staging.yml", payload=pull_request_event(7))
+
+    assert planned.returncode == 0, planned.explain()
+    assert set(planned.jobs().values()) == {"success"}
+    assert {r.get("jobID") for r in planned.records if "jobResult" in r} == {"validate", "plan"}
+    assert stack.emu.counters.writes() == writes and "staging" not in stack.aliases(model)
+    assert stack.ledger(model) == ()
+    assert [c.path for c in stack.github.calls("POST") if c.path.endswith("/dispatches")] == []
+    (comment,) = stack.github.thread(REPO, 7)
+    assert comment["body"].startswith(MARKER) and f"`{model}`" in comment["body"]
+
+    run = stack.act("push", "deploy-staging.yml", payload=push_event())
 
     assert run.returncode == 0, run.explain()
-    assert len(run.jobs()) == 3 and set(run.jobs().values()) == {"success"}
+    assert len(run.jobs()) == 4 and set(run.jobs().values()) == {"success"}
     out = run.outputs("deploy", job="deploy")
     api, (deployed,) = stack.serving(f"{model}-stage")
     assert deployed.status == "Running" and deployed.source.registered_model_version == int(version)
@@ -88,17 +102,32 @@ def test_pull_request_deploys_to_staging_and_a_rerun_changes_nothing(stack) -> N
     (entry,) = stack.ledger(model)
     assert entry.action == "deploy" and entry.to_version == version and entry.commit_sha == stack.head()
     assert entry.run_url.startswith(f"https://github.com/{REPO}/actions/runs/")
-    (comment,) = stack.github.thread(REPO, 7)
-    assert comment["body"].startswith(MARKER) and f"`{model}`" in comment["body"]
+    # The promotion starts after the deploy, on the default branch, with the job's token.
+    (dispatch,) = [c for c in stack.github.calls("POST") if c.path.endswith("/dispatches")]
+    assert dispatch.path == f"/repos/{REPO}/actions/workflows/promote-production.yml/dispatches"
+    assert dispatch.body == {"ref": "main"} and dispatch.token == GITHUB_TOKEN
     assert stack.leaked(run.log() + run.summary() + json.dumps(out)) == []
 
     writes = stack.emu.counters.writes()
-    rerun = stack.act("workflow_dispatch", "deploy-staging.yml")
+    rerun = stack.act("workflow_dispatch", "deploy-staging.yml", payload=dispatch_event())
 
     assert rerun.returncode == 0, rerun.explain()
     assert stack.emu.counters.writes() == writes
     assert json.loads(rerun.outputs("deploy", job="deploy")["plan-json"])["changed_models"] == []
     assert len(stack.ledger(model)) == 1
+
+
+def test_a_dispatch_from_another_branch_is_refused_before_any_secret(stack, diabetes_model) -> None:
+    model, version = diabetes_model
+    stack.manifest(model, version)
+
+    run = stack.act("workflow_dispatch", "deploy-staging.yml", payload=dispatch_event("refs/heads/model-update"))
+
+    assert run.returncode != 0 and 2 in run.exit_statuses(job="validate"), run.explain()
+    assert any("deploys only from the default branch (main), not from refs/heads/model-update" in e["arg"]
+               for e in run.commands("error"))
+    assert {r.get("jobID") for r in run.records if "jobResult" in r} == {"validate"}
+    assert stack.emu.counters.writes() == 0
 
 
 def test_a_pull_request_from_a_fork_is_planned_but_never_deployed(stack, diabetes_model) -> None:

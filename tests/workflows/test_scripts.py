@@ -90,6 +90,10 @@ DIGEST = "ab" * 32
 @pytest.mark.parametrize("command, env, argv", [
     ("validate", {"DMLOPS_ENVIRONMENT": "STAGE", "DMLOPS_MODEL": "x", "DMLOPS_PR_COMMENT": "true"}, ["validate"]),
     ("projects", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_MODEL": "x"}, ["projects", "--env", "PROD"]),
+    ("projects", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_PROJECT": 'p1"x'}, ["projects", "--env", "PROD", "--project", 'p1"x']),
+    ("plan", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_PROJECT": "p1", "DMLOPS_PLAN_AS": "promote"},
+     ["plan", "--env", "PROD", "--project", "p1", "--as", "promote"]),
+    ("environments", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_PROJECT": "p1"}, ["environments", "--env", "PROD"]),
     ("environments", {"DMLOPS_ENVIRONMENT": "PROD", "DMLOPS_LEASE_WAIT": "600"}, ["environments", "--env", "PROD"]),
     ("rollback", {"DMLOPS_MODEL": "churn", "DMLOPS_VERSION": "3", "DMLOPS_PROJECT": "p1"},
      ["rollback", "--project", "p1", "--model", "churn", "--to", "3"]),

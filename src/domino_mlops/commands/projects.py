@@ -6,6 +6,7 @@ import argparse
 import json
 
 from domino_mlops.commands.runtime import read_desired_from
+from domino_mlops.errors import ConfigError
 from domino_mlops.report import github
 
 
@@ -15,7 +16,16 @@ def run(args: argparse.Namespace) -> int:
     if args.env:
         env = desired.environments.get(args.env)
         entries = desired.manifest.for_environment(env.name)
-    projects = json.dumps(list(dict.fromkeys(e.project_id for e in entries)))
+    listed = list(dict.fromkeys(e.project_id for e in entries))
+    wanted = getattr(args, "project", None)
+    if wanted:
+        # A dispatch input: checked against the manifest, so nothing else reaches a job matrix.
+        if wanted not in listed:
+            raise ConfigError(f"project {wanted[:80]!r} is not in the manifest"
+                              + (f" for {args.env}" if args.env else ""),
+                              hint=f"Use one of {', '.join(listed) or '(none)'}, or leave project empty.")
+        listed = [wanted]
+    projects = json.dumps(listed)
     print(projects)
     github.set_output("projects", projects)
     return 0

@@ -60,6 +60,14 @@ def digests_by_project(plan: Plan, env: Environment) -> dict[str, str]:
                                   | {w.listed_under or w.project_id for w in plan.workloads})}
 
 
+def projects_with_work(plan: Plan) -> list[str]:
+    """The projects (keyed as digests_by_project keys them) with something to write: a model that
+    changes, a job or app that changes. A held-back or finished model is no work: the apply job
+    of a project without work would only ask a reviewer to approve nothing."""
+    return sorted({_listed_under(c) for c in plan.changed}
+                  | {w.listed_under or w.project_id for w in plan.changed_workloads})
+
+
 def _listed_under(change: ModelChange) -> str:
     return change.registry_project
 

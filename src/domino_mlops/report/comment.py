@@ -1,7 +1,10 @@
 """The plan as a pull-request comment, updated in place instead of piling up on every push.
 
 Our comment carries a hidden HTML marker (``<!-- domino-mlops:plan:STAGE -->``); the next run finds
-it among the PR's comments and edits it. Calls go through the project's one HTTP layer
+it among the PR's comments and edits it. Only a comment written by the token's own account counts
+as ours (``github-actions[bot]`` for GITHUB_TOKEN; another account, such as a GitHub App's bot,
+through DMLOPS_COMMENT_AUTHOR or the action's ``comment-author``): anyone can paste the marker
+into a comment of theirs, and that comment is neither edited nor trusted; a new one is posted. Calls go through the project's one HTTP layer
 (`clients.http.HttpClient`: timeouts, safe retries, our exceptions), with GITHUB_TOKEN as a Bearer
 token that is masked when read and never named by value.
 
@@ -34,6 +37,7 @@ MAX_PAGES = 50  # 5,000 comments: past that, a misbehaving server, not a pull re
 # GitHub refuses bodies over 65,536 characters; keep room for the marker and the truncation note.
 MAX_BODY = 65_000
 TIMEOUT = (5.0, 20.0)
+DEFAULT_AUTHOR = "github-actions[bot]"  # the account GITHUB_TOKEN writes as
 
 _FORBIDDEN = (
     "GitHub refused to let GITHUB_TOKEN comment on pull request #{number} (403). A pull request "
@@ -91,16 +95,17 @@ def upsert_pr_comment(markdown: str, marker: str, *, environ: Mapping[str, str] 
                         conflict_means_expired=False, timeout=TIMEOUT, session=http_session)
     body = _body(tag, markdown, env)
     issue = f"/repos/{_quote_repository(repository)}/issues/{number}"
+    author = env.get("DMLOPS_COMMENT_AUTHOR", "").strip() or DEFAULT_AUTHOR
     try:
         with client:
-            found = _find_comment(client, issue, tag)
+            found = _find_comment(client, issue, tag, author)
             if found is not None:
                 reply = client.call("PATCH", f"/repos/{_quote_repository(repository)}/issues/comments/"
                                              f"{found}", json={"body": body})
             else:
                 reply = client.create_idempotent(
                     lambda: client.call("POST", f"{issue}/comments", json={"body": body}),
-                    lambda: _find_reply(client, issue, tag), what="pull-request comment")
+                    lambda: _find_reply(client, issue, tag, author), what="pull-request comment")
     except PermissionDenied:
         github.annotate("warning", _FORBIDDEN.format(number=number), title="domino-mlops", environ=env)
         return None
@@ -127,23 +132,31 @@ def _pull_request_number(env: Mapping[str, str]) -> tuple[int | None, str]:
     return None, f"this run was started by a {event_name} event, not a pull request"
 
 
-def _find_comment(client: HttpClient, issue: str, tag: str) -> int | None:
-    """The id of our earlier comment (the first one carrying the marker), paging through all."""
+def _find_comment(client: HttpClient, issue: str, tag: str, author: str) -> int | None:
+    """The id of our earlier comment (the first one carrying the marker and written by
+    ``author``), paging through all."""
     for page in range(1, MAX_PAGES + 1):
         items = client.call("GET", f"{issue}/comments?per_page={PER_PAGE}&page={page}").body
         if not isinstance(items, list):
             return None
         for item in items:
-            if isinstance(item, dict) and tag in str(item.get("body") or "") and isinstance(item.get("id"), int):
+            if (isinstance(item, dict) and tag in str(item.get("body") or "") and isinstance(item.get("id"), int)
+                    and _login(item) == author):
                 return int(item["id"])
         if len(items) < PER_PAGE:
             return None
     return None
 
 
-def _find_reply(client: HttpClient, issue: str, tag: str):
+def _login(item: dict) -> str | None:
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
+
+
+def _find_reply(client: HttpClient, issue: str, tag: str, author: str):
     """After an ambiguous POST: the comment if it was created after all (so we do not post twice)."""
-    found = _find_comment(client, issue, tag)
+    found = _find_comment(client, issue, tag, author)
     if found is None:
         return None
     owner_repo = issue.split("/issues/")[0]

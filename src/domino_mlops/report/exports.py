@@ -81,8 +81,10 @@ def report_export_result(result: ExportResult, plan: ExportPlan, *, show_json: b
         for o in result.outcomes:
             if o.log_text.strip():
                 with github.group(f"Export log: {o.item.model} v{o.item.version} to {o.item.target} ({o.status})"):
-                    print(o.log_text.rstrip(), flush=True)
-        print(markdown, flush=True)
+                    with github.untrusted():  # the build tool's output: shown, never obeyed
+                        print(o.log_text.rstrip(), flush=True)
+        with github.untrusted():  # the Markdown quotes failed exports' log lines
+            print(markdown, flush=True)
     github.append_summary(markdown)
     github.set_output("result-json", json.dumps(result_to_dict(result), separators=(",", ":")))
     github.set_output("exported", " ".join(o.reference for o in result.exported))

@@ -99,6 +99,26 @@ def mask(value: str, *, stream: TextIO | None = None, environ: Mapping[str, str]
 
 
 @contextmanager
+def untrusted(*, stream: TextIO | None = None, environ: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Print text nobody here wrote (a Domino job's or an export's log) with the runner's command
+    processing stopped, so a log line such as ``::set-output name=x::y`` or ``::add-mask::`` is
+    shown, never obeyed. The resume token is random per block: the log cannot guess it to end
+    the block early. Outside Actions nothing is added.
+    Docs: https://docs.github.com/actions/reference/workflow-commands-for-github-actions#stopping-and-starting-workflow-commands
+    """
+    out = _stream(stream)
+    if not in_actions(environ):
+        yield
+        return
+    token = f"dmlops-{secrets.token_hex(16)}"
+    print(f"::stop-commands::{token}", file=out, flush=True)
+    try:
+        yield
+    finally:
+        print(f"::{token}::", file=out, flush=True)
+
+
+@contextmanager
 def group(title: str, *, stream: TextIO | None = None,
           environ: Mapping[str, str] | None = None) -> Iterator[None]:
     """A collapsible log group; a plain heading line outside Actions."""

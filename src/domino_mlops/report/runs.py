@@ -11,7 +11,7 @@ import json
 from domino_mlops.apply.executor import ApplyResult
 from domino_mlops.clients.domino_urls import model_invocation
 from domino_mlops.desired.environments import Environment
-from domino_mlops.plan.digest import digests_by_project, plan_digest
+from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
@@ -35,6 +35,8 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))
     github.set_output("changed-models", " ".join(c.model for c in plan.changed))
     github.set_output("has-changes", "true" if plan.has_work else "false")
+    # The apply jobs' matrix: only projects with work, as JSON (never a string built in YAML).
+    github.set_output("work-projects", json.dumps(projects_with_work(plan), separators=(",", ":")))
     github.append_summary(markdown)
     return markdown
 
@@ -67,7 +69,8 @@ def comment_plan(markdown: str, environment: str) -> None:
 
 def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: str) -> None:
     markdown = result_to_markdown(result, title=TITLES.get(action, action))
-    print(markdown, flush=True)
+    with github.untrusted():  # the Markdown quotes failed jobs' log lines
+        print(markdown, flush=True)
     github.append_summary(markdown)
     github.set_output("result-json", result_to_json(result))
     first = next((d for m in result.models for d in m.deployed), None)
@@ -89,8 +92,9 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: s
                         stream=sys.stderr)
         if work.log_tail:
             print(f"Last {len(work.log_tail)} log lines of job {work.name}:", file=sys.stderr)
-            for text in work.log_tail:
-                print(f"  | {text}", file=sys.stderr)
+            with github.untrusted(stream=sys.stderr):  # the job's output: shown, never obeyed
+                for text in work.log_tail:
+                    print(f"  | {text}", file=sys.stderr)
 
 
 class Progress:
