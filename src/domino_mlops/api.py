@@ -329,6 +329,9 @@ class GitHubRun:
     triggering_actor: str  # GITHUB_TRIGGERING_ACTOR: who started this attempt (a re-run)
     ref: str  # GITHUB_REF: refs/heads/main, refs/pull/7/merge, ...
     workspace: str = ""  # GITHUB_WORKSPACE: where the run's files are
+    # Who caused the run besides its actors (DMLOPS_INITIATED_BY: who merged, when another workflow's
+    # token dispatched this one and the actor is github-actions[bot]). Only ever excludes approvers.
+    initiated_by: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> GitHubRun:
@@ -336,8 +339,9 @@ class GitHubRun:
 
         env = os.environ if environ is None else environ
         actor = env.get("GITHUB_ACTOR", "").strip()
+        initiated = tuple(login.strip() for login in env.get("DMLOPS_INITIATED_BY", "").split(",") if login.strip())
         return cls(env.get("GITHUB_RUN_ID", "").strip(), actor, env.get("GITHUB_TRIGGERING_ACTOR", "").strip() or actor,
-                   env.get("GITHUB_REF", "").strip(), env.get("GITHUB_WORKSPACE", "").strip())
+                   env.get("GITHUB_REF", "").strip(), env.get("GITHUB_WORKSPACE", "").strip(), initiated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +402,7 @@ def guard_writes(env: Environment, desired: Desired, github: GitHubClient, run: 
     if not run.run_id:
         raise ConfigError("cannot prove this run's approval: GITHUB_RUN_ID is not set",
                           hint="Run inside GitHub Actions, where the runner sets it.")
-    actors = tuple(dict.fromkeys(a for a in (run.actor, run.triggering_actor) if a))
+    actors = tuple(dict.fromkeys(a for a in (run.actor, run.triggering_actor, *run.initiated_by) if a))
     approval = check_run_approval(github, env.github_environment, run.run_id, actors)
     if not approval.approved:
         raise ApprovalMissing(env.name, env.github_environment, run.run_id, actors, approval.self_approved_by)

@@ -111,12 +111,13 @@ def test_promote_goes_ahead_when_another_reviewer_approved_this_run(pipeline, gi
     assert pipeline.ledger(model)[-1]["approved_by"].startswith("second-reviewer (GitHub environment production")
 
 
-@pytest.mark.parametrize("who", ["actor", "triggering-actor", "another-run", "another-environment", "rejected"])
+@pytest.mark.parametrize("who", ["actor", "triggering-actor", "initiated-by", "another-run", "another-environment",
+                                 "rejected"])
 def test_an_approval_that_does_not_count_refuses_and_writes_nothing(pipeline, github, capsys, who) -> None:
     model = pipeline.unique(f"self-{who}")
     _passed_staging(pipeline, model)
     _guarded(github, approver=None)
-    if who in ("actor", "triggering-actor"):
+    if who in ("actor", "triggering-actor", "initiated-by"):
         github.approve(REPO, "production", "octocat" if who == "actor" else "mallory", run_id=RUN_ID)
     elif who == "another-run":
         github.approve(REPO, "production", "second-reviewer", run_id="1")
@@ -124,8 +125,13 @@ def test_an_approval_that_does_not_count_refuses_and_writes_nothing(pipeline, gi
         github.approve(REPO, "staging", "second-reviewer", run_id=RUN_ID)
     else:
         github.approve(REPO, "production", "second-reviewer", run_id=RUN_ID, state="rejected")
-    # A re-run by mallory of octocat's run: neither may approve it.
+    # A re-run by mallory of octocat's run: neither may approve it. Or mallory merged, and another
+    # workflow's token dispatched this run (its actor a bot): mallory is handed over as initiated-by.
     _in_actions(pipeline, github, triggering_actor="mallory" if who == "triggering-actor" else None)
+    if who == "initiated-by":
+        pipeline.monkeypatch.setenv("GITHUB_ACTOR", "github-actions[bot]")
+        pipeline.monkeypatch.setenv("GITHUB_TRIGGERING_ACTOR", "github-actions[bot]")
+        pipeline.monkeypatch.setenv("DMLOPS_INITIATED_BY", "mallory,mallory")
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
     capsys.readouterr()
 
@@ -133,7 +139,7 @@ def test_an_approval_that_does_not_count_refuses_and_writes_nothing(pipeline, gi
 
     err = capsys.readouterr().err
     assert f"PROD was not approved in this run ({RUN_ID}) by a reviewer of 'production' other than" in err
-    if who in ("actor", "triggering-actor"):
+    if who in ("actor", "triggering-actor", "initiated-by"):
         assert "does not count: nobody approves their own run" in err
     assert pipeline.mlflow_state(model) == before and pipeline.emu.counters.writes() == writes
 
