@@ -42,6 +42,7 @@ class LedgerEntry:
     run_id: str = ""
     kind: str = "model"  # model | job | app (an export is a model's entry, action export)
     image: str = ""  # export: the image reference pushed (with its digest when known)
+    source: str = ""  # the separated topology: "<model>/<version>" that `model` `to_version` is a copy of
 
     def tags(self) -> dict[str, str]:
         fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
@@ -50,6 +51,8 @@ class LedgerEntry:
                   "commit": self.commit_sha, "run_url": self.run_url, "actor": self.actor, "key": self.key}
         if self.image:
             fields["image"] = self.image
+        if self.source:
+            fields["source"] = self.source
         return {_PREFIX + k: v for k, v in fields.items()}
 
     @classmethod
@@ -60,7 +63,7 @@ class LedgerEntry:
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
                    time_ms=start_time, key=get("key"), run_id=run_id,
-                   kind=get("kind") or "model", image=get("image"))
+                   kind=get("kind") or "model", image=get("image"), source=get("source"))
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
