@@ -75,3 +75,37 @@ def test_rollback_dispatch_puts_the_previous_version_back(stack) -> None:
     assert run.outputs("rollback", job="rollback")["model-api-id"] == api.id
     # The manifest still names the newer version: the run says so, on the file and line.
     assert any("still says" in w["arg"] for w in run.commands("warning"))
+
+
+def test_separated_topology_copies_into_productions_own_model_once(stack) -> None:
+    """PROD marks and serves its own registered model (environments.yaml mlflow.registered_model):
+    the promote job copies the version that passed STAGE into it; a re-run copies nothing."""
+    environments = stack.repo.work / "scripts" / "environments.yaml"
+    stack.repo.write("scripts/environments.yaml", environments.read_text().replace(
+        "      alias: production\n", "      alias: production\n      registered_model: \"{model}-prod\"\n"))
+    model = f"act-sep-{stack.project_id[:6]}"
+    version = register_diabetes_model(stack.mlflow_uri, model)
+    stack.manifest(model, version)  # commits the environments file too
+    assert stack.cli("deploy", "--env", "STAGE") == 0
+
+    run = stack.act("push", "promote-production.yml", payload=push_event())
+
+    assert run.returncode == 0, run.explain()
+    assert f"copy {model} v{version} (passed STAGE) -> {model}-prod v(new)" in run.summary(job="plan")
+    (copy,) = stack.mlflow.search_model_versions(f"name='{model}-prod'")
+    assert copy.source == f"models:/{model}/{version}" and copy.tags["domino_mlops.source"] == f"{model}/{version}"
+    assert stack.aliases(f"{model}-prod") == {"production": copy.version}
+    assert stack.aliases(model) == {"staging": version}
+    api, (deployed,) = stack.serving(model + PROD_APIS[0][0])
+    assert (deployed.source.registered_model_name, deployed.source.registered_model_version) == (
+        f"{model}-prod", int(copy.version))
+    assert [e.source for e in stack.ledger(f"{model}-prod")] == [f"{model}/{version}"]
+    before = [(v.version, v.last_updated_timestamp, sorted(v.tags.items()))
+              for v in stack.mlflow.search_model_versions(f"name='{model}-prod'")]
+
+    again = stack.act("push", "promote-production.yml", payload=push_event())
+
+    assert again.returncode == 0, again.explain()
+    assert [(v.version, v.last_updated_timestamp, sorted(v.tags.items()))
+            for v in stack.mlflow.search_model_versions(f"name='{model}-prod'")] == before
+    assert len(stack.ledger(f"{model}-prod")) == 1
