@@ -28,7 +28,8 @@ def copy_version(registry: MlflowRegistry, step: CopyVersion) -> tuple[ModelVers
     found = existing()
     if found is not None:
         return found, False
-    registry.create_registered_model(step.registered_model)  # the executor made it before the lease; kept for callers without one
+    # The executor made it before taking the lease on it; made here too for a caller without one.
+    registry.create_registered_model(step.registered_model)
     tags = {**source.tag_map, SOURCE_TAG: source_label(source)}
     made = registry.create_version(step.registered_model, source=f"models:/{source.name}/{source.version}",
                                    run_id=source.run_id, tags=tags, lookup=existing)

@@ -84,7 +84,8 @@ class Environment:
         """The registered model this environment marks and serves for manifest model ``model``:
         its own (``registered_model`` applied, the separated topology), or ``model`` itself.
 
-        >>> Environment("PROD", "production", "production", registered_model="{model}-prod").registered_model_name("churn")
+        >>> prod = Environment("PROD", "production", "production", registered_model="{model}-prod")
+        >>> prod.registered_model_name("churn")
         'churn-prod'
         """
         if self.registered_model is None:

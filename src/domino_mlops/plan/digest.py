@@ -6,7 +6,8 @@ can move, or the manifest can change under a re-run; the apply job then re-plans
 (exit 4) when the digest differs, so what is applied is what was approved.
 
 The digest covers where each model goes: environment, alias, project, model, the version asked
-for and the version it resolved to, the registered model a separated environment copies it into, replicas, the data planes (wave, Model API, hardware tier),
+for and the version it resolved to, the registered model a separated environment copies it into,
+replicas, the data planes (wave, Model API, hardware tier),
 and what new Model API versions record of their calls. It leaves out what the approval does not decide
 and what a partial first attempt legitimately changes: how a step reaches its goal (create,
 start, already serving), Domino ids, where the alias points now, gate results (checked again at

@@ -77,9 +77,8 @@ class CopyVersion:
 
     def describe(self) -> str:
         passed = f" (passed {self.requires})" if self.requires else ""
-        if self.copied is not None:
-            return f"copy {self.model} v{self.version}{passed} -> {self.registered_model}: already copied as v{self.copied}"
-        return f"copy {self.model} v{self.version}{passed} -> {self.registered_model} v(new)"
+        copy = f"copy {self.model} v{self.version}{passed} -> {self.registered_model}"
+        return f"{copy}: already copied as v{self.copied}" if self.copied is not None else f"{copy} v(new)"
 
 
 @dataclass(frozen=True, slots=True)
