@@ -63,6 +63,7 @@ case "$command" in
     flag output "${DMLOPS_OUTPUT:-}"
     flag export-timeout "${DMLOPS_EXPORT_TIMEOUT:-}"
     flag project "${DMLOPS_PROJECT:-}"
+    flag github-environment "${DMLOPS_GITHUB_ENVIRONMENT:-}"
     case "${DMLOPS_CONTEXT_ONLY:-false}" in
       true) args+=(--context-only) ;;
       false | "") ;;

@@ -138,3 +138,22 @@ def test_a_malformed_flag_is_bad_input_before_anything_is_read(project: Path, ca
     assert stopped.value.code == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("traceback", [False, True])
+def test_traceback_only_adds_the_traceback_never_changes_the_exit_code(tmp_path, capsys, traceback) -> None:
+    bad = tmp_path / "model_version.json"
+    bad.write_text('{"p1": [{"name": "churn", "version": "latest"}]}')
+    flags = ["--traceback"] if traceback else []
+
+    assert main([*flags, "validate", "--manifest", str(bad)]) == 2  # bad input is 2 either way
+
+    err = capsys.readouterr().err
+    assert "error: " in err and ("Traceback (most recent call last)" in err) == traceback
+
+
+def test_history_of_an_unknown_environment_is_bad_input(project: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # never asked: the name is checked first
+    assert main(["history", "--model", "a", "--env", "NOPE", "--at", "2026-11-23T10:00Z"]) == 2
+    err = capsys.readouterr().err
+    assert "environment 'NOPE' is not defined in scripts/environments.yaml" in err and "DEV, STAGE, PROD" in err

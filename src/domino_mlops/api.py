@@ -39,12 +39,23 @@ from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.desired.workloads import AppSpec, JobSpec
 from domino_mlops.clients.github import GitHubClient
-from domino_mlops.errors import AliasConflict, ApprovalNotEnforced, ConfigError, GateRefused, NotFound
+from domino_mlops.desired.reach import shared_with_protected
+from domino_mlops.errors import (
+    AliasConflict,
+    ApprovalMissing,
+    ApprovalNotEnforced,
+    ConfigError,
+    GateRefused,
+    NotFound,
+    ReachNotGuarded,
+)
+from domino_mlops.observed.approvals import check_run_approval
+from domino_mlops.observed.default_branch import read_default_branch
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.observed.deploy_record import KnownServing, decode
-from domino_mlops.observed.protection import check_protection
 from domino_mlops.observed.copies import observe_copies
+from domino_mlops.observed.protection import check_branch_rule, check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
@@ -54,8 +65,8 @@ from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_reg
 from domino_mlops.plan.steps import Plan, WorkloadChange
 from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
 
-__all__ = ["ApplyOptions", "RollbackTarget", "Workloads", "apply", "plan", "require_approval", "rollback_target",
-           "select_entries", "select_workloads"]
+__all__ = ["ApplyOptions", "GitHubRun", "RollbackTarget", "WriteGuard", "Workloads", "apply", "guard_writes", "plan",
+           "require_approval", "rollback_target", "select_entries", "select_workloads"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,8 @@ class ApplyOptions:
     retry_failed: bool = False  # build again a registry version whose build failed before
     whole_environment: bool = False  # rollout: a failed wave puts back every model of the environment
     # Called after the gates and before the first write: refuse there (the approval check).
-    approve: Callable[[], None] = field(default=lambda: None, compare=False)
+    # Returns who approved (recorded in the ledger), "" when nobody had to.
+    approve: Callable[[], str | None] = field(default=lambda: None, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)  # the bake between waves
     on_event: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
     on_warning: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
@@ -155,7 +167,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         if workloads.jobs or workloads.apps:
             registry_only = replace(registry_only, warnings=registry_only.warnings + (
                 "jobs and apps are left out: DOMINO_API_HOST is not set",))
-        return registry_only
+        return replace(registry_only, warnings=registry_only.warnings + _bypass_warning(env))
     wanted: dict[str, set[tuple[str, str]]] = {}
     known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
     for item in observed:
@@ -193,7 +205,16 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     models = None if action in FORWARD_ACTIONS else plan_models(None)
     if models is None or any(ledger_decides(change) for change in models.changes):
         models = plan_models(_last_entries(connections, env, observed))
-    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action))
+    return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action),
+                   warnings=models.warnings + _bypass_warning(env))
+
+
+def _bypass_warning(env: Environment) -> tuple[str, ...]:
+    """allow_admin_bypass is a weaker approval: every plan of the environment says so."""
+    if not env.allow_admin_bypass:
+        return ()
+    return (f"{env.name} allows administrators to bypass the review of {env.github_environment!r} "
+            "(allow_admin_bypass: true in environments.yaml): an administrator can promote without an approval",)
 
 
 def _last_entries(connections: Connections, env: Environment,
@@ -284,11 +305,98 @@ def apply(plan: Plan, env: Environment, connections: Connections, options: Apply
 
 def require_approval(env: Environment, github: GitHubClient) -> tuple[str, ...]:
     """Refuse (ApprovalNotEnforced, exit 3) unless GitHub says the environment's GitHub environment
-    exists with required reviewers and admits only the default branch. Returns warnings."""
-    verdict = check_protection(github, env.github_environment)
+    exists with required reviewers who may not approve themselves, cannot be bypassed by
+    administrators (unless ``allow_admin_bypass``) and admits only the default branch. Returns warnings."""
+    verdict = check_protection(github, env.github_environment, allow_admin_bypass=env.allow_admin_bypass)
     if not verdict.guarded:
         raise ApprovalNotEnforced(env.name, env.github_environment, verdict.problems)
     return verdict.warnings
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubRun:
+    """The workflow run asking to write: GitHub's own variables, never the run's files."""
+
+    run_id: str
+    actor: str  # GITHUB_ACTOR: who pushed, merged or dispatched
+    triggering_actor: str  # GITHUB_TRIGGERING_ACTOR: who started this attempt (a re-run)
+    ref: str  # GITHUB_REF: refs/heads/main, refs/pull/7/merge, ...
+    workspace: str = ""  # GITHUB_WORKSPACE: where the run's files are
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> GitHubRun:
+        import os
+
+        env = os.environ if environ is None else environ
+        actor = env.get("GITHUB_ACTOR", "").strip()
+        return cls(env.get("GITHUB_RUN_ID", "").strip(), actor, env.get("GITHUB_TRIGGERING_ACTOR", "").strip() or actor,
+                   env.get("GITHUB_REF", "").strip(), env.get("GITHUB_WORKSPACE", "").strip())
+
+
+@dataclass(frozen=True, slots=True)
+class WriteGuard:
+    """What the guard found: who approved (for the ledger) and what the log should warn about."""
+
+    approved_by: str = ""  # "" when the environment needs no approval
+    warnings: tuple[str, ...] = ()
+
+
+def guard_writes(env: Environment, desired: Desired, github: GitHubClient, run: GitHubRun,
+                 environ: dict[str, str] | None = None) -> WriteGuard:
+    """Everything a run in GitHub Actions must prove before its first write to ``env`` (exit 3
+    otherwise), asked of GitHub, never read from the run's own files alone:
+
+    1. protection: ``env`` counts as protected if the run's environments file or the default
+       branch's says so; its GitHub environment must then have reviewers who may not approve
+       themselves, no administrator bypass (unless allowed) and admit only the default branch;
+    2. reach (desired/reach.py): if ``env``'s credentials reach what a protected environment
+       uses, its GitHub environment must admit only the default branch. Off the default branch,
+       reach and protection come from the default branch's files as well as the run's;
+    3. approval: a protected ``env`` must have been approved in this run (GitHub's review
+       history) by someone other than the run's actor and triggering actor.
+    """
+    import os
+
+    environ = dict(os.environ) if environ is None else environ
+    default = github.default_branch()
+    environments, manifests = [desired.environments], [desired.manifest]
+    if run.ref != f"refs/heads/{default}":
+        reviewed = read_default_branch(github, desired, run.workspace, default)
+        environments.append(reviewed.environments)
+        manifests += [reviewed.manifest] if reviewed.manifest is not None else []
+    protected = any(e.protected for found in environments for e in found.items if e.name == env.name)
+    shared = shared_with_protected(env, environments, manifests, environ)
+    if (protected or shared) and run.ref != f"refs/heads/{default}":
+        # GitHub's branch rule should never have let this job start; refuse whatever it says.
+        if protected:
+            raise ApprovalNotEnforced(env.name, env.github_environment, (
+                f"this run is on {run.ref or 'an unknown ref'}, not the default branch {default!r} (the "
+                f"deployment branch rule of {env.github_environment!r} should not have let it start)",))
+        raise ReachNotGuarded(env.name, env.github_environment, tuple(f"{s.protected} ({s.describe()})" for s in shared),
+                              (f"this run is on {run.ref or 'an unknown ref'}, not the default branch {default!r} "
+                               f"(the deployment branch rule of {env.github_environment!r} should not have let it "
+                               "start)",))
+    warnings: list[str] = []
+    if protected:
+        # A branch may loosen its own file, never the default branch's: bypass only if both allow it.
+        allow_bypass = all(e.allow_admin_bypass for found in environments for e in found.items if e.name == env.name)
+        warnings += require_approval(replace(env, protected=True, allow_admin_bypass=allow_bypass), github)
+    else:
+        if shared:
+            verdict = check_branch_rule(github, env.github_environment)
+            if not verdict.guarded:
+                raise ReachNotGuarded(env.name, env.github_environment,
+                                      tuple(f"{s.protected} ({s.describe()})" for s in shared), verdict.problems)
+        return WriteGuard("", tuple(warnings))
+    if not run.run_id:
+        raise ConfigError("cannot prove this run's approval: GITHUB_RUN_ID is not set",
+                          hint="Run inside GitHub Actions, where the runner sets it.")
+    actors = tuple(dict.fromkeys(a for a in (run.actor, run.triggering_actor) if a))
+    approval = check_run_approval(github, env.github_environment, run.run_id, actors)
+    if not approval.approved:
+        raise ApprovalMissing(env.name, env.github_environment, run.run_id, actors, approval.self_approved_by)
+    return WriteGuard(f"{', '.join(approval.approvers)} (GitHub environment {env.github_environment}, "
+                      f"run {run.run_id})", tuple(warnings))
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,12 @@ def _cmd_projects(args: argparse.Namespace) -> int:
     return projects.run(args)
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import doctor
+
+    return doctor.run(args)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from domino_mlops.commands import export
 
@@ -116,6 +122,11 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--export-timeout", type=_positive(float), default=1800.0,
                    help="seconds to wait for one Domino server-side export (default: %(default)s)")
     p.add_argument("--project", help="the Domino project whose token DMLOPS_PROJECT_TOKEN is")
+    p.add_argument("--github-environment", default="export",
+                   help="the GitHub environment this run's export secrets come from (default: %(default)s): "
+                        "in Actions it must admit only the default branch when those secrets reach a protected "
+                        "environment's models")
+    _add_files(p)
     p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
     p.add_argument("--pr-comment", action="store_true",
                    help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
@@ -223,7 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     subject.add_argument("--model")
     subject.add_argument("--job", help="a job of the manifest: every run recorded for it")
     subject.add_argument("--app", help="an app of the manifest: every change recorded for it")
-    p.add_argument("--env", help="only this environment")
+    p.add_argument("--env", help="only this environment (a name of the environments file, or export:<TARGET>)")
+    p.add_argument("--environments", default=None,
+                   help=f"environments file that --env is checked against (default: {DEFAULT_ENVIRONMENTS}; "
+                        "DEV -> STAGE -> PROD if it is missing)")
     p.add_argument("--at", help="what the environment served at this time (ISO 8601, e.g. 2026-11-23T10:00Z)")
     p.add_argument("--project", help="read the ledger with this project's token")
     p.add_argument("--json", action="store_true")
@@ -239,6 +253,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_files(p)
     p.add_argument("--env", help="only projects with models in this environment")
     p.set_defaults(handler=_cmd_projects)
+
+    p = sub.add_parser("doctor", help="audit the repository's setup with GitHub: environments guarded, credential "
+                                      "reach, write secrets only in environments, variables present")
+    _add_files(p)
+    p.add_argument("--repository", help="OWNER/NAME (default: $GITHUB_REPOSITORY)")
+    p.add_argument("--token-variable", default="GITHUB_TOKEN", metavar="NAME",
+                   help="the environment variable holding a GitHub token with read access (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print the findings as JSON")
+    p.add_argument("--verbose", action="store_true", help="also print the checks that passed")
+    p.set_defaults(handler=_cmd_doctor)
 
     _add_export(sub)
 
@@ -272,8 +296,10 @@ def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Na
     try:
         return handler(args)
     except DominoMlopsError as exc:
-        if args.traceback:
-            raise
+        if args.traceback:  # only adds the traceback: workflows branch on the exit code
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         from domino_mlops.report import errors as error_report
 
         error_report.report_error(exc)

@@ -26,6 +26,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │                                          (* the exit code of the failure that caused it)
     ├── GateRefused                       [3]  a version has not passed the environment it needs
     ├── ApprovalNotEnforced               [3]  a protected environment's GitHub environment guards nothing
+    ├── ReachNotGuarded                   [3]  credentials that reach a protected environment are not guarded
+    ├── ApprovalMissing                   [3]  this run was not approved by a reviewer other than its actors
     ├── AliasConflict                     [4]  someone moved the alias between plan and apply
     ├── PlanChanged                       [4]  the plan differs from the one the reviewer approved
     └── LeaseHeld                         [4]  another apply is changing this model in this environment
@@ -348,6 +350,47 @@ class ApprovalNotEnforced(DominoMlopsError):
                  f"{environment}. (environments.yaml: `protected: false` turns the check off for an environment.)",
         )
         self.environment, self.github_environment, self.problems = environment, github_environment, problems
+
+
+class ReachNotGuarded(DominoMlopsError):
+    """An environment whose credentials reach what a protected environment uses runs in a GitHub
+    environment that admits more than the default branch: refused before anything is written."""
+
+    exit_code = 3
+
+    def __init__(self, environment: str, github_environment: str, shared: tuple[str, ...],
+                 problems: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{environment} can reach what {'; '.join(shared)} uses, but its GitHub environment "
+            f"{github_environment!r} does not keep its secrets to the default branch: " + "; ".join(problems),
+            hint=f"Either separate them (give the protected environment its own Domino project, domino.project_id, "
+                 f"and its own registered model, mlflow.registered_model: \"{{model}}-prod\"), or protect "
+                 f"{github_environment!r} so only the default branch may deploy. Nothing was written "
+                 "(docs/SECURITY.md, 'Credential reach').",
+        )
+        self.environment, self.github_environment, self.shared, self.problems = (
+            environment, github_environment, shared, problems)
+
+
+class ApprovalMissing(DominoMlopsError):
+    """A protected environment was not approved in this run by a reviewer other than the person
+    who started or re-ran it: refused before anything is written."""
+
+    exit_code = 3
+
+    def __init__(self, environment: str, github_environment: str, run_id: str, actors: tuple[str, ...],
+                 self_approved_by: tuple[str, ...] = ()) -> None:
+        who = " or ".join(sorted(set(a for a in actors if a))) or "the actor"
+        own = (f" (the approval by {', '.join(self_approved_by)} does not count: nobody approves their own run)"
+               if self_approved_by else "")
+        super().__init__(
+            f"{environment} was not approved in this run ({run_id}) by a reviewer of {github_environment!r} other "
+            f"than {who}{own}",
+            hint=f"Ask another required reviewer of {github_environment!r} to approve this run, then re-run it. "
+                 "GitHub's record of the run's reviews is what counts, not the settings.",
+        )
+        self.environment, self.github_environment, self.run_id = environment, github_environment, run_id
+        self.actors, self.self_approved_by = actors, self_approved_by
 
 
 class PlanChanged(DominoMlopsError):

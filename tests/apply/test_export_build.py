@@ -263,3 +263,40 @@ def _ledger(client, environment: str) -> list[dict[str, str]]:
                               order_by=["attributes.start_time ASC"])
     return sorted(({k.split(".", 1)[1]: v for k, v in r.data.tags.items() if k.startswith("dmlops.")} for r in runs),
                   key=lambda e: int(e["to"]))
+
+
+def test_in_actions_an_export_whose_token_reaches_production_must_be_kept_to_main(workspace, models, monkeypatch,
+                                                                                   capsys):
+    """The export's MLflow token tags the models production marks (same server, same names): run
+    from a GitHub environment that admits any branch, it would be a way around PROD's approval."""
+    from tests.support.fake_github import fake_github
+
+    client, (_, _, v3) = models
+    log = workspace / "docker.log"
+    fake_tool(workspace / "bin", log)
+    monkeypatch.setenv("PATH", path_with(workspace / "bin"))
+    monkeypatch.delenv("CONTAINER_TOOL")
+    monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
+    monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    (workspace / "scripts").mkdir()
+    (workspace / "scripts" / "model_version.json").write_text(json.dumps({"p1": [{"name": MODEL, "version": 1}]}))
+    client.set_model_version_tag(MODEL, v3, "TARGET_GUARDED", "true")
+    targets = _targets(workspace, "GUARDED")
+    with fake_github({"ghs_exportToken0123456789": "read"}) as github:
+        for name, value in {"GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": "acme/models", "GITHUB_API_URL": github.url,
+                            "GITHUB_TOKEN": "ghs_exportToken0123456789", "GITHUB_REF": "refs/heads/main",
+                            "GITHUB_RUN_ID": "77"}.items():
+            monkeypatch.setenv(name, value)
+        github.environment("acme/models", "export", "environment-no-rules")  # the README's old advice: no rules
+        capsys.readouterr()
+
+        assert main(["export", "--targets", str(targets), "--output", "out"]) == 3
+
+        err = capsys.readouterr().err
+        assert f"export can reach what PROD (Domino project p1 and MLflow registered model {MODEL}" in err
+        assert "every branch may deploy to 'export'" in err
+        assert calls(log) == [] and export_tag(client, MODEL, v3, "GUARDED") is None
+
+        github.protect("acme/models", "export", reviewers=False)  # only main may use the export secrets
+        assert main(["export", "--targets", str(targets), "--output", "out"]) == 0
+        assert export_tag(client, MODEL, v3, "GUARDED")["image"] == f"registry.example.com/foundry/{MODEL}:v{v3}"

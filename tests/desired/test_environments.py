@@ -130,3 +130,16 @@ def test_registered_model_template_names_each_models_own(tmp_path: Path) -> None
     assert prod.registered_model == "{model}-prod" and prod.tracking_uri_variable is None
     assert prod.registered_model_name("churn") == "churn-prod"
     assert stage.registered_model is None and stage.registered_model_name("churn") == "churn"
+
+
+@pytest.mark.parametrize("field, value, says", [
+    ("github_environment", '"stag\\ning"', "is not a GitHub environment name: one line, no control characters"),
+    ("domino", '{project_id: "../other project"}', "is not a Domino project id (letters, digits"),
+])
+def test_a_name_that_would_reach_github_or_domino_malformed_is_refused_at_its_line(tmp_path: Path, field, value,
+                                                                                    says) -> None:
+    path = write(tmp_path, f"environments:\n  - name: DEV\n  - name: STAGE\n    {field}: {value}\n")
+    environments, issues = read_environments(path)
+    assert environments is None
+    (issue,) = issues
+    assert issue.line == 4 and says in issue.message

@@ -76,10 +76,34 @@ def test_hostile_file_is_one_clear_issue_and_exit_2(tmp_path: Path, capsys, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_an_endless_file_is_read_only_up_to_the_limit(capsys) -> None:
+def test_a_device_is_refused_without_reading_it(capsys) -> None:
     assert main(["validate", "--manifest", "/dev/zero", "--environments", "/dev/zero"]) == 2
     err = capsys.readouterr().err
-    assert "/dev/zero: $: the file is larger than 10 MiB" in err and "larger than 1 MiB" in err
+    assert "/dev/zero: $: this is a character device, not a regular file; point --manifest at the file" in err
+
+
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path: Path) -> None:
+    """Opening a FIFO for reading blocks until a writer comes: the old code hung forever here. A
+    subprocess with a deadline, so a regression fails instead of hanging the suite."""
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "model_version.json"
+    os.mkfifo(fifo)
+    done = subprocess.run([sys.executable, "-c", "import sys; from domino_mlops.cli import main; "
+                           "sys.exit(main(sys.argv[1:]))", "validate", "--manifest", str(fifo)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"{fifo}: $: this is a named pipe (FIFO), not a regular file" in done.stderr
+
+
+def test_a_large_file_is_read_only_up_to_the_limit(tmp_path: Path, capsys) -> None:
+    big = tmp_path / "big.json"
+    with big.open("wb") as handle:
+        handle.truncate(11 * 1024 * 1024)  # sparse: 11 MiB of NULs without writing them
+    assert main(["validate", "--manifest", str(big)]) == 2
+    assert f"{big}: $: the file is larger than 10 MiB" in capsys.readouterr().err
 
 
 def test_merged_yaml_passes_validate_and_errors_inside_merges_point_at_the_anchor(tmp_path: Path, capsys) -> None:

@@ -114,3 +114,18 @@ def test_no_targets_file_at_the_default_place_is_nothing_to_do(tmp_path: Path, c
     assert "No scripts/export_targets.yaml" in capsys.readouterr().err
     assert main(["export", "--targets", "elsewhere.yaml"]) == 2  # named, so it must be there
     assert "elsewhere.yaml: $: file not found; create it or pass --targets" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("repository", ["ml/../x", "../up", "a//b", "./a", "a/", "-a"])
+def test_a_repository_with_empty_dot_or_dot_dot_components_is_refused_at_its_line(tmp_path: Path,
+                                                                                  repository: str) -> None:
+    with pytest.raises(ValidationFailed) as raised:
+        load_targets(write_targets(tmp_path, f"""
+            targets:
+              - name: T
+                mode: build
+                registry: registry.example.com
+                repository: "{repository}"
+            """))
+    (issue,) = raised.value.issues
+    assert issue.line == 5 and "is not an image repository" in issue.message

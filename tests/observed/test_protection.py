@@ -13,8 +13,8 @@ import pytest
 
 from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import AuthenticationFailed, ConfigError, PermissionDenied
-from domino_mlops.observed.protection import check_protection
-from tests.support.fake_github import FakeGitHub, fake_github
+from domino_mlops.observed.protection import check_branch_rule, check_protection
+from tests.support.fake_github import FakeGitHub, fake_github, recorded
 
 REPO = "acme/models"
 TOKEN = "ghs_protectionCheck0123456789"
@@ -48,18 +48,18 @@ def test_an_environment_created_on_the_fly_guards_nothing(github) -> None:
     assert not found.guarded
     assert any("no required reviewers" in p for p in found.problems)
     assert any("every branch may deploy" in p for p in found.problems)
-    assert any("bypass" in w for w in found.warnings)
+    assert any("may bypass the review" in p for p in found.problems)  # can_admins_bypass is absent: GitHub's default
 
 
 def test_a_branch_policy_admitting_other_branches_is_refused(github) -> None:
-    github.environment(REPO, "production", "environment", policies="branch-policies")  # release/* and main
+    github.environment(REPO, "production", reviewed(), policies="branch-policies")  # release/* and main
     found = verdict(github)
     (problem,) = found.problems
     assert "admit branch main, branch release/*" in problem and "'main' only" in problem
 
 
 def test_protected_branches_other_than_the_default_are_refused(github) -> None:
-    github.environment(REPO, "production", "environment-protected-branches")
+    github.environment(REPO, "production", reviewed("environment-protected-branches"))
     github.protected_branches[REPO] = ["main", "release"]
     found = verdict(github)
     (problem,) = found.problems
@@ -69,8 +69,55 @@ def test_protected_branches_other_than_the_default_are_refused(github) -> None:
     assert verdict(github).guarded
 
 
+def reviewed(answer: str = "environment") -> dict:
+    """A recorded environment whose reviewers may not approve their own runs."""
+    body = recorded(answer)
+    for rule in body["protection_rules"]:
+        if rule["type"] == "required_reviewers":
+            rule["prevent_self_review"] = True
+    return body
+
+
+def guarded(fake: FakeGitHub, name: str = "production", **changes) -> None:
+    """The recorded environment with self-review prevented and only main admitted, then ``changes``."""
+    body = reviewed()
+    body.update(changes)
+    fake.environment(REPO, name, body, policies="branch-policies-main")
+
+
+def test_reviewers_who_may_approve_themselves_are_refused(github) -> None:
+    github.environment(REPO, "production", "environment", policies="branch-policies-main")  # prevent_self_review: false
+    (problem,) = verdict(github).problems
+    assert "may approve a run they started themselves" in problem and "'Prevent self-review'" in problem
+
+
+def test_administrators_who_may_bypass_are_refused_unless_allowed(github) -> None:
+    guarded(github, can_admins_bypass=True)
+    (problem,) = verdict(github).problems
+    assert "may bypass the review of 'production'" in problem and "allow_admin_bypass: true" in problem
+    with client(github) as gh:
+        allowed = check_protection(gh, "production", allow_admin_bypass=True)
+    assert allowed.guarded and "accepted" in allowed.warnings[0]
+
+
+def test_protected_branches_when_none_is_protected_admit_every_branch(github) -> None:
+    github.environment(REPO, "production", reviewed("environment-protected-branches"))
+    github.protected_branches[REPO] = []
+    (problem,) = verdict(github).problems
+    assert "protects none, so every branch may deploy" in problem
+
+
+def test_the_branch_rule_alone_is_what_reach_asks_of_staging(github) -> None:
+    github.protect(REPO, "staging", reviewers=False)
+    with client(github) as gh:
+        assert check_branch_rule(gh, "staging").guarded
+        assert not check_protection(gh, "staging").guarded  # no reviewers: not enough for a protected one
+        (problem,) = check_branch_rule(gh, "dev").problems
+    assert "'dev' does not exist" in problem
+
+
 def test_reviewers_and_only_the_default_branch_pass(github) -> None:
-    github.environment(REPO, "Production", "environment", policies="branch-policies-main")
+    guarded(github, "Production")
     found = verdict(github, "production")  # GitHub's environment names are case-insensitive
     assert found.guarded and found.problems == () and found.warnings == ()
     asked = {r.path.lower() for r in github.calls("GET")}
@@ -81,14 +128,13 @@ def test_reviewers_and_only_the_default_branch_pass(github) -> None:
 
 def test_the_default_branch_is_the_repositorys_not_main(github) -> None:
     github.default_branches[REPO] = "trunk"
-    github.environment(REPO, "production", "environment", policies="branch-policies-main")
+    github.environment(REPO, "production", reviewed(), policies="branch-policies-main")
     (problem,) = verdict(github).problems
     assert "admit branch main, not only the branch 'trunk'" in problem
 
 
 def test_a_tag_policy_is_not_the_default_branch(github) -> None:
-    github.environment(REPO, "production", "environment",
-                       policies=[])  # then add a tag rule, as GitHub lists it
+    github.environment(REPO, "production", reviewed(), policies=[])  # then add a tag rule, as GitHub lists it
     github.branch_policies[(REPO, "production")] = [{"id": 1, "node_id": "x", "name": "main", "type": "tag"}]
     (problem,) = verdict(github).problems
     assert "tag main" in problem

@@ -203,8 +203,9 @@ class ActRepo:
     def run(self, event: str, *, workflow: str, job: str | None = None,
             payload: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
             secrets: Mapping[str, str] | None = None, variables: Mapping[str, str] | None = None,
-            inputs: Mapping[str, str] | None = None, timeout: float = 300) -> ActRun:
-        """Run one workflow (and only ``job`` plus the jobs it needs, when given)."""
+            inputs: Mapping[str, str] | None = None, timeout: float = 300, actor: str | None = None) -> ActRun:
+        """Run one workflow (and only ``job`` plus the jobs it needs, when given); ``actor``: who
+        pushed or dispatched it (github.actor, GITHUB_ACTOR)."""
         self.runs += 1
         files = self.root / f"run-{self.runs}"
         files.mkdir()
@@ -233,6 +234,8 @@ class ActRepo:
             argv += ["--input", f"{name}={value}"]
         if job:
             argv += ["-j", job]
+        if actor:
+            argv += ["--actor", actor]
         done = subprocess.run(argv, cwd=self.work, env=clean_environment(), capture_output=True,
                               text=True, timeout=timeout, check=False)
         return ActRun(done.returncode, tuple(_records(done.stdout + "\n" + done.stderr)), done.stderr,

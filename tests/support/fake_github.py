@@ -4,7 +4,11 @@
   per_page/page), create, get and update;
 - what the protection check reads: a deployment environment, its deployment branch policies,
   the repository (its default branch), its protected branches;
-- compare (``/compare/{base}...{head}``), answered from a real git repository (``git_dirs``).
+- compare (``/compare/{base}...{head}``), answered from a real git repository (``git_dirs``);
+- a workflow run's review history (``/actions/runs/{run_id}/approvals``: ``approve``);
+- a file's contents at a branch (``/contents/{path}?ref=``), from the same git repository;
+- what ``doctor`` lists: repository, organization and environment secrets and variables (paged,
+  names from ``secret``/``variable``; ``forbidden`` answers 403 to a kind of listing).
 
 Answers are GitHub's published examples (tests/fixtures/github/), changed only where a test says.
 Tokens are ``write`` or ``read``: an unknown token gets 401, a read-only one (what a pull request
@@ -33,6 +37,10 @@ _POLICIES = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)/deployment
 _REPOSITORY = re.compile(r"^/repos/([^/]+)/([^/]+)$")
 _BRANCHES = re.compile(r"^/repos/([^/]+)/([^/]+)/branches$")
 _COMPARE = re.compile(r"^/repos/([^/]+)/([^/]+)/compare/(.+)\.\.\.(.+)$")
+_APPROVALS = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/runs/([^/]+)/approvals$")
+_CONTENTS = re.compile(r"^/repos/([^/]+)/([^/]+)/contents/(.+)$")
+_REPO_LISTING = re.compile(r"^/repos/([^/]+)/([^/]+)/actions/(secrets|organization-secrets|variables)$")
+_ENV_LISTING = re.compile(r"^/repos/([^/]+)/([^/]+)/environments/([^/]+)/(secrets|variables)$")
 
 RECORDED = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 
@@ -65,7 +73,25 @@ class FakeGitHub:
     default_branches: dict[str, str] = field(default_factory=dict)  # repo -> default branch (else main)
     protected_branches: dict[str, list[str]] = field(default_factory=dict)
     git_dirs: dict[str, Path] = field(default_factory=dict)  # repo -> a git work tree answering compare
+    # (repo, run id or "*" for any run) -> the run's reviews, as GitHub lists them
+    approvals: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    # (repo, "repository" | "organization" | "environment:<name lower-cased>") -> names
+    secrets: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    variables: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    forbidden: set[str] = field(default_factory=set)  # "secrets" / "variables": listings answered 403
     _next_id: int = 1000
+
+    def secret(self, repo: str, name: str, *, environment: str | None = None, organization: bool = False) -> None:
+        """A secret named ``name``: of the repository, of a GitHub environment, or an organization
+        secret shared with the repository."""
+        scope = f"environment:{environment.lower()}" if environment else "organization" if organization else "repository"
+        with self.lock:
+            self.secrets.setdefault((repo, scope), []).append(name)
+
+    def variable(self, repo: str, name: str, *, environment: str | None = None) -> None:
+        scope = f"environment:{environment.lower()}" if environment else "repository"
+        with self.lock:
+            self.variables.setdefault((repo, scope), []).append(name)
 
     def environment(self, repo: str, name: str, answer: dict[str, Any] | str = "environment", *,
                     policies: list[str] | str | None = None) -> None:
@@ -81,9 +107,28 @@ class FakeGitHub:
                     for i, branch in enumerate(policies)]
                 self.branch_policies[(repo, name.lower())] = items
 
-    def protect(self, repo: str, name: str, *, branch: str = "main") -> None:
-        """The setting the README asks for: required reviewers, only ``branch`` may deploy."""
-        self.environment(repo, name, "environment", policies=[branch])
+    def protect(self, repo: str, name: str, *, branch: str = "main", reviewers: bool = True) -> None:
+        """The setting the README asks for: required reviewers who may not approve themselves,
+        no administrator bypass, only ``branch`` may deploy. ``reviewers=False``: only the branch
+        rule (an environment that shares reach with a protected one, such as staging)."""
+        body = recorded("environment")
+        for rule in body["protection_rules"]:
+            if rule["type"] == "required_reviewers":
+                rule["prevent_self_review"] = True
+        if not reviewers:
+            body["protection_rules"] = [r for r in body["protection_rules"] if r["type"] != "required_reviewers"]
+        self.environment(repo, name, body, policies=[branch])
+
+    def approve(self, repo: str, environment: str, user: str, *, run_id: str = "*",
+                state: str = "approved") -> None:
+        """Record a review of ``run_id``'s deployment to ``environment`` (GitHub's
+        ``#/components/examples/environment-approvals-items`` shape)."""
+        review = {"state": state, "comment": "Ship it!", "user": {"login": user, "id": 1, "type": "User"},
+                  "environments": [{"id": 161088068, "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
+                                    "name": environment, "url": f"https://api.github.com/repos/{repo}/environments/"
+                                    f"{environment}", "created_at": "2020-11-23T22:00:40Z"}]}
+        with self.lock:
+            self.approvals.setdefault((repo, run_id), []).append(review)
 
     def seed(self, repo: str, number: int, body: str, *, user: str = "someone") -> dict[str, Any]:
         with self.lock:
@@ -136,6 +181,15 @@ class FakeGitHub:
 
     def _read(self, path: str, query: dict[str, str]) -> tuple[int, Any] | None:
         """The read-only routes (protection check, ancestry); None: not one of them."""
+        if (match := _REPO_LISTING.match(path)) is not None:
+            scope = "organization" if match[3] == "organization-secrets" else "repository"
+            kind = "variables" if match[3] == "variables" else "secrets"
+            return self._listing(f"{match[1]}/{match[2]}", scope, kind, query)
+        if (match := _ENV_LISTING.match(path)) is not None:
+            repo, name = f"{match[1]}/{match[2]}", unquote(match[3]).lower()
+            if (repo, name) not in self.environments:
+                return 404, recorded("not-found")
+            return self._listing(repo, f"environment:{name}", match[4], query)
         if (match := _POLICIES.match(path)) is not None:
             key = (f"{match[1]}/{match[2]}", unquote(match[3]).lower())
             if key not in self.environments:
@@ -152,11 +206,42 @@ class FakeGitHub:
             return 200, [{"name": n, "commit": {"sha": "0" * 40, "url": ""}, "protected": True} for n in names]
         if (match := _COMPARE.match(path)) is not None:
             return self._compare(f"{match[1]}/{match[2]}", unquote(match[3]), unquote(match[4]))
+        if (match := _APPROVALS.match(path)) is not None:
+            repo, run_id = f"{match[1]}/{match[2]}", unquote(match[3])
+            return 200, self.approvals.get((repo, run_id), self.approvals.get((repo, "*"), []))
+        if (match := _CONTENTS.match(path)) is not None:
+            return self._contents(f"{match[1]}/{match[2]}", unquote(match[3]), query.get("ref", ""))
         if (match := _REPOSITORY.match(path)) is not None:
             repo = f"{match[1]}/{match[2]}"
             return 200, {**recorded("repository"), "full_name": repo, "name": match[2],
                          "default_branch": self.default_branches.get(repo, "main")}
         return None
+
+    def _listing(self, repo: str, scope: str, kind: str, query: dict[str, str]) -> tuple[int, Any]:
+        """GitHub's paged listing of secret or variable names (a variable's value included, as GitHub sends it)."""
+        if kind in self.forbidden:
+            return 403, recorded("forbidden")
+        template = recorded(kind)[kind][0]
+        names = (self.secrets if kind == "secrets" else self.variables).get((repo, scope), [])
+        items = [{**template, "name": name, **({"value": f"value-of-{name}"} if kind == "variables" else {})}
+                 for name in names]
+        per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+        return 200, {"total_count": len(items), kind: items[(page - 1) * per_page: page * per_page]}
+
+    def _contents(self, repo: str, path: str, ref: str) -> tuple[int, Any]:
+        """A file at ``ref`` of the repository's real git history, base64 as GitHub sends it."""
+        where = self.git_dirs.get(repo)
+        ref = ref or self.default_branches.get(repo, "main")
+        if where is None:
+            return 404, recorded("not-found")
+        done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=where, capture_output=True, check=False)
+        if done.returncode:
+            return 404, recorded("not-found")
+        import base64
+
+        return 200, {"type": "file", "encoding": "base64", "size": len(done.stdout), "name": path.rsplit("/", 1)[-1],
+                     "path": path, "content": base64.encodebytes(done.stdout).decode("ascii"),
+                     "sha": "0" * 40}
 
     def _compare(self, repo: str, base: str, head: str) -> tuple[int, Any]:
         """GitHub's status of head relative to base, from a real git history."""

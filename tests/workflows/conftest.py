@@ -36,6 +36,7 @@ GITHUB_TOKEN = "ghs_actTestToken0123456789"
 # the emulator knows for the default project, and an MLflow token (the test server takes any).
 READER_API_KEY = "LOCAL-TEST-READER-KEY-not-a-secret"
 MLFLOW_READONLY_TOKEN = "mlflow-readonly-token-act-0123456789"
+APPROVER = "second-reviewer"  # a required reviewer of production who did not start the run
 
 
 def add_reader(emu: Any) -> None:
@@ -123,5 +124,11 @@ class Stack(Lookups):
 def stack(act_repo: ActRepo, mlflow_server, domino_emulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     add_reader(domino_emulator)
     with fake_github({GITHUB_TOKEN: "write"}) as github:
-        github.protect("acme/models", "production")  # as the README's setup asks; tests may undo it
+        # As the README's setup asks; tests may undo it. DEV and STAGE share production's Domino
+        # project and registered models, so their GitHub environments admit only main as well.
+        github.protect("acme/models", "production")
+        for shares_reach in ("staging", "dev"):
+            github.protect("acme/models", shares_reach, reviewers=False)
+        github.approve("acme/models", "production", APPROVER)  # someone other than the run's actor
+        github.git_dirs["acme/models"] = act_repo.work  # the default branch's files, as GitHub serves them
         yield Stack(act_repo, mlflow_server.uri, domino_emulator, github, monkeypatch)

@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
@@ -72,6 +72,7 @@ class RunInfo:
     commit_sha: str = ""
     run_url: str = ""
     actor: str = ""
+    approved_by: str = ""  # who approved this change (set by the approval check), "" when none was needed
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ class ApplyContext:
     retry_failed: bool = False  # build again a registry version whose build failed before
     whole_environment: bool = False  # rollout: a failed wave puts back every model of the environment
     sleep: Callable[[float], None] = time.sleep  # the bake
-    approve: Callable[[], None] = lambda: None  # after the gates, before any write: the approval check
+    # After the gates, before any write: the approval check; returns who approved, for the ledger.
+    approve: Callable[[], str | None] = lambda: None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +173,9 @@ HANDLERS: dict[type, Callable[..., None]] = {
 
 def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, env, ctx)
-    ctx.approve()
+    approved_by = ctx.approve()
+    if approved_by:
+        ctx = replace(ctx, run=replace(ctx.run, approved_by=approved_by))
     done: list[WorkloadResult] = []
     failed_first: list[str] = []  # what stops the rest: gate jobs, and in a rollout the models
     _run_phase(plan.phase(BEFORE_MODELS), env, ctx, done, failed_first)

@@ -414,5 +414,6 @@ def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: 
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),
         commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
+        approved_by=ctx.run.approved_by,
         source=f"{change.source_model}/{change.source_version}" if change.source_model else "")
     return ledger.record(entry, history=history)

@@ -81,6 +81,6 @@ def record_workload(step: RecordLedger, run: WorkloadRun) -> None:
     entry = LedgerEntry(step.environment, step.model, step.from_version, step.to_version, step.action,
                         project_id=run.change.project_id, model_api_ids=",".join(run.domino_ids),
                         commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
-                        kind=step.subject)
+                        approved_by=ctx.run.approved_by, kind=step.subject)
     run.ledger, written = Ledger(registry).record(entry)
     run.writes += int(written)

@@ -3,13 +3,15 @@
 deploy-to-staging, promote-to-production and each stage of a rollout are the same engine
 (domino_mlops.api); what differs is the environment (and so its gate, tiers and alias) and the
 word recorded in the ledger. Before anything is written: the plan must be the approved one
-(--expect-plan-digest), a protected environment's approval must be enforced by GitHub, and a
-forward change from an older commit holds back (plan/forward.py).
+(--expect-plan-digest); a protected environment's approval must be enforced by GitHub and given
+in this run by someone else, and whatever shares its credentials' reach must be kept to the
+default branch (api.guard_writes); a forward change from an older commit holds back (plan/forward.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -64,26 +66,35 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
     options = api.ApplyOptions(max_parallel=args.max_parallel, poll=PollSettings(timeout=args.deploy_timeout),
                                run=run, lease=leases, retry_failed=retry_failed,
                                whole_environment=action == "rollout",
-                               approve=(lambda: check_approval(env)) if env.protected else (lambda: None),
+                               approve=lambda: guard(env, desired),
                                on_event=progress.event, on_warning=progress.warning)
     result = api.apply(plan, env, connections, options, manifest_file=desired.manifest.file)
     report_result(result, plan, desired.manifest.file, action)
     return result.exit_code
 
 
-def check_approval(env: Environment) -> None:
-    """In GitHub Actions, a protected environment's GitHub environment must enforce an approval
-    (asked of GitHub, never assumed). Outside Actions no GitHub environment guards the run: the
-    person holding the credentials is the approval, and the log says so."""
+def guard(env: Environment, desired: Desired) -> str:
+    """What must hold before the first write (api.guard_writes): in GitHub Actions, protection,
+    credential reach and this run's approval, asked of GitHub. Outside Actions no GitHub
+    environment guards the run: the person holding the credentials is the approval, and the log
+    and the ledger say so. Returns who approved, for the ledger."""
     if not github.in_actions():
+        if not env.protected:
+            return ""
+        user = os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
         github.annotate("warning", f"{env.name} is protected; outside GitHub Actions no approval of "
-                        f"{env.github_environment!r} is checked", title="domino-mlops", stream=sys.stdout)
-        return
+                        f"{env.github_environment!r} is checked: the holder of the credentials ({user}) approves",
+                        title="domino-mlops", stream=sys.stdout)
+        return f"local user {user}, no GitHub approval"
     from domino_mlops.clients.github import GitHubClient
 
     with GitHubClient.from_env(on_secret=github.mask) as client:
-        for warning in api.require_approval(env, client):
-            github.annotate("warning", warning, title="domino-mlops", stream=sys.stdout)
+        found = api.guard_writes(env, desired, client, api.GitHubRun.from_env())
+    for warning in found.warnings:
+        github.annotate("warning", warning, title="domino-mlops", stream=sys.stdout)
+    if found.approved_by:
+        print(f"{env.name} was approved in this run by {found.approved_by}.", flush=True)
+    return found.approved_by
 
 
 def _check_digest(plan: Plan, env: Environment, expected: str | None) -> None:

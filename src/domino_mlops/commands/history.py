@@ -19,9 +19,26 @@ from domino_mlops.errors import ConfigError
 
 def run(args: argparse.Namespace) -> int:
     adopt_project_token(args.project)
+    if args.env:
+        check_environment(args.env, args.environments)
     with connect() as connections:
         ledger = connections.ledger_reader(args.project or "")
         return _show(args, ledger)
+
+
+def check_environment(name: str, path: str | None) -> None:
+    """An unknown --env is a typo, not an environment that served nothing (exit 2). The ledger's
+    export entries are per target (export:<TARGET>), not environments of the file."""
+    if name.startswith("export:"):
+        return
+    from pathlib import Path
+
+    from domino_mlops.desired.environments import default_environments, load_environments
+    from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS
+
+    found = (default_environments() if path is None and not Path(DEFAULT_ENVIRONMENTS).exists()
+             else load_environments(path or DEFAULT_ENVIRONMENTS))
+    found.get(name)  # NotFound names the environments there are
 
 
 def subject_of(args: argparse.Namespace) -> tuple[str, str]:

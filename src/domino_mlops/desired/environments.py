@@ -54,6 +54,8 @@ class Environment:
     stage: str | None = None  # legacy stage written when stage_mode is stage or both
     requires: str | None = None
     protected: bool = False  # its GitHub environment must enforce an approval (checked at run time)
+    # Accept GitHub's "Allow administrators to bypass" on its GitHub environment (shown in every plan).
+    allow_admin_bypass: bool = False
     project_id: str | None = None  # None: the manifest's project id
     environment_id: str | None = None
     replicas: int = 1
@@ -158,6 +160,7 @@ def _build(located: Located) -> Environments:
             stage=mlflow.get("stage", _DEFAULT_STAGE.get(alias)),
             requires=raw.get("requires"),
             protected=raw.get("protected", is_production(name, alias)),
+            allow_admin_bypass=raw.get("allow_admin_bypass", False),
             project_id=domino.get("project_id"),
             environment_id=domino.get("environment_id"),
             replicas=domino.get("replicas", 1),

@@ -182,6 +182,8 @@ def _friendly(error: Any) -> str:
     if kind == "enum":
         return f"{_show(value)} is not one of {', '.join(json.dumps(v) for v in error.validator_value)}"
     if kind == "pattern":
+        if "x-form" in error.schema:  # the schema says the form in words: a regex helps nobody edit a file
+            return f"{_show(value)} is not {error.schema['x-form']}"
         return f"{_show(value)} does not match the allowed form {error.validator_value}"
     if kind == "not" and isinstance(value, str) and (why := alias_problem(value)):
         return f"{_show(value)} cannot be an MLflow alias: {why}"

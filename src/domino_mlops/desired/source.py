@@ -8,6 +8,8 @@ json or PyYAML, and "invalid start byte in position 8" is no help to someone edi
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 from pathlib import Path
 
 from domino_mlops.desired.limits import Limits, size_text
@@ -24,6 +26,11 @@ def read_source(path: str | Path, limits: Limits, flag: str) -> str:
     """
     file = str(path)
     try:
+        # Never open what is not a regular file: opening a FIFO blocks until someone writes to it,
+        # a device never ends. stat follows symbolic links, so a link to a file is still a file.
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):
+            raise _problem(file, None, f"this is {_kind(mode)}, not a regular file; point {flag} at the file itself")
         with open(path, "rb") as handle:
             data = handle.read(limits.max_bytes + 1)  # never more: /dev/zero has no end
     except FileNotFoundError:
@@ -48,6 +55,12 @@ def read_source(path: str | Path, limits: Limits, flag: str) -> str:
         line, column = _position(data, exc.start)
         raise _problem(file, line, f"byte 0x{data[exc.start]:02x} at line {line}, column {column} "
                                    "is not UTF-8; save the file as UTF-8") from None
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
