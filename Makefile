@@ -23,7 +23,7 @@ stress: $(STAMP)
 	$(BIN)/python -m pytest -q -m stress
 
 demo: $(STAMP)
-	$(BIN)/python demo/run_demo.py
+	$(BIN)/python demo/run_demo.py $(DEMO_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -10,10 +10,16 @@ Model APIs are restricted, as on Domino: the first deploy to each environment cr
 cannot smoke-test them (a warning says so); then, as a Domino admin would in Domino's UI, the demo
 adds an access token to each and hands them over as DOMINO_MODEL_TOKENS_<ENV>, and from the
 second version on every tier is smoke-tested.
+
+`run_demo.py --separated` (`make demo DEMO_ARGS=--separated`): the separated topology. Production
+marks and serves its own registered model (`mlflow.registered_model: "{model}-prod"`), and each
+promotion copies the version that passed staging into it; the rollback is left out (a rollback
+in this topology is not supported yet).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -81,14 +87,30 @@ def call_endpoint(emu, env: dict[str, str], environment: str, model_api_name: st
     domino.close()
 
 
-def main() -> int:
+def separate_production() -> None:
+    """PROD's own registered model: what the staging credential never needs to write."""
+    path = DEMO / "scripts" / "environments.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("      alias: production\n",
+                                 "      alias: production\n      registered_model: \"{model}-prod\"\n", 1))
+    print(f'scripts/environments.yaml: PROD marks its own registered model, mlflow.registered_model: "{{model}}-prod"'
+          f" ({MODEL}-prod)")
+
+
+def main(argv: list[str] | None = None) -> int:
     from domino_mlops.emulator import Emulator
     from domino_mlops.local.mlflow_server import start_mlflow_server
     from domino_mlops.local.models import register_diabetes_model
 
+    parser = argparse.ArgumentParser(description="The main job on one machine.")
+    parser.add_argument("--separated", action="store_true",
+                        help="production marks and serves its own registered model (a copy of what passed staging)")
+    args = parser.parse_args(argv)
     shutil.rmtree(DEMO, ignore_errors=True)
     (DEMO / "scripts").mkdir(parents=True)
     shutil.copy(REPO / "scripts" / "environments.yaml", DEMO / "scripts" / "environments.yaml")
+    if args.separated:
+        separate_production()
 
     banner("Starting a local MLflow server and the Domino emulator")
     server = start_mlflow_server(DEMO / "mlflow")
@@ -125,12 +147,15 @@ def main() -> int:
         run_cli("promote", "--env", "PROD", env=env)
         call_endpoint(emu, env, "PROD", f"{MODEL}-prod")
 
-        banner("Roll production back to the previous version")
-        run_cli("rollback", "--env", "PROD", "--model", MODEL, env=env)
-        call_endpoint(emu, env, "PROD", f"{MODEL}-prod")
+        if not args.separated:
+            banner("Roll production back to the previous version")
+            run_cli("rollback", "--env", "PROD", "--model", MODEL, env=env)
+            call_endpoint(emu, env, "PROD", f"{MODEL}-prod")
 
         banner("The ledger")
         run_cli("history", "--model", MODEL, env=env)
+        if args.separated:
+            run_cli("history", "--model", f"{MODEL}-prod", env=env)  # production's own model: the copies
     finally:
         emu.stop()
         server.stop()

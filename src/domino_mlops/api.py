@@ -55,6 +55,7 @@ from domino_mlops.observed.default_branch import read_default_branch
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.observed.deploy_record import KnownServing, decode
+from domino_mlops.observed.copies import observe_copies
 from domino_mlops.observed.protection import check_branch_rule, check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
@@ -168,7 +169,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
                                   retry_failed=retry_failed, see_tokens=see_tokens, commit=commit,
                                   ancestry=ancestry, explicit=explicit, workloads=workloads), rollback)
     entries = select_entries(desired, env) if entries is None else tuple(entries)
-    observed = observe(entries, desired, connections)
+    observed = observe_copies(observe(entries, desired, connections), env, connections.mlflow_reader)
     if not connections.domino_configured:
         registry_only = plan_registry(env, desired.environments, observed)
         if workloads.jobs or workloads.apps:
@@ -181,7 +182,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         project = env.project_id or item.entry.project_id
         recorded = {record.tier: record for record in decode(item.target.tag_map, env.name)}
         for _, tier in tiers_in_waves(env):
-            key = (project, model_api_name(item.model.name, env, tier))
+            key = (project, model_api_name(item.entry.name, env, tier))
             wanted.setdefault(project, set()).add(key)
             record = recorded.get(tier)
             if record is not None and record.settings == env.model_api:  # else: the versions decide

@@ -99,6 +99,39 @@ def test_errors_in_both_files_are_reported_together(tmp_path: Path) -> None:
     assert {i.file for i in info.value.issues} == {str(manifest), str(envs)}
 
 
+# The separated topology: the protected environment's own registered model, named by a template.
+TOPOLOGY = [
+    ("template-without-model", '    mlflow: {registered_model: "churn-prod"}\n', "$.environments[1].mlflow.registered_model",
+     "does not match"),
+    ("template-twice", '    mlflow: {registered_model: "{model}-{model}"}\n', "$.environments[1].mlflow.registered_model",
+     "does not match"),
+    ("template-bad-name", '    mlflow: {registered_model: "prod/{model}"}\n', "$.environments[1].mlflow.registered_model",
+     "does not make a valid MLflow model name"),
+    ("own-server-not-yet", '    mlflow: {tracking_uri_variable: PROD_MLFLOW_URI}\n',
+     "$.environments[1].mlflow.tracking_uri_variable", "not supported yet"),
+]
+
+
+@pytest.mark.parametrize(("case", "mlflow", "path", "message"), TOPOLOGY, ids=[c[0] for c in TOPOLOGY])
+def test_separated_topology_settings_are_checked(tmp_path: Path, case: str, mlflow: str, path: str,
+                                                 message: str) -> None:
+    text = "environments:\n  - name: STAGE\n  - name: PROD\n    requires: STAGE\n" + mlflow
+    envs, issues = read_environments(write(tmp_path, text))
+    assert envs is None
+    (issue,) = issues
+    assert (issue.line, issue.path) == (5, path), issue
+    assert message in issue.message
+
+
+def test_registered_model_template_names_each_models_own(tmp_path: Path) -> None:
+    text = ("environments:\n  - name: STAGE\n  - name: PROD\n    requires: STAGE\n"
+            '    mlflow: {registered_model: "{model}-prod"}\n')
+    stage, prod = load_environments(write(tmp_path, text)).items
+    assert prod.registered_model == "{model}-prod" and prod.tracking_uri_variable is None
+    assert prod.registered_model_name("churn") == "churn-prod"
+    assert stage.registered_model is None and stage.registered_model_name("churn") == "churn"
+
+
 @pytest.mark.parametrize("field, value, says", [
     ("github_environment", '"stag\\ning"', "is not a GitHub environment name: one line, no control characters"),
     ("domino", '{project_id: "../other project"}', "is not a Domino project id (letters, digits"),

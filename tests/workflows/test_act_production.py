@@ -150,3 +150,37 @@ def test_an_old_rollback_rerun_after_a_newer_promotion_is_refused(stack) -> None
         _, versions = stack.serving(model + suffix)
         assert [v.source.registered_model_version for v in versions if v.status == "Running"] == [int(v3)]
     assert len(stack.ledger(model)) == entries and stack.emu.counters.writes() == writes
+
+
+def test_separated_topology_copies_into_productions_own_model_once(stack) -> None:
+    """PROD marks and serves its own registered model (environments.yaml mlflow.registered_model):
+    the promote job copies the version that passed STAGE into it; a re-run copies nothing."""
+    environments = stack.repo.work / "scripts" / "environments.yaml"
+    stack.repo.write("scripts/environments.yaml", environments.read_text().replace(
+        "      alias: production\n", "      alias: production\n      registered_model: \"{model}-prod\"\n"))
+    model = f"act-sep-{stack.project_id[:6]}"
+    version = register_diabetes_model(stack.mlflow_uri, model)
+    stack.manifest(model, version)  # commits the environments file too
+    assert stack.cli("deploy", "--env", "STAGE") == 0
+
+    run = stack.act("workflow_dispatch", "promote-production.yml", inputs={"project": ""})
+
+    assert run.returncode == 0, run.explain()
+    assert f"copy {model} v{version} (passed STAGE) -> {model}-prod v(new)" in run.summary(job="plan")
+    (copy,) = stack.mlflow.search_model_versions(f"name='{model}-prod'")
+    assert copy.source == f"models:/{model}/{version}" and copy.tags["domino_mlops.source"] == f"{model}/{version}"
+    assert stack.aliases(f"{model}-prod") == {"production": copy.version}
+    assert stack.aliases(model) == {"staging": version}
+    api, (deployed,) = stack.serving(model + PROD_APIS[0][0])
+    assert (deployed.source.registered_model_name, deployed.source.registered_model_version) == (
+        f"{model}-prod", int(copy.version))
+    assert [e.source for e in stack.ledger(f"{model}-prod")] == [f"{model}/{version}"]
+    before = [(v.version, v.last_updated_timestamp, sorted(v.tags.items()))
+              for v in stack.mlflow.search_model_versions(f"name='{model}-prod'")]
+
+    again = stack.act("workflow_dispatch", "promote-production.yml", inputs={"project": ""})
+
+    assert again.returncode == 0, again.explain()
+    assert [(v.version, v.last_updated_timestamp, sorted(v.tags.items()))
+            for v in stack.mlflow.search_model_versions(f"name='{model}-prod'")] == before
+    assert len(stack.ledger(f"{model}-prod")) == 1

@@ -142,6 +142,8 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
                             "public in Domino, or set smoke_test.required: false.")
         raise refusal
     moves: dict[MlflowRegistry, list[MoveAlias]] = {}
+    # A registered model the apply copies into first (the separated topology) may not exist yet.
+    to_create = {c.model for c in plan.changed if c.copy_step is not None and c.copy_step.copied is None}
     for change in plan.changed:
         for step in change.steps:
             if isinstance(step, MoveAlias):
@@ -149,6 +151,8 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
     for registry, steps in moves.items():
         heads = registry.reader.heads([step.model for step in steps])  # one search, not a read per model
         for step in steps:
+            if step.model not in heads and step.model in to_create:
+                continue
             if step.model not in heads:
                 raise NotFound(f"MLflow has no model {step.model!r} any more", hint=MISSING_HINT)
             found = heads[step.model].alias_map.get(step.alias)
@@ -228,6 +232,7 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
             list(pool.map(work, who))
 
         try:
+            _create_destinations(runs, ctx)
             _take_leases(runs, env, ctx)
             # Read once the leases are held (nobody else writes these models' entries from now on),
             # so that each model can record its entry as soon as its own last wave is done.
@@ -253,6 +258,18 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
         finally:
             each(ModelRun.release, runs)
     return tuple(_result(run) for run in runs) + unchanged
+
+
+def _create_destinations(runs: list[ModelRun], ctx: ApplyContext) -> None:
+    """The separated topology: a copy's registered model must exist before its lease (a tag on
+    it) can be taken. An empty registered model marks nothing, and creating it is safe to repeat."""
+    for run in runs:
+        step = run.change.copy_step
+        if step is not None and step.copied is None:
+            try:
+                ctx.registry_for(run.change.registry_project).create_registered_model(step.registered_model)
+            except DominoMlopsError as exc:
+                run.fail(exc)
 
 
 def _take_leases(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:

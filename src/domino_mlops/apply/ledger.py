@@ -44,6 +44,7 @@ class LedgerEntry:
     image: str = ""  # export: the image reference pushed (with its digest when known)
     # Who approved the change: GitHub reviewers of this run, or "local user X, no GitHub approval".
     approved_by: str = ""
+    source: str = ""  # the separated topology: "<model>/<version>" that `model` `to_version` is a copy of
 
     def tags(self) -> dict[str, str]:
         fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
@@ -54,6 +55,8 @@ class LedgerEntry:
             fields["image"] = self.image
         if self.approved_by:
             fields["approved_by"] = self.approved_by
+        if self.source:
+            fields["source"] = self.source
         return {_PREFIX + k: v for k, v in fields.items()}
 
     @classmethod
@@ -64,7 +67,8 @@ class LedgerEntry:
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
                    time_ms=start_time, key=get("key"), run_id=run_id,
-                   kind=get("kind") or "model", image=get("image"), approved_by=get("approved_by"))
+                   kind=get("kind") or "model", image=get("image"), approved_by=get("approved_by"),
+                   source=get("source"))
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:

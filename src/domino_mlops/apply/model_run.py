@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from domino_mlops.apply.copy_version import copy_version
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.lease import Lease
 from domino_mlops.apply.poll import PollSettings, for_environment
@@ -23,6 +24,7 @@ from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionI
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
 from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, PutBackFailed, SmokeTestFailed, Unrestored
+from domino_mlops.plan.copied import with_copy
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
 if TYPE_CHECKING:
@@ -82,6 +84,7 @@ class ModelRun:
         what kept it from being taken."""
         if isinstance(taken, Lease):
             self._lease = taken
+            self._guard(self._copy)
         else:
             self._fail(taken)
 
@@ -241,6 +244,19 @@ class ModelRun:
         if self._lease is not None:
             self._lease.check()
 
+    def _copy(self) -> None:
+        """The separated topology: the copy first (under the lease), then every later step
+        deploys and marks it."""
+        step = self.change.copy_step
+        if step is None or step.copied is not None:
+            return
+        self._lease_check()
+        made, wrote = copy_version(self._registry, step)
+        self.writes += wrote
+        self.say(f"copied {step.model} v{step.version} -> {step.registered_model} v{made.version}" if wrote
+                 else f"{step.model} v{step.version} already copied as {step.registered_model} v{made.version}")
+        self.change = with_copy(self.change, made)
+
     def _deploy(self, step: DeployVersion) -> None:
         self._lease_check()
         domino = self.ctx.domino_for(self.change.project_id)
@@ -266,7 +282,7 @@ class ModelRun:
         """Call the model the way the plan said: with our access token, or without one (public)."""
         if step.access in ("none", "unknown") and deployed.is_public:
             step = replace(step, access="public")
-        token = self.ctx.model_tokens.token_for(self.change.model, step.hardware_tier) if step.access == "token" else None
+        token = self.ctx.model_tokens.token_for(self.change.manifest_model, step.hardware_tier) if step.access == "token" else None
         if step.access == "token" and token is None:
             raise SmokeTestFailed(f"the access token for {step.model_api_name} ({step.token_source}) is gone",
                                   hint="The plan saw it; set it again and re-run.")
@@ -398,5 +414,6 @@ def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: 
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),
         commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
-        approved_by=ctx.run.approved_by)
+        approved_by=ctx.run.approved_by,
+        source=f"{change.source_model}/{change.source_version}" if change.source_model else "")
     return ledger.record(entry, history=history)

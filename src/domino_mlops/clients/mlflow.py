@@ -243,6 +243,36 @@ class MlflowRegistry:
 
         return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
 
+    def create_registered_model(self, name: str) -> bool:
+        """Create registered model ``name``; False when it exists already (made meanwhile, or by
+        this very create whose answer was lost: the lookup is the model itself)."""
+        what = f"registered model {name!r}"
+
+        def lookup() -> bool | None:
+            return False if name in self.reader.heads([name]) else None
+
+        def post() -> bool:
+            return self.rest.create("registered-models/create", {"name": name}, what=what) is not None
+
+        return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
+
+    def create_version(self, name: str, *, source: str, run_id: str | None, tags: Mapping[str, str],
+                       lookup: Callable[[], ModelVersionInfo | None]) -> ModelVersionInfo:
+        """Create a version of ``name`` from ``source`` (a ``models:/`` URI: the same files), with
+        ``tags`` in the same request, exactly once: ``lookup`` finds it (by a tag only it carries)
+        after an ambiguous failure, before it is created again."""
+        what = f"a version of model {name!r} from {source}"
+        body = {"name": name, "source": source, "tags": _tag_list(tags), **({"run_id": run_id} if run_id else {})}
+
+        def post() -> ModelVersionInfo:
+            answer = self.rest.create("model-versions/create", body, what=what)
+            if answer is None:
+                raise BadResponse(SERVICE, "model-versions/create", "a new version cannot already exist")
+            self.rest.shaped(lambda: Fields(answer.body, answer.endpoint).req_obj("model_version"))
+            return self.rest.shaped(lambda: version_from_rest(answer.body["model_version"]))
+
+        return create_once(post, lookup, what=what, retries=Retries(self.retry_budget), sleep=self._sleep)
+
     def finish_run(self, run_id: str, *, end_time: int) -> None:
         """Mark a run FINISHED: one POST to runs/update (setting a value: safe to repeat, so retried)."""
         self.rest.write("POST", "runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": end_time},

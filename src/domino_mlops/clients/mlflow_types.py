@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The separated topology (observed/copies.py, plan/copied.py): the destination version of a copy
+# not made yet (MLflow numbers it when the apply creates it), and the tag a copy carries.
+NEW_VERSION = "new"
+SOURCE_TAG = "domino_mlops.source"  # on a copied version: "<source model>/<version>"
+
 
 @dataclass(frozen=True, slots=True)
 class ModelVersionInfo:

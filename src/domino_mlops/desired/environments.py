@@ -23,6 +23,7 @@ SCHEMA = "environments.schema.json"
 # Conventional aliases and legacy stages, so a minimal file (just names) does the expected thing.
 _DEFAULT_ALIAS = {"STAGE": "staging", "STAGING": "staging", "PROD": "production", "PRODUCTION": "production"}
 _DEFAULT_STAGE = {"staging": "Staging", "production": "Production"}
+MODEL_PLACEHOLDER = "{model}"  # in mlflow.registered_model: the manifest's model name
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,18 @@ class Environment:
     @property
     def hardware_tiers(self) -> tuple[str, ...]:
         return tuple(tier for wave in self.waves for tier in wave)
+
+    def registered_model_name(self, model: str) -> str:
+        """The registered model this environment marks and serves for manifest model ``model``:
+        its own (``registered_model`` applied, the separated topology), or ``model`` itself.
+
+        >>> prod = Environment("PROD", "production", "production", registered_model="{model}-prod")
+        >>> prod.registered_model_name("churn")
+        'churn-prod'
+        """
+        if self.registered_model is None:
+            return model
+        return self.registered_model.replace(MODEL_PLACEHOLDER, model)
 
     def passed_tag(self) -> str:
         """The MLflow version tag that records this environment's verdict on a version."""
@@ -160,6 +173,8 @@ def _build(located: Located) -> Environments:
                                 max_latency_ms=smoke.get("max_latency_ms")),
             model_api=VersionSettings(*(model_api.get(key, getattr(defaults, key)) for key in (
                 "log_http_request_response", "monitoring_enabled", "record_invocation"))),
+            registered_model=mlflow.get("registered_model"),
+            tracking_uri_variable=mlflow.get("tracking_uri_variable"),
             line=located.line_of(("environments", index)),
         ))
     return Environments(located.file, tuple(items))
@@ -193,4 +208,23 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
                                         f"alias {env.alias!r} is already owned by {aliases[env.alias]!r}"))
         aliases.setdefault(env.alias, env.name)
         seen.append(env.name)
+        issues += _topology_issues(env, located, where)
+    return issues
+
+
+def _topology_issues(env: Environment, located: Located, where: tuple[str | int, ...]) -> list[ValidationIssue]:
+    """The separated topology: a template that makes one valid MLflow name per model (the schema
+    checks the `{model}` count); its own MLflow server is not carried out yet, so it is refused
+    rather than silently ignored (the copy would land on the shared server)."""
+    issues: list[ValidationIssue] = []
+    if env.registered_model is not None:
+        bare = env.registered_model.replace(MODEL_PLACEHOLDER, "")
+        if any(c in bare for c in "/:") or env.registered_model.strip() != env.registered_model:
+            issues.append(located.issue(where + ("mlflow", "registered_model"), (
+                f"mlflow.registered_model {env.registered_model!r} of {env.name!r} does not make a valid MLflow "
+                "model name ('/' and ':' are not allowed, nor spaces at either end); write e.g. \"{model}-prod\"")))
+    if env.tracking_uri_variable is not None:
+        issues.append(located.issue(where + ("mlflow", "tracking_uri_variable"), (
+            f"mlflow.tracking_uri_variable of {env.name!r} is not supported yet (an environment's own MLflow "
+            "server); remove it and use mlflow.registered_model on the shared server")))
     return issues

@@ -24,6 +24,9 @@ class ObservedModel:
     entry: ManifestEntry
     model: RegisteredModelInfo
     target: ModelVersionInfo
+    # The separated topology (observed/copies.py): `model` and `target` are the environment's own
+    # registered model and copy; `source` the manifest's version it copies (the gate reads it).
+    source: ModelVersionInfo | None = None
 
 
 class ModelReader(Protocol):

@@ -6,7 +6,8 @@ can move, or the manifest can change under a re-run; the apply job then re-plans
 (exit 4) when the digest differs, so what is applied is what was approved.
 
 The digest covers where each model goes: environment, alias, project, model, the version asked
-for and the version it resolved to, replicas, the data planes (wave, Model API, hardware tier),
+for and the version it resolved to, the registered model a separated environment copies it into,
+replicas, the data planes (wave, Model API, hardware tier),
 and what new Model API versions record of their calls. It leaves out what the approval does not decide
 and what a partial first attempt legitimately changes: how a step reaches its goal (create,
 start, already serving), Domino ids, where the alias points now, gate results (checked again at
@@ -73,13 +74,19 @@ def _listed_under(change: ModelChange) -> str:
 
 
 def _destination(change: ModelChange, env: Environment) -> dict[str, Any]:
-    return {
-        "project": change.project_id, "model": change.model, "requested": change.requested,
-        "version": change.version, "replicas": change.replicas or env.replicas,
-        "data_planes": [[wave, model_api_name(change.model, env, tier), tier] for wave, tier in tiers_in_waves(env)],
+    document = {
+        "project": change.project_id, "model": change.manifest_model, "requested": change.requested,
+        "version": change.source_version or change.version, "replicas": change.replicas or env.replicas,
+        "data_planes": [[wave, model_api_name(change.manifest_model, env, tier), tier]
+                        for wave, tier in tiers_in_waves(env)],
         # Only a rollback's: every other plan keeps the digest it had before rollbacks had one.
         **({"from": change.rolls_back_from} if change.rolls_back_from is not None else {}),
     }
+    if change.source_model:
+        # The separated topology: the registered model it is copied into. Not the copy's number,
+        # which a first attempt that copied and then stopped gives it after the approval.
+        document["registered_model"] = change.model
+    return document
 
 
 def _hash(document: dict[str, Any]) -> str:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from domino_mlops.clients.domino_serving_types import RegistrySource
-from domino_mlops.clients.mlflow_types import ModelVersionInfo
+from domino_mlops.clients.mlflow_types import NEW_VERSION, ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, choose
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import (
+    CopyVersion,
     DeployVersion,
     Gate,
     ModelChange,
@@ -90,10 +91,11 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
     stage_holders = tuple(v.version for v in model.in_stage(env.stage)) if env.stage else ()
     current = current_alias if env.uses_alias else (stage_holders[0] if stage_holders else None)
 
+    # Model APIs and access tokens keep the manifest's name, whichever registered model they serve.
     served = {} if serving is None else {
-        tier: serving.get(project_id, model_api_name(model.name, env, tier)) for _, tier in tiers_in_waves(env)}
+        tier: serving.get(project_id, model_api_name(entry.name, env, tier)) for _, tier in tiers_in_waves(env)}
     deploys = () if serving is None else tuple(
-        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(model.name, env, tier), retry_failed)
+        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(entry.name, env, tier), retry_failed)
         for wave, tier in tiers_in_waves(env))
     domino_done = all(d.action == "none" for d in deploys)
     passed = target.tag_map.get(env.passed_tag()) == PASSED
@@ -109,8 +111,11 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
 
     steps: list[Step] = []
     if marking or not domino_done:
+        if item.source is not None:  # the separated topology: the copy comes first
+            steps.append(CopyVersion(item.source.name, item.source.version, model.name, env.requires,
+                                     None if target.version == NEW_VERSION else target.version))
         for deploy in deploys:
-            steps += [deploy, _smoke(env, model.name, deploy, served[deploy.hardware_tier], tokens)]
+            steps += [deploy, _smoke(env, entry.name, deploy, served[deploy.hardware_tier], tokens)]
         steps += marking
     recorded = None if ledger_last is None else ledger_last.get(model.name)
     if steps or (ledger_last is not None and recorded != target.version):
@@ -119,8 +124,9 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
     return ModelChange(
         project_id=project_id, model=model.name, requested=str(entry.version), version=target.version,
         current=current, run_id=target.run_id, steps=tuple(steps),
-        gate=_gate(env, environments, target), line=entry.line, smoke=entry.smoke_test,
-        replicas=entry.replicas, target=target, manifest_project=entry.project_id, serving=deploys)
+        gate=_gate(env, environments, item.source or target), line=entry.line, smoke=entry.smoke_test,
+        replicas=entry.replicas, target=target, manifest_project=entry.project_id, serving=deploys,
+        source_model=item.source.name if item.source else "", source_version=item.source.version if item.source else "")
 
 
 def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,
@@ -129,8 +135,9 @@ def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: i
                   hardware_tier=tier, wave=wave, settings=env.model_api)
     if served is None:
         return DeployVersion(**common, action="create_model_api")
-    choice = choose(served, RegistrySource(target.name, int(target.version)), env.model_api,
-                    retry_failed=retry_failed)
+    # MLflow numbers versions from 1: a copy not made yet (0 here) matches nothing Domino serves.
+    number = 0 if target.version == NEW_VERSION else int(target.version)
+    choice = choose(served, RegistrySource(target.name, number), env.model_api, retry_failed=retry_failed)
     return DeployVersion(**common, action=choice.action, model_api_id=served.api.id,
                          version_id=choice.version_id, previous_version_id=choice.previous_version_id)
 

@@ -59,6 +59,29 @@ class SetTags:
 
 
 @dataclass(frozen=True, slots=True)
+class CopyVersion:
+    """The separated topology: copy the exact version that passed ``requires`` into the
+    environment's own registered model (as MLflow's ``copy_model_version`` does: source
+    ``models:/<model>/<version>``, its run id and tags), so the environment's credential never
+    writes the model the earlier environments mark.
+
+    copied: the destination version that holds it already (found by its SOURCE_TAG); None: copy now.
+    """
+
+    model: str
+    version: str
+    registered_model: str
+    requires: str | None = None
+    copied: str | None = None
+    kind: str = field(default="copy_version", init=False)
+
+    def describe(self) -> str:
+        passed = f" (passed {self.requires})" if self.requires else ""
+        copy = f"copy {self.model} v{self.version}{passed} -> {self.registered_model}"
+        return f"{copy}: already copied as v{self.copied}" if self.copied is not None else f"{copy} v(new)"
+
+
+@dataclass(frozen=True, slots=True)
 class DeployVersion:
     """Make `model` version `version` the active version of one Model API on one hardware tier.
 
@@ -243,7 +266,7 @@ class SetAppVisibility:
         return f"visibility of app {self.app!r}: {self.from_visibility or '(none)'} -> {self.to_visibility}"
 
 
-Step = DeployVersion | SmokeTest | SetTags | TransitionStage | MoveAlias | RecordLedger
+Step = CopyVersion | DeployVersion | SmokeTest | SetTags | TransitionStage | MoveAlias | RecordLedger
 WorkloadStep = RunJob | ScheduleJob | PublishApp | SetAppVisibility | RecordLedger
 
 
@@ -303,10 +326,23 @@ class ModelChange:
     # A rollback: the version it moves the environment back from (the ledger's, checked against the
     # alias). Approved with the plan, so an old rollback re-run after a newer promotion is refused.
     rolls_back_from: str | None = None
+    # The separated topology: ``model`` is the environment's own registered model and ``version``
+    # its copy (NEW_VERSION until made) of the manifest's ``source_model`` version ``source_version``.
+    source_model: str = ""
+    source_version: str = ""
 
     @property
     def changed(self) -> bool:
         return bool(self.steps)
+
+    @property
+    def manifest_model(self) -> str:
+        """The model's name in the manifest: what names its Model APIs and its access tokens."""
+        return self.source_model or self.model
+
+    @property
+    def copy_step(self) -> CopyVersion | None:
+        return next((step for step in self.steps if isinstance(step, CopyVersion)), None)
 
     @property
     def registry_project(self) -> str:
