@@ -300,3 +300,32 @@ def test_in_actions_an_export_whose_token_reaches_production_must_be_kept_to_mai
         github.protect("acme/models", "export", reviewers=False)  # only main may use the export secrets
         assert main(["export", "--targets", str(targets), "--output", "out"]) == 0
         assert export_tag(client, MODEL, v3, "GUARDED")["image"] == f"registry.example.com/foundry/{MODEL}:v{v3}"
+
+
+def test_the_container_tool_sees_only_an_allow_listed_environment(workspace, models, monkeypatch):
+    """MLFLOW_TRACKING_URI with its password and the smoke tests' model tokens used to reach the
+    tool's environment (only the named credential variables were removed): now nothing but the
+    names a container tool reads does."""
+    from domino_mlops.apply.export_build import _PASSED, _PASSED_PREFIXES
+
+    client, (v1, _, v3) = models
+    client.set_model_version_tag(MODEL, v1, "TARGET_ENVCHECK", "true")
+    log = workspace / "docker.log"
+    fake_tool(workspace / "bin", log)
+    monkeypatch.setenv("PATH", path_with(workspace / "bin"))
+    monkeypatch.delenv("CONTAINER_TOOL")
+    monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
+    monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    monkeypatch.setenv("DOMINO_MODEL_TOKENS_PROD", '{"churn": "model-token-value"}')
+    monkeypatch.setenv("SOME_OTHER_SECRET", "x")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///run/user/1000/docker.sock")  # the tool's own setting passes
+
+    assert main(["export", "--targets", str(_targets(workspace, "ENVCHECK")), "--output", "out"]) == 0
+
+    made = calls(log)
+    assert made and all("DOCKER_HOST" in c["all_env"] and "PATH" in c["all_env"] for c in made)
+    allowed = set(_PASSED) | {"DOCKER_CONFIG", "REGISTRY_AUTH_FILE"}
+    for call in made:
+        leaked = [n for n in call["all_env"] if n not in allowed and not n.startswith(_PASSED_PREFIXES)]
+        assert leaked == [], leaked
+        assert not {"MLFLOW_TRACKING_URI", "DOMINO_MODEL_TOKENS_PROD", "SOME_OTHER_SECRET"} & set(call["all_env"])

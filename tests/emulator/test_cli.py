@@ -19,10 +19,10 @@ from domino_mlops.emulator import options
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 
 
-def _start(*args: str) -> tuple[subprocess.Popen, list[str]]:
+def _start(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen, list[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DOMINO_"))}
     process = subprocess.Popen([CLI, "emulator", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env=env)
+                               text=True, env=env, cwd=cwd)
     lines: list[str] = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -120,3 +120,38 @@ def test_a_seed_files_api_key_is_neither_printed_nor_called_harmless(tmp_path):
     finally:
         default.terminate()
         default.communicate(timeout=30)
+
+
+def test_the_mlflow_uri_flag_alone_loads_models_and_leaves_no_mlflow_db(tmp_path, mlflow_server, monkeypatch):
+    """As the README starts it: `domino-mlops emulator --mlflow-uri URL`, no MLFLOW_TRACKING_URI in
+    its environment. MLflow 3.17's `models:/` download asked the default registry (a new mlflow.db
+    in the working folder) and every build failed with "Registered Model ... not found"."""
+    import json
+
+    from domino_mlops.cli import main
+    from domino_mlops.local.models import register_diabetes_model
+
+    model = "emulator-flag-only"
+    version = register_diabetes_model(mlflow_server.uri, model)
+    where = tmp_path / "emulator-cwd"
+    where.mkdir()
+    process, lines = _start("--port", "0", "--deploy-seconds", "0.2", "--mlflow-uri", mlflow_server.uri, cwd=where)
+    try:
+        banner = "\n".join(lines)
+        url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner).group(1)
+        key = re.search(r"api key\s+(\S+)", banner).group(1)
+        project_id = re.search(r"id ([0-9a-f]{24})", banner).group(1)
+        repo = tmp_path / "repo"
+        (repo / "scripts").mkdir(parents=True)
+        (repo / "scripts" / "model_version.json").write_text(json.dumps({project_id: [{"name": model,
+                                                                                        "version": int(version)}]}))
+        monkeypatch.chdir(repo)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+        monkeypatch.setenv("DOMINO_API_HOST", url)
+        monkeypatch.setenv("DOMINO_USER_API_KEY", key)
+
+        assert main(["deploy", "--env", "STAGE"]) == 0  # the build loaded the model: it is Running
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert sorted(p.name for p in where.iterdir()) == []  # no mlflow.db, no mlruns

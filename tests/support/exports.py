@@ -32,6 +32,7 @@ stdin = sys.stdin.read() if not sys.stdin.isatty() else ""
 secret_names = ("EXPORT_REGISTRY_CREDENTIALS", "MLFLOW_TRACKING_TOKEN", "DOMINO_USER_API_KEY", "GITHUB_TOKEN")
 record = {{"argv": args, "stdin": stdin,
           "env": sorted(k for k in os.environ if k.startswith(("FOUNDRY_", "PROJECT_ID_")) or k in secret_names),
+          "all_env": sorted(os.environ),
           "docker_config": os.environ.get("DOCKER_CONFIG", "")}}
 if args and args[0] == "build":
     context = Path(args[-1])

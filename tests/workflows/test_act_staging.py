@@ -142,3 +142,31 @@ def test_a_pull_request_from_a_fork_is_planned_but_never_deployed(stack, diabete
     assert {r.get("jobID") for r in run.records if "jobResult" in r} == {"validate", "plan"}
     assert "### Plan for STAGE" in run.summary(job="plan")
     assert stack.emu.counters.writes() == 0
+
+
+def test_a_pull_request_that_points_staging_at_the_production_alias_writes_nothing(stack) -> None:
+    """The data-only attack: STAGE takes the production alias and stage. The pull request's run
+    plans it (read-only), and nothing in MLflow or Domino moves: production stays where it was."""
+    model = f"act-grab-{stack.project_id[:6]}"
+    first = register_diabetes_model(stack.mlflow_uri, model)
+    stack.manifest(model, first)
+    assert stack.cli("deploy", "--env", "STAGE") == 0 and stack.cli("promote", "--env", "PROD") == 0
+    newer = register_diabetes_model(stack.mlflow_uri, model, alpha=2.0)
+    environments = stack.repo.work / "scripts" / "environments.yaml"
+    text = environments.read_text().replace("alias: staging", "alias: production").replace(
+        "stage: Staging", "stage: Production")
+    # PROD's own alias renamed, so the file still validates: the plan shows the move it would make.
+    text = text.replace("      alias: production\n      stage_mode: both\n      stage: Production\n    smoke_test:\n"
+                        "      enabled: true\n      timeout_seconds: 60",
+                        "      alias: prod-old\n    smoke_test:\n      enabled: true\n      timeout_seconds: 60")
+    stack.repo.write("scripts/environments.yaml", text)
+    stack.manifest(model, newer)  # commits both files on the pull request's branch
+    writes, versions = stack.emu.counters.writes(), stack.aliases(model)
+
+    run = stack.act("pull_request", "deploy-staging.yml", payload=pull_request_event(9))
+
+    assert run.returncode == 0, run.explain()
+    assert {r.get("jobID") for r in run.records if "jobResult" in r} == {"validate", "plan"}
+    assert "@production" in run.summary(job="plan")  # the reviewer sees what the change would do
+    assert stack.emu.counters.writes() == writes and stack.aliases(model) == versions
+    assert stack.aliases(model)["production"] == first

@@ -1,8 +1,10 @@
 """Build and push a build context with the container tool on PATH: docker, podman or buildah.
 
 The registry password reaches the tool only on its standard input (``login --password-stdin``),
-never in argv, and the tool runs with the credential variables removed from its environment and
-its own throw-away auth file, so no login outlives the run on a shared runner. The digest comes
+never in argv, and the tool runs with an allow-listed environment (what a container tool needs:
+PATH, HOME, locale, proxies, CA files, its own DOCKER_*/CONTAINERS_*/BUILDAH_* settings) and its own
+throw-away auth file, so neither MLflow's URI with its password, nor a Domino or model token, nor
+any other secret of the job reaches it, and no login outlives the run on a shared runner. The digest comes
 from the push: ``--digestfile`` (podman, buildah) or the ``digest: sha256:...`` line (docker).
 """
 
@@ -38,6 +40,21 @@ def find_tool(environ: Mapping[str, str] | None = None) -> str | None:
     return None
 
 
+# What docker, podman and buildah read from their environment; nothing else is handed to them.
+_PASSED = frozenset({"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
+                     "XDG_DATA_HOME", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+                     "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "STORAGE_DRIVER", "STORAGE_OPTS",
+                     "CONTAINER_HOST", "CONTAINER_CONNECTION"})
+_PASSED_PREFIXES = ("LC_", "DOCKER_", "BUILDKIT_", "BUILDX_", "CONTAINERS_", "BUILDAH_", "PODMAN_")
+
+
+def tool_environment(environ: Mapping[str, str], hide: Iterable[str] = ()) -> dict[str, str]:
+    """The container tool's environment: only the allow-listed names, never one of ``hide``."""
+    hidden = set(hide)
+    return {name: value for name, value in environ.items()
+            if name not in hidden and (name in _PASSED or name.startswith(_PASSED_PREFIXES))}
+
+
 class ContainerTool:
     """One container tool, one throw-away auth file, run with a cleaned environment."""
 
@@ -45,9 +62,8 @@ class ContainerTool:
         self.path = path
         self.kind = next((t for t in TOOLS if Path(path).name.startswith(t)), "docker")
         self._secrets: list[str] = []
-        base = dict(os.environ if environ is None else environ)
-        for name in hide:  # the credential variables: the tool reads stdin, not them
-            base.pop(name, None)
+        # The credential variables are hidden even where a name would pass: the tool reads stdin.
+        base = tool_environment(os.environ if environ is None else environ, hide)
         self._home = tempfile.TemporaryDirectory(prefix="dmlops-registry-auth-")
         base["DOCKER_CONFIG"] = self._home.name
         base["REGISTRY_AUTH_FILE"] = str(Path(self._home.name) / "auth.json")

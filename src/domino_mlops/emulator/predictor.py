@@ -74,10 +74,17 @@ class ModelStore:
                 if self._root is None:
                     self._root = Path(tempfile.mkdtemp(prefix="domino-emulator-models-"))
             # Explicit URIs, never mlflow.set_tracking_uri(): that is process-global and would
-            # redirect the host program's own MLflow calls when the emulator runs in-process.
+            # redirect the host program's own MLflow calls when the emulator runs in-process. And
+            # not the `models:/` URI itself: MLflow 3.17 resolves it through a check that reads the
+            # *default* registry (a new ./mlflow.db, "Registered Model not found") whatever
+            # registry_uri says. The version's own artifact location, asked of the registry, is what
+            # the download needs.
+            from mlflow.tracking import MlflowClient
+
+            location = MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri) \
+                .get_model_version_download_uri(name, version)
             local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=tempfile.mkdtemp(dir=self._root),
-                tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri,
+                artifact_uri=location, dst_path=tempfile.mkdtemp(dir=self._root), tracking_uri=self.mlflow_uri,
             )
             return mlflow.pyfunc.load_model(local)
         except Exception as exc:  # noqa: BLE001 - any failure is a failed build, reported in its log
