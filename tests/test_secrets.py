@@ -47,6 +47,8 @@ def world(tmp_path: Path, mlflow_server, monkeypatch: pytest.MonkeyPatch):
     with Emulator(mlflow_uri=mlflow_server.uri, world=seed, deploy_seconds=0.2) as emu, \
             auth_proxy(mlflow_server.uri, grants) as mlflow, fake_github({SECRETS["github token"]: "write"}) as github:
         github.protect("acme/models", "production")  # the promotions ask GitHub, with the GitHub token
+        github.protect("acme/models", "staging", reviewers=False)  # STAGE shares production's reach
+        github.approve("acme/models", "production", "second-reviewer")  # someone other than the actor
         (tmp_path / "scripts").mkdir()
         (tmp_path / "scripts" / "environments.yaml").write_text((REPO / "scripts" / "environments.yaml").read_text())
         v1 = register_diabetes_model(mlflow_server.uri, MODEL)
@@ -62,6 +64,8 @@ def world(tmp_path: Path, mlflow_server, monkeypatch: pytest.MonkeyPatch):
             "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(tmp_path / "output"),
             "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"), "GITHUB_EVENT_PATH": str(event),
             "GITHUB_EVENT_NAME": "pull_request", "GITHUB_REPOSITORY": "acme/models", "GITHUB_API_URL": github.url,
+            # Writes happen only on the default branch (api.guard_writes): the run is main's.
+            "GITHUB_REF": "refs/heads/main", "GITHUB_RUN_ID": "99", "GITHUB_ACTOR": "octocat",
         }.items():
             monkeypatch.setenv(key, value)
         yield {"emu": emu, "github": github, "mlflow_uri": mlflow_server.uri, "root": tmp_path,
