@@ -53,6 +53,17 @@ def workspace(tmp_path, mlflow_server, monkeypatch):
     return tmp_path
 
 
+def _docker_on_path(workspace: Path, monkeypatch, **options) -> Path:
+    """A recording fake docker first on PATH, with the registry login the targets name; its log."""
+    log = workspace / "docker.log"
+    fake_tool(workspace / "bin", log, **options)
+    monkeypatch.setenv("PATH", path_with(workspace / "bin"))
+    monkeypatch.delenv("CONTAINER_TOOL")
+    monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
+    monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    return log
+
+
 def _targets(root: Path, name: str, **extra: str) -> Path:
     more = "".join(f"    {k}: {v}\n" for k, v in extra.items())
     return write_targets(root, f"""
@@ -153,12 +164,7 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 90.0) -> Non
 
 def test_build_and_push_with_docker_then_a_second_run_exports_nothing(workspace, models, monkeypatch, capsys):
     client, (v1, _, v3) = models
-    log = workspace / "docker.log"
-    fake_tool(workspace / "bin", log)
-    monkeypatch.setenv("PATH", path_with(workspace / "bin"))
-    monkeypatch.delenv("CONTAINER_TOOL")
-    monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
-    monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    log = _docker_on_path(workspace, monkeypatch)
     monkeypatch.setenv("EXPORT_REGISTRY_CREDENTIALS", '{"ANOTHER_TARGETS_TOKEN": "x"}')  # hidden from the tool too
     targets = _targets(workspace, "PUSH")
 
@@ -272,12 +278,7 @@ def test_in_actions_an_export_whose_token_reaches_production_must_be_kept_to_mai
     from tests.support.fake_github import fake_github
 
     client, (_, _, v3) = models
-    log = workspace / "docker.log"
-    fake_tool(workspace / "bin", log)
-    monkeypatch.setenv("PATH", path_with(workspace / "bin"))
-    monkeypatch.delenv("CONTAINER_TOOL")
-    monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
-    monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    log = _docker_on_path(workspace, monkeypatch)
     (workspace / "scripts").mkdir()
     (workspace / "scripts" / "model_version.json").write_text(json.dumps({"p1": [{"name": MODEL, "version": 1}]}))
     client.set_model_version_tag(MODEL, v3, "TARGET_GUARDED", "true")
@@ -310,12 +311,7 @@ def test_the_container_tool_sees_only_an_allow_listed_environment(workspace, mod
 
     client, (v1, _, v3) = models
     client.set_model_version_tag(MODEL, v1, "TARGET_ENVCHECK", "true")
-    log = workspace / "docker.log"
-    fake_tool(workspace / "bin", log)
-    monkeypatch.setenv("PATH", path_with(workspace / "bin"))
-    monkeypatch.delenv("CONTAINER_TOOL")
-    monkeypatch.setenv("FOUNDRY_USER", "robot$foundry")
-    monkeypatch.setenv("FOUNDRY_TOKEN", TOKEN)
+    log = _docker_on_path(workspace, monkeypatch)
     monkeypatch.setenv("DOMINO_MODEL_TOKENS_PROD", '{"churn": "model-token-value"}')
     monkeypatch.setenv("SOME_OTHER_SECRET", "x")
     monkeypatch.setenv("DOCKER_HOST", "unix:///run/user/1000/docker.sock")  # the tool's own setting passes
