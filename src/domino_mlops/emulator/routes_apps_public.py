@@ -22,7 +22,7 @@ from domino_mlops.emulator.auth import Principal
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.routes_apps import start
 from domino_mlops.emulator.views import apps as views
-from domino_mlops.emulator.views import metadata
+from domino_mlops.emulator.views import paged_metadata
 from domino_mlops.emulator.web import ApiError, Request, Router, bad_request, not_found
 from domino_mlops.emulator.world import new_id
 
@@ -72,8 +72,7 @@ def list_apps(ctx: Context, req: Request, who: Principal) -> Any:
     offset, limit = _int(req, "offset", 0), _int(req, "limit", len(apps))
     now, host = ctx.now(), ctx.faults.plan.app_host
     items = [views.public_app(a, ctx.world, now, host, summary=True) for a in apps[offset:offset + limit]]
-    return {"items": items, "metadata": {**metadata(), "pagination": {"offset": offset, "limit": limit,
-                                                                       "totalCount": len(apps)}}}
+    return {"items": items, "metadata": paged_metadata(offset, limit, len(apps))}
 
 
 def create_app(ctx: Context, req: Request, who: Principal) -> Any:
@@ -115,8 +114,7 @@ def list_versions(ctx: Context, req: Request, who: Principal) -> Any:
     """``ListAppVersionsResponse``: every version, oldest first."""
     app, now = _owned(ctx, req, who), ctx.now()
     items = [views.public_version(app, v, now) for v in app.versions]
-    return {"items": items, "metadata": {**metadata(), "pagination": {"offset": 0, "limit": len(items),
-                                                                       "totalCount": len(items)}}}
+    return {"items": items, "metadata": paged_metadata(0, len(items), len(items))}
 
 
 def create_version(ctx: Context, req: Request, who: Principal) -> Any:
@@ -136,8 +134,7 @@ def list_instances(ctx: Context, req: Request, who: Principal) -> Any:
     app = _owned(ctx, req, who)
     now = ctx.now()
     items = [views.public_instance(app, i, now) for i in _version(app, req)["instances"]]
-    return {"items": items, "metadata": {**metadata(), "pagination": {"offset": 0, "limit": len(items),
-                                                                       "totalCount": len(items)}}}
+    return {"items": items, "metadata": paged_metadata(0, len(items), len(items))}
 
 
 def get_instance(ctx: Context, req: Request, who: Principal) -> Any:
