@@ -206,7 +206,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/apps/beta/apps", "public", client=True),
     Route("GET", "/api/apps/beta/apps/{appId}", "public", client=True),
     Route("PATCH", "/api/apps/beta/apps/{appId}", "public", client=True),
-    Route("GET", "/api/apps/beta/apps/{appId}/versions", "public", client=True),
+    Route("GET", "/api/apps/beta/apps/{appId}/versions", "public"),
     Route("POST", "/api/apps/beta/apps/{appId}/versions", "public", client=True),
     Route("GET", "/api/apps/beta/apps/{appId}/versions/{versionId}", "public"),
     Route("GET", "/api/apps/beta/apps/{appId}/versions/{versionId}/instances", "public"),

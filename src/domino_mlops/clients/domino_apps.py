@@ -53,11 +53,11 @@ class Apps:
     """
 
     def __init__(self, http: HttpClient, *, pages_http: HttpClient | None = None,
-                 page_auth: AuthBase | None = None) -> None:
+                 page_auth: AuthBase | None = None, public_api: bool | None = None) -> None:
         self._http = http
         self._pages_http = pages_http or http
         self._page_auth = page_auth or NoCredential()
-        self._public: bool | None = None
+        self._public = public_api  # None: ask Domino once (public_api())
 
     def public_api(self) -> bool:
         """Whether this Domino serves the public Apps API: one GET of its list (no project, one
