@@ -200,6 +200,19 @@ ROUTES: tuple[Route, ...] = (
                    "reads ['setup'] unless include_setup_log=False",
           responses={"200": _obj({"stdout": STR, "setup": STR})}),
     # --- apps ------------------------------------------------------------------------------------
+    # The public Apps API (6.3: apps with versions and instances) where Domino publishes it; the
+    # v4 model products below are the fallback for versions that do not (CONTRACT_DECISIONS.md).
+    Route("GET", "/api/apps/beta/apps", "public", client=True),
+    Route("POST", "/api/apps/beta/apps", "public", client=True),
+    Route("GET", "/api/apps/beta/apps/{appId}", "public", client=True),
+    Route("PATCH", "/api/apps/beta/apps/{appId}", "public", client=True),
+    Route("GET", "/api/apps/beta/apps/{appId}/versions", "public"),
+    Route("POST", "/api/apps/beta/apps/{appId}/versions", "public", client=True),
+    Route("GET", "/api/apps/beta/apps/{appId}/versions/{versionId}", "public"),
+    Route("GET", "/api/apps/beta/apps/{appId}/versions/{versionId}/instances", "public"),
+    Route("GET", "/api/apps/beta/apps/{appId}/versions/{versionId}/instances/{instanceId}", "public"),
+    Route("DELETE", "/api/apps/beta/apps/{appId}/versions/{versionId}/instances/{instanceId}", "public",
+          client=True),
     Route("GET", "/v4/modelProducts", "v4", client=True),
     Route("POST", "/v4/modelProducts", "v4", client=True),
     Route("GET", "/v4/modelProducts/{modelProductId}", "v4", client=True),

@@ -40,6 +40,7 @@ with ``raise ... from exc`` so a ``--traceback`` run still shows the root cause.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 
 class DominoMlopsError(Exception):
@@ -186,6 +187,17 @@ class BadResponse(OperationError):
         self.service, self.endpoint, self.problem = service, endpoint, problem
 
 
+class Redirected(BadResponse):
+    """A 3xx where an answer was expected (redirects are never followed: a credential would go
+    along); ``location`` says where to. An app's page that sends us to a login page is this."""
+
+    def __init__(self, service: str, endpoint: str, status: int, location: str) -> None:
+        where = urlsplit(location)
+        super().__init__(service, endpoint, f"redirected ({status}) to {where.netloc}{where.path or ''} "
+                         "(a login page or proxy in front of the API?)")
+        self.status, self.location = status, location
+
+
 class DeploymentFailed(OperationError):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, hint=hint or "Read the Model API build and instance logs in Domino.")
@@ -260,6 +272,20 @@ class AppFailed(OperationError):
                          hint="Read the app's logs in Domino (Deployments > Apps); fix its entry point or tier, "
                               "then re-run.")
         self.app, self.environment, self.why, self.put_back = app, environment, why, put_back
+
+
+class AppUnverifiable(DominoMlopsError):
+    """An app runs, but its page could not be checked (a login page, or no credential may be sent
+    to its host) and the environment requires the smoke check: refused, the app left running."""
+
+    exit_code = 3
+
+    def __init__(self, app: str, environment: str, why: str) -> None:
+        super().__init__(f"app {app!r} in {environment} is running, but its page cannot be verified: {why}",
+                         hint="Serve the app on the Domino host, make it PUBLIC or AUTHENTICATED for the "
+                              "pipeline's credential, or set smoke_test.required: false for this environment "
+                              "(docs/JOBS_AND_APPS.md, 'Smoke check').")
+        self.app, self.environment, self.why = app, environment, why
 
 
 class BlockedByJob(OperationError):

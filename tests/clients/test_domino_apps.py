@@ -1,5 +1,7 @@
-"""Apps through /v4/modelProducts: list, create (looked up after ambiguity), start, stop, status,
-visibility and instances; and a running app's own page, asked on the Domino host only."""
+"""Apps through /v4/modelProducts (a Domino without the public Apps API: its list answers 404):
+list, create (looked up after ambiguity), start, stop, status, visibility and instances; and a
+running app's own page, asked with the credential on the Domino host only. The public API and the
+v4 fallback against the emulator: tests/apply/test_apps_published.py."""
 
 from __future__ import annotations
 
@@ -18,12 +20,18 @@ APPS = f"{HOST}/v4/modelProducts"
 A1 = p.oid(1)
 
 
+@pytest.fixture(autouse=True)
+def v4_only(rsps):
+    """A Domino that predates the public Apps API: the probe of its list is the gateway's 404."""
+    rsps.get(f"{HOST}/api/apps/beta/apps", status=404, json={"message": "no such route"})
+
+
 def test_list_find_and_get(rsps):
     client, _ = make_client()
     rsps.get(APPS, json=[p.app(1, "dash", "Stopped")])
     rsps.get(f"{APPS}/{A1}", json=p.app(1, "dash", "Running"))
     assert client.apps.list(p.PROJECT) == (App(A1, "dash", "Stopped", p.PROJECT, visibility="GRANT_BASED"),)
-    assert rsps.calls[0].request.params == {"projectId": p.PROJECT}
+    assert rsps.calls[1].request.params == {"projectId": p.PROJECT}  # after the probe of the public list
     assert client.apps.find(p.PROJECT, "dash").id == A1 and client.apps.find(p.PROJECT, "other") is None
     assert client.apps.get(A1).is_running
     assert nonconforming_requests(rsps) == []
@@ -88,7 +96,7 @@ def test_visibility_instances_and_the_started_instance(rsps):
         {"id": p.oid(7), "started": p.NOW_MS, "duration": 5, "publishingUserId": p.USER,
          "publishingUsername": "alice", "status": "Running", "goalIds": []}])
     client.apps.set_visibility(A1, "AUTHENTICATED")
-    assert json.loads(rsps.calls[0].request.body) == {"visibility": "AUTHENTICATED"}
+    assert json.loads(rsps.calls[1].request.body) == {"visibility": "AUTHENTICATED"}  # after the probe
     assert client.apps.start(A1, commit_id="c" * 40) == p.oid(7)
     assert [(i.id, i.status, i.published_by) for i in client.apps.instances(A1)] == [
         (p.oid(6), "Stopped", "alice"), (p.oid(7), "Running", "alice")]
@@ -111,13 +119,23 @@ def test_a_page_is_asked_on_the_host_with_the_domino_credential(rsps):
     assert nonconforming_requests(rsps) == []
 
 
-def test_a_page_elsewhere_or_of_a_stopped_app_is_not_asked(rsps):
+def test_a_page_elsewhere_is_asked_without_the_credential_and_a_stopped_app_not_at_all(rsps):
     client, _ = make_client()
-    with pytest.raises(BadResponse, match="on another host"):
-        client.apps.page(_running("https://evil.example/alice/p/r/notebookSession/abc/"))
+    rsps.get("https://apps.example/alice/p/r/notebookSession/abc/", status=401, json={"message": "log in"})
+    page = client.apps.page(_running("https://apps.example/alice/p/r/notebookSession/abc/"))
+    assert (page.status, page.credential, page.verified) == (401, False, False)
+    assert "X-Domino-Api-Key" not in rsps.calls[0].request.headers
     with pytest.raises(ConfigError, match="reports no running URL"):
         client.apps.page(App(A1, "dash", "Pending"))
-    assert len(rsps.calls) == 0
+    assert len(rsps.calls) == 1
+
+
+def test_a_login_redirect_is_reported_not_followed(rsps):
+    client, _ = make_client()
+    rsps.get(f"{HOST}/a/p/r/notebookSession/x/", status=302, headers={"Location": f"{HOST}/login?next=/a"})
+    page = client.apps.page(_running("/a/p/r/notebookSession/x/"))
+    assert (page.status, page.redirect, page.verified) == (302, f"{HOST}/login?next=/a", False)
+    assert len(rsps.calls) == 1  # the login page is not asked
 
 
 def test_a_page_behind_the_api_proxy_still_goes_to_the_host(rsps):

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino_apps import Apps
 from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion
 from domino_mlops.clients.domino_job_types import JobPage
 from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
@@ -56,7 +57,14 @@ class FakeHttp:
 
 def client_answering(payload: Any) -> DominoClient:
     http = FakeHttp(payload)
-    return DominoClient(http, models_http=http)  # type: ignore[arg-type]
+    client = DominoClient(http, models_http=http)  # type: ignore[arg-type]
+    client.apps = Apps(http, public_api=False)  # type: ignore[arg-type]  # the v4 routes; apps_public() for 6.3's
+    return client
+
+
+def apps_public(payload: Any) -> Apps:
+    """The apps client of a Domino that serves the public Apps API, every answer ``payload``."""
+    return Apps(FakeHttp(payload), public_api=True)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,12 @@ ANSWERS = (
     Answer("app created", "POST", "/v4/modelProducts", 200, lambda p: client_answering(p).apps.create(ID, "a")),
     Answer("app instances", "GET", "/v4/modelProducts/{}/versions", 200,
            lambda p: client_answering(p).apps.instances(ID)),
+    Answer("app list (public)", "GET", "/api/apps/beta/apps", 200, lambda p: apps_public(p).list(ID)),
+    Answer("app (public)", "GET", "/api/apps/beta/apps/{}", 200, lambda p: apps_public(p).get(ID)),
+    Answer("app created (public)", "POST", "/api/apps/beta/apps", 200,
+           lambda p: apps_public(p).publish(ID, "a")),
+    Answer("app version published", "POST", "/api/apps/beta/apps/{}/versions", 200,
+           lambda p: apps_public(p).publish(ID, "a", app_id=ID)),
     Answer("job list", "GET", "/api/jobs/beta/jobs", 200, lambda p: JobPage.from_api(p, "GET (test)")),
     Answer("current user", "GET", "/api/users/v1/self", 200, lambda p: client_answering(p).current_user()),
     Answer("scheduled jobs", "GET", "/v4/projects/{}/scheduledjobs", 200,
@@ -205,6 +219,8 @@ def test_every_answer_the_client_reads_is_covered() -> None:
               "POST /v4/modelProducts/{modelProductId}/start",  # the answer (an id) is read as text, if at all
               "POST /v4/modelProducts/{modelProductId}/stop",
               "POST /v4/modelProducts/{modelProductId}/visibility",
+              "PATCH /api/apps/beta/apps/{appId}",  # an entry point or visibility change: the answer is not read
+              "DELETE /api/apps/beta/apps/{appId}/versions/{versionId}/instances/{instanceId}",  # 200, no body
               "GET /{ownerName}/{projectName}/r/notebookSession/{runId}"}  # the app's own page, not Domino's
     missing = {r.key for r in CONTRACT.routes if r.client} - covered - unread
     assert not missing

@@ -249,6 +249,26 @@ def _success_tour(tour: Tour, model: tuple[str, str]) -> None:
     ok("GET", "/v4/modelProducts/{modelProductId}/versions", params={"modelProductId": app})
     ok("POST", "/v4/modelProducts/{modelProductId}/stop", params={"modelProductId": app})
 
+    # Apps through the public API: versions and instances.
+    public = "/api/apps/beta/apps"
+    made = ok("POST", public, body={"name": "public-dashboard", "projectId": project, "visibility": "AUTHENTICATED",
+                                    "entryPoint": "app.sh", "version": {"hardwareTierId": "small-k8s",
+                                                                        "gitRef": {"type": "commitId", "value": commit}}})
+    ok("GET", public, query={"projectId": project, "name": "public-dashboard"})
+    ok("PATCH", public + "/{appId}", params={"appId": made["id"]}, body={"entryPoint": "run.sh"})
+    version = ok("POST", public + "/{appId}/versions", params={"appId": made["id"]},
+                 body={"hardwareTierId": "small-k8s", "environmentId": environment})
+    ids = {"appId": made["id"], "versionId": version["id"]}
+    shown = wait_until(lambda: ok("GET", public + "/{appId}", params={"appId": made["id"]}),
+                       lambda a: a["currentVersion"]["currentInstance"]["status"] in ("Running", "Failed"))[-1]
+    assert shown["entryPoint"] == "run.sh" and shown["currentVersion"]["id"] == version["id"]
+    ok("GET", public + "/{appId}/versions", params={"appId": made["id"]})
+    ok("GET", public + "/{appId}/versions/{versionId}", params=ids)
+    ok("GET", public + "/{appId}/versions/{versionId}/instances", params=ids)
+    running = {**ids, "instanceId": version["currentInstance"]["id"]}
+    ok("GET", public + "/{appId}/versions/{versionId}/instances/{instanceId}", params=running)
+    ok("DELETE", public + "/{appId}/versions/{versionId}/instances/{instanceId}", params=running)
+
 
 # How a success call becomes a 404: the ids it names replaced by ids that name nothing.
 _PATH_IDS = {"ownerName": "nobody", "projectName": "nothing"}
@@ -260,6 +280,7 @@ _BODY_IDS: dict[str, Callable[[Any], Any]] = {
     "POST /v4/jobs/stop": lambda b: {**b, "jobId": NO_ID},
     "POST /v4/jobs/restart": lambda b: {**b, "jobId": NO_ID},
     "POST /v4/modelProducts": lambda b: {**b, "projectId": NO_ID},
+    "POST /api/apps/beta/apps": lambda b: {**b, "projectId": NO_ID},
 }
 _QUERY_IDS = {"projectId": NO_ID, "ownerName": "nobody", "projectName": "nothing"}
 

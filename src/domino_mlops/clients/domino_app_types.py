@@ -34,6 +34,8 @@ class App:
     open_url: str | None = None  # openUrl: Domino's page around the app (its banner)
     running_commit_id: str | None = None
     latest_instance_id: str | None = None
+    api: Literal["public", "v4"] = "v4"  # which Domino API reported it (and so can change it)
+    version_id: str | None = None  # public API: the current version (the one a put-back restores)
 
     @property
     def is_running(self) -> bool:
@@ -63,6 +65,27 @@ class App:
         )
 
 
+    @classmethod
+    def from_public(cls, payload: object, endpoint: str, *, path: str = "$") -> App:
+        """An ``AppResponse`` or ``AppSummaryResponse`` of the public API: what runs is the
+        current version's (tier, compute environment, git ref) and its current instance's status."""
+        f = Fields(payload, endpoint, path)
+        project, version = f.opt_obj("project"), f.opt_obj("currentVersion")
+        instance = version.opt_obj("currentInstance") if version else None
+        ref = version.opt_obj("gitRef") if version else None
+        commit = ref.opt_str("value") if ref and ref.opt_str("type") == "commitId" else None
+        return cls(
+            id=f.req_str("id"), name=f.opt_str("name"), status=instance.opt_str("status") if instance else None,
+            project_id=project.opt_str("id") if project else None,
+            hardware_tier_id=(version.opt_str("hardwareTierId") or None) if version else None,
+            environment_id=(version.opt_str("environmentId") or None) if version else None,
+            visibility=f.opt_str("visibility"), entry_point=f.opt_str("entryPoint"),
+            description=f.opt_str("description"), running_url=f.opt_str("url"), running_commit_id=commit,
+            latest_instance_id=instance.opt_str("id") if instance else None, api="public",
+            version_id=version.opt_str("id") if version else None,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class AppInstance:
     """One start of an app (v4 ``AppInstanceOverview``), oldest first in a list."""
@@ -85,10 +108,28 @@ class AppInstance:
 class AppPage:
     """What a running app answered at one of its paths."""
 
-    url: str  # the path asked, from the Domino host
+    url: str  # the path asked, from the Domino host (a whole URL on another host)
     status: int
     text: str  # the start of the page (at most PAGE_EXCERPT characters)
     seconds: float
+    credential: bool = True  # the Domino credential was sent (only ever to the Domino host)
+    redirect: str | None = None  # where a 3xx pointed (a login page): not followed
+
+    @property
+    def verified(self) -> bool:
+        """The app's own page answered; False for a login page, or a refusal of an anonymous ask."""
+        return self.redirect is None and self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a publish did: the app, whether it was created, the version (public API) and instance."""
+
+    app_id: str
+    created: bool
+    version_id: str | None = None
+    instance_id: str | None = None
+    entry_point_changed: bool = False
 
 
 def app_id_from_api(payload: object, endpoint: str) -> str:

@@ -196,3 +196,27 @@ def app_visibility(app_id: str) -> str:
 
 def app_instances(app_id: str) -> str:
     return f"{app(app_id)}/versions"  # the v4 document's name for an app's instances
+
+
+# --- apps, public API 6.3 ---------------------------------------------------------------------------
+
+PUBLIC_APPS = "/api/apps/beta/apps"
+
+
+def public_apps(project_id: str | None = None, *, limit: int | None = None) -> str:
+    """A project's apps (``listApps``); with no project, the probe of whether the route exists."""
+    project = _nonempty(project_id, "project id") if project_id is not None else None
+    return PUBLIC_APPS + _query(projectId=project, limit=limit)
+
+
+def public_app(app_id: str) -> str:
+    return f"{PUBLIC_APPS}/{seg(app_id, 'app id')}"
+
+
+def public_app_versions(app_id: str) -> str:
+    return f"{public_app(app_id)}/versions"
+
+
+def public_app_instance(app_id: str, version_id: str, instance_id: str) -> str:
+    return (f"{public_app_versions(app_id)}/{seg(version_id, 'app version id')}/instances/"
+            f"{seg(instance_id, 'app instance id')}")

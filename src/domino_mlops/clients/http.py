@@ -49,6 +49,7 @@ from domino_mlops.errors import (
     DominoMlopsError,
     NotFound,
     PermissionDenied,
+    Redirected,
     RemoteError,
     Unreachable,
 )
@@ -370,9 +371,7 @@ class HttpClient:
         if status >= 400:
             raise self._status_error(response, content, endpoint, source)
         if status >= 300:
-            where = urlsplit(response.headers.get("Location", ""))
-            raise BadResponse(self.service, endpoint, f"redirected ({status}) to {where.netloc}{where.path or ''} "
-                              "(a login page or proxy in front of the API?)")
+            raise Redirected(self.service, endpoint, status, response.headers.get("Location", ""))
         if expect == "none":
             return Reply(status, None, endpoint)
         if expect == "text":

@@ -68,6 +68,12 @@ class FaultPlan:
     # Apps with these names fail to start (Pending -> Failed) while the plan holds: a new app
     # version that is broken, then (plan cleared) the previous one put back.
     failing_apps: tuple[str, ...] = ()
+    # A Domino version that predates the public Apps API (/api/apps/beta): those routes answer the
+    # gateway's 404 and only the v4 model products serve apps.
+    v4_apps_only: bool = False
+    # Where running apps are served when not on the Domino host (an origin, "http://apps.example:80"):
+    # runningAppUrl and the public app url are then absolute URLs there.
+    app_host: str = ""
 
     @classmethod
     def parse(cls, value: FaultPlan | Mapping[str, Any] | str | None) -> FaultPlan:
@@ -83,7 +89,8 @@ class FaultPlan:
                 raise ConfigError(f"the fault plan is not valid JSON: {exc}", hint=_HINT) from exc
         if not isinstance(value, Mapping):
             raise ConfigError("a fault plan must be a JSON object", hint=_HINT)
-        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps"}
+        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps",
+                                  "v4_apps_only", "app_host"}
         if unknown:
             raise ConfigError(f"unknown fault plan keys: {', '.join(sorted(unknown))}", hint=_HINT)
         try:
@@ -91,7 +98,9 @@ class FaultPlan:
                        rules=tuple(FaultRule.from_dict(x) for x in value.get("rules", ())),
                        slow_deploy_seconds=float(value.get("slow_deploy_seconds", 0.0)),
                        failing_tiers=tuple(str(t) for t in value.get("failing_tiers", ())),
-                       failing_apps=tuple(str(a) for a in value.get("failing_apps", ())))
+                       failing_apps=tuple(str(a) for a in value.get("failing_apps", ())),
+                       v4_apps_only=bool(value.get("v4_apps_only", False)),
+                       app_host=str(value.get("app_host", "")).rstrip("/"))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad fault plan: {exc}", hint=_HINT) from exc
 

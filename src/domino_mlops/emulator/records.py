@@ -188,6 +188,11 @@ class App:
     # Earlier instances, oldest first: {"id", "started", "ended", "commit_id", "hardware_tier_id",
     # "environment_id", "started_by", "status"}; the current one is in the fields above.
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Public Apps API: the version the current instance runs (None: started through v4), and every
+    # version, oldest first: {"id", "created", "hardware_tier_id", "environment_id", "git_ref",
+    # "publisher", "instances": [instance ids]}. history rows then carry their "version_id".
+    version_id: str | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

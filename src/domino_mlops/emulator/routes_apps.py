@@ -44,7 +44,7 @@ def list_apps(ctx: Context, req: Request, who: Principal) -> Any:
         return []  # the emulator has apps only
     now = ctx.now()
     apps = sorted((a for a in ctx.world.apps.values() if a.project_id == project_id), key=lambda a: a.created)
-    return [views.model_product(a, ctx.world, now) for a in apps]
+    return [views.model_product(a, ctx.world, now, ctx.faults.plan.app_host) for a in apps]
 
 
 def create_app(ctx: Context, req: Request, who: Principal) -> Any:
@@ -61,11 +61,12 @@ def create_app(ctx: Context, req: Request, who: Principal) -> Any:
                 description=body.get("description") or "", permissions=dict(body["permissionsData"]),
                 entry_point=body.get("entryPoint") or None)
     ctx.world.apps[app.id] = app
-    return views.model_product(app, ctx.world, app.created)
+    return views.model_product(app, ctx.world, app.created, ctx.faults.plan.app_host)
 
 
 def get_app(ctx: Context, req: Request, who: Principal) -> Any:
-    return views.model_product(_owned(ctx, req.params["modelProductId"], who), ctx.world, ctx.now())
+    return views.model_product(_owned(ctx, req.params["modelProductId"], who), ctx.world, ctx.now(),
+                               ctx.faults.plan.app_host)
 
 
 def start_app(ctx: Context, req: Request, who: Principal) -> Any:
@@ -74,8 +75,14 @@ def start_app(ctx: Context, req: Request, who: Principal) -> Any:
     A start while an instance runs replaces it, as a publish of a new version does on Domino."""
     app = _owned(ctx, req.params["modelProductId"], who)
     body = req.json_object(required=False)
+    return start(ctx, app, who, body.get("hardwareTierId"), body.get("environmentId"), _commit(body))
+
+
+def start(ctx: Context, app: r.App, who: Principal, tier_id: str | None, environment_id: str | None,
+          commit: str | None, *, version_id: str | None = None) -> str:
+    """Start a new instance of ``app`` (replacing the running one); 400 naming every problem.
+    Shared by the v4 start and the public API's version create (routes_apps_public)."""
     project = ctx.world.project(app.project_id)
-    tier_id, environment_id, commit = body.get("hardwareTierId"), body.get("environmentId"), _commit(body)
     problems = []
     if tier_id and tier_id not in {t.id for t in ctx.world.tiers_for(app.project_id)}:
         problems.append(f"hardware tier {tier_id!r} is not available to project {app.project_id!r}")
@@ -91,6 +98,7 @@ def start_app(ctx: Context, req: Request, who: Principal) -> Any:
     app.hardware_tier_id = tier_id or app.hardware_tier_id
     app.environment_id = environment_id or app.environment_id
     app.commit_id, app.started_by = commit or project.commits[0], who.username
+    app.version_id = version_id
     # A data plane that cannot serve (fault plan failing_tiers) fails an app started there too.
     app.fails = (_fails(ctx.world.failing_app_pattern, app.name) or app.name in ctx.faults.plan.failing_apps
                  or app.hardware_tier_id in ctx.faults.plan.failing_tiers)
@@ -127,6 +135,7 @@ def _retire(app: r.App, now: float) -> None:
         "id": app.instance_id, "started": app.started, "ended": app.stopped_at if app.stopped_at else now,
         "commit_id": app.commit_id, "hardware_tier_id": app.hardware_tier_id, "environment_id": app.environment_id,
         "started_by": app.started_by, "status": "Failed" if status == "Failed" else "Stopped",
+        "version_id": app.version_id,
     })
 
 

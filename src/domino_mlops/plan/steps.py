@@ -220,13 +220,15 @@ class AppInstanceRef:
     commit_id: str | None
     hardware_tier: str | None
     environment_id: str | None
+    version_id: str | None = None  # public Apps API: the version that ran (its definition is published again)
+    entry_point: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class PublishApp:
     """Publish (or restart) an app on the environment's tier, wait until Running, smoke-check its
-    page; on failure start ``previous`` again (Domino keeps no app versions: the previous commit,
-    tier and environment are what can be put back).
+    page; on failure publish ``previous`` again (its commit, tier, compute environment and, on the
+    public Apps API, its entry point: docs/JOBS_AND_APPS.md).
 
     action: "create" (no app of that name: create, then start) or "start" (restart the existing one).
     """

@@ -144,8 +144,8 @@ def plan_app(app: AppSpec, env: Environment, found: App | None, *, action: str,
     reasons = _differences(app, tier, found)
     steps: list = []
     if reasons:
-        previous = (AppInstanceRef(found.running_commit_id, found.hardware_tier_id, found.environment_id)
-                    if found.is_running else None)
+        previous = (AppInstanceRef(found.running_commit_id, found.hardware_tier_id, found.environment_id,
+                                   found.version_id, found.entry_point) if found.is_running else None)
         steps.append(PublishApp(**publish, action="start", app_id=found.id, previous=previous,
                                 reason="; ".join(reasons)))
     if found.visibility != app.visibility:
@@ -167,6 +167,9 @@ def _differences(app: AppSpec, tier: str | None, found: App) -> list[str]:
         reasons.append(f"tier {found.hardware_tier_id or '(default)'} -> {tier}")
     if app.environment_id and found.environment_id != app.environment_id:
         reasons.append(f"compute environment {found.environment_id or '(default)'} -> {app.environment_id}")
+    if app.entry_point and found.api == "public" and found.entry_point != app.entry_point:
+        # Only the public Apps API changes an entry point (PATCH); v4 sets it at creation only.
+        reasons.append(f"entry point {found.entry_point or '(default)'} -> {app.entry_point}")
     if app.commit and found.is_running and found.running_commit_id != app.commit:
         reasons.append(f"commit {(found.running_commit_id or '?')[:12]} -> {app.commit[:12]}")
     return reasons
