@@ -293,8 +293,8 @@ def apply(plan: Plan, env: Environment, connections: Connections, options: Apply
     """Carry out a plan (gates and compare-and-swap first; see apply/executor.py). A refusal
     raised before any write names the manifest lines at fault when ``manifest_file`` is given."""
     ctx = ApplyContext(
-        registry_for=connections.registry, domino_for=connections.domino, domino_host=connections.domino_host,
-        environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
+        registry_for=connections.registry, domino_for=connections.domino_for(env), domino_host=connections.domino_host,
+        model_host=connections.model_host(env), environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
         max_parallel=options.max_parallel, on_event=options.on_event, on_warning=options.on_warning,
         model_tokens=connections.model_tokens(env.name), leases=Leases(options.lease, on_wait=lambda model, holder: options.on_event(
             model, f"waiting for another run to finish: {holder}")),
