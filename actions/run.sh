@@ -100,6 +100,7 @@ export_if_set GITHUB_TOKEN "${DMLOPS_GITHUB_TOKEN:-}"
 export_if_set MLFLOW_TRACKING_URI "${DMLOPS_MLFLOW_TRACKING_URI:-}"
 export_if_set MLFLOW_TRACKING_TOKEN "${DMLOPS_MLFLOW_TRACKING_TOKEN:-}"
 export_if_set DOMINO_API_HOST "${DMLOPS_DOMINO_API_HOST:-}"
+export_if_set DOMINO_MODEL_HOST "${DMLOPS_DOMINO_MODEL_HOST:-}"
 export_if_set DOMINO_USER_API_KEY "${DMLOPS_DOMINO_API_KEY:-}"
 export_if_set DOMINO_MODEL_TOKENS "${DMLOPS_MODEL_TOKENS:-}"
 # export: the registry logins, a JSON object keyed by the variable names the targets give.

@@ -52,6 +52,7 @@ from domino_mlops.errors import (
 )
 from domino_mlops.observed.approvals import check_run_approval
 from domino_mlops.observed.default_branch import read_default_branch
+from domino_mlops.observed.domino_version import check_data_planes
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.observed.deploy_record import KnownServing, decode
@@ -176,6 +177,8 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
             registry_only = replace(registry_only, warnings=registry_only.warnings + (
                 "jobs and apps are left out: DOMINO_API_HOST is not set",))
         return replace(registry_only, warnings=registry_only.warnings + _bypass_warning(env))
+    # What this Domino version cannot run where (plan/capabilities.py): refused before anything is read further.
+    check_data_planes(env, {env.project_id or item.entry.project_id for item in observed}, workloads.apps, connections)
     wanted: dict[str, set[tuple[str, str]]] = {}
     known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
     for item in observed:
@@ -293,8 +296,8 @@ def apply(plan: Plan, env: Environment, connections: Connections, options: Apply
     """Carry out a plan (gates and compare-and-swap first; see apply/executor.py). A refusal
     raised before any write names the manifest lines at fault when ``manifest_file`` is given."""
     ctx = ApplyContext(
-        registry_for=connections.registry, domino_for=connections.domino, domino_host=connections.domino_host,
-        environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
+        registry_for=connections.registry, domino_for=connections.domino_for(env), domino_host=connections.domino_host,
+        model_host=connections.model_host(env), environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
         max_parallel=options.max_parallel, on_event=options.on_event, on_warning=options.on_warning,
         model_tokens=connections.model_tokens(env.name), leases=Leases(options.lease, on_wait=lambda model, holder: options.on_event(
             model, f"waiting for another run to finish: {holder}")),

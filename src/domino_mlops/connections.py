@@ -31,6 +31,7 @@ from domino_mlops.errors import ConfigError
 if TYPE_CHECKING:
     from domino_mlops.apply.ledger import Ledger
     from domino_mlops.clients.domino import DominoClient
+    from domino_mlops.clients.domino_auth import ModelHost
     from domino_mlops.clients.mlflow import MlflowRegistry
     from domino_mlops.clients.mlflow_auth import MlflowCredentials
     from domino_mlops.clients.mlflow_reader import MlflowReader
@@ -63,7 +64,7 @@ class Connections:
         self._registries: dict[MlflowCredentials, MlflowRegistry] = {}
         self._credentials: dict[str, MlflowCredentials] = {}
         self._readers: dict[MlflowCredentials, MlflowReader] = {}
-        self._domino: dict[str, DominoClient] = {}
+        self._domino: dict[tuple[str, str | None], DominoClient] = {}
         self._environment_ids: dict[str, str] = {}
 
     def __enter__(self) -> Connections:
@@ -140,20 +141,40 @@ class Connections:
 
         return normalize_host(self.environ.get("DOMINO_API_HOST", "").strip(), "DOMINO_API_HOST")
 
-    def domino(self, project_id: str) -> DominoClient:
-        """A Domino client with project ``project_id``'s credential."""
+    def model_host(self, env: Environment) -> ModelHost:
+        """Where ``env``'s models answer: its domino.model_host, else DOMINO_MODEL_HOST, else the
+        Domino host (the rule before DOMINO_MODEL_HOST existed)."""
+        from domino_mlops.clients.domino_auth import MODEL_HOST_VAR, ModelHost, normalize_host
+
+        if env.model_host:
+            where = f"domino.model_host of {env.name} in the environments file"
+            return ModelHost(normalize_host(env.model_host, where), where)
+        if value := self.environ.get(MODEL_HOST_VAR, "").strip():
+            return ModelHost(normalize_host(value, MODEL_HOST_VAR), MODEL_HOST_VAR)
+        return ModelHost(self.domino_host, f"DOMINO_API_HOST ({MODEL_HOST_VAR} is not set)")
+
+    def domino_for(self, env: Environment) -> Callable[[str], DominoClient]:
+        """Domino clients whose model calls go to ``env``'s model host."""
+        host = self.model_host(env).url
+        return lambda project_id: self.domino(project_id, model_host=host)
+
+    def domino(self, project_id: str, *, model_host: str | None = None) -> DominoClient:
+        """A Domino client with project ``project_id``'s credential; ``model_host``: where its
+        model calls go (else DOMINO_MODEL_HOST, else DOMINO_API_HOST)."""
         from domino_mlops.clients.domino import DominoClient
         from domino_mlops.clients.domino_auth import DominoConfig
         from domino_mlops.clients.mlflow_auth import project_token_variable
 
+        key = (project_id, model_host)
         with self._lock:
-            if project_id not in self._domino:
+            if key not in self._domino:
                 variable = project_token_variable(project_id)
                 token = self.environ.get(variable, "").strip() or None
                 config = DominoConfig.from_env(self.environ, token=token, token_source=variable,
-                                               project_id=project_id, on_secret=self.on_secret)
-                self._domino[project_id] = DominoClient.from_config(config)
-            return self._domino[project_id]
+                                               project_id=project_id, on_secret=self.on_secret,
+                                               model_host=model_host)
+                self._domino[key] = DominoClient.from_config(config)
+            return self._domino[key]
 
     def environment_id(self, env: Environment) -> Callable[[str], str]:
         """The compute environment for new Model APIs: the environment's, else the project's

@@ -8,7 +8,9 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── CredentialMissing             [2]  no credential configured for a service/project
     │   ├── AuthenticationFailed          [2]  401: the credential was refused (named, never shown)
     │   ├── PermissionDenied              [2]  403: the credential may not touch that object
-    │   └── NotFound                      [2]  404 / unknown model, version, alias or project
+    │   ├── NotFound                      [2]  404 / unknown model, version, alias or project
+    │   ├── ModelHostUnreachable          [2]  the model host does not answer a smoke call (refused, DNS)
+    │   └── NotSupportedByDomino          [2]  this Domino version cannot run it there (e.g. a remote data plane)
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -132,6 +134,27 @@ class PermissionDenied(ConfigError):
 class NotFound(ConfigError):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, hint=hint or "Check the name, version or id for typos.")
+
+
+class ModelHostUnreachable(ConfigError):
+    """A smoke call found nothing at the model host: a wrong address, not a broken model. The
+    version Domino just started is healthy as far as Domino says, so it is not put back."""
+
+    def __init__(self, url: str, reason: str, source: str) -> None:
+        super().__init__(
+            f"the model host {url} does not answer ({reason}); it comes from {source}",
+            hint="Set DOMINO_MODEL_HOST (action input domino-model-host, or domino.model_host of the "
+                 "environment in the environments file) to where Domino serves models, e.g. "
+                 "https://domino.example.com; unset, it is DOMINO_API_HOST. Nothing was put back: "
+                 "re-run once it is right, and the smoke test runs against what now serves.")
+        self.url, self.reason, self.source = url, reason, source
+
+
+class NotSupportedByDomino(ConfigError):
+    """The plan asks for something this Domino version's documentation says it cannot do."""
+
+    def __init__(self, message: str, *, hint: str) -> None:
+        super().__init__(message, hint=hint)
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------

@@ -128,7 +128,9 @@ def test_labels_are_a_list_of_strings():
 def test_hardware_tiers_from_both_routes_carry_their_data_plane():
     v4 = p.v4_tier("gpu", "dp-us", "us-east")
     public = p.public_tier("gpu", data_plane="dp-us")
-    assert HardwareTier.from_v4(v4, EP) == HardwareTier("gpu", "Gpu", False, "dp-us", "us-east", 1.0)
+    assert HardwareTier.from_v4(v4, EP) == HardwareTier("gpu", "Gpu", False, "dp-us", "us-east", 1.0, False)
+    # dataPlane.isLocal (required in the v4 DataPlaneDto) says which tiers run in the control plane.
+    assert HardwareTier.from_v4(p.v4_tier("cpu", "000000000000000000000000", "local"), EP).data_plane_is_local
     assert HardwareTier.from_api(public, EP) == HardwareTier("gpu", "Gpu", False, "dp-us", None, 1.0)
     assert HardwareTier.from_api(p.public_tier(default=True), EP).is_default  # flags.isDefault
     assert HardwareTier.from_api(p.public_tier(), EP).data_plane_id is None  # optional: no Nexus

@@ -31,7 +31,8 @@ WRITING_COMMANDS = frozenset({"deploy", "promote", "rollback", "rollout"})
 WRITE_SECRETS = re.compile(r"\b(DOMINO_USER_API_KEY|MLFLOW_TRACKING_TOKEN|DOMINO_MODEL_TOKENS|PROJECT_ID_\w*)")
 SHA_PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 WHOLE_EXPRESSION = re.compile(r"^\$\{\{(?:(?!\}\}).)*\}\}$", re.S)
-ENDPOINT = re.compile(r"^\$\{\{\s*steps\.([\w-]+)\.outputs\.endpoint-url\s*\}\}$")
+# environment.url: the Model API's page in Domino's UI (a page a person can open), not the POST-only endpoint.
+MODEL_PAGE = re.compile(r"^\$\{\{\s*steps\.([\w-]+)\.outputs\.model-page-url\s*\}\}$")
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
 SECRET_NAME = re.compile(r"secrets\.([A-Za-z_][A-Za-z0-9_]*)")
 ZIZMOR_IGNORE = re.compile(r"#\s*zizmor:\s*ignore\[[^\]]*\](.*)$")
@@ -89,10 +90,10 @@ def unguarded_writers(workflow: dict[str, Any]) -> list[str]:
             problems.append(f"{job_id}: writes, but its environment is not computed by an earlier job "
                             f"(an expression on needs.*): {name!r}")
         url = environment.get("url") if isinstance(environment, dict) else None
-        match = ENDPOINT.match(str(url or "").strip())
+        match = MODEL_PAGE.match(str(url or "").strip())
         if match is None or match[1] != step.get("id"):
-            problems.append(f"{job_id}: its environment's url is not the endpoint its writing step reports "
-                            f"(steps.{step.get('id')}.outputs.endpoint-url): {url!r}")
+            problems.append(f"{job_id}: its environment's url is not the model page its writing step reports "
+                            f"(steps.{step.get('id')}.outputs.model-page-url): {url!r}")
         concurrency = job.get("concurrency")
         if not isinstance(concurrency, dict) or not concurrency.get("group"):
             problems.append(f"{job_id}: writes, but has no concurrency group")

@@ -93,6 +93,7 @@ def test_a_pull_request_only_plans_and_the_merge_deploys_then_starts_the_promoti
     assert deployed.status == "Running" and deployed.source.registered_model_version == int(version)
     assert out["model-api-id"] == api.id and out["model-api-version-id"] == deployed.id
     assert out["endpoint-url"] == f"{stack.emu.url}/models/{api.id}/latest/model"
+    assert out["model-page-url"] == f"{stack.emu.url}/models/{api.id}/overview"  # environment.url
     assert [m["status"] for m in json.loads(out["result-json"])["models"]] == ["done"]
     assert stack.aliases(model) == {"staging": version}
     tags = stack.tags(model, version)

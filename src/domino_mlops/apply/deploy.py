@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving import VersionOptions
-from domino_mlops.clients.domino_urls import model_invocation
+from domino_mlops.clients.domino_urls import model_invocation, model_page
 from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource, VersionSettings
 from domino_mlops.clients.mlflow_types import ModelVersionInfo
 from domino_mlops.errors import DeploymentFailed, DominoMlopsError
@@ -30,6 +30,7 @@ class Deployed:
     endpoint_url: str
     is_public: bool = False  # the Model API takes calls without a token (as read when deployed)
     data_plane_id: str | None = None  # where the running version runs (Domino's dataPlaneId)
+    page_url: str = ""  # the Model API's page in Domino's UI, for a person (environment.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +51,9 @@ def mlflow_env_vars(target: ModelVersionInfo) -> dict[str, str]:
 
 
 def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVersionInfo,
-           settings: DeploySettings, on_status: Callable[[str], None]) -> Deployed:
-    """Make `target` the serving version of the step's Model API and wait until it runs."""
+           settings: DeploySettings, on_status: Callable[[str], None], *, page_host: str = "") -> Deployed:
+    """Make `target` the serving version of the step's Model API and wait until it runs. ``host``:
+    where models answer (the endpoint); ``page_host``: Domino's UI (the Model API's page)."""
     source = RegistrySource(target.name, int(target.version))
     api = domino.model_apis.find(step.project_id, step.model_api_name)  # re-check: the plan may be stale
     wrote = True
@@ -79,7 +81,7 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
                 options=VersionOptions(settings.version, description=_version_description(target))).id
     running = wait_running(domino, api.id, version_id, step, settings.poll, on_status)
     return Deployed(step, api.id, version_id, wrote, host + model_invocation(api.id), api.access.is_public,
-                    running.data_plane_id)
+                    running.data_plane_id, (page_host or host) + model_page(api.id))
 
 
 def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step: DeployVersion,

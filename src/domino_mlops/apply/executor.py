@@ -34,6 +34,7 @@ from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
+from domino_mlops.clients.domino_auth import ModelHost
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MISSING_HINT, MlflowRegistry
 from domino_mlops.desired.environments import Environment
@@ -81,6 +82,7 @@ class ApplyContext:
     domino_for: Callable[[str], DominoClient]
     domino_host: str
     environment_id_for: Callable[[str], str]  # project id -> compute environment for new Model APIs
+    model_host: ModelHost | None = None  # where models answer (None: domino_host, as set by nothing)
     run: RunInfo = RunInfo()
     poll: PollSettings = PollSettings()
     max_parallel: int = DEFAULT_MAX_PARALLEL  # apply/parallelism.py says why

@@ -23,12 +23,26 @@ from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
-from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, PutBackFailed, SmokeTestFailed, Unrestored
+from domino_mlops.clients.domino_auth import ModelHost
+from domino_mlops.errors import (
+    AliasConflict,
+    DominoMlopsError,
+    LeaseHeld,
+    ModelHostUnreachable,
+    PutBackFailed,
+    SmokeTestFailed,
+    Unreachable,
+    Unrestored,
+)
 from domino_mlops.plan.copied import with_copy
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
 if TYPE_CHECKING:
     from domino_mlops.apply.executor import ApplyContext
+
+
+# Unreachable reasons (clients/http.py) that mean no server at that address, not a slow one.
+NO_HOST = frozenset({"connection refused", "host name not found"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +134,9 @@ class ModelRun:
             return
         self.put_back_done = True
         lease = self._lease
+        if isinstance(self.error, ModelHostUnreachable):  # the deploy is fine; the address we call is not
+            self.say(f"not putting anything back: {self.error}")
+            return
         if isinstance(self.error, LeaseHeld) or (lease is not None and not lease.still_held()):
             self.say(f"not putting anything back: {lease.lost_to if lease and lease.lost_to else self.error}")
             return
@@ -211,6 +228,10 @@ class ModelRun:
     # --- helpers --------------------------------------------------------------------------------
 
     @property
+    def _model_host(self) -> ModelHost:
+        return self.ctx.model_host or ModelHost(self.ctx.domino_host, "DOMINO_API_HOST")
+
+    @property
     def _registry(self) -> MlflowRegistry:
         return self.ctx.registry_for(self.change.registry_project)
 
@@ -263,8 +284,8 @@ class ModelRun:
         settings = DeploySettings(self.ctx.environment_id_for(self.change.project_id),
                                   self.change.replicas or self.env.replicas, self._poll, self.env.model_api,
                                   self.ctx.retry_failed)
-        result = deploy(domino, self.ctx.domino_host, step, self._target, settings,
-                        lambda status: self.say(f"{step.model_api_name}: {status}"))
+        result = deploy(domino, self._model_host.url, step, self._target, settings,
+                        lambda status: self.say(f"{step.model_api_name}: {status}"), page_host=self.ctx.domino_host)
         self.deployed.append(result)
         check_step = self._smoke_steps.get(step.model_api_name)
         if check_step is not None and check_step.access in ("none", "unknown") and result.is_public:
@@ -290,9 +311,19 @@ class ModelRun:
             self._expectation = _expectation(self.change, self.env, self._registry, self._target)
         domino = self.ctx.domino_for(self.change.project_id)
 
+        model_host = self._model_host
+
         def call(data: dict) -> object:
-            return domino.deployments.predict(deployed.model_api_id, data, token=token,
-                                              token_source=step.token_source or "no token (public Model API)").result
+            try:
+                return domino.deployments.predict(deployed.model_api_id, data, token=token,
+                                                  token_source=step.token_source or "no token (public Model API)").result
+            except Unreachable as exc:
+                # Domino's API just said the version runs, so nothing listening at the model host
+                # (or no such host) is a wrong address, not a broken model: exit 2 at once, and
+                # the healthy version is not put back (put_back). Timeouts and resets stay transient.
+                if exc.reason in NO_HOST:
+                    raise ModelHostUnreachable(model_host.url, exc.reason, model_host.source) from exc
+                raise
 
         return check(self.change.model, deployed.step.model_api_name, call, self._expectation)
 

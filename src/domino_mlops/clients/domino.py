@@ -36,6 +36,7 @@ from domino_mlops.clients.domino_types import (
     parse_list,
 )
 from domino_mlops.clients.http import HttpClient
+from domino_mlops.clients.json_fields import Fields
 from domino_mlops.errors import NotFound
 
 
@@ -66,25 +67,29 @@ class DominoClient:
     """
 
     def __init__(self, http: HttpClient, *, models_http: HttpClient | None = None,
-                 page_auth: AuthBase | None = None) -> None:
+                 page_auth: AuthBase | None = None, pages_http: HttpClient | None = None) -> None:
         self._http = http
+        self._pages_http = pages_http
         self.model_apis = ModelApis(http)
         self.deployments = ModelDeployments(http, models_http or http)
         self.jobs = Jobs(http)
         self.scheduled_jobs = ScheduledJobs(http)
-        # An app's pages are on the Domino host (like a model's), asked with the Domino credential.
-        self.apps = Apps(http, pages_http=models_http or http, page_auth=page_auth)
+        # An app's pages are on the Domino host, asked with the Domino credential.
+        self.apps = Apps(http, pages_http=pages_http or models_http or http, page_auth=page_auth)
 
     @classmethod
     def from_config(cls, config: DominoConfig, **http_options: Any) -> DominoClient:
         """A client for ``config``; ``http_options`` go to HttpClient (timeout, max_retries, ...).
 
-        Predictions go to the Domino host with the model's own token, never through the API
-        proxy: the proxy adds the user's credential, which the model route does not take.
+        Predictions go to the model host (DOMINO_MODEL_HOST, else the Domino host) with the
+        model's own token, never through the API proxy: the proxy adds the user's credential,
+        which the model route does not take.
         """
         http = HttpClient(config.api_base_url, config.auth, **http_options)
-        models_http = HttpClient(config.host, NoCredential(), **http_options)
-        return cls(http, models_http=models_http, page_auth=config.auth)
+        models_http = HttpClient(config.models_url, NoCredential(), **http_options)
+        pages_http = models_http if config.models_url == config.host else HttpClient(
+            config.host, NoCredential(), **http_options)
+        return cls(http, models_http=models_http, page_auth=config.auth, pages_http=pages_http)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, token: str | None = None,
@@ -96,6 +101,8 @@ class DominoClient:
     def close(self) -> None:
         self._http.close()
         self.deployments.close()
+        if self._pages_http is not None:
+            self._pages_http.close()  # closing twice (the model host's session) is harmless
 
     def __enter__(self) -> DominoClient:
         return self
@@ -139,6 +146,11 @@ class DominoClient:
                 return tuple(tiers)
             previous = page
         raise AssertionError("unreachable: itertools.count never ends")
+
+    def domino_version(self) -> str:
+        """Domino's version, as ``GET /version`` says it ("6.1.0")."""
+        reply = self._http.call("GET", urls.deployment_version())
+        return Fields(reply.body, reply.endpoint, "$").req_str("version")
 
     def current_user(self) -> CurrentUser:
         """Whom the credential belongs to (public ``GET /api/users/v1/self``): a scheduled job runs as them."""

@@ -27,6 +27,7 @@ from domino_mlops.clients.hosts import host_problem
 from domino_mlops.errors import ConfigError, CredentialMissing
 
 HOST_VAR = "DOMINO_API_HOST"
+MODEL_HOST_VAR = "DOMINO_MODEL_HOST"  # where models are served, when not on DOMINO_API_HOST
 TOKEN_FILE_VAR = "DOMINO_TOKEN_FILE"
 API_KEY_VAR = "DOMINO_USER_API_KEY"
 PROXY_VAR = "DOMINO_API_PROXY"
@@ -136,6 +137,14 @@ DominoAuth = BearerTokenAuth | TokenFileAuth | ApiKeyAuth | ProxyAuth
 
 
 @dataclass(frozen=True, slots=True)
+class ModelHost:
+    """Where an environment's models answer, and which setting said so (for its errors)."""
+
+    url: str
+    source: str  # "DOMINO_MODEL_HOST", "domino.model_host of STAGE", or the DOMINO_API_HOST default
+
+
+@dataclass(frozen=True, slots=True)
 class DominoConfig:
     """Where Domino is and which credential to use. Safe to print: it shows sources, not values.
 
@@ -152,6 +161,13 @@ class DominoConfig:
     host: str
     auth: DominoAuth
     proxy: str | None = None
+    # Where models answer (/models/{id}/latest/model): a deployment may serve them on another host,
+    # and inside a Domino run DOMINO_API_HOST is an internal address. None: ``host``.
+    model_host: str | None = None
+
+    @property
+    def models_url(self) -> str:
+        return self.model_host or self.host
 
     @property
     def api_base_url(self) -> str:
@@ -171,6 +187,7 @@ class DominoConfig:
         token_source: str = "the token passed in",
         project_id: str | None = None,
         on_secret: Callable[[str], None] = lambda value: None,
+        model_host: str | None = None,
     ) -> DominoConfig:
         """Read DOMINO_API_HOST and the first credential found (see the module docstring).
 
@@ -178,20 +195,24 @@ class DominoConfig:
         example "secret PROJECT_ID_abc") so that a 401 can say which secret to fix. With
         ``project_id``, a missing credential names that project and its secret. ``on_secret``
         hears every credential the moment it is read (the CLI masks it in the Actions log).
+        ``model_host``: where models are served (normalized already); else DOMINO_MODEL_HOST.
         """
         env = os.environ if environ is None else environ
         host = normalize_host(_get(env, HOST_VAR), HOST_VAR)
+        if model_host is None and _get(env, MODEL_HOST_VAR):
+            model_host = normalize_host(_get(env, MODEL_HOST_VAR), MODEL_HOST_VAR)
         # Empty counts as unset: GitHub Actions expands a missing secret to "".
         if token and token.strip():
             on_secret(token.strip())
-            return cls(host, BearerTokenAuth(token.strip(), token_source))
+            return cls(host, BearerTokenAuth(token.strip(), token_source), model_host=model_host)
         if path := _get(env, TOKEN_FILE_VAR):
-            return cls(host, TokenFileAuth(path, on_secret=on_secret))
+            return cls(host, TokenFileAuth(path, on_secret=on_secret), model_host=model_host)
         if key := _get(env, API_KEY_VAR):
             on_secret(key)
-            return cls(host, ApiKeyAuth(key))
+            return cls(host, ApiKeyAuth(key), model_host=model_host)
         if proxy := _get(env, PROXY_VAR):
-            return cls(host, ProxyAuth(), proxy=normalize_host(proxy, PROXY_VAR, default_scheme="http"))
+            return cls(host, ProxyAuth(), proxy=normalize_host(proxy, PROXY_VAR, default_scheme="http"),
+                       model_host=model_host)
         if project_id:
             raise CredentialMissing(
                 f"Domino project {project_id} ({token_source} is not set, and neither is a general credential)",

@@ -48,6 +48,8 @@ class HardwareTier:
     data_plane_id: str | None = None  # None: the local data plane, or a Domino without Nexus
     data_plane_name: str | None = None
     cents_per_minute: float | None = None
+    # The v4 listing's dataPlane.isLocal (required there); None where the answer does not say (public v1).
+    data_plane_is_local: bool | None = None
 
     @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> HardwareTier:
@@ -65,7 +67,14 @@ class HardwareTier:
         flags = tier.opt_obj("hwtFlags")
         plane_id = tier.opt_str("dataPlaneId") or (plane.opt_str("id") if plane else None)
         return cls(tier.req_str("id"), tier.req_str("name"), flags.opt_bool("isDefault") if flags else False,
-                   plane_id, plane.opt_str("name") if plane else None, tier.opt_number("centsPerMinute"))
+                   plane_id, plane.opt_str("name") if plane else None, tier.opt_number("centsPerMinute"),
+                   _is_local(plane))
+
+
+def _is_local(plane: Fields | None) -> bool | None:
+    if plane is None or plane.raw("isLocal") is None:
+        return None
+    return plane.opt_bool("isLocal")
 
 
 @dataclass(frozen=True, slots=True)

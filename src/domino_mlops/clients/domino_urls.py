@@ -39,6 +39,11 @@ def _query(**params: str | int | None) -> str:
 # --- deployment, projects, tiers, environments ----------------------------------------------------
 
 
+def deployment_version() -> str:
+    """Domino's version (python-domino's ``deployment_version``; answered without a credential)."""
+    return "/version"
+
+
 def project_by_owner_and_name(owner: str, name: str) -> str:
     return "/v4/gateway/projects/findProjectByOwnerAndName" + _query(
         ownerName=_nonempty(owner, "project owner"), projectName=_nonempty(name, "project name"))
@@ -123,6 +128,12 @@ def export_status(export_id: str) -> str:
 
 def export_logs(export_id: str) -> str:
     return f"{MODEL_MANAGER}/{seg(export_id, 'export id')}/getExportLogs"
+
+
+def model_page(model_api_id: str) -> str:
+    """The Model API's overview page in Domino's UI, for a person to open (on the Domino host).
+    A UI path, not in the API documents: docs/CONTRACT_DECISIONS.md says where it comes from."""
+    return f"/models/{seg(model_api_id, 'Model API id')}/overview"
 
 
 def model_invocation(model_api_id: str) -> str:

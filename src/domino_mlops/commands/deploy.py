@@ -64,7 +64,7 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
         comment_plan(markdown, env.name)
     _check_digest(plan, env, getattr(args, "expect_plan_digest", None))
     if not plan.has_work:
-        report_serving(plan, connections.domino_host)
+        report_serving(plan, connections.domino_host, connections.model_host(env).url)
         why = "nothing moves forward from this commit" if plan.held_back else "already serves what the manifest says"
         print(f"Nothing to do: {env.name} {why}.")
         return 0

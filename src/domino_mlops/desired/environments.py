@@ -58,6 +58,7 @@ class Environment:
     allow_admin_bypass: bool = False
     project_id: str | None = None  # None: the manifest's project id
     environment_id: str | None = None
+    model_host: str | None = None  # domino.model_host: where this environment's models answer; None: DOMINO_MODEL_HOST
     replicas: int = 1
     waves: tuple[tuple[str, ...], ...] = ()
     bake_seconds: float = 0.0  # between waves: let a wave serve, then smoke-test it again
@@ -163,6 +164,7 @@ def _build(located: Located) -> Environments:
             allow_admin_bypass=raw.get("allow_admin_bypass", False),
             project_id=domino.get("project_id"),
             environment_id=domino.get("environment_id"),
+            model_host=domino.get("model_host"),
             replicas=domino.get("replicas", 1),
             waves=tuple(tuple(wave) for wave in domino.get("waves", ())),
             bake_seconds=float(domino.get("bake_seconds", 0)),

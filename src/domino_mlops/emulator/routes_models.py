@@ -15,7 +15,9 @@ from domino_mlops.emulator.auth import Principal
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.views import model_apis as views
 from domino_mlops.emulator.web import Request, Response, Router, bad_request
+from domino_mlops.emulator.views.platform import LOCAL_DATA_PLANE_ID
 from domino_mlops.emulator.world import new_id
+from domino_mlops.plan.capabilities import allowed_remote
 
 BASE = "/api/modelServing/v1/modelApis"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
@@ -121,6 +123,20 @@ def delete_model_api(ctx: Context, req: Request, who: Principal) -> Any:
     return Response.empty()
 
 
+def _remote_problem(ctx: Context, tier_id: str) -> str | None:
+    """The rule the plan applies (plan/capabilities.py): a version whose documentation runs Model
+    APIs only in the local data plane cannot put one on a remote data plane's tier. Domino's own
+    answer to such a request is not documented: this 400 is the emulator's guess, labelled so."""
+    tier = ctx.world.hardware_tiers.get(tier_id)
+    if tier is None or tier.data_plane_id == LOCAL_DATA_PLANE_ID or allowed_remote(ctx.world.domino_version,
+                                                                                   "Model API"):
+        return None
+    plane = ctx.world.data_planes.get(tier.data_plane_id)
+    return (f"hardware tier {tier_id!r} is in remote data plane {plane.name if plane else tier.data_plane_id!r}: "
+            f"Domino {ctx.world.domino_version} runs Model APIs only in the local data plane "
+            "(emulator: the refusal's shape is a guess)")
+
+
 def _check_refs(ctx: Context, project: r.Project, environment_id: str, tier_id: str | None,
                 spec: deployments.VersionSpec | None = None) -> str:
     """Check the environment, hardware tier (defaulted) and the version's references; 400 listing all."""
@@ -132,6 +148,8 @@ def _check_refs(ctx: Context, project: r.Project, environment_id: str, tier_id: 
         tier_id = default.id if default else ""
     if tier_id not in {t.id for t in ctx.world.tiers_for(project.id)}:
         problems.append(f"hardware tier {tier_id!r} is not available to project {project.id!r}")
+    elif problem := _remote_problem(ctx, tier_id):
+        problems.append(problem)
     if spec is not None:
         deployments.check_refs(ctx, project, spec, problems)
     if problems:

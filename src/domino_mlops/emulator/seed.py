@@ -2,7 +2,7 @@
 
 A seed file looks like this (every section is optional; missing ones come from the default)::
 
-    domino_version: "6.1.0"
+    domino_version: "6.1.0"                     # GET /version; 5.7.x refuses Model APIs on remote data planes
     default_project: demo-user/demo-project     # what `emu.project_id` / the banner name
     failing_job_pattern: "fail"                 # regex; a job whose command matches goes Failed
     failing_app_pattern: "broken"               # regex; an app whose name matches goes Failed at start

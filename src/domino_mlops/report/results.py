@@ -25,7 +25,7 @@ def result_to_dict(result: ApplyResult) -> dict[str, Any]:
                 "writes": m.writes,
                 "deployments": [{"model_api_name": d.step.model_api_name, "hardware_tier": d.step.hardware_tier,
                                  "model_api_id": d.model_api_id, "model_api_version_id": d.version_id,
-                                 "endpoint_url": d.endpoint_url} for d in m.deployed],
+                                 "endpoint_url": d.endpoint_url, "page_url": d.page_url} for d in m.deployed],
                 "smoke": {name: r.summary() for name, r in m.smoke},
                 "data_planes": [asdict(plane) for plane in m.data_planes],
                 "warnings": list(m.warnings),

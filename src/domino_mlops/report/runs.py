@@ -9,7 +9,7 @@ import threading
 import json
 
 from domino_mlops.apply.executor import ApplyResult
-from domino_mlops.clients.domino_urls import model_invocation
+from domino_mlops.clients.domino_urls import model_invocation, model_page
 from domino_mlops.desired.environments import Environment
 from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
@@ -41,12 +41,14 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     return markdown
 
 
-def report_serving(plan: Plan, domino_host: str) -> None:
+def report_serving(plan: Plan, domino_host: str, model_host: str = "") -> None:
     """Nothing to change: the endpoint outputs come from what Domino serves, so a caller's next
-    step (calling the endpoint) works on a re-run too."""
+    step (calling the endpoint) works on a re-run too. ``model_host``: where models answer
+    (default: the Domino host); the page is in Domino's UI, on the Domino host."""
     first = next((d for c in plan.changes for d in c.serving if d.model_api_id and d.action == "none"), None)
     if first is not None and domino_host:
-        github.set_output("endpoint-url", domino_host + model_invocation(first.model_api_id))
+        github.set_output("endpoint-url", (model_host or domino_host) + model_invocation(first.model_api_id))
+        github.set_output("model-page-url", domino_host + model_page(first.model_api_id))
         github.set_output("model-api-id", first.model_api_id)
         github.set_output("model-api-version-id", first.version_id or "")
 
@@ -76,6 +78,7 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: s
     first = next((d for m in result.models for d in m.deployed), None)
     if first is not None:
         github.set_output("endpoint-url", first.endpoint_url)
+        github.set_output("model-page-url", first.page_url)
         github.set_output("model-api-id", first.model_api_id)
         github.set_output("model-api-version-id", first.version_id)
     for model in result.models:
