@@ -8,7 +8,9 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── CredentialMissing             [2]  no credential configured for a service/project
     │   ├── AuthenticationFailed          [2]  401: the credential was refused (named, never shown)
     │   ├── PermissionDenied              [2]  403: the credential may not touch that object
-    │   └── NotFound                      [2]  404 / unknown model, version, alias or project
+    │   ├── NotFound                      [2]  404 / unknown model, version, alias or project
+    │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
+    │   └── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -131,6 +133,24 @@ class PermissionDenied(ConfigError):
 class NotFound(ConfigError):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, hint=hint or "Check the name, version or id for typos.")
+
+
+class NamesCollide(ConfigError):
+    """Two names that are different to us become one thing outside: each run would overwrite
+    the other's work, so nothing is done until one is renamed."""
+
+    def __init__(self, first: str, second: str, becomes: str, *, hint: str) -> None:
+        super().__init__(f"{first} and {second} both become {becomes}", hint=hint)
+        self.first, self.second, self.becomes = first, second, becomes
+
+
+class UnknownHardwareTier(ConfigError):
+    def __init__(self, environment: str, tier: str, project_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            f"hardware tier {tier!r} of environment {environment!r} does not exist in Domino project {project_id}",
+            hint=f"The project's tiers are: {', '.join(known) or '(none)'}; fix domino.waves in the environments "
+                 "file. Nothing was written.")
+        self.environment, self.tier, self.project_id, self.known = environment, tier, project_id, known
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------

@@ -185,11 +185,21 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
     issues: list[ValidationIssue] = []
     seen: list[str] = []
     aliases: dict[str, str] = {}
+    folded: dict[str, Environment] = {}
     for index, env in enumerate(environments.items):
         where = ("environments", index)
         if env.name in seen:
             issues.append(located.issue(where + ("name",), f"environment {env.name!r} is defined twice"))
             continue  # its other problems would only repeat this one
+        first = folded.setdefault(env.name.lower(), env)
+        if first is not env:
+            # Domino names carry the environment in lower case: both would share every Model API
+            # and app, each under its own lease.
+            issues.append(located.issue(where + ("name",), (
+                f"environments {env.name!r} and {first.name!r} ({located.file}:{first.line}) differ only in case; "
+                f"Domino names use {env.name.lower()!r} for both, so they would share Model APIs and apps: "
+                "rename one")))
+        issues += _wave_issues(env, located, where)
         if env.requires is not None and env.requires not in seen:
             known = env.requires in environments.names
             issues.append(located.issue(where + ("requires",), (
@@ -209,6 +219,21 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
         aliases.setdefault(env.alias, env.name)
         seen.append(env.name)
         issues += _topology_issues(env, located, where)
+    return issues
+
+
+def _wave_issues(env: Environment, located: Located, where: tuple[str | int, ...]) -> list[ValidationIssue]:
+    """A tier is one Model API per model: listed twice, its waves would deploy it twice (and the
+    second wave's barrier would mean nothing)."""
+    issues: list[ValidationIssue] = []
+    first_wave: dict[str, int] = {}
+    for number, wave in enumerate(env.waves):
+        for position, tier in enumerate(wave):
+            seen = first_wave.setdefault(tier, number)
+            if seen != number:
+                issues.append(located.issue(where + ("domino", "waves", number, position), (
+                    f"hardware tier {tier!r} of {env.name!r} is listed in wave {seen + 1} and again in wave "
+                    f"{number + 1}; list each tier once")))
     return issues
 
 
