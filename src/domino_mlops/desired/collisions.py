@@ -23,7 +23,7 @@ def domino_name_issues(manifest: Manifest, environments: Environments) -> list[V
     taken: dict[tuple[str, str, str], tuple[str, str, int | None, tuple]] = {}  # (kind, project, name) -> first
 
     def claim(kind: str, project: str, name: str, what: str, path: tuple[str | int, ...], env: str) -> None:
-        line = manifest.line_of(path)
+        line = manifest.line_of(path + ("name",))
         first = taken.setdefault((kind, project, name), (what, env, line, path))
         if first[3] != path and (path, first[3]) not in pairs:
             pairs.add((path, first[3]))
