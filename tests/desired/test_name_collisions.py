@@ -70,8 +70,8 @@ def colliding_names(draw, separators: list[str]) -> tuple[str, str]:
     return join(first), join(second)
 
 
-FAST = settings(derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                                        HealthCheck.function_scoped_fixture])
+FAST = settings(derandomize=True, max_examples=60, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @FAST

@@ -68,7 +68,8 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
                         retry_failed=settings.retry_failed)
         if choice.action == "failed_before":
             raise _failed_before(domino, api.id, choice.version_id, step)
-        moved = step.hardware_tier is not None and api.hardware_tier_id != step.hardware_tier
+        # The plan's rule (planner._moved_from): an answer without a tier shows no move.
+        moved = step.hardware_tier is not None and api.hardware_tier_id not in (None, step.hardware_tier)
         updated = _reconfigure(domino, api, step, settings, moved)  # after every refusal: nothing half-done
         if choice.action == "none" and (moved or step.move_from is not None):
             # Serving the right version on the old tier: deployed again, Domino places it on the new one.

@@ -162,8 +162,8 @@ def _moved_from(served: ServedModelApi, tier: str | None, planes: Mapping[str, s
     restart a crash cut off."""
     if tier is None:
         return None
-    if served.api.hardware_tier_id != tier:
-        return served.api.hardware_tier_id or "the default tier"
+    if served.api.hardware_tier_id not in (None, tier):  # None: an answer that does not say
+        return served.api.hardware_tier_id
     active, plane = served.active, (planes or {}).get(tier)
     if active is not None and plane and active.data_plane_id and active.data_plane_id != plane:
         return f"data plane {active.data_plane_id}"
