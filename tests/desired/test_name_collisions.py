@@ -124,7 +124,11 @@ def test_environments_that_differ_only_in_case_are_exit_2_naming_both_lines(tmp_
     code, err = validate(tmp_path, {PROJECT: [{"name": "churn", "version": 1}]}, environments)
     assert code == 2
     e = tmp_path / "e.yaml"
-    assert f"error: {e}:3: $.environments[1].name: environments 'Stage' and 'STAGE' ({e}:2) differ only in case" in err
+    assert f"error: {e}:3: $.environments[1].name: environments 'Stage' and 'STAGE' ({e}:2) are one name" in err
+    assert "Domino names use 'stage' for both" in err
+    environments = "environments:\n  - name: PROD-A\n  - name: PROD_A\n    mlflow: {alias: other}\n"
+    code, err = validate(tmp_path, {PROJECT: [{"name": "churn", "version": 1}]}, environments)
+    assert code == 2 and "both read their model tokens from DOMINO_MODEL_TOKENS_PROD_A" in err, err
 
 
 def test_a_tier_in_two_waves_of_one_environment_is_exit_2(tmp_path: Path) -> None:

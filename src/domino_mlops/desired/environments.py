@@ -17,6 +17,7 @@ from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_yaml
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
+from domino_mlops.observed.model_tokens import variable_for
 
 SCHEMA = "environments.schema.json"
 
@@ -191,14 +192,17 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
         if env.name in seen:
             issues.append(located.issue(where + ("name",), f"environment {env.name!r} is defined twice"))
             continue  # its other problems would only repeat this one
-        first = folded.setdefault(env.name.lower(), env)
-        if first is not env:
-            # Domino names carry the environment in lower case: both would share every Model API
-            # and app, each under its own lease.
-            issues.append(located.issue(where + ("name",), (
-                f"environments {env.name!r} and {first.name!r} ({located.file}:{first.line}) differ only in case; "
-                f"Domino names use {env.name.lower()!r} for both, so they would share Model APIs and apps: "
-                "rename one")))
+        # Domino names carry the environment in lower case (both would share every Model API and
+        # app, each under its own lease); the model tokens' secret folds '-' and '_' as well.
+        for key, shared in ((env.name.lower(), f"Domino names use {env.name.lower()!r} for both, so they would "
+                                                "share Model APIs and apps"),
+                            (variable_for(env.name), f"both read their model tokens from {variable_for(env.name)}")):
+            first = folded.setdefault(key, env)
+            if first is not env:
+                issues.append(located.issue(where + ("name",), (
+                    f"environments {env.name!r} and {first.name!r} ({located.file}:{first.line}) are one name to "
+                    f"Domino: {shared}; rename one")))
+                break
         issues += _wave_issues(env, located, where)
         if env.requires is not None and env.requires not in seen:
             known = env.requires in environments.names
