@@ -194,9 +194,10 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     # One Domino client per project, each used by one thread: the projects are read side by side.
     with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))),
                             thread_name_prefix="serving") as pool:
-        snapshots = pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1], known),
-                             sorted(wanted.items()))
+        snapshots = list(pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1], known,
+                                                               list_tiers=bool(env.waves)), sorted(wanted.items())))
         apis = [api for snapshot in snapshots for api in snapshot.apis]
+        tiers = tuple(sorted(listed for snapshot in snapshots for listed in snapshot.tiers))
     tokens = connections.model_tokens(env.name)
     targets = {item.model.name: item.target.version for item in observed}
 
@@ -204,7 +205,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
         """``last``: each model's last ledger entry here; None: the ledger is not read."""
         known = last or {}
         forward = hold_back(action, env.name, known, targets, commit, (ancestry or Ancestry()).relation, explicit)
-        return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis))),
+        return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis)), tiers),
                                 action=action, ledger_last=None if last is None else {
                                     name: known[name].to_version if name in known else None for name in targets},
                                 tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,

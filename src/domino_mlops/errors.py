@@ -10,7 +10,9 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── PermissionDenied              [2]  403: the credential may not touch that object
     │   ├── NotFound                      [2]  404 / unknown model, version, alias or project
     │   ├── ModelHostUnreachable          [2]  the model host does not answer a smoke call (refused, DNS)
-    │   └── NotSupportedByDomino          [2]  this Domino version cannot run it there (e.g. a remote data plane)
+    │   ├── NotSupportedByDomino          [2]  this Domino version cannot run it there (e.g. a remote data plane)
+    │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
+    │   └── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -155,6 +157,24 @@ class NotSupportedByDomino(ConfigError):
 
     def __init__(self, message: str, *, hint: str) -> None:
         super().__init__(message, hint=hint)
+
+
+class NamesCollide(ConfigError):
+    """Two names that are different to us become one thing outside: each run would overwrite
+    the other's work, so nothing is done until one is renamed."""
+
+    def __init__(self, first: str, second: str, becomes: str, *, hint: str) -> None:
+        super().__init__(f"{first} and {second} both become {becomes}", hint=hint)
+        self.first, self.second, self.becomes = first, second, becomes
+
+
+class UnknownHardwareTier(ConfigError):
+    def __init__(self, environment: str, tier: str, project_id: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            f"hardware tier {tier!r} of environment {environment!r} does not exist in Domino project {project_id}",
+            hint=f"The project's tiers are: {', '.join(known) or '(none)'}; fix domino.waves in the environments "
+                 "file. Nothing was written.")
+        self.environment, self.tier, self.project_id, self.known = environment, tier, project_id, known
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------

@@ -11,7 +11,7 @@ from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving import VersionOptions
 from domino_mlops.clients.domino_urls import model_invocation, model_page
-from domino_mlops.clients.domino_serving_types import ModelApiVersion, RegistrySource, VersionSettings
+from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
 from domino_mlops.clients.mlflow_types import ModelVersionInfo
 from domino_mlops.errors import DeploymentFailed, DominoMlopsError
 from domino_mlops.observed.serving import ServedModelApi, choose
@@ -70,8 +70,15 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
                         retry_failed=settings.retry_failed)
         if choice.action == "failed_before":
             raise _failed_before(domino, api.id, choice.version_id, step)
-        if choice.action == "none":
-            version_id, wrote = choice.version_id, False
+        # The plan's rule (planner._moved_from): an answer without a tier shows no move.
+        moved = step.hardware_tier is not None and api.hardware_tier_id not in (None, step.hardware_tier)
+        updated = _reconfigure(domino, api, step, settings, moved)  # after every refusal: nothing half-done
+        if choice.action == "none" and (moved or step.move_from is not None):
+            # Serving the right version on the old tier: deployed again, Domino places it on the new one.
+            domino.deployments.start(api.id, choice.version_id)
+            version_id = choice.version_id
+        elif choice.action == "none":
+            version_id, wrote = choice.version_id, updated
         elif choice.action == "start_version":
             domino.deployments.start(api.id, choice.version_id)
             version_id = choice.version_id
@@ -82,6 +89,20 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
     running = wait_running(domino, api.id, version_id, step, settings.poll, on_status)
     return Deployed(step, api.id, version_id, wrote, host + model_invocation(api.id), api.access.is_public,
                     running.data_plane_id, (page_host or host) + model_page(api.id))
+
+
+def _reconfigure(domino: DominoClient, api: ModelApi, step: DeployVersion, settings: DeploySettings,
+                 moved: bool) -> bool:
+    """Bring the Model API's tier and replicas to the plan's (``PUT`` ModelApiUpdateRequest, which
+    replaces name, description, environment and replicas, and the tier when given). Re-checked
+    against Domino's answer, not the plan: a re-run after a crash writes only what is left.
+    True when it wrote."""
+    if not moved and api.replicas in (None, settings.replicas):
+        return False
+    domino.model_apis.update(api.id, name=api.name, description=api.description,
+                             environment_id=api.environment_id or settings.environment_id,
+                             replicas=settings.replicas, hardware_tier_id=step.hardware_tier)
+    return True
 
 
 def wait_running(domino: DominoClient, model_api_id: str, version_id: str, step: DeployVersion,

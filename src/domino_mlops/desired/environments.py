@@ -17,6 +17,7 @@ from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_yaml
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
+from domino_mlops.observed.model_tokens import variable_for
 
 SCHEMA = "environments.schema.json"
 
@@ -187,11 +188,24 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
     issues: list[ValidationIssue] = []
     seen: list[str] = []
     aliases: dict[str, str] = {}
+    folded: dict[str, Environment] = {}
     for index, env in enumerate(environments.items):
         where = ("environments", index)
         if env.name in seen:
             issues.append(located.issue(where + ("name",), f"environment {env.name!r} is defined twice"))
             continue  # its other problems would only repeat this one
+        # Domino names carry the environment in lower case (both would share every Model API and
+        # app, each under its own lease); the model tokens' secret folds '-' and '_' as well.
+        for key, shared in ((env.name.lower(), f"Domino names use {env.name.lower()!r} for both, so they would "
+                                                "share Model APIs and apps"),
+                            (variable_for(env.name), f"both read their model tokens from {variable_for(env.name)}")):
+            first = folded.setdefault(key, env)
+            if first is not env:
+                issues.append(located.issue(where + ("name",), (
+                    f"environments {env.name!r} and {first.name!r} ({located.file}:{first.line}) are one name to "
+                    f"Domino: {shared}; rename one")))
+                break
+        issues += _wave_issues(env, located, where)
         if env.requires is not None and env.requires not in seen:
             known = env.requires in environments.names
             issues.append(located.issue(where + ("requires",), (
@@ -211,6 +225,21 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
         aliases.setdefault(env.alias, env.name)
         seen.append(env.name)
         issues += _topology_issues(env, located, where)
+    return issues
+
+
+def _wave_issues(env: Environment, located: Located, where: tuple[str | int, ...]) -> list[ValidationIssue]:
+    """A tier is one Model API per model: listed twice, its waves would deploy it twice (and the
+    second wave's barrier would mean nothing)."""
+    issues: list[ValidationIssue] = []
+    first_wave: dict[str, int] = {}
+    for number, wave in enumerate(env.waves):
+        for position, tier in enumerate(wave):
+            seen = first_wave.setdefault(tier, number)
+            if seen != number:
+                issues.append(located.issue(where + ("domino", "waves", number, position), (
+                    f"hardware tier {tier!r} of {env.name!r} is listed in wave {seen + 1} and again in wave "
+                    f"{number + 1}; list each tier once")))
     return issues
 
 

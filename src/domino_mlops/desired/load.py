@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from domino_mlops.desired.collisions import domino_name_issues
 from domino_mlops.desired.environments import Environments, default_environments, read_environments
 from domino_mlops.desired.locate import json_path
 from domino_mlops.desired.manifest import Manifest, load_manifest, read_manifest
@@ -32,7 +33,7 @@ def load_desired(manifest_path: str | Path, environments_path: str | Path) -> De
     environments, env_issues = read_environments(environments_path)
     issues += env_issues
     if manifest is not None and environments is not None:
-        issues += _cross_issues(manifest, environments)
+        issues += _cross_issues(manifest, environments) + domino_name_issues(manifest, environments)
     if issues or manifest is None or environments is None:
         raise ValidationFailed(issues)
     return Desired(manifest, environments)

@@ -120,7 +120,7 @@ def read_targets(path: str | Path) -> tuple[Targets | None, list[ValidationIssue
     if located is None:
         return None, [_explain(issue) for issue in issues]
     targets = _build(located)
-    issues = _rule_issues(targets, located)
+    issues = _rule_issues(targets, located) + _collision_issues(targets, located)
     return (None if issues else targets), issues
 
 
@@ -155,6 +155,26 @@ def _build(located: Located) -> Targets:
             line=located.line_of(("targets", index)),
         ))
     return Targets(located.file, tuple(items))
+
+
+def _collision_issues(targets: Targets, located: Located) -> list[ValidationIssue]:
+    """Models named in ``models`` that would share an image repository or a build folder (the
+    plan refuses the same for tagged models it finds in MLflow, plan/export_plan.py)."""
+    issues: list[ValidationIssue] = []
+    claimed: dict[tuple[str, str], tuple[str, int | None]] = {}
+    for index, target in enumerate(targets.items):
+        for position, model in enumerate(target.models):
+            where = ("targets", index, "models", position)
+            keys = [("image repository", f"{target.registry_host}/{target.repository_for(model)}")]
+            keys += [("build folder", model_slug(model))] if target.mode == "build" else []
+            for kind, key in keys:
+                first, line = claimed.setdefault((kind, key), (model, located.line_of(where)))
+                if first != model:
+                    issues.append(located.issue(where, f"models {first!r} ({located.file}:{line}) and {model!r} "
+                                                f"both become {kind} {key!r}; rename one in MLflow or export "
+                                                "them to different repositories"))
+                    break
+    return issues
 
 
 def _rule_issues(targets: Targets, located: Located) -> list[ValidationIssue]:

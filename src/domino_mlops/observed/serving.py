@@ -81,6 +81,9 @@ class ServingSnapshot:
     """Model APIs by (project id, name); a missing key means no such Model API exists."""
 
     apis: tuple[tuple[tuple[str, str], ServedModelApi], ...] = ()
+    # The hardware tiers of each project whose tiers were listed: (project id, ((tier id, data
+    # plane id or ""), ...)). A project missing here was not asked (no waves name a tier).
+    tiers: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
     # The same by key, built once: a plan asks once per model and data plane, and a dict made
     # per ask is quadratic in the manifest (10,000 entries: 10^8 steps).
     _by_key: dict[tuple[str, str], ServedModelApi] = field(init=False, repr=False, compare=False, hash=False)
@@ -91,21 +94,33 @@ class ServingSnapshot:
     def get(self, project_id: str, name: str) -> ServedModelApi | None:
         return self._by_key.get((project_id, name))
 
+    def tiers_of(self, project_id: str) -> dict[str, str] | None:
+        """The project's tier ids -> their data plane ids ("" when Domino names none); None: not listed."""
+        return next((dict(tiers) for project, tiers in self.tiers if project == project_id), None)
+
 
 def observe_serving(domino: DominoClient, wanted: Iterable[tuple[str, str]],
-                    known: Mapping[tuple[str, str], KnownServing] | None = None) -> ServingSnapshot:
+                    known: Mapping[tuple[str, str], KnownServing] | None = None, *,
+                    list_tiers: bool = False) -> ServingSnapshot:
     """Look up the Model APIs named in `wanted` ((project id, name) pairs): one list per project,
     and one version list per Model API, except where ``known`` (a deploy's record in MLflow,
-    observed/deploy_record.py) names the version Domino shows active and running."""
+    observed/deploy_record.py) names the version Domino shows active and running.
+    ``list_tiers``: also the project's hardware tiers (one request per project,
+    ``GET /v4/projects/{id}/hardwareTiers``), so a plan can refuse a tier Domino does not have and
+    see which data plane a Model API should run on."""
     wanted, known = set(wanted), known or {}
     found: dict[tuple[str, str], ServedModelApi] = {}
+    tiers: list[tuple[str, tuple[tuple[str, str], ...]]] = []
     for project_id in sorted({project for project, _ in wanted}):
+        if list_tiers:
+            tiers.append((project_id, tuple(sorted((t.id, t.data_plane_id or "")
+                                                   for t in domino.hardware_tiers(project_id)))))
         for api in domino.model_apis.list(project_id):  # all pages, once per project
             key = (project_id, api.name)
             if key in wanted and not api.is_archived:
                 recorded = _as_recorded(api, project_id, known.get(key))
                 found[key] = ServedModelApi(api, (recorded,) if recorded else domino.model_apis.list_versions(api.id))
-    return ServingSnapshot(tuple(sorted(found.items())))
+    return ServingSnapshot(tuple(sorted(found.items())), tuple(tiers))
 
 
 def _as_recorded(api: ModelApi, project_id: str, known: KnownServing | None) -> ModelApiVersion | None:

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from domino_mlops.desired.targets import Target
+from domino_mlops.desired.targets import Target, model_slug
+from domino_mlops.errors import NamesCollide
 from domino_mlops.observed.export_snapshot import ExportRecord, TargetSnapshot
 
 Action = Literal["export", "done", "waiting"]
@@ -86,4 +87,23 @@ def plan_exports(targets: Sequence[Target], snapshots: Sequence[TargetSnapshot])
             else:
                 items.append(ExportItem(**base, action="export"))
     items.sort(key=lambda i: (i.target, i.model, int(i.version) if i.version.isdigit() else 0))
+    _refuse_collisions(items, {t.name: t for t in targets})
     return ExportPlan(tuple(t.name for t in targets), tuple(items))
+
+
+def _refuse_collisions(items: Sequence[ExportItem], targets: dict[str, Target]) -> None:
+    """Two registered models must not share an image repository ("Bad Name" and "bad-name" both
+    push ``<registry>/bad-name:v1``) or a build folder (``<output>/<slug>/v<N>``, one for every
+    target): the second push would replace the first model's image under its recorded name."""
+    claimed: dict[tuple[str, str], str] = {}
+    for item in items:
+        target = targets[item.target]
+        image = f"{target.registry_host}/{target.repository_for(item.model)}"
+        keys = [("image repository", image)] + ([("build folder", model_slug(item.model))]
+                                                  if item.mode == "build" else [])
+        for kind, key in keys:
+            first = claimed.setdefault((kind, key), item.model)
+            if first != item.model:
+                raise NamesCollide(f"registered models {first!r}", repr(item.model), f"{kind} {key!r}",
+                                   hint="Rename one of them in MLflow, or remove the export tag from one; "
+                                        "nothing was exported.")

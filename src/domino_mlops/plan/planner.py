@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.clients.mlflow_types import NEW_VERSION, ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
+from domino_mlops.errors import UnknownHardwareTier
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, choose
@@ -55,7 +56,9 @@ def plan_environment(environment: Environment, environments: Environments,
     retry_failed: build again a registry version whose build failed before on a Model API.
     held_back: model -> why a forward change leaves it alone (plan/forward.py): no steps.
     """
-    held = held_back or {}
+    held, observed = held_back or {}, tuple(observed)
+    if serving is not None:
+        _refuse_unknown_tiers(environment, observed, serving)
     changes = tuple(
         _held(environment, item, held[item.model.name]) if item.model.name in held else
         _change(environment, environments, item, serving, action, ledger_last, tokens, retry_failed)
@@ -94,10 +97,13 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
     # Model APIs and access tokens keep the manifest's name, whichever registered model they serve.
     served = {} if serving is None else {
         tier: serving.get(project_id, model_api_name(entry.name, env, tier)) for _, tier in tiers_in_waves(env)}
+    replicas = entry.replicas or env.replicas
+    planes = None if serving is None else serving.tiers_of(project_id)
     deploys = () if serving is None else tuple(
-        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(entry.name, env, tier), retry_failed)
+        _deploy(target, env, project_id, wave, tier, served[tier], model_api_name(entry.name, env, tier), retry_failed,
+                replicas, planes)
         for wave, tier in tiers_in_waves(env))
-    domino_done = all(d.action == "none" for d in deploys)
+    domino_done = all(d.action == "none" and not d.reconfigures for d in deploys)
     passed = target.tag_map.get(env.passed_tag()) == PASSED
 
     marking: list[Step] = []
@@ -130,16 +136,48 @@ def _change(env: Environment, environments: Environments, item: ObservedModel,
 
 
 def _deploy(target: ModelVersionInfo, env: Environment, project_id: str, wave: int, tier: str | None,
-            served: ServedModelApi | None, name: str, retry_failed: bool = False) -> DeployVersion:
+            served: ServedModelApi | None, name: str, retry_failed: bool = False, replicas: int = 1,
+            planes: Mapping[str, str] | None = None) -> DeployVersion:
     common = dict(model=target.name, version=target.version, project_id=project_id, model_api_name=name,
-                  hardware_tier=tier, wave=wave, settings=env.model_api)
+                  hardware_tier=tier, wave=wave, settings=env.model_api, replicas=replicas)
     if served is None:
         return DeployVersion(**common, action="create_model_api")
     # MLflow numbers versions from 1: a copy not made yet (0 here) matches nothing Domino serves.
     number = 0 if target.version == NEW_VERSION else int(target.version)
     choice = choose(served, RegistrySource(target.name, number), env.model_api, retry_failed=retry_failed)
-    return DeployVersion(**common, action=choice.action, model_api_id=served.api.id,
-                         version_id=choice.version_id, previous_version_id=choice.previous_version_id)
+    move_from = _moved_from(served, tier, planes)
+    action, previous = choice.action, choice.previous_version_id
+    if action == "none" and move_from is not None:
+        # The version that serves is right, the tier is not: Domino places a version on its
+        # Model API's tier when it is deployed, so after the update it is started again there.
+        action, previous = "start_version", None
+    replicas_from = served.api.replicas if served.api.replicas not in (None, replicas) else None
+    return DeployVersion(**common, action=action, model_api_id=served.api.id, version_id=choice.version_id,
+                         previous_version_id=previous, move_from=move_from, replicas_from=replicas_from)
+
+
+def _moved_from(served: ServedModelApi, tier: str | None, planes: Mapping[str, str] | None) -> str | None:
+    """The tier a Model API runs on when it is not ``tier`` (None: it is, or no tier is asked for).
+    Its active version on another data plane than the tier's is also a move: an update whose
+    restart a crash cut off."""
+    if tier is None:
+        return None
+    if served.api.hardware_tier_id not in (None, tier):  # None: an answer that does not say
+        return served.api.hardware_tier_id
+    active, plane = served.active, (planes or {}).get(tier)
+    if active is not None and plane and active.data_plane_id and active.data_plane_id != plane:
+        return f"data plane {active.data_plane_id}"
+    return None
+
+
+def _refuse_unknown_tiers(env: Environment, observed: Iterable[ObservedModel], serving: ServingSnapshot) -> None:
+    """Every tier of every wave exists in each project the environment serves, checked before
+    anything is written: found at deploy time, wave 1 would already have changed."""
+    for project_id in sorted({env.project_id or item.entry.project_id for item in observed}):
+        known = serving.tiers_of(project_id)
+        for _, tier in tiers_in_waves(env):
+            if known is not None and tier is not None and tier not in known:
+                raise UnknownHardwareTier(env.name, tier, project_id, tuple(sorted(known)))
 
 
 def _smoke(env: Environment, model: str, deploy: DeployVersion, served: ServedModelApi | None,

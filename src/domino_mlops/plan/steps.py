@@ -102,7 +102,16 @@ class DeployVersion:
     version_id: str | None = None  # the existing version to start, or the one already serving
     previous_version_id: str | None = None  # what serves now: put back if the new one fails
     settings: VersionSettings | None = None  # what a new version records of its calls
+    replicas: int | None = None  # how many the Model API should run (None: a plan made before replicas were planned)
+    # Drift of an existing Model API, set by Domino's ModelApiUpdateRequest (PUT) before the deploy:
+    move_from: str | None = None  # the tier it runs on now, when the environment's waves moved it
+    replicas_from: int | None = None  # its replicas now, when the manifest or environment changed them
     kind: str = field(default="deploy_version", init=False)
+
+    @property
+    def reconfigures(self) -> bool:
+        """The Model API's settings change (tier, replicas), whatever happens to its versions."""
+        return self.move_from is not None or self.replicas_from is not None
 
     def describe(self) -> str:
         where = f"{self.model_api_name} on {self.hardware_tier or 'default tier'} (wave {self.wave + 1})"
@@ -110,7 +119,10 @@ class DeployVersion:
                 "start_version": f"restart version {self.version_id} of", "none": "already serving on",
                 "failed_before": f"not building again (version {self.version_id} failed to build) on"}
         made = self.action in ("create_model_api", "create_version") and self.settings is not None
-        return f"{verb.get(self.action, self.action)} {where}" + (f" ({self.settings.describe()})" if made else "")
+        drift = ([f"move from {self.move_from}"] if self.move_from is not None else []) + (
+            [f"replicas {self.replicas_from} -> {self.replicas}"] if self.replicas_from is not None else [])
+        return (f"{verb.get(self.action, self.action)} {where}" + (f" ({self.settings.describe()})" if made else "")
+                + (f" ({'; '.join(drift)})" if drift else ""))
 
 
 @dataclass(frozen=True, slots=True)
