@@ -8,6 +8,7 @@ decides for it (list specific prefixes before general ones).
 A plan as JSON (``--faults``, ``PUT /_emulator/faults``, ``Emulator(faults=...)``)::
 
     {"seed": 7, "slow_deploy_seconds": 0, "failing_tiers": ["prod-small"], "failing_apps": ["dash-prod"],
+     "omit_active_version": false,
      "rules": [{"prefix": "/api/modelServing", "methods": ["GET"], "latency_ms": 20,
                 "rate_429": 0.2, "rate_503": 0.1, "drop_rate": 0.05, "retry_after": 1, "limit": null}]}
 """
@@ -68,6 +69,9 @@ class FaultPlan:
     # Apps with these names fail to start (Pending -> Failed) while the plan holds: a new app
     # version that is broken, then (plan cleared) the previous one put back.
     failing_apps: tuple[str, ...] = ()
+    # The create answer leaves out activeVersion, which the public ModelApi marks optional: a
+    # client must find the first version without it.
+    omit_active_version: bool = False
 
     @classmethod
     def parse(cls, value: FaultPlan | Mapping[str, Any] | str | None) -> FaultPlan:
@@ -83,7 +87,8 @@ class FaultPlan:
                 raise ConfigError(f"the fault plan is not valid JSON: {exc}", hint=_HINT) from exc
         if not isinstance(value, Mapping):
             raise ConfigError("a fault plan must be a JSON object", hint=_HINT)
-        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps"}
+        unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps",
+                                "omit_active_version"}
         if unknown:
             raise ConfigError(f"unknown fault plan keys: {', '.join(sorted(unknown))}", hint=_HINT)
         try:
@@ -91,7 +96,8 @@ class FaultPlan:
                        rules=tuple(FaultRule.from_dict(x) for x in value.get("rules", ())),
                        slow_deploy_seconds=float(value.get("slow_deploy_seconds", 0.0)),
                        failing_tiers=tuple(str(t) for t in value.get("failing_tiers", ())),
-                       failing_apps=tuple(str(a) for a in value.get("failing_apps", ())))
+                       failing_apps=tuple(str(a) for a in value.get("failing_apps", ())),
+                       omit_active_version=_flag(value.get("omit_active_version", False)))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad fault plan: {exc}", hint=_HINT) from exc
 
@@ -139,6 +145,12 @@ class FaultInjector:
                     state.injected += 1
                 return Decision(latency, action, rule.retry_after)
             return Decision()
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError("omit_active_version must be true or false", hint=_HINT)
+    return value
 
 
 def _pick(draw: float, rule: FaultRule) -> str | None:
