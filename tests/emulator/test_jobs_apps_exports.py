@@ -104,7 +104,7 @@ def _export(domino: DominoSession, emu, model: str, version: str) -> list[str]:
                            {"registryUrl": "registry.example.com", "username": "u", "password": "p",
                             "repository": "models/exported", "tag": "v1"})
     assert response.status_code == 202, response.text
-    started = response.json()
+    (started,) = response.json()  # an array of ModelExportVersionStatusApiResponse (v4 document)
     assert (started["status"], started["modelId"], started["modelVersionId"]) == ("pending", created["id"], version_id)
     export_id = started["exportId"]
     return wait_until(lambda: domino.ok("GET", f"/v4/models/{export_id}/getExportImageStatus")["status"],

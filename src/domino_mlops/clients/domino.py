@@ -26,6 +26,7 @@ from domino_mlops.clients.domino_auth import DominoConfig, NoCredential
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.clients.domino_job_types import CurrentUser
 from domino_mlops.clients.domino_jobs import Jobs
+from domino_mlops.clients.domino_relogin import relogin_on_conflict
 from domino_mlops.clients.domino_scheduled_jobs import ScheduledJobs
 from domino_mlops.clients.domino_serving import ModelApis
 from domino_mlops.clients.domino_types import (
@@ -82,6 +83,7 @@ class DominoClient:
         Predictions go to the Domino host with the model's own token, never through the API
         proxy: the proxy adds the user's credential, which the model route does not take.
         """
+        http_options.setdefault("conflict_means_expired", relogin_on_conflict)
         http = HttpClient(config.api_base_url, config.auth, **http_options)
         models_http = HttpClient(config.host, NoCredential(), **http_options)
         return cls(http, models_http=models_http, page_auth=config.auth)

@@ -32,6 +32,7 @@ from domino_mlops.emulator import (
     routes_platform,
     routes_predict,
     routes_scheduled_jobs,
+    routes_service_accounts,
     routes_v1_models,
     routes_versions,
     validate,
@@ -50,7 +51,7 @@ def build_router() -> Router:
     router = Router()
     for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_v1_models,
                    routes_predict, routes_async, routes_jobs, routes_scheduled_jobs, routes_apps, routes_app_pages,
-                   routes_admin):
+                   routes_service_accounts, routes_admin):
         module.register(router)
     return router
 
