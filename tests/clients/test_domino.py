@@ -26,7 +26,8 @@ def test_find_project_by_owner_and_name(rsps):
     assert nonconforming_requests(rsps) == []
 
 
-@pytest.mark.parametrize("answer", [{"status": 200, "json": {}}, {"status": 404, "json": {"message": "no"}}])
+@pytest.mark.parametrize("answer", [{"status": 200, "json": {}}, {"status": 404, "json": {"message": "no"}},
+                                    {"status": 403, "json": {"message": "no"}}])  # the v4 document's answer
 def test_unknown_project_is_not_found_naming_it(rsps, answer):
     client, _ = make_client()
     rsps.get(FIND, **answer)

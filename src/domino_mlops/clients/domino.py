@@ -37,7 +37,7 @@ from domino_mlops.clients.domino_types import (
     parse_list,
 )
 from domino_mlops.clients.http import HttpClient
-from domino_mlops.errors import NotFound
+from domino_mlops.errors import NotFound, PermissionDenied
 
 
 class DominoClient:
@@ -109,11 +109,17 @@ class DominoClient:
 
     def find_project(self, owner: str, name: str) -> Project:
         """The project ``owner/name``; NotFound when there is none."""
-        # Domino answers an object without "id" for an unknown project (some versions: 404).
+        # Domino answers an object without "id" for an unknown project (some versions: 404); the
+        # v4 document declares only 200, 403 and 500, so a 403 may mean "no such project" too.
         try:
             reply = self._http.call("GET", urls.project_by_owner_and_name(owner, name))
         except NotFound as exc:
             raise _no_project(owner, name) from exc
+        except PermissionDenied as exc:
+            raise NotFound(f"Domino has no project {owner}/{name} that the credential from "
+                           f"{self._http.credential_source} may see (403)",
+                           hint="Check the owner and project name, and that the credential's user or service "
+                                "account is a collaborator of the project.") from exc
         if isinstance(reply.body, dict) and reply.body.get("id") is None:
             raise _no_project(owner, name)
         return Project.from_gateway(reply.body, reply.endpoint)

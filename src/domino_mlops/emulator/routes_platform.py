@@ -53,7 +53,9 @@ def find_project(ctx: Context, req: Request, who: Principal) -> Any:
     owner, name = req.query["ownerName"], req.query["projectName"]
     found = ctx.world.find_project(owner, name)
     if found is None:
-        raise ApiError(404, f"project {owner}/{name} not found")
+        # The v4 document declares 200, 403 and 500 here, no 404: an unknown project is a 403,
+        # indistinguishable from one the caller may not see.
+        raise ApiError(403, f"project {owner}/{name} does not exist or user {who.username!r} has no access")
     who.require(found.id)
     role = "Owner" if found.owner == who.username else "Admin" if who.admin else "Contributor"
     return views.project_overview(found, ctx.world, role)

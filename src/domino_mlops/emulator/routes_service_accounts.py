@@ -16,6 +16,7 @@ from typing import Any
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.auth import Principal
 from domino_mlops.emulator.context import Context
+from domino_mlops.emulator.seed import user_id
 from domino_mlops.emulator.views import metadata, paged_metadata
 from domino_mlops.emulator.web import ApiError, Request, Router, bad_request, not_found
 from domino_mlops.emulator.world import new_id
@@ -60,7 +61,8 @@ def create_account(ctx: Context, req: Request, who: Principal) -> Any:
         c.username for c in ctx.world.credentials.values() if not c.service_account}
     if username in taken:
         raise bad_request(f"username {username!r} is already taken")
-    account = r.ServiceAccount(id=new_id(), idp_id=new_id(), username=username, email=body["email"])
+    # Its Domino id is its user id (a service account is a user): the one /v4/users and users/self report.
+    account = r.ServiceAccount(id=user_id(username), idp_id=new_id(), username=username, email=body["email"])
     ctx.world.service_accounts[account.idp_id] = account
     return {"serviceAccount": _account(account), "metadata": metadata()}
 

@@ -38,7 +38,7 @@ from domino_mlops.emulator import (
     validate,
 )
 from domino_mlops.emulator.context import Context
-from domino_mlops.emulator.failures import error_response, fault_response
+from domino_mlops.emulator.failures import error_response, fault_response, route_error
 from domino_mlops.emulator.faults import Decision
 from domino_mlops.emulator.web import EMULATOR_PREFIX, READ_METHODS, ApiError, Request, Response, Route, Router
 
@@ -192,10 +192,10 @@ class _Handler(BaseHTTPRequestHandler):
             result = route.handler(ctx, req, who)
             return result if isinstance(result, Response) else Response(200, result)
         except ApiError as exc:
-            return error_response(route.source, exc)
+            return route_error(route, exc)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler is a 500, not a dead connection
             logger.exception("emulator route %s failed", route.key)
-            return error_response(route.source, ApiError(500, f"emulator error: {type(exc).__name__}: {exc}"))
+            return route_error(route, ApiError(500, f"emulator error: {type(exc).__name__}: {exc}"))
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
