@@ -63,7 +63,8 @@ NO_404 = {
     "GET /api/hardwaretiers/v1/hardwaretiers": "names nothing",
     "GET /v1/environments": "names nothing",
     "GET /v4/users": "names nothing",
-    "GET /v4/gateway/projects/findProjectByOwnerAndName": "the v4 document declares no 404: an unknown project is a 403",
+    "GET /v4/gateway/projects/findProjectByOwnerAndName":
+        "the v4 document declares no 404: an unknown project is a 403",
     "GET /v4/environments/defaultEnvironment": "names nothing",
     "GET /api/serviceAccounts/v1/serviceAccounts": "names nothing",
     "POST /api/serviceAccounts/v1/serviceAccounts": "names nothing",
