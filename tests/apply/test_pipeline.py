@@ -65,6 +65,25 @@ def test_deploy_to_staging_marks_mlflow_with_domino_ids(pipeline, capsys) -> Non
     assert pipeline.emu.token not in written and pipeline.emu.api_key not in written
 
 
+def test_a_create_answer_without_active_version_still_deploys(pipeline) -> None:
+    # The public ModelApi marks activeVersion optional: the first deploy looks its version up.
+    model = pipeline.unique("no-active")
+    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
+    pipeline.manifest(entry(model, v1))
+    pipeline.emu.set_faults(omit_active_version=True)
+
+    assert pipeline.run("deploy", "--env", "STAGE") == 0
+
+    (created,) = [r for r in pipeline.emu.requests if r.route == "POST /api/modelServing/v1/modelApis"]
+    assert created.status == 201
+    # Found by listing the new Model API's versions (the old code stopped with "without an active version").
+    assert any(r.route == "GET /api/modelServing/v1/modelApis/{modelApiId}/versions" for r in pipeline.emu.requests)
+    api, (version,) = pipeline.serving(f"{model}-stage")
+    assert version.status == "Running"
+    assert pipeline.tags(model, v1)["DOMINO_MODEL_VERSION_ID"] == version.id
+    assert pipeline.aliases(model) == {"staging": v1}
+
+
 def test_promotion_rolls_out_in_waves_and_a_rerun_writes_nothing(pipeline) -> None:
     model = pipeline.unique("promote")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)

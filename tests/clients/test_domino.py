@@ -6,7 +6,7 @@ import pytest
 
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_types import HardwareTier, Project
-from domino_mlops.errors import BadResponse, NotFound
+from domino_mlops.errors import BadResponse, CredentialsExpired, NotFound, RemoteError
 from tests.clients.domino_fakes import HOST, make_client, nonconforming_requests
 from tests.support import domino_payloads as p
 
@@ -26,7 +26,8 @@ def test_find_project_by_owner_and_name(rsps):
     assert nonconforming_requests(rsps) == []
 
 
-@pytest.mark.parametrize("answer", [{"status": 200, "json": {}}, {"status": 404, "json": {"message": "no"}}])
+@pytest.mark.parametrize("answer", [{"status": 200, "json": {}}, {"status": 404, "json": {"message": "no"}},
+                                    {"status": 403, "json": {"message": "no"}}])  # the v4 document's answer
 def test_unknown_project_is_not_found_naming_it(rsps, answer):
     client, _ = make_client()
     rsps.get(FIND, **answer)
@@ -101,3 +102,17 @@ def test_list_where_object_expected_and_missing_id_on_model_api(rsps):
         client.model_apis.get("m1")
     with pytest.raises(BadResponse, match=r"\$.id is missing"):
         client.model_apis.get("m2")
+
+
+@pytest.mark.parametrize(("method", "path", "error"), [
+    ("POST", "/v4/jobs/start", CredentialsExpired),  # the v4 document's Relogin answer
+    ("POST", "/v4/jobs/restart", CredentialsExpired),
+    ("POST", "/v4/jobs/stop", RemoteError),  # no Relogin answer: a conflict like any other
+    ("GET", "/api/modelServing/v1/modelApis", RemoteError),  # the public document declares no 409
+])
+def test_a_409_means_expired_credentials_only_where_the_document_says_so(rsps, method, path, error):
+    client, _ = make_client()
+    rsps.add(method, f"{HOST}{path}", status=409, json={"message": "conflict"})
+    with pytest.raises(error) as caught:
+        client._http.call(method, path)
+    assert type(caught.value) is error

@@ -150,3 +150,25 @@ def test_injected_429_and_503_are_retried_with_retry_after(emu):
         assert sleeps == [3.0]
         assert client.all_hardware_tiers()
         assert sleeps == [3.0, 0.5, 1.0]
+
+
+def test_a_service_account_token_is_the_recommended_credential_and_goes_as_bearer(emu):
+    # Domino's credential for automation (public API ServiceAccounts): what PROJECT_ID_<ID> should hold.
+    from domino_mlops.emulator.seed import ADMIN_API_KEY
+    from tests.support.emulator import DominoSession
+
+    admin = DominoSession(emu.url, ADMIN_API_KEY)
+    accounts = "/api/serviceAccounts/v1/serviceAccounts"
+    account = admin.ok("POST", accounts, {"username": "promoter", "email": "ops@example.com"})["serviceAccount"]
+    token = admin.ok("POST", f"{accounts}/{account['idpId']}/tokens", {"name": "github"})["token"]
+    DominoSession(emu.url).ok("PUT", f"/_emulator/serviceAccounts/{account['idpId']}/projects/{emu.project_id}", {})
+    client = DominoClient.from_env({"DOMINO_API_HOST": emu.url}, token=token,
+                                   token_source=f"PROJECT_ID_{emu.project_id}", sleep=Sleeps(), rng=MaxJitter())
+
+    assert client.find_project(emu.owner, emu.project_name).id == emu.project_id
+    assert client.current_user().user_name == "promoter"
+    (sent,) = [r for r in emu.requests if r.route == "GET /api/users/v1/self"][-1:]
+    assert sent.status == 200
+    admin.ok("POST", f"{accounts}/{account['idpId']}/tokens/github/invalidate")
+    with pytest.raises(AuthenticationFailed, match=f"PROJECT_ID_{emu.project_id}"):
+        client.find_project(emu.owner, emu.project_name)

@@ -247,7 +247,7 @@ def test_create_refused_outright_is_not_looked_up_or_retried(rsps):
 )
 def test_auth_statuses_are_distinct_and_never_show_the_secret(rsps, caplog, status, error):
     caplog.set_level(logging.DEBUG)
-    http, _ = make_http()
+    http, _ = make_http(conflict_means_expired=True)
     rsps.get(URL, status=status, json={"message": f"credential {API_KEY} refused"})
     with pytest.raises(error) as caught:
         http.call("GET", "/version")

@@ -69,3 +69,38 @@ def test_unknown_ids_are_404_after_authentication(emu):
     assert unknown.status_code == 404 and set(unknown.json()) == {"errors", "requestId"}  # Domino's gateway
     wrong_method = domino.delete("/version")
     assert wrong_method.status_code == 405 and set(wrong_method.json()) == {"message"}  # the route's own shape
+
+
+def test_public_errors_take_the_shape_each_status_declares_and_v4_keeps_its_own(emu):
+    domino = DominoSession(emu.url, emu.api_key)
+    missing = domino.get(f"/api/jobs/beta/jobs/{NO_ID}")  # public getJobDetails: 404 is {"error"}
+    assert missing.status_code == 404 and set(missing.json()) == {"error"} and NO_ID in missing.json()["error"]
+    denied = DominoSession(emu.url).get(f"/api/jobs/beta/jobs/{NO_ID}")  # its 401 is FailureEnvelopeV1
+    assert denied.status_code == 401 and set(denied.json()) == {"errors", "requestId"}
+    v4 = domino.get(f"/v4/projects/{NO_ID}")
+    assert v4.status_code == 404 and set(v4.json()) == {"message"}
+
+
+def test_an_unknown_project_lookup_is_the_403_the_v4_document_allows(emu):
+    domino = DominoSession(emu.url, emu.api_key)
+    answer = domino.get("/v4/gateway/projects/findProjectByOwnerAndName?ownerName=nobody&projectName=nothing")
+    assert answer.status_code == 403 and set(answer.json()) == {"message"}  # declared: 200, 403, 500
+
+
+def test_a_service_account_token_is_a_bearer_credential_in_the_accounts_projects(emu):
+    from domino_mlops.emulator.seed import ADMIN_API_KEY
+
+    admin = DominoSession(emu.url, ADMIN_API_KEY)
+    accounts = "/api/serviceAccounts/v1/serviceAccounts"
+    user = f"deployer-{uuid.uuid4().hex[:6]}"
+    account = admin.ok("POST", accounts, {"username": user, "email": "ops@example.com"})["serviceAccount"]
+    assert DominoSession(emu.url, emu.api_key).post(accounts, {"username": "x", "email": "x@y"}).status_code == 403
+    issued = admin.ok("POST", f"{accounts}/{account['idpId']}/tokens", {"name": "ci"})
+    bot = DominoSession(emu.url, bearer=issued["token"])
+    assert bot.ok("GET", "/api/users/v1/self")["user"]["userName"] == user
+    assert bot.get(f"/v4/projects/{emu.project_id}").status_code == 403  # a collaborator of nothing yet
+    emu_admin = DominoSession(emu.url)
+    assert emu_admin.put(f"/_emulator/serviceAccounts/{account['idpId']}/projects/{emu.project_id}").ok
+    assert bot.ok("GET", f"/v4/projects/{emu.project_id}")["id"] == emu.project_id
+    admin.ok("POST", f"{accounts}/{account['idpId']}/tokens/ci/invalidate")
+    assert bot.get(f"/v4/projects/{emu.project_id}").status_code == 401

@@ -94,3 +94,15 @@ def test_a_bad_plan_is_a_config_error():
         FaultPlan.parse({"rules": [{"rate_429": 0.7, "rate_503": 0.7}]})
     with pytest.raises(ConfigError, match="unknown fault rule keys"):
         FaultPlan.parse('{"rules": [{"rate_500": 0.1}]}')
+
+
+
+def test_omit_active_version_leaves_it_out_of_the_create_answer_only(emu, domino) -> None:
+    # The public ModelApi marks activeVersion optional: clients must cope with a create without it.
+    body = model_api_body(emu.project_id, "no-active", "m", 1, environment_id=next(iter(emu.world.environments)))
+    emu.set_faults(omit_active_version=True)
+    created = domino.ok("POST", MODEL_APIS, body)
+    assert "activeVersion" not in created
+    assert domino.ok("GET", f"{MODEL_APIS}/{created['id']}")["activeVersion"]["id"]
+    with pytest.raises(ConfigError, match="omit_active_version must be true or false"):
+        FaultPlan.parse({"omit_active_version": "yes"})

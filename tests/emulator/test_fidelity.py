@@ -113,8 +113,9 @@ def test_model_export_status_and_logs(client, emu, diabetes_model):
                           environment_id=client.environments_list()["data"][0]["id"])
     created = domino.ok("POST", MODEL_APIS, body)
 
-    started = client.model_version_export(created["id"], created["activeVersion"]["id"], "registry.example.com",
-                                          "user", "password", "models/diabetes", "v1")
+    # python-domino returns the answer as sent: the v4 document's array of one export status.
+    (started,) = client.model_version_export(created["id"], created["activeVersion"]["id"], "registry.example.com",
+                                             "user", "password", "models/diabetes", "v1")
     assert started["status"] == "pending" and started["modelId"] == created["id"]
     seen = wait_until(lambda: client.model_version_export_status(started["exportId"])["status"],
                       lambda s: s in ("complete", "failed"))

@@ -64,7 +64,7 @@ def deploy(domino: DominoClient, host: str, step: DeployVersion, target: ModelVe
             environment_variables=mlflow_env_vars(target),
             description=f"{target.name} (managed by domino-mlops)",
             version=VersionOptions(settings.version, description=_version_description(target)))
-        version_id = _require_active(api.active_version, step)
+        version_id = _first_version(domino, api, source, step)
     else:
         choice = choose(ServedModelApi(api, domino.model_apis.list_versions(api.id)), source, settings.version,
                         retry_failed=settings.retry_failed)
@@ -168,9 +168,15 @@ def _build_log_tail(domino: DominoClient, model_api_id: str, version_id: str, li
         return ()
 
 
-def _require_active(active: object, step: DeployVersion) -> str:
-    version_id = getattr(active, "id", None)
-    if not version_id:
-        raise DeploymentFailed(f"Domino created Model API {step.model_api_name} without an active version",
+def _first_version(domino: DominoClient, api: ModelApi, source: RegistrySource, step: DeployVersion) -> str:
+    """The version a create made. The public ``ModelApi`` marks ``activeVersion`` optional, so
+    an answer without it is looked up: the Model API's version built from ``source``."""
+    if api.active_version is not None and api.active_version.id:
+        return api.active_version.id
+    built = [v for v in domino.model_apis.list_versions(api.id)
+             if isinstance(v.source, RegistrySource) and v.source == source]
+    if not built:
+        raise DeploymentFailed(f"Domino created Model API {step.model_api_name} without a version of "
+                               f"{source.registered_model_name} {source.registered_model_version}",
                                hint="Check the Model API in Domino; re-run to retry.")
-    return version_id
+    return max(built, key=lambda v: v.number or 0).id

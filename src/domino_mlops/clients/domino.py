@@ -26,6 +26,7 @@ from domino_mlops.clients.domino_auth import DominoConfig, NoCredential
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.clients.domino_job_types import CurrentUser
 from domino_mlops.clients.domino_jobs import Jobs
+from domino_mlops.clients.domino_relogin import relogin_on_conflict
 from domino_mlops.clients.domino_scheduled_jobs import ScheduledJobs
 from domino_mlops.clients.domino_serving import ModelApis
 from domino_mlops.clients.domino_types import (
@@ -37,7 +38,7 @@ from domino_mlops.clients.domino_types import (
 )
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.clients.json_fields import Fields
-from domino_mlops.errors import NotFound
+from domino_mlops.errors import NotFound, PermissionDenied
 
 
 class DominoClient:
@@ -85,6 +86,7 @@ class DominoClient:
         model's own token, never through the API proxy: the proxy adds the user's credential,
         which the model route does not take.
         """
+        http_options.setdefault("conflict_means_expired", relogin_on_conflict)
         http = HttpClient(config.api_base_url, config.auth, **http_options)
         models_http = HttpClient(config.models_url, NoCredential(), **http_options)
         pages_http = models_http if config.models_url == config.host else HttpClient(
@@ -114,11 +116,17 @@ class DominoClient:
 
     def find_project(self, owner: str, name: str) -> Project:
         """The project ``owner/name``; NotFound when there is none."""
-        # Domino answers an object without "id" for an unknown project (some versions: 404).
+        # Domino answers an object without "id" for an unknown project (some versions: 404); the
+        # v4 document declares only 200, 403 and 500, so a 403 may mean "no such project" too.
         try:
             reply = self._http.call("GET", urls.project_by_owner_and_name(owner, name))
         except NotFound as exc:
             raise _no_project(owner, name) from exc
+        except PermissionDenied as exc:
+            raise NotFound(f"Domino has no project {owner}/{name} that the credential from "
+                           f"{self._http.credential_source} may see (403)",
+                           hint="Check the owner and project name, and that the credential's user or service "
+                                "account is a collaborator of the project.") from exc
         if isinstance(reply.body, dict) and reply.body.get("id") is None:
             raise _no_project(owner, name)
         return Project.from_gateway(reply.body, reply.endpoint)

@@ -68,7 +68,7 @@ class ModelDeployments:
         body = {"registryUrl": registry_url, "username": username, "password": password,
                 "repository": repository, "tag": tag}
         reply = self._http.call("POST", urls.export_image(model_api_id, version_id), json=body)
-        return ExportStatus.from_api(reply.body, reply.endpoint)
+        return ExportStatus.from_started(reply.body, reply.endpoint)
 
     def export_status(self, export_id: str) -> ExportStatus:
         """Where an image export is: poll until ``is_complete`` or ``is_failed``."""

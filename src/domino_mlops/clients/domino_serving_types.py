@@ -320,8 +320,16 @@ class ExportStatus:
         return (self.status or "").lower() == "failed"
 
     @classmethod
+    def from_started(cls, payload: object, endpoint: str) -> ExportStatus:
+        """exportImageToRegistry's 202: the v4 document's array of ModelExportVersionStatus (its
+        first item; an empty one names no export), or the one object python-domino's tests record."""
+        if isinstance(payload, list):
+            return cls.from_api(payload[0], endpoint, path="$[0]") if payload else cls(None)
+        return cls.from_api(payload, endpoint)
+
+    @classmethod
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ExportStatus:
-        """The answer of exportImageToRegistry (202) or getExportImageStatus (one object or a list of one)."""
+        """The answer of getExportImageStatus (one object or a list of one)."""
         f = Fields(one_item(payload, endpoint), endpoint, path)
         return cls(f.opt_str("status"), f.opt_str("exportId"), f.opt_str("errorMessage"))
 

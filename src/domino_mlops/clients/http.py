@@ -174,7 +174,7 @@ class HttpClient:
         auth: AuthBase,
         *,
         service: str = "Domino",
-        conflict_means_expired: bool = True,
+        conflict_means_expired: bool | Callable[[str, str], bool] = False,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         max_body_bytes: int = MAX_BODY_BYTES,
@@ -195,7 +195,8 @@ class HttpClient:
         self._auth = auth
         # Named in 401/403 messages: the variable the credential came from, never its value.
         self.credential_source = _source_of(auth)
-        # Domino answers 409 when temporary credentials expired; other services mean a conflict.
+        # Some Domino routes answer 409 when temporary credentials expired (the v4 document's
+        # Relogin answer); elsewhere a 409 is a conflict. True, False, or (method, path) -> bool.
         self.conflict_means_expired = conflict_means_expired
         self.timeout = timeout
         self.deadline, self.max_body_bytes = deadline, max_body_bytes
@@ -391,6 +392,13 @@ class HttpClient:
                 f"the body is not JSON ({content_type}, {len(content)} bytes)",
             ) from exc
 
+    def _expired_on_conflict(self, endpoint: str) -> bool:
+        rule = self.conflict_means_expired
+        if not callable(rule):
+            return bool(rule)
+        method, _, path = endpoint.partition(" ")
+        return rule(method, path.split("?", 1)[0])
+
     def _status_error(self, response: requests.Response, content: bytes, endpoint: str,
                       source: str) -> DominoMlopsError:
         status = response.status_code
@@ -398,7 +406,7 @@ class HttpClient:
             return AuthenticationFailed(self.service, source, endpoint=endpoint)
         if status == 403:
             return PermissionDenied(self.service, source, endpoint=endpoint)
-        if status == 409 and self.conflict_means_expired:  # Domino: "temporary credentials expired"
+        if status == 409 and self._expired_on_conflict(endpoint):  # "temporary credentials expired"
             return CredentialsExpired(self.service, endpoint=endpoint, credential=source)
         detail = _server_message(content)
         if status == 404:

@@ -5,6 +5,8 @@
 - a known credential on another project's object: 403;
 - a credential of a read-only project role (a *Results Consumer* collaborator, what plan jobs
   hold) on a route that changes state: 403;
+- a service account's token (``Authorization: Bearer``, public tag ServiceAccounts) acts as the
+  account, in the projects it collaborates on; an invalidated token or a deactivated account: 401;
 - a Model API is called with one of its access tokens (HTTP Basic, the token as user and
   password; async predictions take it as a Bearer token), or with no credential at all when the
   Model API is public. No published route hands out a token's value: an admin issues them.
@@ -79,10 +81,12 @@ def authenticate(world: World, headers: Mapping[str, str]) -> Principal:
         if scheme.lower() != "bearer" or not value.strip():
             raise ApiError(401, "unsupported Authorization scheme; use Bearer <token> or X-Domino-Api-Key")
         found = world.credentials.get(value.strip())
-        if found is None:
-            raise ApiError(401, "the Bearer token is not valid (unknown or expired)")
+        if found is None or not found.valid:
+            raise ApiError(401, "the Bearer token is not valid (unknown, expired or invalidated)")
         if found.kind == "api_key":
             raise ApiError(403, "an API key was sent as a Bearer token; send it in the X-Domino-Api-Key header")
+        if found.service_account:
+            return _service_account(world, found)
         return _principal(found)
     key = headers.get("x-domino-api-key", "")
     if key:
@@ -116,6 +120,14 @@ def check_model_access(api: r.ModelApi, headers: Mapping[str, str], scheme: str)
     if user != password or password not in tokens:
         raise ApiError(401, "not a valid access token of this model API (use it as user and password)",
                        headers=challenge)
+
+
+def _service_account(world: World, token: r.Credential) -> Principal:
+    """A service account's token acts as the account, in the projects it collaborates on now."""
+    account = world.service_accounts.get(token.service_account)
+    if account is None or not account.active:
+        raise ApiError(401, "the service account of this token is deactivated or gone")
+    return Principal(username=account.username, kind="token", projects=frozenset(account.projects), admin=False)
 
 
 def _principal(credential: r.Credential) -> Principal:

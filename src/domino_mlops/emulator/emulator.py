@@ -210,6 +210,7 @@ class Emulator:
         """Replace the fault plan; keyword arguments make a one-rule plan.
 
         ``emu.set_faults(seed=7, rate_429=0.3, prefix="/v4/jobs")``; ``emu.set_faults(failing_apps=["dash-prod"])``;
+        ``emu.set_faults(omit_active_version=True)``;
         ``emu.set_faults(None)`` clears.
         """
         if rule:
@@ -217,8 +218,9 @@ class Emulator:
                 raise TypeError("pass a plan or rule keywords, not both")
             seed, slow = int(rule.pop("seed", 0)), float(rule.pop("slow_deploy_seconds", 0.0))
             failing_apps = tuple(rule.pop("failing_apps", ()))
+            omit = bool(rule.pop("omit_active_version", False))
             parsed = FaultPlan(seed=seed, rules=(FaultRule.from_dict(rule),) if rule else (), slow_deploy_seconds=slow,
-                               failing_apps=failing_apps)
+                               failing_apps=failing_apps, omit_active_version=omit)
         else:
             parsed = FaultPlan.parse(plan)
         self._running().ctx.faults.set(parsed)

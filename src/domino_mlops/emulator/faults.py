@@ -8,6 +8,7 @@ decides for it (list specific prefixes before general ones).
 A plan as JSON (``--faults``, ``PUT /_emulator/faults``, ``Emulator(faults=...)``)::
 
     {"seed": 7, "slow_deploy_seconds": 0, "failing_tiers": ["prod-small"], "failing_apps": ["dash-prod"],
+     "omit_active_version": false,
      "rules": [{"prefix": "/api/modelServing", "methods": ["GET"], "latency_ms": 20,
                 "rate_429": 0.2, "rate_503": 0.1, "drop_rate": 0.05, "retry_after": 1, "limit": null}]}
 """
@@ -74,6 +75,9 @@ class FaultPlan:
     # Where running apps are served when not on the Domino host (an origin, "http://apps.example:80"):
     # runningAppUrl and the public app url are then absolute URLs there.
     app_host: str = ""
+    # The create answer leaves out activeVersion, which the public ModelApi marks optional: a
+    # client must find the first version without it.
+    omit_active_version: bool = False
 
     @classmethod
     def parse(cls, value: FaultPlan | Mapping[str, Any] | str | None) -> FaultPlan:
@@ -90,7 +94,7 @@ class FaultPlan:
         if not isinstance(value, Mapping):
             raise ConfigError("a fault plan must be a JSON object", hint=_HINT)
         unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps",
-                                  "v4_apps_only", "app_host"}
+                                  "v4_apps_only", "app_host", "omit_active_version"}
         if unknown:
             raise ConfigError(f"unknown fault plan keys: {', '.join(sorted(unknown))}", hint=_HINT)
         try:
@@ -100,7 +104,8 @@ class FaultPlan:
                        failing_tiers=tuple(str(t) for t in value.get("failing_tiers", ())),
                        failing_apps=tuple(str(a) for a in value.get("failing_apps", ())),
                        v4_apps_only=bool(value.get("v4_apps_only", False)),
-                       app_host=str(value.get("app_host", "")).rstrip("/"))
+                       app_host=str(value.get("app_host", "")).rstrip("/"),
+                       omit_active_version=_flag(value.get("omit_active_version", False)))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad fault plan: {exc}", hint=_HINT) from exc
 
@@ -148,6 +153,12 @@ class FaultInjector:
                     state.injected += 1
                 return Decision(latency, action, rule.retry_after)
             return Decision()
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError("omit_active_version must be true or false", hint=_HINT)
+    return value
 
 
 def _pick(draw: float, rule: FaultRule) -> str | None:

@@ -34,6 +34,24 @@ class Credential:
     projects: list[str] = field(default_factory=list)  # project ids
     admin: bool = False  # may touch every project
     read_only: bool = False  # a read-only project role (Results Consumer): reads yes, writes 403
+    # A service account's token (public tag ServiceAccounts): its projects are the account's,
+    # read at each call; ``name`` is the token's name, unique per account.
+    service_account: str = ""  # the account's idpId
+    name: str = ""
+    created: float = 0.0
+    valid: bool = True
+
+
+@dataclass(slots=True)
+class ServiceAccount:
+    """``ServiceAccount`` of the public API: a non-human user whose tokens are Bearer credentials."""
+
+    id: str
+    idp_id: str
+    username: str
+    email: str
+    projects: list[str] = field(default_factory=list)  # where an admin made it a collaborator
+    active: bool = True
 
 
 @dataclass(slots=True)

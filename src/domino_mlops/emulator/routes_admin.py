@@ -29,6 +29,8 @@ def register(router: Router) -> None:
     # These change the emulated Domino (saved to the state file), as an admin in its UI would.
     router.add("POST", PREFIX + "/modelApis/{modelApiId}/accessTokens", issue_token, auth=auth.NONE)
     router.add("PUT", PREFIX + "/modelApis/{modelApiId}/access", put_access, auth=auth.NONE)
+    router.add("PUT", PREFIX + "/serviceAccounts/{serviceAccountIdpId}/projects/{projectId}", add_collaborator,
+               auth=auth.NONE)
 
 
 def requests_log(ctx: Context, req: Request, who: None) -> Any:
@@ -76,3 +78,12 @@ def put_access(ctx: Context, req: Request, who: None) -> Any:
         raise bad_request("body.isPublic must be true or false")
     access.set_public(api, public, ctx.now())
     return access_view(api)
+
+
+def add_collaborator(ctx: Context, req: Request, who: None) -> Any:
+    """Make a service account a collaborator of a project (Domino: the project's settings page)."""
+    account = ctx.world.service_account(req.params["serviceAccountIdpId"])
+    project = ctx.world.project(req.params["projectId"])
+    if project.id not in account.projects:
+        account.projects.append(project.id)
+    return {"idpId": account.idp_id, "projects": list(account.projects)}

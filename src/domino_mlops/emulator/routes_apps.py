@@ -35,15 +35,16 @@ def register(router: Router) -> None:
 
 
 def list_apps(ctx: Context, req: Request, who: Principal) -> Any:
-    """The apps of ``projectId`` (required here: the emulator lists no one's apps across projects)."""
+    """The apps of ``projectId``, or without it (optional in the v4 document) every app the caller can see."""
     project_id = req.query.get("projectId", "")
-    if not project_id:
-        raise bad_request("projectId is a required query parameter")
-    who.require(ctx.world.project(project_id).id)
+    if project_id:
+        who.require(ctx.world.project(project_id).id)
     if req.query.get("type", "APP") != "APP":
         return []  # the emulator has apps only
     now = ctx.now()
-    apps = sorted((a for a in ctx.world.apps.values() if a.project_id == project_id), key=lambda a: a.created)
+    apps = sorted((a for a in ctx.world.apps.values()
+                   if (a.project_id == project_id if project_id else who.can(a.project_id))),
+                  key=lambda a: a.created)
     return [views.model_product(a, ctx.world, now, ctx.faults.plan.app_host) for a in apps]
 
 

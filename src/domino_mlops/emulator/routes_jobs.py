@@ -35,6 +35,7 @@ def register(router: Router) -> None:
     router.add("GET", "/v4/jobs", list_v4)
     router.add("POST", "/v4/jobs/start", start_v4)
     router.add("GET", "/v4/jobs/{jobId}", get_v4)
+    router.add("GET", "/v4/jobs/{jobId}/runtimeExecutionDetails", runtime_details_v4)
     router.add("POST", "/v4/jobs/stop", stop_v4)
     router.add("POST", "/v4/jobs/restart", restart_v4)
     router.add("GET", "/v1/projects/{ownerName}/{projectName}/runs", runs_v1)
@@ -190,6 +191,13 @@ def _project(ctx: Context, req: Request, who: Principal) -> r.Project:
         raise ApiError(404, f"project {req.params['ownerName']}/{req.params['projectName']} not found")
     who.require(found.id)
     return found
+
+
+def runtime_details_v4(ctx: Context, req: Request, who: Principal) -> Any:
+    """``JobRuntimeExecutionDetails``: the job's environment and hardware tier (python-domino's
+    ``job_runtime_execution_details``)."""
+    job = _owned(ctx, req.params["jobId"], who)
+    return views.runtime_details(job, ctx.world)
 
 
 def runs_v1(ctx: Context, req: Request, who: Principal) -> Any:

@@ -2,7 +2,8 @@
 unpublished environment-variable route.
 
 The v4 document wraps each answer in an array; recorded answers are one object, and so are
-these (the contract's ``overrides`` keep both readings and say why).
+these (the contract's ``overrides`` keep both readings and say why), except the export's start,
+which the v4 document declares as an array and no recorded answer contradicts.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def add_env_vars(ctx: Context, req: Request, who: Principal) -> Any:
 
 
 def export_image(ctx: Context, req: Request, who: Principal) -> Any:
-    """202 with the export's id: the v4 document declares no body; the recorded one is used."""
+    """202 with an array of one ``ModelExportVersionStatusApiResponse``, as the v4 document declares."""
     api, version = _target(ctx, req, who)
     body = req.json_object()
     now = ctx.now()
@@ -80,8 +81,8 @@ def export_image(ctx: Context, req: Request, who: Principal) -> Any:
         created=now, seconds=ctx.run_seconds(), fails=False,
     )
     ctx.world.exports[export.id] = export
-    return Response(202, {"exportId": export.id, "modelId": api.id, "modelVersionId": version.id,
-                          "status": exports.status(ctx.world, export, now)})
+    return Response(202, [{"exportId": export.id, "modelId": api.id, "modelVersionId": version.id,
+                           "status": exports.status(ctx.world, export, now)}])
 
 
 def _export(ctx: Context, req: Request, who: Principal) -> r.Export:

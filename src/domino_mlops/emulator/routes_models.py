@@ -87,7 +87,10 @@ def create_model_api(ctx: Context, req: Request, who: Principal) -> Any:
     ctx.world.model_apis[api.id] = api
     access.apply_rules(ctx.world, api, now)
     deployments.add_version(ctx, api, spec, who.username)
-    return Response(201, views.model_api(api, ctx.world, now))
+    answer = views.model_api(api, ctx.world, now)
+    if ctx.faults.plan.omit_active_version:
+        answer.pop("activeVersion", None)  # optional in the public ModelApi (CONTRACT_DECISIONS.md)
+    return Response(201, answer)
 
 
 def get_model_api(ctx: Context, req: Request, who: Principal) -> Any:

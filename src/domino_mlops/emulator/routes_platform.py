@@ -25,6 +25,8 @@ def register(router: Router) -> None:
     router.add("GET", "/api/environments/v1/environments/{environmentId}", get_environment)
     router.add("GET", "/v1/environments", environments)
     router.add("GET", "/v1/projects/{ownerName}/{projectName}/commits", commits)
+    router.add("GET", "/v4/users", users)
+    router.add("GET", "/v4/environments/defaultEnvironment", default_environment)
 
 
 def version(ctx: Context, req: Request, who: None) -> Any:
@@ -51,7 +53,9 @@ def find_project(ctx: Context, req: Request, who: Principal) -> Any:
     owner, name = req.query["ownerName"], req.query["projectName"]
     found = ctx.world.find_project(owner, name)
     if found is None:
-        raise ApiError(404, f"project {owner}/{name} not found")
+        # The v4 document declares 200, 403 and 500 here, no 404: an unknown project is a 403,
+        # indistinguishable from one the caller may not see.
+        raise ApiError(403, f"project {owner}/{name} does not exist or user {who.username!r} has no access")
     who.require(found.id)
     role = "Owner" if found.owner == who.username else "Admin" if who.admin else "Contributor"
     return views.project_overview(found, ctx.world, role)
@@ -106,3 +110,23 @@ def commits(ctx: Context, req: Request, who: Principal) -> Any:
         raise ApiError(404, f"project {req.params['ownerName']}/{req.params['projectName']} not found")
     who.require(found.id)
     return list(found.commits)
+
+
+def users(ctx: Context, req: Request, who: Principal) -> Any:
+    """``listUsers``: the users the emulator knows (its credentials' names), filtered by the
+    exact ``userName`` or a name prefix ``query`` (python-domino's ``get_user_id`` reads them all)."""
+    names = sorted({c.username for c in ctx.world.credentials.values()})
+    if req.query.get("userName"):
+        names = [n for n in names if n == req.query["userName"]]
+    if req.query.get("query"):
+        names = [n for n in names if n.startswith(req.query["query"])]
+    return [views.person(n) for n in names]
+
+
+def default_environment(ctx: Context, req: Request, who: Principal) -> Any:
+    """``getDefaultEnvironment``: the first global environment (python-domino's ``get_default_environment``)."""
+    found = next((e for e in ctx.world.environments.values() if e.visibility.lower() == "global"),
+                 next(iter(ctx.world.environments.values()), None))
+    if found is None:
+        raise ApiError(404, "no default environment")
+    return views.environment_details(found)

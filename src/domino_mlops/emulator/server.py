@@ -33,12 +33,13 @@ from domino_mlops.emulator import (
     routes_platform,
     routes_predict,
     routes_scheduled_jobs,
+    routes_service_accounts,
     routes_v1_models,
     routes_versions,
     validate,
 )
 from domino_mlops.emulator.context import Context
-from domino_mlops.emulator.failures import error_response, fault_response
+from domino_mlops.emulator.failures import error_response, fault_response, route_error
 from domino_mlops.emulator.faults import Decision
 from domino_mlops.emulator.web import EMULATOR_PREFIX, READ_METHODS, ApiError, Request, Response, Route, Router
 
@@ -51,7 +52,7 @@ def build_router() -> Router:
     router = Router()
     for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_v1_models,
                    routes_predict, routes_async, routes_jobs, routes_scheduled_jobs, routes_apps, routes_app_pages,
-                   routes_apps_public, routes_admin):
+                   routes_apps_public, routes_service_accounts, routes_admin):
         module.register(router)
     return router
 
@@ -192,10 +193,10 @@ class _Handler(BaseHTTPRequestHandler):
             result = route.handler(ctx, req, who)
             return result if isinstance(result, Response) else Response(200, result)
         except ApiError as exc:
-            return error_response(route.source, exc)
+            return route_error(route, exc)
         except Exception as exc:  # noqa: BLE001 - a bug in a handler is a 500, not a dead connection
             logger.exception("emulator route %s failed", route.key)
-            return error_response(route.source, ApiError(500, f"emulator error: {type(exc).__name__}: {exc}"))
+            return route_error(route, ApiError(500, f"emulator error: {type(exc).__name__}: {exc}"))
 
     def _read_body(self, headers: dict[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():

@@ -36,6 +36,7 @@ _COLLECTIONS: dict[str, type] = {
     "apps": r.App,
     "exports": r.Export,
     "access_rules": r.AccessRule,
+    "service_accounts": r.ServiceAccount,
 }
 
 
@@ -69,12 +70,14 @@ class World:
         self.apps: dict[str, r.App] = {}
         self.exports: dict[str, r.Export] = {}
         self.access_rules: dict[str, r.AccessRule] = {}
+        self.service_accounts: dict[str, r.ServiceAccount] = {}  # by idpId
         for name, items in collections.items():
             if name not in _COLLECTIONS:
                 raise TypeError(f"unknown collection {name!r}")
             table = getattr(self, name)
             for item in items:
-                table[item.secret if name == "credentials" else item.id] = item
+                table[item.secret if name == "credentials" else item.idp_id if name == "service_accounts"
+                      else item.id] = item
 
     # --- lookups that answer 404 -----------------------------------------------------------
 
@@ -92,6 +95,9 @@ class World:
 
     def job(self, job_id: str) -> r.Job:
         return _get(self.jobs, job_id, "job")
+
+    def service_account(self, idp_id: str) -> r.ServiceAccount:
+        return _get(self.service_accounts, idp_id, "service account")
 
     def app(self, app_id: str) -> r.App:
         return _get(self.apps, app_id, "app")

@@ -9,6 +9,7 @@ from domino_mlops.emulator import lifecycle
 from domino_mlops.emulator import records as r
 from domino_mlops.emulator.seed import user_id
 from domino_mlops.emulator.views import iso, ms
+from domino_mlops.emulator.views.platform import person
 from domino_mlops.emulator.world import World
 
 # What python-domino's app create sends, and so what an app created without a choice has.
@@ -37,6 +38,8 @@ def model_product(a: r.App, world: World, now: float, host: str = "") -> dict[st
         "permissionsData": dict(a.permissions or DEFAULT_PERMISSIONS), "appExtension": {"appType": "Other"},
         "hardwareTierId": a.hardware_tier_id, "environmentId": a.environment_id, "entryPoint": a.entry_point,
         "latestAppInstanceId": a.instance_id, "openUrl": official_url(a),
+        # v4 ModelProduct.publisher (a Person): who published the app last, else the project's owner.
+        "publisher": person(a.started_by or world.project(a.project_id).owner),
     }
     if status == "Running" and a.instance_id is not None:
         body["runningAppUrl"] = host + session_url(a, world, a.instance_id)

@@ -64,6 +64,17 @@ def job_v4(j: r.Job, world: World, now: float) -> dict[str, Any]:
     return body
 
 
+def runtime_details(j: r.Job, world: World) -> dict[str, Any]:
+    """``domino.jobs.interface.JobRuntimeExecutionDetails`` (the emulator runs no executor)."""
+    environment = world.environments.get(j.environment_id)
+    tier = world.hardware_tiers.get(j.hardware_tier_id)
+    return {"environment": {"environmentId": j.environment_id,
+                            "environmentName": environment.name if environment else j.environment_id,
+                            "environmentRevisionSpec": "ActiveRevision", "revisionNumber": 1},
+            "hardwareTier": {"id": j.hardware_tier_id, "name": tier.name if tier else j.hardware_tier_id,
+                             "isArchived": False}}
+
+
 def job_set(jobs: list[dict[str, Any]], total: int, *, offset: int, limit: int, order_by: str,
             sort_by: str) -> dict[str, Any]:
     """``domino.jobs.interface.JobSet``: one page of v4 jobs."""

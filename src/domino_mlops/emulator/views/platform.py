@@ -124,6 +124,18 @@ def environment_public(e: r.Environment) -> dict[str, Any]:
     return {"environment": environment, "metadata": metadata()}
 
 
+def environment_details(e: r.Environment) -> dict[str, Any]:
+    """``domino.environments.api.EnvironmentDetails`` (v4)."""
+    return {"id": e.id, "name": e.name, "description": "", "archived": False,
+            "visibility": e.visibility.capitalize(), "supportedClusters": []}
+
+
+def person(username: str) -> dict[str, Any]:
+    """``domino.common.user.Person``: users are known by name only (see ``current_user``)."""
+    return {"id": user_id(username), "userName": username, "firstName": username, "lastName": "",
+            "fullName": username, "avatarUrl": ""}
+
+
 def current_user(username: str) -> dict[str, Any]:
     """``UserEnvelopeV1``: the emulator knows users by name only, so the name fills the name fields."""
     user = {"id": user_id(username), "userName": username, "firstName": username, "lastName": "",
