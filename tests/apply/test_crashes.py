@@ -161,3 +161,26 @@ def test_stress_every_domino_write_killed(pipeline, command, nth, after) -> None
 @pytest.mark.parametrize("command, seed", [(c, seed) for c in COMMANDS for seed in range(1, 7)])
 def test_stress_seeded_mlflow_writes_killed(pipeline, mlflow_server, command, seed) -> None:
     _crash_mlflow_and_rerun(pipeline, mlflow_server, command, seed)
+
+
+def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(pipeline, capsys) -> None:
+    """Killed once wave 1's new version reached Domino, then re-run with wave 2's tier failing:
+    wave 1 serves v2 by the dead run's hand, which this run never wrote. The failed re-run still
+    puts it back, since what the alias names (not what this run wrote) decides; and again on the
+    next re-run (issue 19, item 1)."""
+    model, argv, v2 = _prepare(pipeline, "promote")
+    v1 = pipeline.aliases(model)["production"]
+    pipeline.emu.set_faults({"failing_tiers": ["prod-small"]})  # wave 2's data plane cannot serve
+    _kill_at(pipeline, argv, 1, True)  # wave 1's new version made, the run dead before it heard so
+    for attempt in (1, 2):
+        capsys.readouterr()
+        assert pipeline.run(*argv) == 1, f"re-run {attempt}"
+        out = capsys.readouterr().out
+        assert f"{model}-prod: previous version" in out and "is serving again" in out, out  # wave 1 named
+        assert pipeline.aliases(model)["production"] == v1
+        for tier in TIERS:
+            api, versions = pipeline.serving(f"{model}-{tier}")
+            active = next(v for v in versions if v.id == api.active_version.id)
+            assert (active.source.registered_model_version, active.status) == (int(v1), "Running"), (attempt, tier)
+        planes = (pipeline.root / "summary.md").read_text().rsplit("#### Data planes", 1)[1]
+        assert planes.count("put back") == 2 and "unchanged" not in planes, planes  # wave 1 too, not "unchanged"

@@ -23,7 +23,17 @@ from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
-from domino_mlops.errors import AliasConflict, DominoMlopsError, LeaseHeld, PutBackFailed, SmokeTestFailed, Unrestored
+from domino_mlops.clients.domino_serving_types import RegistrySource
+from domino_mlops.errors import (
+    AliasConflict,
+    DeploymentFailed,
+    DominoMlopsError,
+    LeaseHeld,
+    PutBackFailed,
+    SmokeTestFailed,
+    Unrestored,
+)
+from domino_mlops.observed.serving import matches, usable
 from domino_mlops.plan.copied import with_copy
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
@@ -59,7 +69,7 @@ class ModelRun:
     failed_step: DeployVersion | None = None
     put_back_done: bool = False
     finished: bool = False  # marked (or tried to): the executor's last call of finish does nothing
-    restored: set[str] = field(default_factory=set)  # Model APIs put back on their previous version
+    restored: dict[str, str] = field(default_factory=dict)  # Model API -> the version it was put back on
     unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
@@ -114,8 +124,9 @@ class ModelRun:
             self._guard(again, failed_step=done.step)
 
     def put_back(self) -> None:
-        """Put the previous version back on every data plane this run changed, unless another run
-        took the lease over (then what serves is that run's doing)."""
+        """Put every data plane this run changed, or found changed by a run that died, back on the
+        version the alias names, unless another run took the lease over (then what serves is that
+        run's doing)."""
         if self.put_back_done:
             return
         self.put_back_done = True
@@ -129,13 +140,24 @@ class ModelRun:
         if self.failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
             touched.setdefault(self.failed_step.model_api_name,
                                (self.failed_step, self.failed_step.model_api_id, None))
+        named = self._named_version()
+        if named is not None and named != self.change.version:
+            # A data plane the plan found already serving the target while the alias names another
+            # version: a run killed before its marking (or its put-back) changed it. This run wrote
+            # nothing there, but leaving it would split the environment across two versions.
+            for step in self.change.deploys:
+                if step.action == "none" and step.model_api_id and step.model_api_name not in touched:
+                    touched[step.model_api_name] = (step, step.model_api_id, step.version_id)
         unrestored: list[Unrestored] = []
-        for step, api_id, version_id in reversed(touched.values()):
+        # The last wave first, as a rollout would have reached them.
+        for step, api_id, version_id in sorted(reversed(list(touched.values())), key=lambda t: t[0].wave,
+                                               reverse=True):
             try:
+                step = self._aimed_back(domino, api_id, step, named)
                 if restore(domino, api_id, step, self._poll, lambda status, s=step: self.say(
                         f"{s.model_api_name}: {status}")):
                     self.say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
-                    self.restored.add(step.model_api_name)
+                    self.restored[step.model_api_name] = step.previous_version_id or ""
             except DominoMlopsError as exc:  # keep going: report every data plane we could not restore
                 left = Unrestored(step.model_api_name, api_id, version_id or _active_version(domino, api_id),
                                   step.previous_version_id, str(exc))
@@ -195,6 +217,8 @@ class ModelRun:
             done = served.get(step.model_api_name)
             if step.model_api_name in self.unrestored:
                 status, version = "unverified", None
+            elif step.model_api_name in self.restored:  # a dead run's change too, not only this run's
+                status, version = "put back", self.restored[step.model_api_name]
             elif done is not None and self.put_back_done and done.wrote:
                 status, version = "put back", step.previous_version_id
             elif done is not None:
@@ -243,6 +267,33 @@ class ModelRun:
     def _lease_check(self) -> None:
         if self._lease is not None:
             self._lease.check()
+
+    def _named_version(self) -> str | None:
+        """The version the environment's alias (or legacy stage) names now: what a failed run puts
+        back. Read again (the plan's may be stale when the marking met a conflict); the plan's if
+        the read fails."""
+        if not self.env.uses_alias:
+            return self.change.current
+        try:
+            head = self._registry.reader.heads([self.change.model]).get(self.change.model)
+        except DominoMlopsError:
+            return self.change.current
+        return head.alias_map.get(self.env.alias) if head is not None else self.change.current
+
+    def _aimed_back(self, domino: DominoClient, api_id: str | None, step: DeployVersion,
+                    named: str | None) -> DeployVersion:
+        """The step aimed at the Model API version built from the version the alias names; what
+        served when this run planned is no proof (a dead run may have changed it before)."""
+        if named is None or named == self.change.version or api_id is None or not named.isdigit():
+            return step
+        source = RegistrySource(self.change.target.name if self.change.target else self.change.model, int(named))
+        built = [v for v in domino.model_apis.list_versions(api_id) if matches(v, source, None) and usable(v)]
+        if built:
+            return replace(step, previous_version_id=built[-1].id)  # the newest: versions come oldest first
+        if step.previous_version_id is None:
+            raise DeploymentFailed(f"{step.model_api_name} has no version built from version {named}, which "
+                                   f"{self.env.alias!r} names", hint="Deploy that version there again.")
+        return step
 
     def _copy(self) -> None:
         """The separated topology: the copy first (under the lease), then every later step
