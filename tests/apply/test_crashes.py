@@ -165,12 +165,13 @@ def test_stress_seeded_mlflow_writes_killed(pipeline, mlflow_server, command, se
     _crash_mlflow_and_rerun(pipeline, mlflow_server, command, seed)
 
 
-def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(pipeline, capsys) -> None:
+@pytest.mark.parametrize("command", ["promote", "rollout"])
+def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(pipeline, capsys, command) -> None:
     """Killed once wave 1's new version reached Domino, then re-run with wave 2's tier failing:
     wave 1 serves v2 by the dead run's hand, which this run never wrote. The failed re-run still
     puts it back, since what the alias names (not what this run wrote) decides; and again on the
     next re-run (issue 19, item 1)."""
-    model, argv, v2 = _prepare(pipeline, "promote")
+    model, argv, v2 = _prepare(pipeline, command)
     v1 = pipeline.aliases(model)["production"]
     pipeline.emu.set_faults({"failing_tiers": ["prod-small"]})  # wave 2's data plane cannot serve
     _kill_at(pipeline, argv, 1, True)  # wave 1's new version made, the run dead before it heard so

@@ -287,9 +287,16 @@ class ModelRun:
         if named is None or named == self.change.version or api_id is None or not named.isdigit():
             return step
         source = RegistrySource(self.change.target.name if self.change.target else self.change.model, int(named))
-        built = [v for v in domino.model_apis.list_versions(api_id) if matches(v, source, None) and usable(v)]
+        try:
+            built = [v.id for v in domino.model_apis.list_versions(api_id) if matches(v, source, None) and usable(v)]
+        except DominoMlopsError:
+            if step.previous_version_id is None:
+                raise
+            return step  # what served when this run planned: the best this run knows
+        if step.previous_version_id in built:
+            return step  # it served then, and it is the alias's version: the one to put back
         if built:
-            return replace(step, previous_version_id=built[-1].id)  # the newest: versions come oldest first
+            return replace(step, previous_version_id=built[-1])  # the newest: versions come oldest first
         if step.previous_version_id is None:
             raise DeploymentFailed(f"{step.model_api_name} has no version built from version {named}, which "
                                    f"{self.env.alias!r} names", hint="Deploy that version there again.")
