@@ -20,10 +20,10 @@ from domino_mlops.apply.poll import PollSettings, for_environment
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
-from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.errors import (
     AliasConflict,
     DeploymentFailed,
