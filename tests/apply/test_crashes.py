@@ -17,11 +17,13 @@ and a rollout in both kinds (12) and 18 seeded MLflow write points (6 per comman
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -161,3 +163,111 @@ def test_stress_every_domino_write_killed(pipeline, command, nth, after) -> None
 @pytest.mark.parametrize("command, seed", [(c, seed) for c in COMMANDS for seed in range(1, 7)])
 def test_stress_seeded_mlflow_writes_killed(pipeline, mlflow_server, command, seed) -> None:
     _crash_mlflow_and_rerun(pipeline, mlflow_server, command, seed)
+
+
+@pytest.mark.parametrize("command", ["promote", "rollout"])
+def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(pipeline, capsys, command) -> None:
+    """Killed once wave 1's new version reached Domino, then re-run with wave 2's tier failing:
+    wave 1 serves v2 by the dead run's hand, which this run never wrote. The failed re-run still
+    puts it back, since what the alias names (not what this run wrote) decides; and again on the
+    next re-run (issue 19, item 1)."""
+    model, argv, v2 = _prepare(pipeline, command)
+    v1 = pipeline.aliases(model)["production"]
+    pipeline.emu.set_faults({"failing_tiers": ["prod-small"]})  # wave 2's data plane cannot serve
+    _kill_at(pipeline, argv, 1, True)  # wave 1's new version made, the run dead before it heard so
+    for attempt in (1, 2):
+        capsys.readouterr()
+        assert pipeline.run(*argv) == 1, f"re-run {attempt}"
+        out = capsys.readouterr().out
+        assert f"{model}-prod: previous version" in out and "is serving again" in out, out  # wave 1 named
+        assert pipeline.aliases(model)["production"] == v1
+        for tier in TIERS:
+            api, versions = pipeline.serving(f"{model}-{tier}")
+            active = next(v for v in versions if v.id == api.active_version.id)
+            assert (active.source.registered_model_version, active.status) == (int(v1), "Running"), (attempt, tier)
+        planes = (pipeline.root / "summary.md").read_text().rsplit("#### Data planes", 1)[1]
+        assert planes.count("put back") == 2 and "unchanged" not in planes, planes  # wave 1 too, not "unchanged"
+
+
+# --- the lease a killed job leaves (issue 19, item 6) ----------------------------------------------
+
+LEASE = "domino_mlops.lease.PROD"
+# Claims of runs that may still be alive, whatever a re-run of job 4242/promote finds: never taken.
+LIVE_OTHERS = {
+    "another run": {"job": "4243/promote", "attempt": 1},
+    "a matrix sibling (the same attempt)": {"attempt": 2},
+    "a later attempt": {"attempt": 3},
+    "another job of this run": {"job": "4242/rollout", "attempt": 1},
+}
+
+
+def _as_attempt(pipeline, attempt: int) -> None:
+    """Run as attempt ``attempt`` of job ``promote`` of GitHub run 4242 (a killed CLI inherits it)."""
+    for name, value in (("GITHUB_RUN_ID", "4242"), ("GITHUB_JOB", "promote"), ("GITHUB_RUN_ATTEMPT", str(attempt))):
+        pipeline.monkeypatch.setenv(name, value)
+
+
+def _lease(pipeline, model: str) -> str | None:
+    return pipeline.mlflow.get_registered_model(model).tags.get(LEASE)
+
+
+def _set_lease(pipeline, model: str, text: str) -> str:
+    pipeline.mlflow.set_registered_model_tag(model, LEASE, text)
+    return text
+
+
+def _on_a_runner_gone(text: str | None, **changes: object) -> str:
+    """A claim as a GitHub-hosted runner leaves it: written on a machine this one cannot look at
+    (no process check can tell it dead) and far from expiring; ``changes`` say who wrote it."""
+    assert text, "the killed run left no lease"
+    claim = json.loads(text)
+    assert (claim.get("job"), claim.get("attempt")) == ("4242/promote", 1), claim  # recorded by the dead run
+    claim.update(host="fv-az512-17", pid=4321, expires=time.time() + 3600, **changes)
+    return json.dumps(claim, separators=(",", ":"))
+
+
+def test_a_rerun_of_a_killed_job_takes_over_its_earlier_attempts_lease(pipeline) -> None:
+    """GitHub re-runs a job killed mid-promotion on another runner: the dead attempt's lease names
+    a machine the re-run cannot look at, but an earlier attempt of this very job is provably
+    dead, so the re-run takes it over and converges. A lease that may be a live run's is left
+    alone: exit 4, nothing written."""
+    _as_attempt(pipeline, 1)
+    model, argv, version = _prepare(pipeline, "promote")
+    _kill_at(pipeline, argv, 1, False)  # holding the lease, at wave 1's first Domino write
+    dead = _on_a_runner_gone(_lease(pipeline, model))
+    _as_attempt(pipeline, 2)
+    for who, changes in LIVE_OTHERS.items():
+        held = _set_lease(pipeline, model, _on_a_runner_gone(dead, **changes))
+        writes = pipeline.emu.counters.writes()
+        assert pipeline.run(*argv) == 4, who
+        assert _lease(pipeline, model) == held and pipeline.emu.counters.writes() == writes, who
+    _set_lease(pipeline, model, dead)
+    assert pipeline.run(*argv) == 0
+    _assert_converged(pipeline, model, version)
+    assert _lease(pipeline, model) is None
+
+
+def test_a_rerun_with_nothing_to_do_removes_the_lease_a_killed_attempt_left(pipeline, mlflow_server, capsys) -> None:
+    """Killed after every write but the lease's release (the alias and the ledger done): the
+    re-run has nothing to do, and still removes the dead attempt's lease, which would block any
+    other runner until it expired. A lease that may be a live run's stays."""
+    _as_attempt(pipeline, 1)
+    with fault_proxy(mlflow_server.uri) as proxy:
+        twin, twin_argv, _ = _prepare(pipeline, "promote")  # measured first: the manifest then names the model
+        writes = _mlflow_writes_of(twin_argv, proxy)
+        model, argv, version = _prepare(pipeline, "promote")
+        route = _kill_at(pipeline, argv, writes - 1, True, proxy)
+    dead = _on_a_runner_gone(_lease(pipeline, model))
+    _as_attempt(pipeline, 2)
+    for who, changes in LIVE_OTHERS.items():
+        held = _set_lease(pipeline, model, _on_a_runner_gone(dead, **changes))
+        assert pipeline.run(*argv) == 0, who
+        assert _lease(pipeline, model) == held, who
+    _set_lease(pipeline, model, dead)
+    capsys.readouterr()
+    assert pipeline.run(*argv) == 0
+    out = capsys.readouterr().out
+    assert "Nothing to do" in out, out
+    assert _lease(pipeline, model) is None, f"killed after {route}:\n{out}"
+    assert f"Removed the stale lease of {model} in PROD" in out, out
+    _assert_converged(pipeline, model, version)

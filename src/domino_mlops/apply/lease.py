@@ -19,7 +19,11 @@ next step that writes) and stops, but what it wrote in between stands. tests/app
 and test_lease_batch.py force these interleavings step by step.
 
 A lease expires ``ttl`` seconds after its last renewal, so a run that was killed blocks nobody
-for long; one whose process is gone on this very host (a crash, then a re-run) is free at once.
+for long; one whose process is gone on this very host (a crash, then a re-run) is free at once,
+and so is one written by an earlier attempt of the very GitHub job now running (a re-run of a
+crashed job, on another runner). A run with nothing to write still removes such a lease
+(``Leases.clear_stale``): a run killed after its last write would otherwise block other runs
+until the lease runs out.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead
 from domino_mlops.errors import DominoMlopsError, LeaseHeld
@@ -47,6 +51,10 @@ class LeaseSettings:
     holder: str = ""  # who, for the message a loser reads: actor and run URL, never a secret
     wait: float = 0.0  # seconds to wait for another run's lease to end before giving up (LeaseHeld)
     poll: float = 2.0  # seconds between looks while waiting
+    # Which GitHub job this is (GITHUB_RUN_ID/GITHUB_JOB, GITHUB_RUN_ATTEMPT), recorded in the claim so
+    # that a re-run of a crashed job knows its earlier attempt's lease for dead; "" and 0 outside Actions.
+    job: str = ""
+    attempt: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +66,15 @@ class Claim:
     host: str
     pid: int
     expires: float
+    job: str = ""  # the GitHub run and job that wrote it ("" outside Actions)
+    attempt: int = 0  # that job's attempt (GITHUB_RUN_ATTEMPT)
 
     def to_json(self) -> str:
-        return json.dumps({"owner": self.owner, "holder": self.holder, "host": self.host, "pid": self.pid,
-                           "expires": round(self.expires, 3)}, separators=(",", ":"))
+        data: dict[str, object] = {"owner": self.owner, "holder": self.holder, "host": self.host, "pid": self.pid,
+                                   "expires": round(self.expires, 3)}
+        if self.job:
+            data.update(job=self.job, attempt=self.attempt)
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def parse(cls, text: str | None) -> Claim | None:
@@ -71,13 +84,15 @@ class Claim:
         try:
             data = json.loads(text)
             return cls(str(data["owner"]), str(data.get("holder", "")), str(data.get("host", "")),
-                       int(data.get("pid", 0)), float(data["expires"]))
+                       int(data.get("pid", 0)), float(data["expires"]), str(data.get("job", "")),
+                       int(data.get("attempt", 0)))
         except (ValueError, KeyError, TypeError):
             return None
 
     def describe(self) -> str:
         until = time.strftime("%H:%M:%SZ", time.gmtime(self.expires))
-        return f"{self.holder or 'an apply'} on {self.host} (pid {self.pid}), lease until {until}"
+        attempt = f", attempt {self.attempt}" if self.job else ""
+        return f"{self.holder or 'an apply'} on {self.host} (pid {self.pid}{attempt}), lease until {until}"
 
     def alive(self, now: float) -> bool:
         if now >= self.expires:
@@ -85,6 +100,13 @@ class Claim:
         if self.host == socket.gethostname() and self.pid and not _process_exists(self.pid):
             return False  # its process is gone: a crash on this machine blocks nobody
         return True
+
+    def superseded_by(self, job: str, attempt: int) -> bool:
+        """Written by an earlier attempt of the job now running, so provably dead wherever it ran:
+        GitHub starts another attempt of a run only once the whole run has completed (a re-run
+        of a crashed job). The same attempt (a matrix sibling shares the job's name), a later
+        one, another job or another run may be alive: never taken from them."""
+        return bool(job) and self.job == job and 0 < self.attempt < attempt
 
 
 @dataclass
@@ -172,7 +194,7 @@ class Leases:
         deadline = self._clock() + self.settings.wait
         while True:
             found = Claim.parse(registry.model_tags(model).get(TAG.format(environment=environment)))
-            if found is None or found.owner == self.owner or not found.alive(self._clock()):
+            if self._free(found):
                 return
             self._pause(model, environment, found, deadline)
 
@@ -192,7 +214,7 @@ class Leases:
         held: list[str] = []
         for model in models:
             found = Claim.parse(heads[model].tag_map.get(tag)) if model in heads else None
-            if found is not None and found.owner != self.owner and found.alive(self._clock()):
+            if not self._free(found):
                 outcome[model] = _held(model, environment, found)
                 held.append(model)
                 continue
@@ -238,6 +260,47 @@ class Leases:
                     raise  # removed under us: not a run to wait for
                 self._pause(model, environment, held.claim, deadline, held)
 
+    def clear_stale(self, registry: MlflowRegistry, models: list[str], environment: str) -> dict[str, str]:
+        """For a run with nothing to write: remove the leases of ``models`` that provably guard
+        nothing yet still block other runs (an earlier attempt of this job, or a process gone
+        from this machine), left by a run killed after its last write. Returns model -> whose
+        lease it was and why it was stale.
+
+        Each is taken and then given back the way any run takes a lease (read, write, settle,
+        read), never deleted on sight: a run that took it between our read and our write keeps
+        it (the later writer wins). An expired lease is left: nobody waits for it, and a
+        re-run of finished work writes nothing."""
+        tag = TAG.format(environment=environment)
+        stale: dict[str, str] = {}
+        for model, head in registry.reader.heads(models).items():
+            found = Claim.parse(head.tag_map.get(tag))
+            if found is not None and found.owner != self.owner and self._clock() < found.expires:
+                why = self._stale(found)
+                if why:
+                    stale[model] = f"{found.describe()}: {why}"
+        if not stale:
+            return {}
+        taking = Leases(replace(self.settings, wait=0.0), clock=self._clock, sleep=self._sleep)
+        cleared: dict[str, str] = {}
+        for model, taken in taking.acquire_all(registry, sorted(stale), environment).items():
+            if isinstance(taken, Lease):
+                taken.release()
+                cleared[model] = stale[model]
+        return cleared
+
+    def _stale(self, found: Claim) -> str | None:
+        """Why another run's claim guards nothing any more, or None while that run may be alive."""
+        if found.superseded_by(self.settings.job, self.settings.attempt):
+            return f"an earlier attempt ({found.attempt}) of this job, which GitHub ended before this one started"
+        if self._clock() >= found.expires:
+            return "it expired"
+        if not found.alive(self._clock()):
+            return "its process on this machine is gone"
+        return None
+
+    def _free(self, found: Claim | None) -> bool:
+        return found is None or found.owner == self.owner or self._stale(found) is not None
+
     def _pause(self, model: str, environment: str, holder: Claim, deadline: float,
                error: LeaseHeld | None = None) -> None:
         left = deadline - self._clock()
@@ -249,7 +312,7 @@ class Leases:
     def _take(self, registry: MlflowRegistry, model: str, environment: str) -> Lease:
         tag = TAG.format(environment=environment)
         found = Claim.parse(registry.model_tags(model).get(tag))
-        if found is not None and found.owner != self.owner and found.alive(self._clock()):
+        if not self._free(found):
             raise _held(model, environment, found)
         claim = self._claim()
         registry.set_model_tag(model, tag, claim.to_json())
@@ -263,7 +326,7 @@ class Leases:
 
     def _claim(self) -> Claim:
         return Claim(self.owner, self.settings.holder, socket.gethostname(), os.getpid(),
-                     self._clock() + self.settings.ttl)
+                     self._clock() + self.settings.ttl, self.settings.job, self.settings.attempt)
 
     def _held_lease(self, registry: MlflowRegistry, model: str, environment: str, claim: Claim) -> Lease:
         """A confirmed lease, renewed from now on until released."""
@@ -281,7 +344,7 @@ def _held(model: str, environment: str, claim: Claim) -> LeaseHeld:
 
 
 def _with_expiry(claim: Claim, expires: float) -> Claim:
-    return Claim(claim.owner, claim.holder, claim.host, claim.pid, expires)
+    return replace(claim, expires=expires)
 
 
 def _process_exists(pid: int) -> bool:

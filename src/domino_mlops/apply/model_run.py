@@ -20,12 +20,14 @@ from domino_mlops.apply.poll import PollSettings, for_environment
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
 from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
 from domino_mlops.clients.domino_auth import ModelHost
 from domino_mlops.errors import (
     AliasConflict,
+    DeploymentFailed,
     DominoMlopsError,
     LeaseHeld,
     ModelHostUnreachable,
@@ -34,6 +36,7 @@ from domino_mlops.errors import (
     Unreachable,
     Unrestored,
 )
+from domino_mlops.observed.serving import matches, usable
 from domino_mlops.plan.copied import with_copy
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
@@ -73,7 +76,7 @@ class ModelRun:
     failed_step: DeployVersion | None = None
     put_back_done: bool = False
     finished: bool = False  # marked (or tried to): the executor's last call of finish does nothing
-    restored: set[str] = field(default_factory=set)  # Model APIs put back on their previous version
+    restored: dict[str, str] = field(default_factory=dict)  # Model API -> the version it was put back on
     unrestored: set[str] = field(default_factory=set)  # Model APIs a put-back failed on
     writes: int = 0
     ledger: LedgerEntry | None = None
@@ -128,8 +131,9 @@ class ModelRun:
             self._guard(again, failed_step=done.step)
 
     def put_back(self) -> None:
-        """Put the previous version back on every data plane this run changed, unless another run
-        took the lease over (then what serves is that run's doing)."""
+        """Put every data plane this run changed, or found changed by a run that died, back on the
+        version the alias names, unless another run took the lease over (then what serves is that
+        run's doing)."""
         if self.put_back_done:
             return
         self.put_back_done = True
@@ -146,13 +150,24 @@ class ModelRun:
         if self.failed_step is not None:  # the plan knows its Model API; a brand-new one has nothing to restore
             touched.setdefault(self.failed_step.model_api_name,
                                (self.failed_step, self.failed_step.model_api_id, None))
+        named = self._named_version()
+        if named is not None and named != self.change.version:
+            # A data plane the plan found already serving the target while the alias names another
+            # version: a run killed before its marking (or its put-back) changed it. This run wrote
+            # nothing there, but leaving it would split the environment across two versions.
+            for step in self.change.deploys:
+                if step.action == "none" and step.model_api_id and step.model_api_name not in touched:
+                    touched[step.model_api_name] = (step, step.model_api_id, step.version_id)
         unrestored: list[Unrestored] = []
-        for step, api_id, version_id in reversed(touched.values()):
+        # The last wave first, as a rollout would have reached them.
+        for step, api_id, version_id in sorted(reversed(list(touched.values())), key=lambda t: t[0].wave,
+                                               reverse=True):
             try:
+                step = self._aimed_back(domino, api_id, step, named)
                 if restore(domino, api_id, step, self._poll, lambda status, s=step: self.say(
                         f"{s.model_api_name}: {status}")):
                     self.say(f"{step.model_api_name}: previous version {step.previous_version_id} is serving again")
-                    self.restored.add(step.model_api_name)
+                    self.restored[step.model_api_name] = step.previous_version_id or ""
             except DominoMlopsError as exc:  # keep going: report every data plane we could not restore
                 left = Unrestored(step.model_api_name, api_id, version_id or _active_version(domino, api_id),
                                   step.previous_version_id, str(exc))
@@ -212,6 +227,8 @@ class ModelRun:
             done = served.get(step.model_api_name)
             if step.model_api_name in self.unrestored:
                 status, version = "unverified", None
+            elif step.model_api_name in self.restored:  # a dead run's change too, not only this run's
+                status, version = "put back", self.restored[step.model_api_name]
             elif done is not None and self.put_back_done and done.wrote:
                 status, version = "put back", step.previous_version_id
             elif done is not None:
@@ -264,6 +281,40 @@ class ModelRun:
     def _lease_check(self) -> None:
         if self._lease is not None:
             self._lease.check()
+
+    def _named_version(self) -> str | None:
+        """The version the environment's alias (or legacy stage) names now: what a failed run puts
+        back. Read again (the plan's may be stale when the marking met a conflict); the plan's if
+        the read fails."""
+        if not self.env.uses_alias:
+            return self.change.current
+        try:
+            head = self._registry.reader.heads([self.change.model]).get(self.change.model)
+        except DominoMlopsError:
+            return self.change.current
+        return head.alias_map.get(self.env.alias) if head is not None else self.change.current
+
+    def _aimed_back(self, domino: DominoClient, api_id: str | None, step: DeployVersion,
+                    named: str | None) -> DeployVersion:
+        """The step aimed at the Model API version built from the version the alias names; what
+        served when this run planned is no proof (a dead run may have changed it before)."""
+        if named is None or named == self.change.version or api_id is None or not named.isdigit():
+            return step
+        source = RegistrySource(self.change.target.name if self.change.target else self.change.model, int(named))
+        try:
+            built = [v.id for v in domino.model_apis.list_versions(api_id) if matches(v, source, None) and usable(v)]
+        except DominoMlopsError:
+            if step.previous_version_id is None:
+                raise
+            return step  # what served when this run planned: the best this run knows
+        if step.previous_version_id in built:
+            return step  # it served then, and it is the alias's version: the one to put back
+        if built:
+            return replace(step, previous_version_id=built[-1])  # the newest: versions come oldest first
+        if step.previous_version_id is None:
+            raise DeploymentFailed(f"{step.model_api_name} has no version built from version {named}, which "
+                                   f"{self.env.alias!r} names", hint="Deploy that version there again.")
+        return step
 
     def _copy(self) -> None:
         """The separated topology: the copy first (under the lease), then every later step

@@ -24,7 +24,7 @@ from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry
-from domino_mlops.errors import ConfigError, PlanChanged
+from domino_mlops.errors import ConfigError, DominoMlopsError, PlanChanged
 from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.plan.digest import plan_digest
 from domino_mlops.plan.steps import Plan
@@ -65,6 +65,7 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
     _check_digest(plan, env, getattr(args, "expect_plan_digest", None))
     if not plan.has_work:
         report_serving(plan, connections.domino_host, connections.model_host(env).url)
+        clear_stale_leases(plan, env, connections, leases)
         why = "nothing moves forward from this commit" if plan.held_back else "already serves what the manifest says"
         print(f"Nothing to do: {env.name} {why}.")
         return 0
@@ -76,6 +77,26 @@ def plan_and_apply(entries: Sequence[ManifestEntry], desired: Desired, env: Envi
     result = api.apply(plan, env, connections, options, manifest_file=desired.manifest.file)
     report_result(result, plan, desired.manifest.file, action)
     return result.exit_code
+
+
+def clear_stale_leases(plan: Plan, env: Environment, connections: Connections, settings: LeaseSettings) -> None:
+    """Nothing to write, yet a run killed after its last write (the alias, the ledger) left its
+    lease, and another runner would wait for it until it expires: remove the leases of this
+    plan's models that provably guard nothing (Leases.clear_stale says which). A failure here
+    fails nothing: those leases expire by themselves."""
+    leases = Leases(settings)
+    by_registry: dict[str, list[str]] = {}
+    for change in plan.changes:
+        by_registry.setdefault(change.registry_project, []).append(change.model)
+    for project, models in sorted(by_registry.items()):
+        try:
+            cleared = leases.clear_stale(connections.registry(project), models, env.name)
+        except DominoMlopsError as exc:
+            github.annotate("warning", f"could not look for stale leases in {env.name}: {exc}; they expire "
+                            "by themselves", title="domino-mlops", stream=sys.stdout)
+            continue
+        for model, whose in sorted(cleared.items()):
+            print(f"Removed the stale lease of {model} in {env.name}, left by {whose}.", flush=True)
 
 
 def guard(env: Environment, desired: Desired) -> str:

@@ -57,15 +57,21 @@ def run_info(environ: MutableMapping[str, str] | None = None) -> RunInfo:
 def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None, *, wait: float = 0.0) -> LeaseSettings:
     """Who holds a lease (for the message another run reads), and its timing:
     DMLOPS_LEASE_SETTLE_SECONDS (default 1) and DMLOPS_LEASE_TTL_SECONDS (default 90);
-    ``wait``: seconds to wait for another run's lease (--lease-wait)."""
+    ``wait``: seconds to wait for another run's lease (--lease-wait); which GitHub job and attempt
+    this is (GITHUB_RUN_ID, GITHUB_JOB, GITHUB_RUN_ATTEMPT: apply/lease.py, Claim.superseded_by)."""
     env = os.environ if environ is None else environ
     defaults = LeaseSettings()
     holder = " ".join(part for part in (run.actor, run.run_url) if part)
+    run_id, job = env.get("GITHUB_RUN_ID", "").strip(), env.get("GITHUB_JOB", "").strip()
+    attempt = env.get("GITHUB_RUN_ATTEMPT", "").strip()
+    # Only a whole identity counts: another run's claim of an earlier attempt of it is taken as dead.
+    whole = bool(run_id and job and attempt.isdigit())
     return LeaseSettings(ttl=_seconds(env, "DMLOPS_LEASE_TTL_SECONDS", defaults.ttl),
                          settle=_seconds(env, "DMLOPS_LEASE_SETTLE_SECONDS", defaults.settle),
                          renew_every=min(defaults.renew_every, _seconds(env, "DMLOPS_LEASE_TTL_SECONDS",
                                                                         defaults.ttl) / 3),
-                         holder=holder, wait=wait)
+                         holder=holder, wait=wait, job=f"{run_id}/{job}" if whole else "",
+                         attempt=int(attempt) if whole else 0)
 
 
 def _seconds(env: MutableMapping[str, str], name: str, default: float) -> float:
