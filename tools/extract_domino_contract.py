@@ -135,6 +135,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v4/models/{modelId}/{modelVersionId}/exportImageToRegistry", "v4", client=True),
     Route("GET", "/v4/models/{exportId}/getExportImageStatus", "v4", client=True),
     Route("GET", "/v4/models/{exportId}/getExportLogs", "v4", client=True),
+    # Analysis-gated waves (apply/analysis.py): what a Model API version served, and what it used.
+    Route("GET", "/v4/modelManager/{modelId}/{modelVersionId}/httpRequests", "v4", client=True),
+    Route("GET", "/v4/modelManager/{modelId}/{modelVersionId}/usage", "v4", client=True),
     Route("POST", "/models/{modelId}/environmentVariables/add",
           evidence=f"{DMC} add_env_vars() sends {{'vars': [{{'name','value'}}]}} and reads nothing back",
           request=_obj({"vars": {"type": "array", "items": _obj({"name": STR, "value": STR})}}),

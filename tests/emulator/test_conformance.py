@@ -191,6 +191,12 @@ def _success_tour(tour: Tour, model: tuple[str, str]) -> None:
     predicted = ok("POST", "/models/{modelId}/latest/model", params={"modelId": sync_id}, headers=_basic(token),
                    body={"data": DIABETES_ROW})
     assert predicted["release"]["model_version_number"] == 1
+    # The metrics count that call (emulator/metrics.py): one 200 of version 1 in the last minutes.
+    measured = {"modelId": sync_id, "modelVersionId": v1}
+    counted = ok("GET", "/v4/modelManager/{modelId}/{modelVersionId}/httpRequests", params=measured,
+                 query={"timeRangeMinutes": "10", "limit": "50"})["snapshots"]
+    assert [(s["status"], s["requestCount"]) for s in counted] == [(200, 1)]
+    assert ok("GET", "/v4/modelManager/{modelId}/{modelVersionId}/usage", params=measured)["snapshots"]
     async_token = emu.issue_model_token(asynchronous["id"])
     bearer = {"Authorization": f"Bearer {async_token}"}
     handle = ok("POST", "/api/modelApis/async/v1/{asyncModelId}", params={"asyncModelId": asynchronous["id"]},

@@ -19,6 +19,9 @@ from domino_mlops.clients.domino_serving_types import (
     ExportStatus,
     ModelApi,
     Prediction,
+    RequestCount,
+    ResourceUse,
+    snapshots,
 )
 from domino_mlops.clients.http import HttpClient
 
@@ -51,6 +54,17 @@ class ModelDeployments:
             return None if status is None or status.is_stopped or status.is_failed else status
 
         return self._http.create_idempotent(post, lookup, what=f"start of version {version_id} of {model_api_id}")
+
+    def http_requests(self, model_api_id: str, version_id: str, *, minutes: int,
+                      limit: int = 1000) -> tuple[RequestCount, ...]:
+        """The calls a version answered over the last ``minutes``, per status (and per time slice)."""
+        reply = self._http.call("GET", urls.http_requests(model_api_id, version_id, minutes=minutes, limit=limit))
+        return snapshots(reply.body, reply.endpoint, RequestCount.from_api)
+
+    def usage(self, model_api_id: str, version_id: str, *, limit: int = 1000) -> tuple[ResourceUse, ...]:
+        """The cpu and memory of a version's pods, newest last (``limit`` snapshots at most)."""
+        reply = self._http.call("GET", urls.resource_usage(model_api_id, version_id, limit=limit))
+        return snapshots(reply.body, reply.endpoint, ResourceUse.from_api)
 
     def stop(self, model_api_id: str, version_id: str) -> DeploymentStatus:
         """Ask Domino to stop a version; the answer says ``not_running``."""

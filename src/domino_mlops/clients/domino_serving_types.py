@@ -345,3 +345,40 @@ class ExportLogs:
     def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ExportLogs:
         f = Fields(one_item(payload, endpoint), endpoint, path)
         return cls(f.opt_str("status"), f.opt_str("logs", "") or "")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCount:
+    """One ``ModelHttpRequestSnapshot`` of the v4 httpRequests route: calls answered with one status."""
+
+    timestamp: str
+    status: int
+    count: int
+
+    @classmethod
+    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> RequestCount:
+        f = Fields(payload, endpoint, path)
+        return cls(f.req_str("timestamp"), f.req_int("status"), f.req_int("requestCount"))
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceUse:
+    """One ``ModelResourceUsageSnapshot`` of the v4 usage route: a pod's cpu and memory at a time."""
+
+    timestamp: str
+    cpu: float
+    memory: float
+    pod: str
+
+    @classmethod
+    def from_api(cls, payload: object, endpoint: str, *, path: str = "$") -> ResourceUse:
+        f = Fields(payload, endpoint, path)
+        cpu, memory = f.opt_number("cpu"), f.opt_number("memory")
+        if cpu is None or memory is None:  # required by the document: say which
+            raise bad(endpoint, f"{path}.{'cpu' if cpu is None else 'memory'} is missing")
+        return cls(f.req_str("timestamp"), cpu, memory, f.req_str("pod"))
+
+
+def snapshots(payload: object, endpoint: str, parser: Any) -> tuple[Any, ...]:
+    """``{"snapshots": [...]}``, each item parsed."""
+    return Fields(payload, endpoint).parse_items("snapshots", parser, required=True)

@@ -122,6 +122,17 @@ def export_image(model_api_id: str, version_id: str) -> str:
     return _model_manager(model_api_id, version_id, "exportImageToRegistry")
 
 
+def http_requests(model_api_id: str, version_id: str, *, minutes: int, limit: int) -> str:
+    """What a version answered, by status, over the last ``minutes`` (v4 model manager metrics)."""
+    return (f"/v4/modelManager/{seg(model_api_id, 'Model API id')}/{seg(version_id, 'Model API version id')}"
+            f"/httpRequests" + _query(timeRangeMinutes=minutes, limit=limit))
+
+
+def resource_usage(model_api_id: str, version_id: str, *, limit: int) -> str:
+    return (f"/v4/modelManager/{seg(model_api_id, 'Model API id')}/{seg(version_id, 'Model API version id')}"
+            f"/usage" + _query(limit=limit))
+
+
 def export_status(export_id: str) -> str:
     return f"{MODEL_MANAGER}/{seg(export_id, 'export id')}/getExportImageStatus"
 

@@ -35,6 +35,64 @@ class SmokeSettings:
     max_latency_ms: int | None = None
 
 
+INCONCLUSIVE = ("fail", "pass", "extend")
+# Synthetic traffic is a load we put on a model: bounded, whatever the file asks.
+MAX_TRAFFIC_CALLS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """Calls sent to each new Model API version of a wave before it is measured (the smoke input)."""
+
+    rate_per_second: float
+    duration: float  # seconds
+
+    @property
+    def calls(self) -> int:
+        return max(1, min(MAX_TRAFFIC_CALLS, round(self.rate_per_second * self.duration)))
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """domino.analysis: after each wave, every new Model API version is measured ``count`` times,
+    ``interval_seconds`` apart, over the last ``window_minutes`` of Domino's own metrics
+    (apply/analysis.py). A condition left out (None) is not checked."""
+
+    window_minutes: int = 10
+    interval_seconds: float = 60.0
+    count: int = 1
+    min_requests: int = 0  # fewer requests in the window: that measurement is inconclusive
+    inconclusive: str = "fail"  # fail | pass | extend
+    max_extensions: int = 0  # extend: at most this many measurements more
+    max_error_rate: float | None = None  # share of 5xx (and 4xx with count_4xx) among the requests
+    count_4xx: bool = False
+    max_error_rate_increase: float | None = None  # over the version the new one replaced, same window
+    max_memory_fraction: float | None = None  # usage snapshots' memory (a fraction of the pod's limit)
+    max_cpu: float | None = None  # usage snapshots' cpu (cores)
+    traffic: Traffic | None = None
+
+    def conditions(self) -> tuple[tuple[str, float], ...]:
+        """The thresholds set, by name, in a fixed order (the plan, its digest and the summary show them)."""
+        named = (("max_error_rate", self.max_error_rate), ("max_error_rate_increase", self.max_error_rate_increase),
+                 ("max_memory_fraction", self.max_memory_fraction), ("max_cpu", self.max_cpu))
+        return tuple((name, value) for name, value in named if value is not None)
+
+    def describe(self) -> str:
+        """One line for the plan.
+
+        >>> Analysis(window_minutes=5, count=3, max_error_rate=0.01, min_requests=20).describe()
+        'analysis: 3 x every 60 s over 5 min; max_error_rate 0.01 (5xx); min_requests 20, inconclusive: fail'
+        """
+        conditions = ", ".join(f"{name} {value:g}" + (f" ({'4xx+5xx' if self.count_4xx else '5xx'})"
+                                                      if name.startswith("max_error") else "")
+                               for name, value in self.conditions())
+        policy = self.inconclusive + (f" up to {self.max_extensions}" if self.inconclusive == "extend" else "")
+        traffic = (f"; traffic {self.traffic.rate_per_second:g}/s for {self.traffic.duration:g} s"
+                   if self.traffic else "")
+        return (f"analysis: {self.count} x every {self.interval_seconds:g} s over {self.window_minutes} min; "
+                f"{conditions}; min_requests {self.min_requests}, inconclusive: {policy}{traffic}")
+
+
 def is_production(name: str, alias: str) -> bool:
     """The environment the defaults treat as production: alias `production`, or named PROD."""
     return alias == "production" or name.upper() in ("PROD", "PRODUCTION")
@@ -68,6 +126,7 @@ class Environment:
     poll_seconds: tuple[tuple[str, float], ...] = ()
     smoke: SmokeSettings = SmokeSettings()
     model_api: VersionSettings = VersionSettings(False, False, False)  # what new versions record
+    analysis: Analysis | None = None  # domino.analysis; None: waves are judged by their smoke tests only
     registered_model: str | None = None  # mlflow.registered_model: "{model}-prod"; None: the manifest's name
     tracking_uri_variable: str | None = None  # mlflow.tracking_uri_variable: its own MLflow server; None: MLFLOW_TRACKING_URI
     line: int | None = None
@@ -176,11 +235,27 @@ def _build(located: Located) -> Environments:
                                 max_latency_ms=smoke.get("max_latency_ms")),
             model_api=VersionSettings(*(model_api.get(key, getattr(defaults, key)) for key in (
                 "log_http_request_response", "monitoring_enabled", "record_invocation"))),
+            analysis=_analysis(domino.get("analysis")),
             registered_model=mlflow.get("registered_model"),
             tracking_uri_variable=mlflow.get("tracking_uri_variable"),
             line=located.line_of(("environments", index)),
         ))
     return Environments(located.file, tuple(items))
+
+
+def _analysis(raw: dict | None) -> Analysis | None:
+    if raw is None:
+        return None
+    conditions = raw.get("conditions", {})
+    traffic = raw.get("traffic")
+    return Analysis(
+        window_minutes=raw.get("window_minutes", 10), interval_seconds=float(raw.get("interval_seconds", 60)),
+        count=raw.get("count", 1), min_requests=raw.get("min_requests", 0),
+        inconclusive=raw.get("inconclusive", "fail"), max_extensions=raw.get("max_extensions", 0),
+        max_error_rate=conditions.get("max_error_rate"), count_4xx=conditions.get("count_4xx", False),
+        max_error_rate_increase=conditions.get("max_error_rate_increase"),
+        max_memory_fraction=conditions.get("max_memory_fraction"), max_cpu=conditions.get("max_cpu"),
+        traffic=Traffic(float(traffic["rate_per_second"]), float(traffic["duration"])) if traffic else None)
 
 
 def _order_issues(environments: Environments, located: Located) -> list[ValidationIssue]:
@@ -225,6 +300,27 @@ def _order_issues(environments: Environments, located: Located) -> list[Validati
         aliases.setdefault(env.alias, env.name)
         seen.append(env.name)
         issues += _topology_issues(env, located, where)
+        issues += _analysis_issues(env, located, where)
+    return issues
+
+
+def _analysis_issues(env: Environment, located: Located, where: tuple[str | int, ...]) -> list[ValidationIssue]:
+    """What the schema cannot say: an analysis that checks nothing, an `extend` with nowhere to go,
+    and synthetic traffic over the bound (it would be cut short silently otherwise)."""
+    analysis, here = env.analysis, where + ("domino", "analysis")
+    if analysis is None:
+        return []
+    issues: list[ValidationIssue] = []
+    if not analysis.conditions():
+        issues.append(located.issue(here, f"domino.analysis of {env.name!r} sets no condition; add conditions "
+                                          "(e.g. max_error_rate: 0.01) or remove the analysis"))
+    if analysis.inconclusive == "extend" and analysis.max_extensions < 1:
+        issues.append(located.issue(here + ("inconclusive",), (
+            f"inconclusive: extend in {env.name!r} needs max_extensions (how many measurements more, at least 1)")))
+    if analysis.traffic is not None and analysis.traffic.rate_per_second * analysis.traffic.duration > MAX_TRAFFIC_CALLS:
+        issues.append(located.issue(here + ("traffic",), (
+            f"synthetic traffic of {env.name!r} would send {analysis.traffic.rate_per_second * analysis.traffic.duration:g} "
+            f"calls per version; at most {MAX_TRAFFIC_CALLS}: lower rate_per_second or duration")))
     return issues
 
 

@@ -8,7 +8,7 @@ decides for it (list specific prefixes before general ones).
 A plan as JSON (``--faults``, ``PUT /_emulator/faults``, ``Emulator(faults=...)``)::
 
     {"seed": 7, "slow_deploy_seconds": 0, "failing_tiers": ["prod-small"], "failing_apps": ["dash-prod"],
-     "omit_active_version": false,
+     "omit_active_version": false, "model_error_share": {"churn/2": 0.5}, "model_memory_factor": {"churn/2": 4},
      "rules": [{"prefix": "/api/modelServing", "methods": ["GET"], "latency_ms": 20,
                 "rate_429": 0.2, "rate_503": 0.1, "drop_rate": 0.05, "retry_after": 1, "limit": null}]}
 """
@@ -78,6 +78,17 @@ class FaultPlan:
     # The create answer leaves out activeVersion, which the public ModelApi marks optional: a
     # client must find the first version without it.
     omit_active_version: bool = False
+    # Model API versions built from these registered model versions ("<name>/<version>") answer this
+    # share of their calls with a 500 (spread evenly, the first call answered), and report memory
+    # multiplied by this factor: a new version that breaches an analysis for real (apply/analysis.py).
+    model_error_share: tuple[tuple[str, float], ...] = ()
+    model_memory_factor: tuple[tuple[str, float], ...] = ()
+
+    def error_share(self, source: str) -> float:
+        return dict(self.model_error_share).get(source, 0.0)
+
+    def memory_factor(self, source: str) -> float:
+        return dict(self.model_memory_factor).get(source, 1.0)
 
     @classmethod
     def parse(cls, value: FaultPlan | Mapping[str, Any] | str | None) -> FaultPlan:
@@ -94,7 +105,8 @@ class FaultPlan:
         if not isinstance(value, Mapping):
             raise ConfigError("a fault plan must be a JSON object", hint=_HINT)
         unknown = set(value) - {"seed", "rules", "slow_deploy_seconds", "failing_tiers", "failing_apps",
-                                  "v4_apps_only", "app_host", "omit_active_version"}
+                                  "v4_apps_only", "app_host", "omit_active_version", "model_error_share",
+                                  "model_memory_factor"}
         if unknown:
             raise ConfigError(f"unknown fault plan keys: {', '.join(sorted(unknown))}", hint=_HINT)
         try:
@@ -105,12 +117,17 @@ class FaultPlan:
                        failing_apps=tuple(str(a) for a in value.get("failing_apps", ())),
                        v4_apps_only=bool(value.get("v4_apps_only", False)),
                        app_host=str(value.get("app_host", "")).rstrip("/"),
-                       omit_active_version=_flag(value.get("omit_active_version", False)))
+                       omit_active_version=_flag(value.get("omit_active_version", False)),
+                       model_error_share=_by_source(value.get("model_error_share", {}), 0.0, 1.0),
+                       model_memory_factor=_by_source(value.get("model_memory_factor", {}), 0.0, 1000.0))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"bad fault plan: {exc}", hint=_HINT) from exc
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for name in ("model_error_share", "model_memory_factor"):  # as written: an object, so parse reads it back
+            data[name] = dict(data[name])
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +176,16 @@ def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ConfigError("omit_active_version must be true or false", hint=_HINT)
     return value
+
+
+def _by_source(value: object, low: float, high: float) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("model_error_share and model_memory_factor map \"<model>/<version>\" to a number",
+                          hint=_HINT)
+    pairs = tuple(sorted((str(k), float(v)) for k, v in value.items()))
+    if any(not low <= v <= high for _, v in pairs):
+        raise ConfigError(f"fault values must lie between {low:g} and {high:g}: {dict(pairs)}", hint=_HINT)
+    return pairs
 
 
 def _pick(draw: float, rule: FaultRule) -> str | None:

@@ -141,6 +141,8 @@ class ModelVersion:
     build_id: str = ""  # a new one for every (re)build
     build_log: list[dict[str, Any]] = field(default_factory=list)  # {"time": epoch s, "log": line}
     instance_log: list[dict[str, Any]] = field(default_factory=list)
+    # The calls it answered, per minute and status: {"<epoch minute>/<status>": count} (emulator/metrics.py).
+    http_requests: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

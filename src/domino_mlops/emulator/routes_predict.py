@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from domino_mlops.emulator import auth, deployments
+from domino_mlops.emulator import auth, deployments, metrics
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.deployments import log
 from domino_mlops.emulator.predictor import InputError, ModelLoadError, model_input, predict
@@ -34,18 +34,27 @@ def call_model(ctx: Context, req: Request, who: None) -> Any:
         version = deployments.running_version(ctx, api)
         source = dict(version.source)
         number, log_calls = version.number, version.log_http_request_response
+        # Every answer of the version is counted (the metric routes serve them); a fault plan may
+        # make it answer a share of its calls with a 500, as a broken new version would.
+        if metrics.should_fail(ctx.faults.plan.error_share(metrics.source_key(version)),
+                               metrics.calls_so_far(version)):
+            metrics.record(version, ctx.now(), 500)
+            raise ApiError(500, "the model raised an error (emulator fault plan: model_error_share)")
     started = time.perf_counter()
     try:
         model = ctx.models.load(str(source["registeredModelName"]), str(source["registeredModelVersion"]))
         result = predict(model, model_input(req.json_object()))
-    except InputError as exc:
-        raise bad_request(str(exc)) from exc
-    except ModelLoadError as exc:
+    except (InputError, ModelLoadError) as exc:
+        with ctx.world.lock:
+            metrics.record(version, ctx.now(), 400 if isinstance(exc, InputError) else 500)
+        if isinstance(exc, InputError):
+            raise bad_request(str(exc)) from exc
         raise ApiError(500, f"the model could not be loaded: {exc}") from exc
     elapsed_ms = int(round((time.perf_counter() - started) * 1000))
     request_id = str(uuid.uuid4())
-    if log_calls:
-        with ctx.world.lock:
+    with ctx.world.lock:
+        metrics.record(version, ctx.now(), 200)
+        if log_calls:
             log(version.instance_log, ctx.now(), f"request {request_id}: {len(result)} prediction(s) in {elapsed_ms} ms")
     return Response(200, {
         "result": result, "request_id": request_id, "model_time_in_ms": elapsed_ms,

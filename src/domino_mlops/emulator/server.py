@@ -29,6 +29,7 @@ from domino_mlops.emulator import (
     routes_async,
     routes_jobs,
     routes_legacy,
+    routes_metrics,
     routes_models,
     routes_platform,
     routes_predict,
@@ -50,7 +51,7 @@ MAX_BODY = 10 * 1024 * 1024
 
 def build_router() -> Router:
     router = Router()
-    for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_v1_models,
+    for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_metrics, routes_v1_models,
                    routes_predict, routes_async, routes_jobs, routes_scheduled_jobs, routes_apps, routes_app_pages,
                    routes_apps_public, routes_service_accounts, routes_admin):
         module.register(router)
