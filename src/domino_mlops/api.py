@@ -201,10 +201,12 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     tokens = connections.model_tokens(env.name)
     targets = {item.model.name: item.target.version for item in observed}
 
-    def plan_models(last: dict[str, LedgerEntry] | None) -> Plan:
-        """``last``: each model's last ledger entry here; None: the ledger is not read."""
+    def plan_models(last: dict[str, LedgerEntry] | None, failed: dict[str, str] | None = None) -> Plan:
+        """``last``: each model's last ledger entry here; None: the ledger is not read.
+        ``failed``: models held back because an analysis failed their target (and why)."""
         known = last or {}
         forward = hold_back(action, env.name, known, targets, commit, (ancestry or Ancestry()).relation, explicit)
+        forward = replace(forward, held={**forward.held, **(failed or {})})
         return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis)), tiers),
                                 action=action, ledger_last=None if last is None else {
                                     name: known[name].to_version if name in known else None for name in targets},
@@ -214,9 +216,15 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     # The ledger (two requests and its pages) is read only when it can change the plan: a forward
     # action's hold-backs, or a model the registry and Domino already show at its target. A pull
     # request's plan of new versions reads none of it.
+    last: dict[str, LedgerEntry] | None = None
     models = None if action in FORWARD_ACTIONS else plan_models(None)
     if models is None or any(ledger_decides(change) for change in models.changes):
-        models = plan_models(_last_entries(connections, env, observed))
+        last = _last_entries(connections, env, observed)
+        models = plan_models(last)
+    if env.analysis is not None and not retry_failed and models.changed:
+        failed = _failed_analyses(connections, env, observed, models)
+        if failed:
+            models = plan_models(last, failed)
     return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action),
                    warnings=models.warnings + _bypass_warning(env))
 
@@ -241,6 +249,24 @@ def _last_entries(connections: Connections, env: Environment,
             if entry.model in names:
                 last[entry.model] = entry
     return last
+
+
+def _failed_analyses(connections: Connections, env: Environment, observed: Sequence[ObservedModel],
+                     models: Plan) -> dict[str, str]:
+    """Models whose target version an analysis failed here (a ledger entry of kind "analysis",
+    newer than the model's own last entry): a re-run does not deploy the put-back version again
+    unless the manifest names another version or --retry-failed says to."""
+    if not observed:
+        return {}
+    targets = {c.model: c.version for c in models.changed}
+    newest: dict[str, LedgerEntry] = {}
+    for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name):
+        if entry.model in targets and entry.kind in ("model", "analysis"):
+            newest[entry.model] = entry  # oldest first: the last one wins
+    return {model: (f"version {entry.to_version} failed its analysis in {env.name} ({entry.analysis}; "
+                    f"{entry.run_url or 'run not recorded'}); change the manifest or re-run with --retry-failed-builds")
+            for model, entry in newest.items()
+            if entry.kind == "analysis" and entry.to_version == targets[model]}
 
 
 def _environment_ledger(connections: Connections, env: Environment, projects: set[str]) -> list[LedgerEntry]:

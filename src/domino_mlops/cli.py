@@ -142,7 +142,8 @@ def _add_apply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pr-comment", action="store_true",
                         help="post the plan as a pull-request comment, updated in place (needs GITHUB_TOKEN)")
     parser.add_argument("--retry-failed-builds", action="store_true",
-                        help="build again a version whose Domino build failed before (default: refuse)")
+                        help="build again a version whose Domino build failed before, or deploy again a "
+                             "version an analysis failed (default: refuse)")
     parser.add_argument("--lease-wait", type=_not_negative, default=0.0, metavar="SECONDS",
                         help="wait up to SECONDS for another run changing the same model to finish "
                              "(default: %(default)s, fail at once with exit 4)")

@@ -20,6 +20,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── BadResponse                   [1]  the server answered something that is not the contract
     │   ├── DeploymentFailed              [1]  a Model API version went Failed / timed out
     │   ├── SmokeTestFailed               [1]  the deployed model answered wrongly or too slowly
+    │   ├── AnalysisFailed                [1]  a new version breached the environment's analysis (metric, value, threshold)
+    │   ├── AnalysisInconclusive          [1]  too few requests to judge it, and the policy says fail
     │   ├── RolledBack                    [1]  put back because another model's wave failed (rollout)
     │   ├── JobFailed                     [1]  a Domino job ended Failed/Error/Stopped; carries its last log lines
     │   ├── AppFailed                     [1]  an app did not reach Running or its page did not answer
@@ -249,6 +251,44 @@ class DeploymentFailed(OperationError):
 class SmokeTestFailed(OperationError):
     def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message, hint=hint or "Check the smoke-test input and expectation in the manifest.")
+
+
+class AnalysisFailed(OperationError):
+    """A new Model API version breached a condition of the environment's analysis (apply/analysis.py)."""
+
+    def __init__(self, model: str, model_api_name: str, version_id: str, condition: str, measured: float,
+                 threshold: float, *, requests: int = 0) -> None:
+        super().__init__(
+            f"analysis of {model} on {model_api_name}: {condition} breached by version {version_id}: "
+            f"measured {measured:.4g}, threshold {threshold:g} ({requests} request(s) in the window)",
+            hint="The new version was put back. Fix the model, or change domino.analysis in the environments "
+                 "file, then change the manifest or re-run with --retry-failed-builds.")
+        self.model, self.model_api_name, self.version_id = model, model_api_name, version_id
+        self.condition, self.measured, self.threshold = condition, measured, threshold
+        self.measurements: tuple = ()
+
+    def short(self) -> str:
+        """For the ledger and a tag: no more than the facts."""
+        return f"breach {self.condition} {self.measured:.4g}>{self.threshold:g} v{self.version_id}"
+
+
+class AnalysisInconclusive(OperationError):
+    """Too few requests to judge a new version, and the policy says that fails it."""
+
+    def __init__(self, model: str, model_api_name: str, version_id: str, requests: int, min_requests: int,
+                 window_minutes: int, policy: str, extensions: int) -> None:
+        more = f" after {extensions} extra measurement(s)" if policy == "extend" else ""
+        super().__init__(
+            f"analysis of {model} on {model_api_name}: inconclusive for version {version_id}: {requests} request(s) "
+            f"in {window_minutes} min, below min_requests {min_requests}{more} (inconclusive: {policy})",
+            hint="The new version was put back. Send it traffic (domino.analysis.traffic), lower min_requests, "
+                 "or set inconclusive: pass or extend in the environments file.")
+        self.model, self.model_api_name, self.version_id = model, model_api_name, version_id
+        self.condition, self.measured, self.threshold = "min_requests", float(requests), float(min_requests)
+        self.measurements: tuple = ()
+
+    def short(self) -> str:
+        return f"inconclusive requests {int(self.measured)}<{int(self.threshold)} v{self.version_id}"
 
 
 @dataclass(frozen=True, slots=True)

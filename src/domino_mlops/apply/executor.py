@@ -4,7 +4,9 @@ after them, the apps. Jobs' and apps' steps go through one dispatcher (``HANDLER
 per step type); a failed gate job stops everything after it (the models are not promoted, exit 1),
 and in a rollout a failed model stops the jobs and apps after the models.
 The models move through the wave engine (one phase of the dispatch): each wave's data planes for every model (models in parallel,
-bounded), a smoke test per data plane; between waves an optional bake, after which the wave is
+bounded), a smoke test per data plane, then the environment's analysis of the wave when it has one
+(apply/analysis.py: Domino's metrics of each new version; a breach fails the model like a failed
+smoke test); between waves an optional bake, after which the wave is
 smoke-tested again; then each model's MLflow marking and ledger entry. Waves are barriers (a
 wave reaches every model before the next starts), but in a deploy or promote a model is marked as
 soon as its own last wave is done, without waiting for the others; a rollout marks no model
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from domino_mlops.apply.analysis import Verdict
 from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
 from domino_mlops.apply.job_run import run_job, schedule_job
@@ -110,6 +113,7 @@ class ModelResult:
     error: DominoMlopsError | None = field(default=None, compare=False)
     warnings: tuple[str, ...] = ()
     data_planes: tuple[DataPlane, ...] = ()
+    analysis: tuple[Verdict, ...] = ()  # each new version's measurements, when the environment has an analysis
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +253,10 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
                 each(lambda run, w=wave: run.deploy_wave(w), _live(runs))
                 if _settle_failures(runs, env, ctx, each):
                     break
+                if env.analysis is not None:  # judged by what the wave serves before the next starts
+                    each(lambda run, w=wave: run.analyse(w), _live(runs))
+                    if _settle_failures(runs, env, ctx, each):
+                        break
                 if env.bake_seconds and position < len(waves) - 1:
                     _bake(env, wave, ctx, runs)
                     each(lambda run, w=wave: run.smoke_again(w), _live(runs))
@@ -345,9 +353,10 @@ def _unchanged(change) -> ModelResult:
 def _result(run: ModelRun) -> ModelResult:
     if run.ok:
         return ModelResult(run.change.model, run.change.version, "done", "", tuple(run.deployed), tuple(run.smoke),
-                           run.ledger, run.writes, warnings=tuple(run.warnings), data_planes=run.data_planes())
+                           run.ledger, run.writes, warnings=tuple(run.warnings), data_planes=run.data_planes(),
+                           analysis=tuple(run.verdicts))
     error = run.error
     status = ("unverified" if isinstance(error, PutBackFailed) else
               "conflict" if isinstance(error, (AliasConflict, LeaseHeld)) else "failed")
     return ModelResult(run.change.model, run.change.version, status, str(error), tuple(run.deployed),
-                       tuple(run.smoke), None, 0, error, tuple(run.warnings), run.data_planes())
+                       tuple(run.smoke), None, 0, error, tuple(run.warnings), run.data_planes(), tuple(run.verdicts))

@@ -45,6 +45,9 @@ class LedgerEntry:
     # Who approved the change: GitHub reviewers of this run, or "local user X, no GitHub approval".
     approved_by: str = ""
     source: str = ""  # the separated topology: "<model>/<version>" that `model` `to_version` is a copy of
+    # The analysis of the change (apply/analysis.py): the measurements of a pass (JSON), or a breach's
+    # metric, value and threshold; kind "analysis" is the entry of a version an analysis failed.
+    analysis: str = ""
 
     def tags(self) -> dict[str, str]:
         fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
@@ -57,6 +60,8 @@ class LedgerEntry:
             fields["approved_by"] = self.approved_by
         if self.source:
             fields["source"] = self.source
+        if self.analysis:
+            fields["analysis"] = self.analysis
         return {_PREFIX + k: v for k, v in fields.items()}
 
     @classmethod
@@ -68,7 +73,7 @@ class LedgerEntry:
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
                    time_ms=start_time, key=get("key"), run_id=run_id,
                    kind=get("kind") or "model", image=get("image"), approved_by=get("approved_by"),
-                   source=get("source"))
+                   source=get("source"), analysis=get("analysis"))
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:

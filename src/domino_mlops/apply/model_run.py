@@ -1,5 +1,6 @@
 """One model's part of an apply, step by step: take the lease, deploy a wave (with a smoke test
-per data plane), smoke-test a wave again after its bake, put back what it changed, then mark
+per data plane), judge the wave by its metrics when the environment has an analysis
+(apply/analysis.py), smoke-test a wave again after its bake, put back what it changed, then mark
 MLflow and record the ledger. apply/executor.py drives many of these wave by wave.
 
 A failure is kept, not raised: the executor decides whether it puts back this model only (deploy,
@@ -13,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from domino_mlops.apply import analysis as measuring
 from domino_mlops.apply.copy_version import copy_version
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
 from domino_mlops.apply.lease import Lease
 from domino_mlops.apply.poll import PollSettings, for_environment
 from domino_mlops.apply.ledger import Ledger, LedgerEntry
-from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check
+from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check, request_data
 from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving_types import RegistrySource
 from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
@@ -27,6 +29,8 @@ from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_
 from domino_mlops.clients.domino_auth import ModelHost
 from domino_mlops.errors import (
     AliasConflict,
+    AnalysisFailed,
+    AnalysisInconclusive,
     DeploymentFailed,
     DominoMlopsError,
     LeaseHeld,
@@ -84,6 +88,7 @@ class ModelRun:
     # experiment lookup) and this model's history in it, read in one search for all of them.
     ledger_book: Ledger | None = None
     ledger_history: tuple[LedgerEntry, ...] | None = None
+    verdicts: list[measuring.Verdict] = field(default_factory=list)  # the analysis of each new version
     _lease: Lease | None = None
     _expectation: SmokeExpectation | None = None
 
@@ -112,6 +117,56 @@ class ModelRun:
                 return
             self.say(step.describe())
             self._guard(lambda s=step: self._deploy(s), failed_step=step)
+
+    def analyse(self, wave: int) -> None:
+        """The environment's analysis of this wave: synthetic traffic first (when asked for), then
+        every Model API version the wave serves measured; a breach fails the model (the executor
+        puts back). The versions a re-run finds already serving are measured too: a crash during
+        the analysis leaves them unjudged."""
+        plan = self.env.analysis
+        if plan is None or not self.ok:
+            return
+        for done in [d for d in self.deployed if d.step.wave == wave]:
+            if not self.ok:
+                return
+            self._guard(lambda d=done: self._analyse(d, plan))
+
+    def _analyse(self, done: Deployed, plan: measuring.Analysis) -> None:
+        self._lease_check()
+        if plan.traffic is not None:
+            self._traffic(done, plan.traffic)
+        target = measuring.Target(done.step.model_api_name, done.model_api_id, done.version_id,
+                                  done.step.previous_version_id if done.wrote else None)
+        verdict = measuring.analyse(self.change.model, target, plan, self.ctx.domino_for(self.change.project_id),
+                                    self.ctx.sleep, self.say)
+        self.verdicts.append(verdict)
+        if verdict.warning:
+            self.warnings.append(verdict.warning)
+            self.ctx.on_warning(self.change.model, verdict.warning)
+        self.say(f"{done.step.model_api_name}: analysis passed ({len(verdict.measurements)} measurement(s))")
+
+    def _traffic(self, done: Deployed, traffic: measuring.Traffic) -> None:
+        """Synthetic calls with the smoke test's input and access (none possible: skipped, said)."""
+        step = self._smoke_steps.get(done.step.model_api_name)
+        access = step.access if step is not None else "none"
+        if access in ("none", "unknown") and done.is_public:
+            access = "public"
+        token = (self.ctx.model_tokens.token_for(self.change.manifest_model, done.step.hardware_tier)
+                 if access == "token" else None)
+        if access not in ("token", "public") or (access == "token" and token is None):
+            warning = f"{done.step.model_api_name}: no way to call it (token or public access): no synthetic traffic"
+            self.warnings.append(warning)
+            self.ctx.on_warning(self.change.model, warning)
+            return
+        if self._expectation is None:
+            self._expectation = _expectation(self.change, self.env, self._registry, self._target)
+        domino = self.ctx.domino_for(self.change.project_id)
+        source = step.token_source if step is not None and step.token_source else "no token (public Model API)"
+        sent, stopped = measuring.send_traffic(
+            lambda data: domino.deployments.predict(done.model_api_id, data, token=token, token_source=source),
+            request_data(self._expectation.input), traffic, self.ctx.sleep)
+        self.say(f"{done.step.model_api_name}: synthetic traffic: {sent} call(s) answered"
+                 + (f", stopped by a failed call: {stopped}" if stopped else ""))
 
     def smoke_again(self, wave: int) -> None:
         """After a bake: the wave's data planes must still answer as they did."""
@@ -177,11 +232,32 @@ class ModelRun:
         if unrestored and self.error is not None:  # loud: Domino now serves a version nothing verified
             self.error = PutBackFailed(self.change.model, self.change.version, self.error, unrestored)
             self.unrestored = {u.model_api_name for u in unrestored}
+        self._record_breach()
+
+    def _record_breach(self) -> None:
+        """An analysis that failed the version is an entry of the ledger's own kind ("analysis"),
+        so a re-run can see it (plan/planner.py) without the model's history (its versions,
+        rollbacks) counting a change that never happened."""
+        error = self.error.cause if isinstance(self.error, PutBackFailed) else self.error
+        if not isinstance(error, (AnalysisFailed, AnalysisInconclusive)):
+            return
+        entry = LedgerEntry(
+            environment=self.env.name, model=self.change.model, from_version=self.change.current,
+            to_version=self.change.version, action="breach" if isinstance(error, AnalysisFailed) else "inconclusive",
+            project_id=self.change.project_id, model_api_ids=error.model_api_name,
+            model_api_version_ids=error.version_id, commit_sha=self.ctx.run.commit_sha, run_url=self.ctx.run.run_url,
+            actor=self.ctx.run.actor, kind="analysis", analysis=error.short())
+        try:
+            (self.ledger_book or Ledger(self._registry)).record(entry)
+            self.say(f"ledger: {entry.action} of version {self.change.version} recorded ({error.short()})")
+        except DominoMlopsError as exc:  # the put-back is done; a lost record only loses the re-run's warning
+            self.say(f"could not record the analysis in the ledger: {exc}")
 
     def last_wave(self, wave: int) -> None:
         """The last wave, then at once this model's marking, or its put-back if the wave failed,
         and its lease given back (a deploy or promote: no other model's outcome changes this one's)."""
         self.deploy_wave(wave)
+        self.analyse(wave)
         if self.ok:
             self.finish()
         if not self.ok:  # the wave failed, or the marking met a conflict (finish put it back then)
@@ -196,11 +272,11 @@ class ModelRun:
         try:
             self.writes += sum(d.wrote for d in self.deployed)
             self.writes += _mark(self.change, self.env, self._registry, self._target, self.deployed, self.smoke,
-                                 self._lease)
+                                 self._lease, self.verdicts)
             # No lease check of its own: the alias's read just showed it ours, and the ledger only
             # appends this run's own entry; a history missing a change that happened is worse.
             self.ledger, recorded = _record(self.change, self.ledger_book or Ledger(self._registry), self.deployed,
-                                            self.ctx, self.ledger_history)
+                                            self.ctx, self.ledger_history, self.verdicts)
             self.writes += recorded
             self.say(f"done: {self.env.alias} -> version {self.change.version}")
         except (AliasConflict, LeaseHeld) as exc:
@@ -420,6 +496,7 @@ class _Marking:
     deployed: list[Deployed]
     smoke: list[tuple[str, SmokeResult]]
     lease: Lease | None
+    verdicts: list[measuring.Verdict] = field(default_factory=list)
 
     def check_lease(self, head: ModelHead | None = None) -> None:
         """Before each write: the lease still ours (on a read the write makes anyway, if given)."""
@@ -446,6 +523,8 @@ def _set_tags(step: SetTags, m: _Marking) -> int:
             {d.step.model_api_name: tested[d.step.model_api_name].summary()
              if d.step.model_api_name in tested else {"skipped": "no access token"} for d in m.deployed},
             separators=(",", ":"))
+    if m.verdicts:
+        tags[f"domino_mlops.{m.env.name}.analysis"] = analysis_tag(m.verdicts)
     # The plan's own tags (the environment's "passed") last: a run stopped before them
     # plans them again, and so re-writes the Domino ids and smoke results first.
     tags.update(step.tags)
@@ -471,11 +550,12 @@ MARKING: dict[type, Callable[[Any, _Marking], int]] = {
 
 
 def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, target: ModelVersionInfo,
-          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]], lease: Lease | None) -> int:
+          deployed: list[Deployed], smoke: list[tuple[str, SmokeResult]], lease: Lease | None,
+          verdicts: list[measuring.Verdict]) -> int:
     """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point). The
     lease is checked once before the tags and the stage (a few writes in a row, as a step's
     several tags always were), and again by the alias's own read before the alias moves."""
-    marking, writes = _Marking(env, registry, deployed, smoke, lease), 0
+    marking, writes = _Marking(env, registry, deployed, smoke, lease, verdicts), 0
     if any(isinstance(step, (SetTags, TransitionStage)) for step in change.steps):
         marking.check_lease()
     for step in change.steps:
@@ -486,7 +566,8 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
 
 
 def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: ApplyContext,
-            history: tuple[LedgerEntry, ...] | None) -> tuple[LedgerEntry | None, bool]:
+            history: tuple[LedgerEntry, ...] | None,
+            verdicts: list[measuring.Verdict]) -> tuple[LedgerEntry | None, bool]:
     step = next((s for s in change.steps if isinstance(s, RecordLedger)), None)
     if step is None:
         return None, False
@@ -497,5 +578,12 @@ def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: 
         model_api_version_ids=",".join(d.version_id for d in deployed),
         commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
         approved_by=ctx.run.approved_by,
-        source=f"{change.source_model}/{change.source_version}" if change.source_model else "")
+        source=f"{change.source_model}/{change.source_version}" if change.source_model else "",
+        analysis=analysis_tag(verdicts) if verdicts else "")
     return ledger.record(entry, history=history)
+
+
+def analysis_tag(verdicts: list[measuring.Verdict]) -> str:
+    """The last measurement of each version, keyed by Model API: short JSON for a tag or the ledger."""
+    return json.dumps({v.target.model_api_name: {"version": v.target.version_id, "n": len(v.measurements),
+                                                 **v.last.summary()} for v in verdicts}, separators=(",", ":"))

@@ -8,7 +8,9 @@ can move, or the manifest can change under a re-run; the apply job then re-plans
 The digest covers where each model goes: environment, alias, project, model, the version asked
 for and the version it resolved to, the registered model a separated environment copies it into,
 replicas, the data planes (wave, Model API, hardware tier),
-and what new Model API versions record of their calls. It leaves out what the approval does not decide
+and what new Model API versions record of their calls, and the environment's analysis of each wave
+(its window, conditions and inconclusive policy: an approved plan cannot be applied with a weaker
+one; an environment without an analysis keeps the digest it had before analyses existed). It leaves out what the approval does not decide
 and what a partial first attempt legitimately changes: how a step reaches its goal (create,
 start, already serving), Domino ids, where the alias points now, gate results (checked again at
 apply), and how smoke tests authenticate (the plan job does not hold the tokens).
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from typing import Any
 
 from domino_mlops.desired.environments import Environment
@@ -47,6 +50,8 @@ def plan_digest(plan: Plan, env: Environment, *, project: str | None = None) -> 
                      env.model_api.record_invocation],
         "models": sorted((_destination(c, env) for c in changes), key=lambda m: (m["project"], m["model"])),
     }
+    if env.analysis is not None:
+        document["analysis"] = asdict(env.analysis)
     workloads = [[w.subject, w.project_id, w.name, w.phase, w.digest] for w in plan.workloads
                  if project in (None, w.listed_under or w.project_id)]
     if workloads:

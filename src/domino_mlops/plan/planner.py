@@ -64,7 +64,8 @@ def plan_environment(environment: Environment, environments: Environments,
         _change(environment, environments, item, serving, action, ledger_last, tokens, retry_failed)
         for item in observed)
     return Plan(environment.name, environment.alias, environment.stage_mode, changes,
-                domino_observed=serving is not None, warnings=warnings)
+                domino_observed=serving is not None, warnings=warnings,
+                analysis=environment.analysis.describe() if environment.analysis else "")
 
 
 def ledger_decides(change: ModelChange) -> bool:

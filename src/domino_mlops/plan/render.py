@@ -18,6 +18,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "blocked_models": [c.model for c in plan.blocked],
         "held_back": {c.model: c.held_back for c in plan.held_back},
         "warnings": list(plan.warnings),
+        "analysis": plan.analysis,
         "changes": [
             {
                 "project_id": c.project_id, "model": c.model, "requested": c.requested,
@@ -46,6 +47,8 @@ def plan_to_markdown(plan: Plan) -> str:
     head = f"### Plan for {plan.environment} (alias `@{plan.alias}`, stage mode `{plan.stage_mode}`)"
     notes = [f"- **held back** `{_escape(c.model)}`: {_escape(c.held_back or '')}" for c in plan.held_back]
     notes += [f"- :warning: {_escape(w)}" for w in plan.warnings]
+    if plan.analysis and changed:  # what judges each wave, so the reviewer approves it too
+        notes.append(f"- each wave is judged by an {_escape(plan.analysis)}")
     tail = ("\n" + "\n".join(notes) + "\n") if notes else ""
     tail = _workloads(plan) + tail
     if not changed:

@@ -378,6 +378,8 @@ class Plan:
     domino_observed: bool = True  # False: Domino was not configured, only MLflow was read
     warnings: tuple[str, ...] = ()  # what the planner could not establish and went ahead without
     workloads: tuple[WorkloadChange, ...] = ()  # jobs and apps, in the manifest's order within a phase
+    # The environment's analysis of each wave (Analysis.describe()), "" when it has none: shown with the plan.
+    analysis: str = ""
 
     @property
     def changed(self) -> tuple[ModelChange, ...]:

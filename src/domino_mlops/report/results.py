@@ -6,7 +6,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from domino_mlops.apply.executor import ApplyResult
+from domino_mlops.apply.analysis import METRICS
+from domino_mlops.apply.executor import ApplyResult, ModelResult
+from domino_mlops.errors import AnalysisFailed, AnalysisInconclusive, PutBackFailed
 
 _ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
          "conflict": ":warning:", "held back": ":pause_button:", "unverified": ":rotating_light:",
@@ -29,6 +31,8 @@ def result_to_dict(result: ApplyResult) -> dict[str, Any]:
                 "smoke": {name: r.summary() for name, r in m.smoke},
                 "data_planes": [asdict(plane) for plane in m.data_planes],
                 "warnings": list(m.warnings),
+                "analysis": [{"model_api_name": v.target.model_api_name, "version": v.target.version_id,
+                              "measurements": [x.summary() for x in v.measurements]} for v in m.analysis],
                 "ledger_run_id": m.ledger.run_id if m.ledger else None,
             }
             for m in result.models
@@ -58,7 +62,42 @@ def result_to_markdown(result: ApplyResult, *, title: str) -> str:
         if m.warnings:
             note += "<br>" + "<br>".join(":warning: " + w.replace("|", "\\|") for w in m.warnings)
         lines.append(f"| {_ICON.get(m.status, '')} | `{m.model}` | {m.version} | {apis} | {smoke} | {note} |")
-    return "\n".join(lines + _data_planes(result) + _workloads(result)) + "\n"
+    return "\n".join(lines + _data_planes(result) + _analysis(result) + _workloads(result)) + "\n"
+
+
+def _breach(m: ModelResult) -> AnalysisFailed | AnalysisInconclusive | None:
+    error = m.error.cause if isinstance(m.error, PutBackFailed) else m.error
+    return error if isinstance(error, (AnalysisFailed, AnalysisInconclusive)) else None
+
+
+def _analysis(result: ApplyResult) -> list[str]:
+    """Each new version's analysis, a column per metric: its last measurement, or the breach
+    (the metric that failed shows its value against the threshold)."""
+    rows = []
+    for m in result.models:
+        for v in m.analysis:
+            last = v.last
+            cells = [f"{x:.4g}" if (x := last.value(name)) is not None else "-" for name in METRICS]
+            rows.append(f"| :white_check_mark: | `{m.model}` | `{v.target.model_api_name}` | {v.target.version_id} | "
+                        f"{last.requests} | " + " | ".join(cells) + f" | passed ({len(v.measurements)} measurement(s)) |")
+        found = _breach(m)
+        if found is not None:
+            last = found.measurements[-1] if found.measurements else None
+            cells = []
+            for name in METRICS:
+                value = last.value(name) if last is not None else None
+                text = f"{value:.4g}" if value is not None else "-"
+                if found.condition.removeprefix("max_").removesuffix("_fraction") == name:
+                    text = f"**{found.measured:.4g}** > {found.threshold:g}"
+                cells.append(text)
+            verdict = ("breach: " + found.condition if isinstance(found, AnalysisFailed)
+                       else f"inconclusive: {int(found.measured)} < min_requests {int(found.threshold)}")
+            rows.append(f"| :x: | `{m.model}` | `{found.model_api_name}` | {found.version_id} | "
+                        f"{last.requests if last else '-'} | " + " | ".join(cells) + f" | {verdict}, put back |")
+    if not rows:
+        return []
+    return ["", "#### Analysis", "", "| | model | Model API | version | requests | " + " | ".join(METRICS)
+            + " | verdict |", "|---|---|---|---|---|" + "---|" * len(METRICS) + "---|", *rows]
 
 
 def _workloads(result: ApplyResult) -> list[str]:
