@@ -11,6 +11,11 @@ real callers meanwhile; nothing waits on the wall clock.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -25,6 +30,8 @@ from domino_mlops.plan.digest import plan_digest
 from domino_mlops.plan.render import plan_to_markdown
 from domino_mlops.report.results import result_to_markdown
 from tests.apply.test_rollout import active, entry, roll_through
+
+CLI = str(Path(sys.executable).with_name("domino-mlops"))
 
 
 def analyse_prod(pipeline, **analysis) -> None:
@@ -212,3 +219,34 @@ def test_the_plan_shows_the_analysis_and_its_digest_covers_it(pipeline) -> None:
     analyse_prod(pipeline, count=1, min_requests=50, conditions={"max_error_rate": 0.01})  # weaker
     weaker = read_desired("scripts/model_version.json", "scripts/environments.yaml").environments.get("PROD")
     assert plan_digest(plan, weaker) != strict
+
+
+def test_a_run_killed_during_the_analysis_converges_on_rerun(pipeline) -> None:
+    """SIGKILL while wave 1 is being measured (the CLI waits its interval): the re-run finds wave 1
+    already on the new version, measures it again rather than trusting it, and goes on."""
+    model, _, v2 = upgraded(pipeline, "killed")
+    analyse_prod(pipeline, interval_seconds=3600, count=1, conditions={"max_error_rate": 0.05})
+    run = subprocess.Popen([CLI, "rollout", "--env", "PROD"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, start_new_session=True)
+    seen: list[str] = []
+    try:
+        for line in run.stdout:  # the run's own log says when it waits to measure wave 1
+            seen.append(line)
+            if f"{model}-prod: analysing version" in line:
+                break
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # no finally, no atexit: the lease and wave 1 stay as they are
+        run.communicate(timeout=60)
+    assert any("analysing version" in line for line in seen), "".join(seen)
+    assert active(pipeline, f"{model}-prod") == int(v2) and pipeline.aliases(model)["production"] != v2
+    slept: list[float] = []
+
+    _, result = apply_prod(pipeline, sleep=slept.append)
+
+    assert result.exit_code == 0, [str(m.error) for m in result.models]
+    assert slept == [3600.0, 3600.0]  # wave 1 measured again, then wave 2
+    assert pipeline.aliases(model)["production"] == v2
+    _, versions = pipeline.serving(f"{model}-prod")
+    assert sorted(v.source.registered_model_version for v in versions) == [1, 2]  # not deployed twice
+    assert set(json.loads(pipeline.tags(model, v2)["domino_mlops.PROD.analysis"])) == {
+        f"{model}-prod", f"{model}-prod-prod-small"}

@@ -137,6 +137,8 @@ class ModelRun:
             self._traffic(done, plan.traffic)
         target = measuring.Target(done.step.model_api_name, done.model_api_id, done.version_id,
                                   done.step.previous_version_id if done.wrote else None)
+        self.say(f"{done.step.model_api_name}: analysing version {done.version_id}: {plan.count} measurement(s), "
+                 f"{plan.interval_seconds:g} s apart, over the last {plan.window_minutes} min")
         verdict = measuring.analyse(self.change.model, target, plan, self.ctx.domino_for(self.change.project_id),
                                     self.ctx.sleep, self.say)
         self.verdicts.append(verdict)
