@@ -64,7 +64,7 @@ from domino_mlops.observed.workloads import observe_apps, observe_job_runs, obse
 from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
 from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
-from domino_mlops.plan.steps import Plan, WorkloadChange
+from domino_mlops.plan.steps import ModelChange, Plan, WorkloadChange
 from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
 
 __all__ = ["ApplyOptions", "GitHubRun", "RollbackTarget", "WriteGuard", "Workloads", "apply", "guard_writes", "plan",
@@ -221,8 +221,11 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     if models is None or any(ledger_decides(change) for change in models.changes):
         last = _last_entries(connections, env, observed)
         models = plan_models(last)
-    if env.analysis is not None and not retry_failed and models.changed:
-        failed = _failed_analyses(connections, env, observed, models)
+    # Only a change an earlier attempt reached Domino with (a built version of the target to start,
+    # or serving already) can be one an analysis failed: a plan of new versions reads no ledger.
+    tried = [c for c in models.changed if any(s.action in ("start_version", "none") for s in c.deploys)]
+    if env.analysis is not None and not retry_failed and tried:
+        failed = _failed_analyses(connections, env, observed, tried)
         if failed:
             models = plan_models(last, failed)
     return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action),
@@ -252,13 +255,13 @@ def _last_entries(connections: Connections, env: Environment,
 
 
 def _failed_analyses(connections: Connections, env: Environment, observed: Sequence[ObservedModel],
-                     models: Plan) -> dict[str, str]:
+                     changes: Sequence[ModelChange]) -> dict[str, str]:
     """Models whose target version an analysis failed here (a ledger entry of kind "analysis",
     newer than the model's own last entry): a re-run does not deploy the put-back version again
     unless the manifest names another version or --retry-failed says to."""
     if not observed:
         return {}
-    targets = {c.model: c.version for c in models.changed}
+    targets = {c.model: c.version for c in changes}
     newest: dict[str, LedgerEntry] = {}
     for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name):
         if entry.model in targets and entry.kind in ("model", "analysis"):
