@@ -191,17 +191,30 @@ def test_too_few_requests_is_inconclusive_and_the_policy_decides(pipeline, polic
         assert pipeline.aliases(model)["production"] == v2
 
 
-def test_inflated_memory_breaches_in_a_promote_and_only_that_model_goes_back(pipeline) -> None:
-    """The fault plan's memory knob, and the last wave's path of a promote (each model on its own)."""
-    model, v1, v2 = upgraded(pipeline, "memory")
-    analyse_prod(pipeline, interval_seconds=0, conditions={"max_memory_fraction": 0.9})
-    pipeline.emu.set_faults({"model_memory_factor": {f"{model}/{v2}": 10}})
+@pytest.mark.parametrize(("condition", "threshold", "faults", "measured"), [
+    ("max_memory_fraction", 0.9, {"model_memory_factor": "{model}/{v2}=10"}, 1.0),  # the memory knob
+    # v2 fails 1 of its 2 calls (smoke, traffic); v1, which it replaced, failed none: a rise of 0.5.
+    ("max_error_rate_increase", 0.1, {"model_error_share": "{model}/{v2}=0.5"}, 0.5),
+    ("max_cpu", 0.01, {}, 0.0225),  # at rest 0.02 cores, and the smoke call's share of its minute
+])
+def test_each_condition_breaches_in_a_promote_and_the_model_goes_back(pipeline, condition, threshold, faults,
+                                                                      measured) -> None:
+    """The last wave's path of a promote (each model on its own), one condition at a time."""
+    model, v1, v2 = upgraded(pipeline, "condition")
+    traffic = {"traffic": {"rate_per_second": 1, "duration": 1}} if "model_error_share" in faults else {}
+    analyse_prod(pipeline, interval_seconds=0, conditions={condition: threshold}, **traffic)
+    knobs = {}
+    for knob, spec in faults.items():
+        key, value = spec.format(model=model, v2=v2).split("=")
+        knobs[knob] = {key: float(value)}
+    pipeline.emu.set_faults(knobs or None)
 
     _, result = apply_prod(pipeline, action="promote")
 
     (outcome,) = [m for m in result.models if m.model == model]
-    assert result.exit_code == 1 and isinstance(outcome.error, AnalysisFailed)
-    assert (outcome.error.condition, outcome.error.measured) == ("max_memory_fraction", 1.0)
+    assert result.exit_code == 1 and isinstance(outcome.error, AnalysisFailed), outcome.error
+    assert (outcome.error.condition, outcome.error.measured, outcome.error.threshold) == (condition, measured,
+                                                                                         threshold)
     assert active(pipeline, f"{model}-prod") == int(v1) and pipeline.aliases(model)["production"] == v1
 
 
