@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install test stress demo bench lint clean
+.PHONY: install test stress soak demo bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,12 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# make stress: the stress tests in a known time (README, "Reliability"); make soak: all of them.
 stress: $(STAMP)
-	$(BIN)/python -m pytest -q -m stress
+	$(BIN)/python -m pytest -q -m "stress and not soak" --durations=10
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -m "stress or soak" --durations=10
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py $(DEMO_ARGS)
