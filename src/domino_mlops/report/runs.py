@@ -15,7 +15,7 @@ from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_w
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
-from domino_mlops.report.results import result_to_json, result_to_markdown
+from domino_mlops.report.results import result_to_json, result_to_markdown, unchanged_to_dict
 
 TITLES = {"deploy": "Deployed", "promote": "Promoted", "rollback": "Rolled back"}
 
@@ -44,7 +44,9 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
 def report_serving(plan: Plan, domino_host: str, model_host: str = "") -> None:
     """Nothing to change: the endpoint outputs come from what Domino serves, so a caller's next
     step (calling the endpoint) works on a re-run too. ``model_host``: where models answer
-    (default: the Domino host); the page is in Domino's UI, on the Domino host."""
+    (default: the Domino host); the page is in Domino's UI, on the Domino host. result-json says
+    what was checked (every model as it serves, status "unchanged"), never nothing."""
+    github.set_output("result-json", json.dumps(unchanged_to_dict(plan, domino_host, model_host), indent=2))
     first = next((d for c in plan.changes for d in c.serving if d.model_api_id and d.action == "none"), None)
     if first is not None and domino_host:
         github.set_output("endpoint-url", (model_host or domino_host) + model_invocation(first.model_api_id))
