@@ -249,7 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "DEV -> STAGE -> PROD if it is missing)")
     p.add_argument("--at", help="what the environment served at this time (ISO 8601, e.g. 2026-11-23T10:00Z)")
     p.add_argument("--project", help="read the ledger with this project's token")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=("table", "timeline", "json", "csv"), default=None,
+                   help="table (Markdown, default), timeline (text, per model), json or csv (every field, for tools)")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
     p.set_defaults(handler=_cmd_history)
 
     p = sub.add_parser("environments", help="the environments in roll-out order, as JSON (for workflow jobs): "
