@@ -15,6 +15,7 @@ from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_w
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
+from domino_mlops.report.rollout_table import plan_table, result_table
 from domino_mlops.report.results import result_to_json, result_to_markdown, unchanged_to_dict
 
 TITLES = {"deploy": "Deployed", "promote": "Promoted", "rollback": "Rolled back"}
@@ -27,7 +28,8 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     job to match: what the reviewer approved is what is applied."""
     digest = plan_digest(plan, env)
     as_json = plan_to_json(plan)
-    markdown = plan_to_markdown(plan) + f"\nPlan digest: `{digest}`\n"
+    picture = plan_table(plan)
+    markdown = plan_to_markdown(plan) + (f"\n{picture}" if picture else "") + f"\nPlan digest: `{digest}`\n"
     shown = as_json if show_json else markdown
     print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
     github.set_output("plan-json", as_json)
@@ -72,7 +74,7 @@ def comment_plan(markdown: str, environment: str) -> None:
 
 
 def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: str) -> None:
-    markdown = result_to_markdown(result, title=TITLES.get(action, action))
+    markdown = _with_picture(result_to_markdown(result, title=TITLES.get(action, action)), result_table(result))
     with github.untrusted():  # the Markdown quotes failed jobs' log lines
         print(markdown, flush=True)
     github.append_summary(markdown)
@@ -100,6 +102,14 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: s
             with github.untrusted(stream=sys.stderr):  # the job's output: shown, never obeyed
                 for text in work.log_tail:
                     print(f"  | {text}", file=sys.stderr)
+
+
+def _with_picture(markdown: str, picture: str) -> str:
+    """The picture right under the title, where the eye lands first; the details follow."""
+    if not picture:
+        return markdown
+    title, _, rest = markdown.partition("\n")
+    return f"{title}\n\n{picture}{rest}"
 
 
 class Progress:
