@@ -213,7 +213,7 @@ def workflow(answers: Answers) -> str:
 
 
 def settings(answers: Answers) -> tuple[str, ...]:
-    """The GitHub settings init cannot make, in the order to make them (README, "Setting up a
+    """The GitHub settings init cannot make, in the order to make them (docs/WORKFLOWS.md, "Setting up a
     repository"; docs/SECURITY.md)."""
     projects = sorted({answers.project} | {e.project_id for e in answers.environments if e.project_id})
     writing = [e for e in answers.environments if e.name in REQUIRED]
