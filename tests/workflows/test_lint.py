@@ -460,6 +460,13 @@ def test_reusable_from_another_repository(path: Path) -> None:
         local = [i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("./")]
         assert local, f"{job_id} uses no domino-mlops action"
         assert all(str(steps[i]["uses"]).startswith("./.domino-mlops") for i in local), job_id
+        # The first job also checks that the caller's uses: lines pin the commit it passes.
+        pin = [s for s in steps if str(s.get("name", "")).startswith("Check the caller's uses lines pin")]
+        assert len(pin) == (1 if job_id == next(iter(workflow["jobs"])) else 0), job_id
+        if pin:
+            assert pin[0]["if"] == "${{ inputs.domino-mlops-ref }}" and "uses" not in pin[0]
+            assert steps.index(pin[0]) == 2, f"{job_id}: the pin is checked right after the caller's checkout"
+            steps = [s for s in steps if s is not pin[0]]
         check, checkout, fetch, copy_step = steps[:4]
         assert check["env"] == {"DMLOPS_REF": "${{ inputs.domino-mlops-ref }}",
                                 "DMLOPS_REPOSITORY": "${{ inputs.domino-mlops-repository }}"}
