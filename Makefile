@@ -1,12 +1,12 @@
 # Two commands do all set-up on a fresh machine (only python3 and make needed):
 #   make demo   run the main job on the embedded defaults (local MLflow + the Domino emulator)
-#   make test   create .venv, install, run the whole suite
+#   make test   create .venv, install, build the docs (strict: a broken link fails), run the whole suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: install test stress demo bench lint clean
+.PHONY: install test stress soak demo bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	# Not --quiet: it hides the warnings that --strict turns into a failure.
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# make stress: the stress tests in a known time (README, "Reliability"); make soak: all of them.
 stress: $(STAMP)
-	$(BIN)/python -m pytest -q -m stress
+	$(BIN)/python -m pytest -q -m "stress and not soak" --durations=10
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -q -m "stress or soak" --durations=10
 
 demo: $(STAMP)
 	$(BIN)/python demo/run_demo.py $(DEMO_ARGS)
@@ -35,4 +41,4 @@ lint: $(STAMP)
 	$(BIN)/python tools/lock_action_requirements.py --check
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info .demo
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info .demo site

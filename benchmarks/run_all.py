@@ -1,5 +1,5 @@
-"""Run every benchmark and print its Markdown table (paste into README's Benchmarks and Performance
-sections). `--large` adds the 10,000-entry, 500-project plan (several more minutes)."""
+"""Run every benchmark and print its Markdown table (paste into docs/DEVELOPMENT.md's
+Benchmarks and docs/PERFORMANCE.md). `--large` adds the 10,000-entry, 500-project plan (several more minutes)."""
 
 from __future__ import annotations
 

@@ -104,6 +104,12 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
     return doctor.run(args)
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import init
+
+    return init.run(args)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from domino_mlops.commands import export
 
@@ -250,7 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "DEV -> STAGE -> PROD if it is missing)")
     p.add_argument("--at", help="what the environment served at this time (ISO 8601, e.g. 2026-11-23T10:00Z)")
     p.add_argument("--project", help="read the ledger with this project's token")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=("table", "timeline", "json", "csv"), default=None,
+                   help="table (Markdown, default), timeline (text, per model), json or csv (every field, for tools)")
+    p.add_argument("--json", action="store_true", help="the same as --format json")
     p.set_defaults(handler=_cmd_history)
 
     p = sub.add_parser("environments", help="the environments in roll-out order, as JSON (for workflow jobs): "
@@ -275,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.add_argument("--verbose", action="store_true", help="also print the checks that passed")
     p.set_defaults(handler=_cmd_doctor)
+
+    p = sub.add_parser("init", help="write a repository's files: manifest, environments, a workflow pinned to a "
+                                    "release, CODEOWNERS, dependabot; then list the GitHub settings to make")
+    from domino_mlops.commands import init as init_command  # argparse only: cheap
+
+    init_command.add_arguments(p)
+    p.set_defaults(handler=_cmd_init)
 
     _add_export(sub)
 

@@ -12,7 +12,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── ModelHostUnreachable          [2]  the model host does not answer a smoke call (refused, DNS)
     │   ├── NotSupportedByDomino          [2]  this Domino version cannot run it there (e.g. a remote data plane)
     │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
-    │   └── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
+    │   ├── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
+    │   └── FilesExist                    [2]  init would overwrite files (without --force)
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -177,6 +178,16 @@ class UnknownHardwareTier(ConfigError):
             hint=f"The project's tiers are: {', '.join(known) or '(none)'}; fix domino.waves in the environments "
                  "file. Nothing was written.")
         self.environment, self.tier, self.project_id, self.known = environment, tier, project_id, known
+
+
+class FilesExist(ConfigError):
+    """`init` found files it would write: nothing is written, not even the ones that are missing."""
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        super().__init__(f"init would overwrite {', '.join(paths)}",
+                         hint="Nothing was written. Move them away, init into an empty folder, or add --force "
+                              "to replace them.")
+        self.paths = paths
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------

@@ -87,14 +87,30 @@ def _the_clients_other_calls(pipeline, model_api_id: str) -> None:
     domino.scheduled_jobs.update(project, scheduled.id, replace(schedule, paused=True))
     domino.scheduled_jobs.list(project)
     domino.scheduled_jobs.delete(project, scheduled.id)
-    app_id = domino.apps.create(project, pipeline.unique("dash"), visibility="AUTHENTICATED", entry_point="app.sh")
-    domino.apps.start(app_id, hardware_tier_id="small-k8s")
-    domino.apps.set_visibility(app_id, "PUBLIC")
-    app = wait_until(lambda: domino.apps.get(app_id), lambda a: a.is_running or a.is_failed)[-1]
+    # Apps through the public Apps API (this Domino publishes it): a publish creates the app with its
+    # first version, a second one changes the entry point (PATCH) and adds a version.
+    name = pipeline.unique("dash")
+    first = domino.apps.publish(project, name, visibility="AUTHENTICATED", entry_point="app.sh",
+                                hardware_tier_id="small-k8s")
+    domino.apps.publish(project, name, app_id=first.app_id, visibility="AUTHENTICATED", entry_point="run.sh",
+                        hardware_tier_id="small-k8s")
+    app = wait_until(lambda: domino.apps.get(first.app_id), lambda a: a.is_running or a.is_failed)[-1]
     domino.apps.page(app, "/health")
-    domino.apps.instances(app_id)
     domino.apps.list(project)
-    domino.apps.stop(app_id)
+    domino.apps.stop(app)
+    # ... and through the v4 routes, as a Domino before the public Apps API serves them (a fresh
+    # client: the probe is made once per client).
+    pipeline.emu.set_faults({"v4_apps_only": True})
+    older = pipeline.domino
+    app_id = older.apps.create(project, pipeline.unique("dash"), visibility="AUTHENTICATED", entry_point="app.sh")
+    older.apps.start(app_id, hardware_tier_id="small-k8s")
+    older.apps.set_visibility(app_id, "PUBLIC")
+    app = wait_until(lambda: older.apps.get(app_id), lambda a: a.is_running or a.is_failed)[-1]
+    older.apps.page(app, "/health")
+    older.apps.instances(app_id)
+    older.apps.list(project)
+    older.apps.stop(app_id)
+    pipeline.emu.set_faults(None)
     domino.all_hardware_tiers()
     domino.hardware_tiers(project)
     found = domino.find_project(pipeline.emu.owner, pipeline.emu.project_name)

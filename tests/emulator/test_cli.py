@@ -69,6 +69,13 @@ def test_the_cli_prints_how_to_reach_it_serves_and_exits_0_on_sigterm():
         assert "demo-user/demo-project" in banner and not url.endswith(":0")
         assert requests.get(f"{url}/version", timeout=5).json()["version"] == "6.1.0"
         assert requests.get(f"{url}/v4/projects/{project_id}", headers={"X-Domino-Api-Key": key}, timeout=5).ok
+        # The project's token and the read-only key, which a local workflow run passes as
+        # PROJECT_ID_<id> and DOMINO_READONLY_API_KEY (docs/LOCAL_RUNS.md reads them from here).
+        token = re.search(rf"^  token\s+(\S+)\s+.*PROJECT_ID_{project_id}", banner, re.M).group(1)
+        reader = re.search(r"^  read-only\s+(\S+)", banner, re.M).group(1)
+        assert requests.get(f"{url}/v4/projects/{project_id}", headers={"Authorization": f"Bearer {token}"},
+                            timeout=5).ok
+        assert requests.get(f"{url}/v4/projects/{project_id}", headers={"X-Domino-Api-Key": reader}, timeout=5).ok
         # The request log, on stderr: its line is written before the answer is sent, and the
         # logging is configured before the server starts, so the line exists by now; read until it shows.
         assert stderr.wait_for("GET /version -> 200")

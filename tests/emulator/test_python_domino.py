@@ -1,9 +1,9 @@
-"""Every python-domino 2.2.0 call the README lists passes against the emulator.
+"""Every python-domino 2.2.0 call docs/DEVELOPMENT.md lists passes against the emulator.
 
 The calls of Domino's own templates are run in test_fidelity.py; this module runs the published
 v4 routes python-domino also calls (``get_default_environment``, ``get_user_id``,
 ``job_runtime_execution_details``), the official client with a service-account token, and holds
-the README's list to exactly the calls these two modules make. The fixtures (and the check that
+the list in docs/DEVELOPMENT.md to exactly the calls these two modules make. The fixtures (and the check that
 every request and answer follows the contract) are test_fidelity.py's.
 """
 
@@ -20,7 +20,7 @@ from tests.emulator.test_fidelity import client, emu  # noqa: F401 - the fixture
 from tests.support.emulator import DominoSession
 
 ROOT = Path(__file__).resolve().parents[2]
-README_LIST = re.compile(r"<!-- python-domino calls -->\n(.*?)\n<!-- /python-domino calls -->", re.DOTALL)
+DOCS_LIST = re.compile(r"<!-- python-domino calls -->\n(.*?)\n<!-- /python-domino calls -->", re.DOTALL)
 CALL = re.compile(r"\bclient\.([a-z_]+)\(")
 
 
@@ -53,9 +53,9 @@ def test_a_service_account_token_works_as_the_official_clients_auth_token(emu, m
     assert sent and sent[-1].status == 200
 
 
-def test_the_readme_lists_exactly_the_calls_that_pass():
-    found = README_LIST.search((ROOT / "README.md").read_text(encoding="utf-8"))
-    assert found, "README.md lacks the python-domino calls list"
+def test_the_docs_list_exactly_the_calls_that_pass():
+    found = DOCS_LIST.search((ROOT / "docs" / "DEVELOPMENT.md").read_text(encoding="utf-8"))
+    assert found, "docs/DEVELOPMENT.md lacks the python-domino calls list"
     listed = set(re.findall(r"`([a-z_]+)`", found.group(1)))
     here = Path(__file__).parent
     called = {name for module in ("test_fidelity.py", "test_python_domino.py")

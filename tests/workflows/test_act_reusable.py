@@ -77,7 +77,7 @@ def test_another_repository_deploys_through_the_reusable_workflow(caller_stack: 
     # A caller chains its own production job (README): the promotion is not started from here.
     assert [c for c in stack.github.calls("POST") if c.path.endswith("/dispatches")] == []
     log = run.log()
-    assert "Fetch domino-mlops at the commit the caller pinned" in log
+    assert "Run Main Fetch domino-mlops at the commit the caller pinned" in log
     assert ".domino-mlops/actions/deploy-to-staging" in log
     out = run.outputs("deploy", job="deploy")
     api, (deployed,) = stack.serving(f"{model}-stage")
@@ -132,3 +132,23 @@ def test_a_ref_that_is_not_a_commit_is_refused_before_anything_is_fetched(tmp_pa
            if r.get("stage") == "Main" and r.get("stepResult") not in (None, "skipped")]
     assert ran == [("Check the domino-mlops repository and commit the caller pinned", "failure")], ran
     assert set(run.jobs().values()) == {"failure"}, run.jobs()  # validate; plan and deploy never start
+
+
+def test_a_caller_whose_uses_line_and_ref_disagree_is_refused_before_anything_is_fetched(caller_stack: Stack,
+                                                                                        diabetes_model) -> None:
+    """Dependabot bumps the SHA in `uses:` and leaves `domino-mlops-ref`: the jobs would then run
+    another commit's actions than the workflow's. One clear error, nothing fetched or written."""
+    stack = caller_stack
+    model, version = diabetes_model
+    stale = "f" * 40
+    write_caller(stack, **{"domino-mlops-repository": TOOLING, "domino-mlops-ref": stale})
+    stack.manifest(model, version)
+    writes = stack.emu.counters.writes()
+
+    run = stack.act("pull_request", "models.yml", payload=pull_request_event(13))
+
+    assert run.returncode != 0 and 2 in run.exit_statuses(job="validate"), run.explain()
+    (error,) = [e for e in run.commands("error") if "pin" in e.get("arg", "")]
+    assert f"pin {TOOLING} at {TOOLING_REF} but pass domino-mlops-ref {stale}" in error["arg"]
+    assert "Run Main Fetch domino-mlops at the commit the caller pinned" not in run.log()  # act runs its Pre at job start
+    assert stack.emu.counters.writes() == writes

@@ -73,7 +73,7 @@ def test_check_jsonschema(schema: str, paths: list[Path]) -> None:
 
 def test_every_expected_file_is_there() -> None:
     assert {p.name for p in WORKFLOWS} >= {"deploy-staging.yml", "promote-production.yml", "rollback.yml", "ci.yml"}
-    assert {p.name for p in WORKFLOWS} >= {"export-models.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"export-models.yml", "release.yml"}
     assert {p.parent.name for p in ACTIONS[1:]} == {"deploy-to-staging", "promote-to-production", "rollback", "rollout",
                                                      "export-to-registry"}
 
@@ -144,6 +144,12 @@ def test_workflow_hygiene(path: Path) -> None:
             assert permissions == {"actions": "write"} and len(job["steps"]) == 1
             assert "uses" not in job["steps"][0] and "checkout" not in str(job["steps"])
             continue
+        if (path.name, job_id) == ("release.yml", "release"):
+            # Publishing a release: only on a tag push, only after the tests, and these scopes only
+            # (the release and the major tag; the attestation's certificate and its storage).
+            assert triggers(workflow) == {"push": {"tags": ["v*.*.*"]}} and job["needs"] == "tests"
+            assert permissions == {"contents": "write", "id-token": "write", "attestations": "write"}
+            writes = set()
         assert writes <= {"pull-requests"}, f"{job_id} writes {writes}"
         if writes:
             assert any(str(s.get("with", {}).get("pr-comment", "")) not in ("", "false")
@@ -431,7 +437,7 @@ def test_rollout_slots_each_take_their_own_environment() -> None:
         assert workflow["jobs"]["plan"]["outputs"][f"plan-digests-{n}"] == f"${{{{ steps.plan-{n}.outputs.plan-digests }}}}"
 
 
-REUSABLE = [p for p in WORKFLOWS if p.name != "ci.yml"]
+REUSABLE = [p for p in WORKFLOWS if p.name not in ("ci.yml", "release.yml")]  # ours alone, never called
 
 
 @pytest.mark.parametrize("path", REUSABLE, ids=lambda p: p.name)
@@ -454,6 +460,13 @@ def test_reusable_from_another_repository(path: Path) -> None:
         local = [i for i, step in enumerate(steps) if str(step.get("uses", "")).startswith("./")]
         assert local, f"{job_id} uses no domino-mlops action"
         assert all(str(steps[i]["uses"]).startswith("./.domino-mlops") for i in local), job_id
+        # The first job also checks that the caller's uses: lines pin the commit it passes.
+        pin = [s for s in steps if str(s.get("name", "")).startswith("Check the caller's uses lines pin")]
+        assert len(pin) == (1 if job_id == next(iter(workflow["jobs"])) else 0), job_id
+        if pin:
+            assert pin[0]["if"] == "${{ inputs.domino-mlops-ref }}" and "uses" not in pin[0]
+            assert steps.index(pin[0]) == 2, f"{job_id}: the pin is checked right after the caller's checkout"
+            steps = [s for s in steps if s is not pin[0]]
         check, checkout, fetch, copy_step = steps[:4]
         assert check["env"] == {"DMLOPS_REF": "${{ inputs.domino-mlops-ref }}",
                                 "DMLOPS_REPOSITORY": "${{ inputs.domino-mlops-repository }}"}
@@ -476,3 +489,25 @@ def test_scripts_parse_and_speak_no_workflow_commands(script: str) -> None:
     subprocess.run(["bash", "-n", str(path)], check=True)
     text = path.read_text()
     assert "::" not in text.replace("${BASH_SOURCE[0]}", "") and "GITHUB_OUTPUT" not in text and "GITHUB_ENV" not in text
+
+
+def test_a_release_is_tested_attested_and_published_with_its_sha256() -> None:
+    """Issue 24, item 3: a tag push vX.Y.Z runs the tests first; only the publishing job may write,
+    and it attests the wheel with a pinned attest-build-provenance (v4.1.0's commit)."""
+    import yaml
+
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "release.yml").read_text())
+    assert workflow[True] == {"push": {"tags": ["v*.*.*"]}} and workflow["permissions"] == {}
+    tests, release = workflow["jobs"]["tests"], workflow["jobs"]["release"]
+    assert tests["permissions"] == {"contents": "read"} and "make test" in [s.get("run") for s in tests["steps"]]
+    assert release["needs"] == "tests"
+    assert release["permissions"] == {"contents": "write", "id-token": "write", "attestations": "write"}
+    uses = [s["uses"] for s in release["steps"] if "uses" in s]
+    assert "actions/attest-build-provenance@a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32" in uses
+    script = "\n".join(s.get("run", "") for s in release["steps"])
+    assert "sha256sum" in script and "SHA256SUMS" in script and "gh release create" in script
+    assert "${{" not in script  # inputs only through env:
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    version = next(line.split('"')[1] for line in (REPO / "pyproject.toml").read_text().splitlines()
+                   if line.startswith("version = "))
+    assert f"## [{version}]" in changelog  # the release check refuses a tag without its section

@@ -144,8 +144,9 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
             refusal.add(change.model, change.version, reason)
         if any(c.gate is None or c.gate.passed for c, _ in refused):
             refusal.hint = ("Give the smoke tests an access token of each Model API named (DOMINO_MODEL_TOKENS, "
-                            "a secret of the GitHub environment; README, 'Smoke tests'), or make the Model API "
-                            "public in Domino, or set smoke_test.required: false.")
+                            "a secret of the GitHub environment; docs/CONFIGURATION.md, 'Smoke tests and model "
+                            "access tokens'), or make the Model API public in Domino, or set "
+                            "smoke_test.required: false.")
         raise refusal
     moves: dict[MlflowRegistry, list[MoveAlias]] = {}
     # A registered model the apply copies into first (the separated topology) may not exist yet.

@@ -232,7 +232,7 @@ class Apps:
             return AppPage(shown, exc.status, "", time.monotonic() - started, credential=credential,
                            redirect=exc.location)
         except (AuthenticationFailed, PermissionDenied) as exc:
-            if credential:
+            if home:  # Domino's own answer about this visitor (with or without the credential)
                 raise
             status = 401 if isinstance(exc, AuthenticationFailed) else 403
             return AppPage(shown, status, "", time.monotonic() - started, credential=False)

@@ -76,7 +76,16 @@ def start_app(ctx: Context, req: Request, who: Principal) -> Any:
     A start while an instance runs replaces it, as a publish of a new version does on Domino."""
     app = _owned(ctx, req.params["modelProductId"], who)
     body = req.json_object(required=False)
-    return start(ctx, app, who, body.get("hardwareTierId"), body.get("environmentId"), _commit(body))
+    # One app store behind both APIs: a v4 start is also a new version in the public API's view,
+    # so a client reading the app through /api/apps/beta sees what runs (an emulator reading).
+    version_id = new_id()
+    instance = start(ctx, app, who, body.get("hardwareTierId"), body.get("environmentId"), _commit(body),
+                     version_id=version_id)
+    app.versions.append({"id": version_id, "created": ctx.now(), "hardware_tier_id": app.hardware_tier_id,
+                         "environment_id": app.environment_id,
+                         "git_ref": {"type": "commitId", "value": app.commit_id}, "publisher": who.username,
+                         "instances": [instance]})
+    return instance
 
 
 def start(ctx: Context, app: r.App, who: Principal, tier_id: str | None, environment_id: str | None,

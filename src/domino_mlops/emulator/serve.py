@@ -55,6 +55,16 @@ def _banner(emu: Any, *, quiet: bool) -> None:
         f"Domino emulator listening on {emu.url}{restored}",
         f"  project   {emu.owner}/{emu.project_name}   id {emu.project_id}",
         f"  api key   {key}   (header X-Domino-Api-Key; {label})",
+    ]
+    if builtin:
+        # The workflows' deploy jobs take the project's token (PROJECT_ID_<id>) and the plan jobs a
+        # read-only key: printed so that a local run (docs/LOCAL_RUNS.md) can pass them as written.
+        reader = next(c["api_key"] for c in default_seed()["credentials"] if c.get("read_only"))
+        lines += [
+            f"  token     {emu.token}   (Authorization: Bearer; PROJECT_ID_{emu.project_id}; {label})",
+            f"  read-only {reader}   (header X-Domino-Api-Key; writes refused: DOMINO_READONLY_API_KEY)",
+        ]
+    lines += [
         f"  mlflow    {emu.mlflow_uri or '(none: deploys will fail; pass --mlflow-uri)'}",
         f"  try       export DOMINO_API_HOST={emu.url} DOMINO_USER_API_KEY={key}",
         "Press Ctrl-C to stop.",

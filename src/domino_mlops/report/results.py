@@ -8,7 +8,9 @@ from typing import Any
 
 from domino_mlops.apply.analysis import METRICS
 from domino_mlops.apply.executor import ApplyResult, ModelResult
+from domino_mlops.clients.domino_urls import model_invocation, model_page
 from domino_mlops.errors import AnalysisFailed, AnalysisInconclusive, PutBackFailed
+from domino_mlops.plan.steps import Plan
 
 _ICON = {"done": ":white_check_mark:", "unchanged": ":heavy_minus_sign:", "failed": ":x:",
          "conflict": ":warning:", "held back": ":pause_button:", "unverified": ":rotating_light:",
@@ -48,6 +50,42 @@ def result_to_dict(result: ApplyResult) -> dict[str, Any]:
 
 def result_to_json(result: ApplyResult) -> str:
     return json.dumps(result_to_dict(result), indent=2)
+
+
+def unchanged_to_dict(plan: Plan, domino_host: str, model_host: str = "") -> dict[str, Any]:
+    """A run with nothing to write, in result_to_dict's shape: what was checked, per model the
+    version the environment's alias serves and each Model API as observed, so a caller's next step
+    reads the same document whether or not anything moved. ``model_host``: where models answer
+    (default: the Domino host)."""
+    def deployment(d: Any) -> dict[str, Any]:
+        known = bool(d.model_api_id and domino_host)
+        return {"model_api_name": d.model_api_name, "hardware_tier": d.hardware_tier,
+                "model_api_id": d.model_api_id, "model_api_version_id": d.version_id,
+                "endpoint_url": (model_host or domino_host) + model_invocation(d.model_api_id) if known else None,
+                "page_url": domino_host + model_page(d.model_api_id) if known else None}
+
+    models = []
+    for change in plan.changes:
+        serving = tuple(d for d in change.serving if d.action == "none")
+        models.append({
+            "model": change.model, "version": change.version, "serving_version": change.current,
+            "status": "held back" if change.held_back else "unchanged",
+            "message": change.held_back or "already serves what the manifest says", "writes": 0,
+            "deployments": [deployment(d) for d in serving], "smoke": {},
+            "data_planes": [{"model_api_name": d.model_api_name, "hardware_tier": d.hardware_tier, "wave": d.wave,
+                             "status": "unchanged", "data_plane_id": None, "version_id": d.version_id,
+                             "smoke_ms": None, "note": ""} for d in serving],
+            "warnings": [], "analysis": [], "ledger_run_id": None,
+        })
+    return {
+        "environment": plan.environment, "exit_code": 0,
+        # False: Domino was not configured, so only MLflow was checked and no Model API is named.
+        "domino_checked": plan.domino_observed,
+        "models": models,
+        "workloads": [{"kind": w.subject, "name": w.name, "status": "unchanged", "message": w.observed,
+                       "writes": 0, "domino_ids": [], "url": None, "log_tail": [], "ledger_run_id": None}
+                      for w in plan.workloads],
+    }
 
 
 def result_to_markdown(result: ApplyResult, *, title: str) -> str:

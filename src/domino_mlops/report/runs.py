@@ -15,7 +15,8 @@ from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_w
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
-from domino_mlops.report.results import result_to_json, result_to_markdown
+from domino_mlops.report.rollout_table import plan_table, result_table
+from domino_mlops.report.results import result_to_json, result_to_markdown, unchanged_to_dict
 
 TITLES = {"deploy": "Deployed", "promote": "Promoted", "rollback": "Rolled back"}
 
@@ -27,7 +28,8 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     job to match: what the reviewer approved is what is applied."""
     digest = plan_digest(plan, env)
     as_json = plan_to_json(plan)
-    markdown = plan_to_markdown(plan) + f"\nPlan digest: `{digest}`\n"
+    picture = plan_table(plan)
+    markdown = plan_to_markdown(plan) + (f"\n{picture}" if picture else "") + f"\nPlan digest: `{digest}`\n"
     shown = as_json if show_json else markdown
     print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
     github.set_output("plan-json", as_json)
@@ -44,7 +46,9 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
 def report_serving(plan: Plan, domino_host: str, model_host: str = "") -> None:
     """Nothing to change: the endpoint outputs come from what Domino serves, so a caller's next
     step (calling the endpoint) works on a re-run too. ``model_host``: where models answer
-    (default: the Domino host); the page is in Domino's UI, on the Domino host."""
+    (default: the Domino host); the page is in Domino's UI, on the Domino host. result-json says
+    what was checked (every model as it serves, status "unchanged"), never nothing."""
+    github.set_output("result-json", json.dumps(unchanged_to_dict(plan, domino_host, model_host), indent=2))
     first = next((d for c in plan.changes for d in c.serving if d.model_api_id and d.action == "none"), None)
     if first is not None and domino_host:
         github.set_output("endpoint-url", (model_host or domino_host) + model_invocation(first.model_api_id))
@@ -70,7 +74,7 @@ def comment_plan(markdown: str, environment: str) -> None:
 
 
 def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: str) -> None:
-    markdown = result_to_markdown(result, title=TITLES.get(action, action))
+    markdown = _with_picture(result_to_markdown(result, title=TITLES.get(action, action)), result_table(result))
     with github.untrusted():  # the Markdown quotes failed jobs' log lines
         print(markdown, flush=True)
     github.append_summary(markdown)
@@ -98,6 +102,14 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: s
             with github.untrusted(stream=sys.stderr):  # the job's output: shown, never obeyed
                 for text in work.log_tail:
                     print(f"  | {text}", file=sys.stderr)
+
+
+def _with_picture(markdown: str, picture: str) -> str:
+    """The picture right under the title, where the eye lands first; the details follow."""
+    if not picture:
+        return markdown
+    title, _, rest = markdown.partition("\n")
+    return f"{title}\n\n{picture}{rest}"
 
 
 class Progress:
