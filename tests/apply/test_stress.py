@@ -80,6 +80,8 @@ def test_thirty_models_converge_through_stage_and_prod_under_faults(faulty_world
     figures.write(figures_folder(tmp_path))
 
 
+# About 20 minutes alone on the 2-core machine: under `make soak`, so `make stress` ends in a known time.
+@pytest.mark.soak
 @pytest.mark.parametrize("faulty_world", [20], indirect=True)
 def test_two_hundred_models_in_twenty_projects_converge_under_load_and_faults(faulty_world, diabetes_model,
                                                                               tmp_path) -> None:
