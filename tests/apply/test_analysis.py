@@ -25,11 +25,11 @@ from domino_mlops import api
 from domino_mlops.connections import Connections
 from domino_mlops.desired.load import read_desired
 from domino_mlops.errors import AnalysisFailed, AnalysisInconclusive
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_mlops.local.models import SAMPLE_PATIENT
 from domino_mlops.plan.digest import plan_digest
 from domino_mlops.plan.render import plan_to_markdown
 from domino_mlops.report.results import result_to_markdown
-from tests.apply.test_rollout import active, entry, roll_through
+from tests.apply.test_rollout import active, upgraded
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 
@@ -53,18 +53,6 @@ def apply_prod(pipeline, action: str = "rollout", sleep=None, events: list[str] 
             retry_failed=plan_options.get("retry_failed", False),
             on_event=lambda model, message: (events if events is not None else []).append(message)))
     return plan, result
-
-
-def upgraded(pipeline, stem: str) -> tuple[str, str, str]:
-    """A model at v1 in every environment, and its v2 through DEV and STAGE: PROD's next step."""
-    model = pipeline.unique(stem)
-    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
-    pipeline.manifest(entry(model, v1))
-    roll_through(pipeline, "DEV", "STAGE", "PROD")
-    v2 = register_diabetes_model(pipeline.mlflow_uri, model)
-    pipeline.manifest(entry(model, v2))
-    roll_through(pipeline, "DEV", "STAGE")
-    return model, v1, v2
 
 
 def answered(pipeline, model_api_name: str) -> dict[int, int]:

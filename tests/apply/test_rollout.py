@@ -56,14 +56,20 @@ def test_one_version_goes_dev_stage_prod_wave_by_wave(pipeline) -> None:
     assert created[-2:] == [f"{model}-prod", f"{model}-prod-prod-small"]
 
 
-def test_a_failed_second_wave_puts_back_the_first_and_leaves_the_alias(pipeline, capsys) -> None:
-    model = pipeline.unique("wave-fault")
+def upgraded(pipeline, stem: str) -> tuple[str, str, str]:
+    """A model at v1 in every environment, and its v2 through DEV and STAGE: PROD's next step."""
+    model = pipeline.unique(stem)
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
     roll_through(pipeline, "DEV", "STAGE", "PROD")
     v2 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v2))
     roll_through(pipeline, "DEV", "STAGE")
+    return model, v1, v2
+
+
+def test_a_failed_second_wave_puts_back_the_first_and_leaves_the_alias(pipeline, capsys) -> None:
+    model, v1, v2 = upgraded(pipeline, "wave-fault")
     pipeline.emu.set_faults({"failing_tiers": ["prod-small"]})  # the second wave's data plane
     capsys.readouterr()
 
@@ -107,13 +113,7 @@ def test_a_rollout_moves_the_environment_as_one(pipeline, capsys) -> None:
 
 def test_the_bake_smoke_tests_a_wave_again_before_the_next(pipeline) -> None:
     """The end of the bake finds wave 1 no longer answering: wave 2 never starts, wave 1 goes back."""
-    model = pipeline.unique("bake")
-    v1 = register_diabetes_model(pipeline.mlflow_uri, model)
-    pipeline.manifest(entry(model, v1))
-    roll_through(pipeline, "DEV", "STAGE", "PROD")
-    v2 = register_diabetes_model(pipeline.mlflow_uri, model)
-    pipeline.manifest(entry(model, v2))
-    roll_through(pipeline, "DEV", "STAGE")
+    model, v1, v2 = upgraded(pipeline, "bake")
     environments = pipeline.root / "scripts" / "environments.yaml"
     environments.write_text(environments.read_text().replace(
         "      replicas: 2\n", "      replicas: 2\n      bake_seconds: 30\n").replace(
