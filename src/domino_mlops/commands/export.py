@@ -18,7 +18,7 @@ from domino_mlops.apply.export_run import ExportOptions
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.commands.runtime import adopt_project_token, connect, run_info
 from domino_mlops.desired.environments import Environment
-from domino_mlops.desired.load import Desired, read_desired
+from domino_mlops.desired.load import Desired, read_desired, read_environments_file
 from domino_mlops.desired.manifest import Manifest, ManifestEntry, VersionRef
 from domino_mlops.desired.paths import DEFAULT_TARGETS
 from domino_mlops.desired.targets import load_targets
@@ -82,20 +82,10 @@ def _desired_with_targets(args: argparse.Namespace, targets):  # type: ignore[no
     (they are what the export writes to). A repository without a manifest still has the targets'."""
     manifest_path = Path(args.manifest)
     desired = (read_desired(args.manifest, args.environments) if manifest_path.exists() else
-               Desired(Manifest(args.manifest, ()), _read_environments(args.environments)))
+               Desired(Manifest(args.manifest, ()), read_environments_file(args.environments)))
     named = tuple(ManifestEntry(target.project_id or "", model, VersionRef(number=1))
                   for target in targets.items for model in target.models)
     return replace(desired, manifest=replace(desired.manifest, entries=desired.manifest.entries + named))
-
-
-def _read_environments(path: str | None):  # type: ignore[no-untyped-def]
-    """The environments file, or DEV -> STAGE -> PROD without one (as read_desired does)."""
-    from domino_mlops.desired.environments import default_environments, load_environments
-    from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS
-
-    if path is None and not Path(DEFAULT_ENVIRONMENTS).exists():
-        return default_environments()
-    return load_environments(path or DEFAULT_ENVIRONMENTS)
 
 
 def _to_stderr(subject: str, message: str) -> None:

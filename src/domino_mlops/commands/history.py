@@ -37,14 +37,9 @@ def check_environment(name: str, path: str | None) -> None:
     export entries are per target (export:<TARGET>), not environments of the file."""
     if name.startswith("export:"):
         return
-    from pathlib import Path
+    from domino_mlops.desired.load import read_environments_file
 
-    from domino_mlops.desired.environments import default_environments, load_environments
-    from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS
-
-    found = (default_environments() if path is None and not Path(DEFAULT_ENVIRONMENTS).exists()
-             else load_environments(path or DEFAULT_ENVIRONMENTS))
-    found.get(name)  # NotFound names the environments there are
+    read_environments_file(path).get(name)  # NotFound names the environments there are
 
 
 def subject_of(args: argparse.Namespace) -> tuple[str, str]:

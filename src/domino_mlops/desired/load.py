@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domino_mlops.desired.collisions import domino_name_issues
-from domino_mlops.desired.environments import Environments, default_environments, read_environments
+from domino_mlops.desired.environments import Environments, default_environments, load_environments, read_environments
 from domino_mlops.desired.locate import json_path
 from domino_mlops.desired.manifest import Manifest, load_manifest, read_manifest
 from domino_mlops.desired.paths import DEFAULT_ENVIRONMENTS, DEFAULT_MANIFEST
@@ -25,6 +25,14 @@ def read_desired(manifest_path: str | Path = DEFAULT_MANIFEST, environments_path
     if environments_path is None and not Path(DEFAULT_ENVIRONMENTS).exists():
         return Desired(load_manifest(manifest_path), default_environments())
     return load_desired(manifest_path, environments_path or DEFAULT_ENVIRONMENTS)
+
+
+def read_environments_file(environments_path: str | Path | None = None) -> Environments:
+    """The environments file alone, with read_desired's rule: none given and no default file,
+    DEV -> STAGE -> PROD."""
+    if environments_path is None and not Path(DEFAULT_ENVIRONMENTS).exists():
+        return default_environments()
+    return load_environments(environments_path or DEFAULT_ENVIRONMENTS)
 
 
 def load_desired(manifest_path: str | Path, environments_path: str | Path) -> Desired:
