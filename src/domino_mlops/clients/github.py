@@ -72,6 +72,7 @@ class NameListing:
 class GitHubClient:
     def __init__(self, http: HttpClient, repository: str) -> None:
         self._http, self.repository = http, repository
+        self._default_branch: str | None = None  # asked once: the guard, protection and reach all need it
         owner, _, name = repository.partition("/")
         self._repo = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}"
 
@@ -146,11 +147,13 @@ class GitHubClient:
         return tuple(found)
 
     def default_branch(self) -> str:
-        reply = self._http.call("GET", self._repo)
-        branch = _object(reply.body, reply.endpoint).get("default_branch")
-        if not isinstance(branch, str) or not branch:
-            raise BadResponse(SERVICE, reply.endpoint, "$.default_branch is missing")
-        return branch
+        if self._default_branch is None:
+            reply = self._http.call("GET", self._repo)
+            branch = _object(reply.body, reply.endpoint).get("default_branch")
+            if not isinstance(branch, str) or not branch:
+                raise BadResponse(SERVICE, reply.endpoint, "$.default_branch is missing")
+            self._default_branch = branch
+        return self._default_branch
 
     def protected_branches(self) -> tuple[str, ...]:
         names: list[str] = []
