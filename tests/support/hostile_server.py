@@ -82,6 +82,9 @@ def _handler(state: HostileServer) -> type[BaseHTTPRequestHandler]:
         def _head(self, status: int, content_type: str, length: int | None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            # Every connection is closed after its answer (close_connection below): say so, or the
+            # client may send its next request down a connection the server is closing (a race).
+            self.send_header("Connection", "close")
             if length is not None:
                 self.send_header("Content-Length", str(length))
             for name, value in state.headers.items():
