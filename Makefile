@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed-dev
 
 .PHONY: install test stress soak demo bench lint clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml emulator/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# The runtime and its sibling, the Domino emulator (emulator/, with the models it serves: [predict]).
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e './emulator[predict]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,4 +42,4 @@ lint: $(STAMP)
 	$(BIN)/python tools/lock_action_requirements.py --check
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info .demo site
+	rm -rf $(VENV) .pytest_cache build *.egg-info src/*.egg-info emulator/build emulator/src/*.egg-info .demo site

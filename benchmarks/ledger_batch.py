@@ -30,7 +30,7 @@ from _counting_proxy import counting_proxy  # noqa: E402
 from domino_mlops.apply.ledger import Ledger, LedgerEntry  # noqa: E402
 from domino_mlops.clients.mlflow import MlflowRegistry  # noqa: E402
 from domino_mlops.clients.mlflow_auth import MlflowCredentials  # noqa: E402
-from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
+from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
 
 
 def per_model(uri: str, environment: str, models: list[str]) -> int:

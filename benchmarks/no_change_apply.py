@@ -31,9 +31,9 @@ from _counting_proxy import counting_proxy  # noqa: E402
 from _registry_fill import fill  # noqa: E402
 from plan_scale import project_ids, token_of, world  # noqa: E402
 
-from domino_mlops.emulator import Emulator  # noqa: E402
-from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
-from domino_mlops.local.models import register_diabetes_model  # noqa: E402
+from domino_emulator import Emulator  # noqa: E402
+from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
+from domino_emulator.local.models import register_diabetes_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("domino-mlops"))

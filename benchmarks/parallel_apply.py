@@ -25,10 +25,10 @@ from pathlib import Path
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from domino_mlops.cli import main as cli  # noqa: E402
-from domino_mlops.emulator import Emulator  # noqa: E402
-from domino_mlops.emulator.seed import default_seed  # noqa: E402
-from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
+from domino_emulator import Emulator  # noqa: E402
+from domino_emulator.seed import default_seed  # noqa: E402
+from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

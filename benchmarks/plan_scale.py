@@ -46,9 +46,9 @@ from domino_mlops.clients.mlflow import MlflowRegistry  # noqa: E402
 from domino_mlops.clients.mlflow_auth import MlflowCredentials  # noqa: E402
 from domino_mlops.connections import Connections  # noqa: E402
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef  # noqa: E402
-from domino_mlops.emulator import Emulator  # noqa: E402
-from domino_mlops.emulator.seed import default_seed  # noqa: E402
-from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
+from domino_emulator import Emulator  # noqa: E402
+from domino_emulator.seed import default_seed  # noqa: E402
+from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
 from domino_mlops.observed import registry as registry_module  # noqa: E402
 from domino_mlops.observed.registry import OneModelAtATime, observe_registry  # noqa: E402
 

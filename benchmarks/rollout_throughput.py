@@ -46,10 +46,10 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 from mlflow import MlflowClient  # noqa: E402
 
 from domino_mlops.cli import main as cli  # noqa: E402
-from domino_mlops.emulator import Emulator  # noqa: E402
-from domino_mlops.emulator.seed import default_seed  # noqa: E402
-from domino_mlops.local.mlflow_server import start_mlflow_server  # noqa: E402
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
+from domino_emulator import Emulator  # noqa: E402
+from domino_emulator.seed import default_seed  # noqa: E402
+from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _thread_sampler import PhaseSpans, ThreadSampler  # noqa: E402

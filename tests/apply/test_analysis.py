@@ -25,7 +25,7 @@ from domino_mlops import api
 from domino_mlops.connections import Connections
 from domino_mlops.desired.load import read_desired
 from domino_mlops.errors import AnalysisFailed, AnalysisInconclusive
-from domino_mlops.local.models import SAMPLE_PATIENT
+from domino_emulator.local.models import SAMPLE_PATIENT
 from domino_mlops.plan.digest import plan_digest
 from domino_mlops.plan.render import plan_to_markdown
 from domino_mlops.report.results import result_to_markdown

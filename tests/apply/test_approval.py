@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.fake_github import FakeGitHub, fake_github
 from tests.support.fake_github import recorded as fake_recorded
 

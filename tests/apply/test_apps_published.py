@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from domino_mlops.emulator import Emulator
+from domino_emulator import Emulator
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 

@@ -11,10 +11,10 @@ import pytest
 
 from domino_mlops.clients.domino_serving import VersionOptions
 from domino_mlops.clients.domino_serving_types import RegistrySource
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import default_seed
+from domino_emulator import Emulator
+from domino_emulator.seed import default_seed
 from domino_mlops.errors import DominoMlopsError
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.apply.conftest import Pipeline, _workspace
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from domino_mlops.apply.copy_version import copy_version
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from domino_mlops.plan.steps import CopyVersion
 from tests.support.fault_proxy import ProxyFaults, fault_proxy
 

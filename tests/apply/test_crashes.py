@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.fault_proxy import fault_proxy
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))

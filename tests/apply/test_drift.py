@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 STAGE_WAVES = "waves: [[small-k8s]]\n      # How often"  # the shipped file's STAGE (DEV has the same waves)

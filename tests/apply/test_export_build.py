@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from domino_mlops.cli import main
-from domino_mlops.local.mlflow_server import free_port
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.mlflow_server import free_port
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.emulator import DIABETES_ROW
 from tests.support.exports import FAKE_DIGEST, calls, export_tag, fake_tool, outputs, path_with, write_targets
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from domino_mlops.cli import main
-from domino_mlops.local.models import register_broken_model, register_diabetes_model
+from domino_emulator.local.models import register_broken_model, register_diabetes_model
 from tests.support.emulator import MODEL_APIS, DominoSession, model_api_body
 from tests.support.exports import export_tag, outputs, write_targets
 

@@ -13,7 +13,7 @@ import pytest
 
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.apply.conftest import RELAXED_LATENCY_MS, Pipeline, _workspace
 from tests.apply.test_smoke_access import deployed_once
 from tests.report.test_github import parse_output_file

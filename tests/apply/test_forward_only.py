@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from domino_mlops.observed.ancestry import AHEAD, BEHIND, DIVERGED, IDENTICAL, Ancestry
 from tests.report.test_github import parse_output_file
 from tests.support.fake_github import fake_github

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 
 def entry(model: str, version: str) -> dict:

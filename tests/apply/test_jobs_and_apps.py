@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

@@ -12,7 +12,7 @@ from domino_mlops.apply.lease import Claim, Lease, Leases, LeaseSettings
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import LeaseHeld
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.lease_race import race
 
 TAG = "domino_mlops.lease.PROD"

@@ -17,7 +17,7 @@ from pathlib import Path
 from domino_mlops.apply.lease import Leases, LeaseSettings
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}

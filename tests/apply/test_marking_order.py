@@ -13,7 +13,7 @@ import threading
 from domino_mlops import api
 from domino_mlops.connections import Connections
 from domino_mlops.desired.load import read_desired
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 # Only a run that is wrong ever waits this long: then the test fails instead of hanging.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import socket
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.report.test_github import parse_output_file
 from tests.support.fault_proxy import fault_proxy
 

@@ -10,9 +10,9 @@ import pytest
 
 from domino_mlops.apply.ledger import Ledger
 from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import default_seed
-from domino_mlops.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
+from domino_emulator import Emulator
+from domino_emulator.seed import default_seed
+from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
 from tests.report.test_github import parse_output_file
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.apply.test_forward_only import SMOKE, History, _stage_and_promote, git
 from tests.report.test_github import parse_output_file
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from domino_mlops.desired.environments import default_environments
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from domino_mlops.plan.digest import digests_by_project, plan_digest
 from domino_mlops.plan.steps import DeployVersion, ModelChange, Plan
 from tests.report.test_github import parse_output_file

@@ -21,7 +21,7 @@ from domino_mlops.apply.lease import Claim, Leases, LeaseSettings
 from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import LeaseHeld
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.lease_race import race
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))

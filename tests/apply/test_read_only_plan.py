@@ -6,8 +6,8 @@ the first write, says which credential was refused, and leaves Domino and MLflow
 
 from __future__ import annotations
 
-from domino_mlops.emulator.seed import READER_API_KEY
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.seed import READER_API_KEY
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.auth_proxy import auth_proxy
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}

@@ -37,10 +37,10 @@ from pathlib import Path
 import pytest
 
 from domino_mlops.desired.environments import load_environments
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import default_seed
-from domino_mlops.local.mlflow_server import start_mlflow_server
-from domino_mlops.local.models import SAMPLE_PATIENT
+from domino_emulator import Emulator
+from domino_emulator.seed import default_seed
+from domino_emulator.local.mlflow_server import start_mlflow_server
+from domino_emulator.local.models import SAMPLE_PATIENT
 from tests.apply.conftest import Pipeline, _workspace
 from tests.support.convergence import model_api_names, register_copies
 from tests.support.emulator import wait_until

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.apply.test_pipeline import entry
 from tests.report.test_github import parse_output_file
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from domino_mlops import api
 from domino_mlops.connections import Connections
 from domino_mlops.desired.load import read_desired
-from domino_mlops.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 
@@ -162,7 +162,7 @@ def test_an_environment_served_from_its_own_project_with_its_own_credential(pipe
     """PROD serves from another Domino project (environments.yaml domino.project_id) with the
     credential its GitHub environment holds; the model is still read and marked in MLflow with
     the manifest project's token."""
-    from domino_mlops.emulator.seed import OTHER_API_KEY, OTHER_PROJECT_ID
+    from domino_emulator.seed import OTHER_API_KEY, OTHER_PROJECT_ID
 
     model = pipeline.unique("own-project")
     version = register_diabetes_model(pipeline.mlflow_uri, model)

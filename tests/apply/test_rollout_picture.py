@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.fake_github import fake_github
 
 TOKEN = "ghs_pictureToken0123456789"

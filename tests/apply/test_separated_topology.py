@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import OTHER_API_KEY, OTHER_PROJECT_ID, READER_API_KEY, default_seed
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator import Emulator
+from domino_emulator.seed import OTHER_API_KEY, OTHER_PROJECT_ID, READER_API_KEY, default_seed
+from domino_emulator.local.models import register_diabetes_model
 from tests.apply.conftest import Pipeline, _workspace
 from tests.apply.test_pipeline import entry, outputs
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import yaml
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.apply.conftest import Pipeline
 from tests.report.test_github import parse_output_file
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from domino_mlops.clients.domino import DominoClient
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import ADMIN_API_KEY
-from domino_mlops.local.models import SAMPLE_PATIENT
+from domino_emulator import Emulator
+from domino_emulator.seed import ADMIN_API_KEY
+from domino_emulator.local.models import SAMPLE_PATIENT
 from tests.apply.conftest import Pipeline, _workspace
 from tests.support.convergence import (
     DOMINO_FAULTS,

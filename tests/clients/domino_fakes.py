@@ -52,7 +52,7 @@ def nonconforming_requests(mock: responses.RequestsMock) -> list[str]:
     import json
     from urllib.parse import urlsplit
 
-    from domino_mlops.contract import load_contract
+    from domino_emulator.contract import load_contract
 
     contract = load_contract()
     problems = []

@@ -1,5 +1,5 @@
 """The Domino client against the project's emulator over real HTTP: both follow the contract
-(src/domino_mlops/contract), so a drift on either side fails here.
+(emulator/src/domino_emulator/contract), so a drift on either side fails here.
 
 No MLflow is needed: nothing here calls a deployed model, and builds may fail without models.
 """
@@ -15,7 +15,7 @@ from domino_mlops.clients.domino import DominoClient
 from domino_mlops.clients.domino_serving_types import RegistrySource, VersionSettings
 from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
 from domino_mlops.clients.domino_serving import VersionOptions
-from domino_mlops.emulator import Emulator
+from domino_emulator import Emulator
 from domino_mlops.errors import AuthenticationFailed, NotFound, PermissionDenied
 from tests.clients.domino_fakes import MaxJitter, Sleeps
 from tests.support.emulator import wait_until
@@ -154,7 +154,7 @@ def test_injected_429_and_503_are_retried_with_retry_after(emu):
 
 def test_a_service_account_token_is_the_recommended_credential_and_goes_as_bearer(emu):
     # Domino's credential for automation (public API ServiceAccounts): what PROJECT_ID_<ID> should hold.
-    from domino_mlops.emulator.seed import ADMIN_API_KEY
+    from domino_emulator.seed import ADMIN_API_KEY
     from tests.support.emulator import DominoSession
 
     admin = DominoSession(emu.url, ADMIN_API_KEY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.contract import load_contract
+from domino_emulator.contract import load_contract
 from tests.support import domino_payloads as p
 
 CONTRACT = load_contract()

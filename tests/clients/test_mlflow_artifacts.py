@@ -14,7 +14,7 @@ from domino_mlops.clients.mlflow import MlflowRegistry
 from domino_mlops.clients.mlflow_artifacts import proxied_path
 from domino_mlops.clients.mlflow_auth import MlflowCredentials
 from domino_mlops.errors import BadResponse, ConfigError, NotFound, RemoteError
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 
 URI = "http://mlflow.invalid"
 API = f"{URI}/api/2.0/mlflow"

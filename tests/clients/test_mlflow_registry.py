@@ -22,7 +22,7 @@ from domino_mlops.errors import (
     RemoteError,
     Unreachable,
 )
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.auth_proxy import auth_proxy
 from tests.support.fault_proxy import ProxyFaults, fault_proxy
 
@@ -206,7 +206,7 @@ def test_missing_tracking_uri_is_a_config_error() -> None:
 
 
 def test_input_example_is_the_logged_one_or_none_when_the_model_has_none(mlflow_server, two_versions) -> None:
-    from domino_mlops.local.models import register_broken_model
+    from domino_emulator.local.models import register_broken_model
 
     name, v1, _ = two_versions
     example = registry(mlflow_server.uri).input_example(name, v1)

@@ -26,7 +26,7 @@ from domino_mlops.clients.domino_job_types import JobPage
 from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
 from domino_mlops.clients.domino_types import Page
 from domino_mlops.clients.http import Reply, _server_message
-from domino_mlops.contract import load_contract
+from domino_emulator.contract import load_contract
 from tests.support.schema_strategies import SchemaStrategies, with_variants
 
 CONTRACT = load_contract()

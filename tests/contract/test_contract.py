@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from domino_mlops.contract import load_contract
-from domino_mlops.contract.render import END, START, render
+from domino_emulator.contract import load_contract
+from domino_emulator.contract.render import END, START, render
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = load_contract()
@@ -55,7 +55,7 @@ def test_match_finds_the_route_of_a_concrete_path(method, path, template):
 
 
 def test_the_domino_api_page_shows_the_contract_as_it_is():
-    """docs/DOMINO_API.md is regenerated with `python -m domino_mlops.contract.render docs/DOMINO_API.md`."""
+    """docs/DOMINO_API.md is regenerated with `python -m domino_emulator.contract.render docs/DOMINO_API.md`."""
     text = (ROOT / "docs" / "DOMINO_API.md").read_text(encoding="utf-8")
     generated = START + text.split(START, 1)[1].split(END, 1)[0] + END
     assert generated + "\n" == render(CONTRACT)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.emulator import Emulator
+from domino_emulator import Emulator
 from tests.support.emulator import DominoSession
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.clock import ManualClock
-from domino_mlops.emulator.seed import OTHER_API_KEY
+from domino_emulator import Emulator
+from domino_emulator.clock import ManualClock
+from domino_emulator.seed import OTHER_API_KEY
 from tests.support.emulator import DominoSession, app_body
 
 APPS = "/v4/modelProducts"

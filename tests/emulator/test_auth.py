@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from domino_mlops.emulator import Emulator
+from domino_emulator import Emulator
 from tests.support.emulator import MODEL_APIS, NO_ID, DominoSession
 
 
@@ -88,7 +88,7 @@ def test_an_unknown_project_lookup_is_the_403_the_v4_document_allows(emu):
 
 
 def test_a_service_account_token_is_a_bearer_credential_in_the_accounts_projects(emu):
-    from domino_mlops.emulator.seed import ADMIN_API_KEY
+    from domino_emulator.seed import ADMIN_API_KEY
 
     admin = DominoSession(emu.url, ADMIN_API_KEY)
     accounts = "/api/serviceAccounts/v1/serviceAccounts"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import requests
 
-from domino_mlops.emulator import options
+from domino_emulator import options
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
 
@@ -101,9 +101,9 @@ def test_quiet_prints_only_the_url_and_flags_become_faults(tmp_path):
 
 def test_the_options_module_stays_cheap_to_import():
     # The CLI imports it on every start: it must not pull in the server, mlflow or requests.
-    code = ("import sys, domino_mlops.emulator.options; "
+    code = ("import sys, domino_emulator.options; "
             "print(sorted(m for m in sys.modules if m.startswith(('mlflow', 'requests', 'http.server', "
-            "'domino_mlops.emulator.server'))))")
+            "'domino_emulator.server'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert callable(options.add_arguments)
@@ -136,7 +136,7 @@ def test_the_mlflow_uri_flag_alone_loads_models_and_leaves_no_mlflow_db(tmp_path
     import json
 
     from domino_mlops.cli import main
-    from domino_mlops.local.models import register_diabetes_model
+    from domino_emulator.local.models import register_diabetes_model
 
     model = "emulator-flag-only"
     version = register_diabetes_model(mlflow_server.uri, model)

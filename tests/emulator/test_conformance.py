@@ -22,10 +22,10 @@ import pytest
 import requests
 from jsonschema import Draft202012Validator, FormatChecker
 
-from domino_mlops.contract import load_contract
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import ADMIN_API_KEY, OTHER_API_KEY
-from domino_mlops.emulator.server import build_router
+from domino_emulator.contract import load_contract
+from domino_emulator import Emulator
+from domino_emulator.seed import ADMIN_API_KEY, OTHER_API_KEY
+from domino_emulator.server import build_router
 from tests.support.contract_cases import Broken, Generator
 from tests.support.emulator import (
     DIABETES_ROW,

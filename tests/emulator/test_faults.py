@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from domino_mlops.emulator import Emulator, FaultPlan, FaultRule
-from domino_mlops.emulator.clock import ManualClock
+from domino_emulator import Emulator, FaultPlan, FaultRule
+from domino_emulator.clock import ManualClock
 from domino_mlops.errors import ConfigError
 from tests.support.emulator import MODEL_APIS, DominoSession, model_api_body
 

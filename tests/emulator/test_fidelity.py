@@ -13,8 +13,8 @@ import pytest
 from domino import Domino
 from domino.exceptions import RunFailedException
 
-from domino_mlops.contract import load_contract
-from domino_mlops.emulator import Emulator
+from domino_emulator.contract import load_contract
+from domino_emulator import Emulator
 from tests.support.emulator import MODEL_APIS, DominoSession, model_api_body, wait_until
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.clock import ManualClock
-from domino_mlops.emulator.seed import OTHER_API_KEY
+from domino_emulator import Emulator
+from domino_emulator.clock import ManualClock
+from domino_emulator.seed import OTHER_API_KEY
 from tests.support.emulator import MODEL_APIS, NO_ID, DominoSession, app_body, model_api_body, wait_until
 
 

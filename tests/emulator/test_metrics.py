@@ -4,9 +4,9 @@ fault plan's share of 500s falls on the same calls every time."""
 
 from __future__ import annotations
 
-from domino_mlops.emulator import metrics
-from domino_mlops.emulator import records as r
-from domino_mlops.emulator.faults import FaultPlan
+from domino_emulator import metrics
+from domino_emulator import records as r
+from domino_emulator.faults import FaultPlan
 
 T0 = 1_700_000_040.0  # a minute boundary
 

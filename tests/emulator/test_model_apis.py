@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import requests
 
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.clock import ManualClock
-from domino_mlops.local.models import register_broken_model
+from domino_emulator import Emulator
+from domino_emulator.clock import ManualClock
+from domino_emulator.local.models import register_broken_model
 from tests.support.emulator import (
     DIABETES_ROW,
     MODEL_APIS,
@@ -166,7 +166,7 @@ def test_a_missing_model_package_fails_the_deploy_and_names_the_extra(domino, do
 
     assert wait_for_deployment(domino, created["id"])[-1] == "Failed"
     log = _build_log(domino, created["id"], created["activeVersion"]["id"])
-    assert "'skops' is missing" in log and "pip install 'domino-mlops[emulator]'" in log
+    assert "'skops' is missing" in log and "pip install 'domino-emulator[predict]'" in log
 
 
 def test_a_new_version_takes_over_only_once_running(diabetes_model, mlflow_server):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from domino_mlops.emulator.predictor import ModelStore
+from domino_emulator.predictor import ModelStore
 
 
 def test_a_slow_fetch_does_not_hold_up_another_versions_and_each_is_fetched_once() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from domino import Domino
 
-from domino_mlops.emulator.seed import ADMIN_API_KEY
+from domino_emulator.seed import ADMIN_API_KEY
 from tests.emulator.test_fidelity import client, emu  # noqa: F401 - the fixtures, contract check included
 from tests.support.emulator import DominoSession
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from domino_mlops.emulator import Emulator
+from domino_emulator import Emulator
 from tests.support.emulator import MODEL_APIS, DominoSession
 
 
@@ -63,7 +63,7 @@ def test_record_responses_keeps_each_answer_masked_and_the_option_is_off_by_defa
 
 
 def _masked(value):
-    from domino_mlops.emulator.recorder import RequestLog
+    from domino_emulator.recorder import RequestLog
 
     log = RequestLog(record_responses=True)
     return log.add(time=0.0, method="GET", path="/", query="", route=None, write=False, status=200, fault=None,

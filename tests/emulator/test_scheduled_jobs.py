@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.seed import OTHER_API_KEY
+from domino_emulator import Emulator
+from domino_emulator.seed import OTHER_API_KEY
 from tests.support.emulator import NO_ID, DominoSession
 
 

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 import yaml
 
-from domino_mlops.emulator import Emulator
-from domino_mlops.emulator.clock import ManualClock
+from domino_emulator import Emulator
+from domino_emulator.clock import ManualClock
 from domino_mlops.errors import ConfigError
 from tests.support.emulator import (
     DIABETES_ROW,
@@ -170,7 +170,7 @@ def test_only_an_emulator_with_a_state_file_restarts():
 
 
 def test_the_seed_format_documented_in_seed_py_builds_a_world():
-    from domino_mlops.emulator import seed as seeds
+    from domino_emulator import seed as seeds
 
     example = seeds.__doc__.split("::\n", 1)[1].split("\n\nProjects are named", 1)[0]
     world = seeds.build_world(yaml.safe_load(textwrap.dedent(example)), source="seed.py")

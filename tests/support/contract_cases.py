@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from domino_mlops.contract import Contract, ContractRoute
+from domino_emulator.contract import Contract, ContractRoute
 
 _WRONG = (12345, "not-the-type", True, ["not-the-type"], {"not": "the type"})  # one value per JSON type
 HEX24 = "^[0-9a-f]{24}$"

@@ -20,7 +20,7 @@ from typing import Any
 
 from domino_mlops.cli import main
 from domino_mlops.desired.environments import Environment, load_environments
-from domino_mlops.emulator.seed import ADMIN_API_KEY, default_seed
+from domino_emulator.seed import ADMIN_API_KEY, default_seed
 from domino_mlops.plan.naming import model_api_name, tiers_in_waves
 
 # About a fifth of Domino's answers are 429 (Retry-After: 1 s) or 503, one in twenty connections
@@ -233,7 +233,7 @@ def register_copies(mlflow_uri: str, names: Iterable[str], *, source: tuple[str,
     CLI meant to go through the fault proxy would not)."""
     from mlflow import MlflowClient
 
-    from domino_mlops.local.models import register_diabetes_model
+    from domino_emulator.local.models import register_diabetes_model
 
     names = list(names)
     client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)

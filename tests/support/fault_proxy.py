@@ -1,5 +1,5 @@
 """A fault-injecting HTTP proxy on loopback, in front of a real server (the real `mlflow server`):
-for MLflow what the Domino emulator's fault plans are for Domino (domino_mlops/emulator/faults.py).
+for MLflow what the Domino emulator's fault plans are for Domino (emulator/src/domino_emulator/faults.py).
 
 It answers a share of requests with 500 or 503 (with ``Retry-After``), resets connections before
 forwarding (nothing happened) or after forwarding (it happened, and the answer is lost: the case
@@ -45,8 +45,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from domino_mlops.emulator.crash import CrashPoint
-from domino_mlops.emulator.server import ClosingHTTPServer
+from domino_emulator.crash import CrashPoint
+from domino_emulator.server import ClosingHTTPServer
 
 # Fields MLflow stamps with the time of the call: a retry of the same request must look the same.
 _VOLATILE = frozenset({"start_time", "end_time", "timestamp"})

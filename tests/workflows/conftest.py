@@ -44,7 +44,7 @@ def add_reader(emu: Any) -> None:
 
     The emulator has no read-only project role, so a plan job that wrote with it would not be
     refused; tests check the emulator's write counter instead."""
-    from domino_mlops.emulator.records import Credential
+    from domino_emulator.records import Credential
 
     with emu.world.lock:
         emu.world.credentials[READER_API_KEY] = Credential(READER_API_KEY, "api_key", "reader", [emu.project_id])
@@ -61,7 +61,7 @@ class Stack(Lookups):
     monkeypatch: pytest.MonkeyPatch
 
     def manifest(self, model: str, version: str, *, smoke: bool = True) -> None:
-        from domino_mlops.local.models import SAMPLE_PATIENT
+        from domino_emulator.local.models import SAMPLE_PATIENT
 
         entry: dict[str, Any] = {"name": model, "version": int(version)}
         if smoke:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.workflows.conftest import APPROVER
 
 pytestmark = pytest.mark.act

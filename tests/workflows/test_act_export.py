@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.exports import FAKE_DIGEST, calls, fake_tool
 
 pytestmark = pytest.mark.act

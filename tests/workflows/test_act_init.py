@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from domino_mlops.cli import main
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.act_runner import TOOLING, TOOLING_REF, ActRepo, pull_request_event
 from tests.workflows.conftest import Stack
 

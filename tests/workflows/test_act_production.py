@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.act_runner import dispatch_event
 
 

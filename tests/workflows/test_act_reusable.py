@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.act_runner import TOOLING, TOOLING_REF, ActRepo, pull_request_event, push_event
 from tests.workflows.conftest import Stack
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 
 pytestmark = pytest.mark.act
 

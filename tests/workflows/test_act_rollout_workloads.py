@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from domino_mlops.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 pytestmark = pytest.mark.act
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from domino_mlops.local.models import register_diabetes_model
+from domino_emulator.local.models import register_diabetes_model
 from tests.support.act_runner import dispatch_event, pull_request_event, push_event
 from tests.workflows.conftest import GITHUB_TOKEN
 

@@ -8,7 +8,7 @@ python-domino's 112-method `Domino`: ``client.model_apis`` (domino_serving), ``c
 
 Every method has the same three steps: build the request (domino_urls), ``self._http.call``
 (http: timeouts, retries, our exceptions), parse into a frozen type (domino_types). Every route
-called here is in Domino's published API (src/domino_mlops/contract, docs/DOMINO_API.md), and a
+called here is in Domino's published API (domino_emulator.contract, docs/DOMINO_API.md), and a
 conformance test holds each request to its published schema. Constructing a client calls nothing.
 """
 

@@ -1,5 +1,5 @@
 """Model APIs as Domino reports them: frozen objects parsed from `/api/modelServing/v1` and the
-v4 model-manager routes. Shapes: the contract (src/domino_mlops/contract/domino_api.json, rendered
+v4 model-manager routes. Shapes: the contract (domino_emulator/contract/domino_api.json, rendered
 in docs/DOMINO_API.md). Each parser accepts every payload the published schema allows, plus the
 variants seen in field answers (docs/CONTRACT_DECISIONS.md).
 """
