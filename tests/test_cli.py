@@ -188,3 +188,30 @@ def test_projects_with_project_is_that_project_as_json_or_refused(tmp_path: Path
     err = capsys.readouterr().err
     assert "is not in the manifest" in err and project in err
     assert out.read_text() == ""
+
+
+def test_emulator_alias_hands_every_argument_to_domino_emulator(capsys) -> None:
+    """`domino-mlops emulator` is domino-emulator under another name: its help, its checks."""
+    with pytest.raises(SystemExit) as shown:
+        main(["emulator", "--help"])
+    assert shown.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: domino-mlops emulator ") and "--mlflow-uri" in out and "--rate-503" in out
+    with pytest.raises(SystemExit) as refused:
+        main(["emulator", "--port", "70000"])
+    assert refused.value.code == 2
+    assert "domino-mlops emulator: error: argument --port: must be 0-65535" in capsys.readouterr().err
+
+
+def test_emulator_alias_without_domino_emulator_exits_2_with_the_install_hint(monkeypatch, capsys) -> None:
+    # As on a runner that installed the runtime alone: importing domino_emulator fails.
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    for name in [m for m in sys.modules if m.split(".")[0] == "domino_emulator"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "domino_emulator", None)
+
+    assert main(["emulator", "--port", "0", "--quiet"]) == 2
+
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[0].startswith("error: the Domino emulator is not installed here")
+    assert err[1].startswith("hint: pip install domino-emulator")

@@ -1,4 +1,5 @@
-"""`domino-mlops emulator` as a user starts it: a subprocess that prints how to reach it."""
+"""`domino-emulator` as a user starts it: a subprocess that prints how to reach it. (As the console
+script does not exist before `pip install`, it runs as `python -m domino_emulator`, the same entry.)"""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ import requests
 
 from domino_emulator import options
 
-CLI = str(Path(sys.executable).with_name("domino-mlops"))
+CLI = [sys.executable, "-m", "domino_emulator"]
 
 
 def _start(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen, list[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "DOMINO_"))}
-    process = subprocess.Popen([CLI, "emulator", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    process = subprocess.Popen([*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, env=env, cwd=cwd)
     lines: list[str] = []
     deadline = time.monotonic() + 30
@@ -100,7 +101,8 @@ def test_quiet_prints_only_the_url_and_flags_become_faults(tmp_path):
 
 
 def test_the_options_module_stays_cheap_to_import():
-    # The CLI imports it on every start: it must not pull in the server, mlflow or requests.
+    # domino-emulator imports it to parse (and answer --help): it must not pull in the server,
+    # mlflow or requests.
     code = ("import sys, domino_emulator.options; "
             "print(sorted(m for m in sys.modules if m.startswith(('mlflow', 'requests', 'http.server', "
             "'domino_emulator.server'))))")
@@ -130,7 +132,7 @@ def test_a_seed_files_api_key_is_neither_printed_nor_called_harmless(tmp_path):
 
 
 def test_the_mlflow_uri_flag_alone_loads_models_and_leaves_no_mlflow_db(tmp_path, mlflow_server, monkeypatch):
-    """As the README starts it: `domino-mlops emulator --mlflow-uri URL`, no MLFLOW_TRACKING_URI in
+    """As the README starts it: `domino-emulator --mlflow-uri URL`, no MLFLOW_TRACKING_URI in
     its environment. MLflow 3.17's `models:/` download asked the default registry (a new mlflow.db
     in the working folder) and every build failed with "Registered Model ... not found"."""
     import json
