@@ -66,14 +66,16 @@ def test_a_runnable_block_runs_as_written(name: str, block: str, tmp_path: Path,
     clone = _users_clone(tmp_path)
     # The jobs run under `env -i`, so this project's source reaches them through the Python that
     # DMLOPS_PYTHON names (a user's is the venv's, which has domino-mlops installed).
+    # Both distributions, as `make install` puts them in a user's venv (the recipe starts the emulator).
+    source = os.pathsep.join((str(ROOT / "src"), str(ROOT / "emulator" / "src")))
     python = tmp_path / "python"
-    python.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT / "src"}" exec "{sys.executable}" "$@"\n')
+    python.write_text(f'#!/bin/sh\nPYTHONPATH="{source}" exec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
     home = tmp_path / "home"
     home.mkdir()
     env = clean_environment({
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(ROOT / "src"), "HOME": str(home), "DMLOPS_PYTHON": str(python),
+        "PYTHONPATH": source, "HOME": str(home), "DMLOPS_PYTHON": str(python),
         "MLFLOW_TRACKING_URI": mlflow_server.uri, "MODEL": model, "VERSION": version,
         # No package index: a step that needs one fails instead of quietly downloading.
         "PIP_NO_INDEX": "1", "UV_OFFLINE": "1",

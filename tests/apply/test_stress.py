@@ -6,7 +6,7 @@ The figures (CLI runs, wall time, Domino and MLflow requests and injected faults
 kept as JSON in $FAULT_FIGURES_DIR (else the test's tmp folder):
 
     FAULT_FIGURES_DIR=/tmp/figures make stress
-    PYTHONPATH=src python -m pytest -q -s -m stress tests/apply/test_stress.py   # printed as well
+    PYTHONPATH=src:emulator/src python -m pytest -q -s -m stress tests/apply/test_stress.py   # printed as well
 """
 
 from __future__ import annotations
