@@ -14,7 +14,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
     │   ├── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
     │   ├── FilesExist                    [2]  init would overwrite files (without --force)
-    │   └── EmulatorNotInstalled          [2]  `domino-mlops emulator` without the domino-emulator distribution
+    │   ├── EmulatorNotInstalled          [2]  `domino-mlops emulator` without the domino-emulator distribution
+    │   └── MetricsRefused                [2]  400 from Domino's custom metrics API: values or alert as sent
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -29,6 +30,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── AppFailed                     [1]  an app did not reach Running or its page did not answer
     │   ├── BlockedByJob                  [1]  not applied: a gate job (in a rollout, a model) failed first
     │   ├── ExportFailed                  [1]  an image did not reach its registry (export); not tagged
+    │   ├── MetricValuesPartlyLogged      [*]  a split batch of custom metric values failed after its first part
     │   └── PutBackFailed                 [*]  a change failed and the previous version could not be
     │                                          started again: Domino serves an unverified version
     │                                          (* the exit code of the failure that caused it)
@@ -201,6 +203,19 @@ class EmulatorNotInstalled(ConfigError):
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------
+
+
+class MetricsRefused(ConfigError):
+    """400 from Domino's custom metrics API (tag CustomMetrics): what was sent is not valid."""
+
+    def __init__(self, what: str, endpoint: str, detail: str) -> None:
+        super().__init__(
+            f"Domino refused {what} (400 at {endpoint}): {detail or 'no reason given'}",
+            hint="Check the model monitoring id and metric name, that values are finite numbers with "
+                 "timezone-aware timestamps, and that an alert's target range gives the limit its condition "
+                 "compares with (docs/CONTRACT_DECISIONS.md, custom metrics).",
+        )
+        self.what, self.endpoint, self.detail = what, endpoint, detail
 
 
 class OperationError(DominoMlopsError):
@@ -412,6 +427,20 @@ class ExportFailed(OperationError):
 
 
 # --- refusals (exit 3, 4) -----------------------------------------------------------------------
+
+
+class MetricValuesPartlyLogged(OperationError):
+    """A batch of custom metric values was sent in parts and a later part failed: the first
+    ``logged`` values are in Domino, the rest are not. Sending them all again would count the
+    first ones twice (Domino keeps every value it is sent), so the caller resends the rest only."""
+
+    def __init__(self, logged: int, total: int, cause: DominoMlopsError) -> None:
+        super().__init__(
+            f"{logged} of {total} metric values were logged, then: {cause.message}",
+            hint=f"Send only the values after the first {logged} again. {cause.hint}".strip(),
+        )
+        self.logged, self.total, self.cause = logged, total, cause
+        self.exit_code = cause.exit_code  # the failure's own meaning (2 for bad values, 1 for an outage)
 
 
 class GateRefused(DominoMlopsError):

@@ -11,7 +11,9 @@ parameters. Every route the client may call must have been called.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timezone
 
+from domino_mlops.clients.domino_custom_metrics import MetricAlert, MetricValue, TargetRange
 from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
 from domino_emulator.contract import load_contract
 from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
@@ -87,6 +89,11 @@ def _the_clients_other_calls(pipeline, model_api_id: str) -> None:
     domino.scheduled_jobs.update(project, scheduled.id, replace(schedule, paused=True))
     domino.scheduled_jobs.list(project)
     domino.scheduled_jobs.delete(project, scheduled.id)
+    # Custom metrics of a model served outside Domino (monitor-agent's calls).
+    monitored, at = pipeline.emu.add_monitored_model(project, pipeline.unique("exported")), datetime.now(timezone.utc)
+    domino.custom_metrics.log_values([MetricValue(monitored, "accuracy", 0.9, at, (("region", "eu"),))])
+    domino.custom_metrics.read_values(monitored, "accuracy", start=at, end=at)
+    domino.custom_metrics.send_alert(MetricAlert(monitored, "accuracy", 0.9, TargetRange("lessThan", upper_limit=0.5)))
     # Apps through the public Apps API (this Domino publishes it): a publish creates the app with its
     # first version, a second one changes the entry point (PATCH) and adds a version.
     name = pipeline.unique("dash")

@@ -25,6 +25,7 @@ from domino_emulator.routes import app_pages as routes_app_pages
 from domino_emulator.routes import apps as routes_apps
 from domino_emulator.routes import apps_public as routes_apps_public
 from domino_emulator.routes import async_predict as routes_async
+from domino_emulator.routes import custom_metrics as routes_custom_metrics
 from domino_emulator.routes import jobs as routes_jobs
 from domino_emulator.routes import legacy as routes_legacy
 from domino_emulator.routes import metrics as routes_metrics
@@ -49,7 +50,7 @@ def build_router() -> Router:
     router = Router()
     for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_metrics, routes_v1_models,
                    routes_predict, routes_async, routes_jobs, routes_scheduled_jobs, routes_apps, routes_app_pages,
-                   routes_apps_public, routes_service_accounts, routes_admin):
+                   routes_apps_public, routes_service_accounts, routes_custom_metrics, routes_admin):
         module.register(router)
     return router
 

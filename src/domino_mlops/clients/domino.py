@@ -4,7 +4,8 @@
 compute environments, the caller) and hands out the rest by noun, so no class grows into
 python-domino's 112-method `Domino`: ``client.model_apis`` (domino_serving), ``client.deployments``
 (domino_deployments), ``client.jobs`` (domino_jobs), ``client.scheduled_jobs``
-(domino_scheduled_jobs) and ``client.apps`` (domino_apps).
+(domino_scheduled_jobs), ``client.apps`` (domino_apps) and ``client.custom_metrics``
+(domino_custom_metrics).
 
 Every method has the same three steps: build the request (domino_urls), ``self._http.call``
 (http: timeouts, retries, our exceptions), parse into a frozen type (domino_types). Every route
@@ -23,6 +24,7 @@ from requests.auth import AuthBase
 from domino_mlops.clients import domino_urls as urls
 from domino_mlops.clients.domino_apps import Apps
 from domino_mlops.clients.domino_auth import DominoConfig, NoCredential
+from domino_mlops.clients.domino_custom_metrics import CustomMetrics
 from domino_mlops.clients.domino_deployments import ModelDeployments
 from domino_mlops.clients.domino_job_types import CurrentUser
 from domino_mlops.clients.domino_jobs import Jobs
@@ -75,6 +77,7 @@ class DominoClient:
         self.deployments = ModelDeployments(http, models_http or http)
         self.jobs = Jobs(http)
         self.scheduled_jobs = ScheduledJobs(http)
+        self.custom_metrics = CustomMetrics(http)
         # An app's pages are on the Domino host, asked with the Domino credential.
         self.apps = Apps(http, pages_http=pages_http or models_http or http, page_auth=page_auth)
 

@@ -242,3 +242,23 @@ def public_app_versions(app_id: str) -> str:
 def public_app_instance(app_id: str, version_id: str, instance_id: str) -> str:
     return (f"{public_app_versions(app_id)}/{seg(version_id, 'app version id')}/instances/"
             f"{seg(instance_id, 'app instance id')}")
+
+
+# --- custom metrics, public API (tag CustomMetrics) -------------------------------------------------
+
+METRIC_VALUES = "/api/metricValues/v1"
+METRIC_ALERTS = "/api/metricAlerts/v1"
+
+
+def metric_values() -> str:
+    return METRIC_VALUES
+
+
+def metric_values_of(model_monitoring_id: str, metric: str, *, start: str, end: str) -> str:
+    """A metric's values in [start, end], both inclusive as the parameter names say (RFC 3339 strings)."""
+    return (f"{METRIC_VALUES}/{seg(model_monitoring_id, 'model monitoring id')}/{seg(metric, 'metric name')}"
+            + _query(startingReferenceTimestampInclusive=start, endingReferenceTimestampInclusive=end))
+
+
+def metric_alerts() -> str:
+    return METRIC_ALERTS
