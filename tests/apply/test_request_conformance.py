@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
+from domino_mlops.clients.domino.scheduled_jobs import NewScheduledJob
 from domino_mlops.contract import load_contract
 from domino_mlops.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
 from tests.support.emulator import wait_until

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from domino_mlops.clients.domino_serving_types import VersionSettings
+from domino_mlops.clients.domino.serving_types import VersionSettings
 from domino_mlops.desired import limits
 from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_yaml

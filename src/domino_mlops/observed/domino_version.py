@@ -1,5 +1,5 @@
 """Domino's version (read once per run) and the data planes of the tiers a plan uses, checked
-against what that version can run there (plan/capabilities.py).
+against what that version can run there (clients/domino/capabilities.py).
 
 On a version whose documentation lists no limit (6.0 and later) this costs one request
 (``GET /version``); only an older one lists the hardware tiers of the projects involved
@@ -13,8 +13,8 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from domino_mlops.plan.capabilities import Kind, TierUse, limits_remote, refusal
-from domino_mlops.plan.naming import tiers_in_waves
+from domino_mlops.clients.domino.capabilities import Kind, TierUse, limits_remote, refusal
+from domino_mlops.desired.naming import tiers_in_waves
 
 if TYPE_CHECKING:
     from domino_mlops.connections import Connections

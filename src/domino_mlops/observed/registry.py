@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.registry import MlflowRegistry, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.manifest import ManifestEntry
 from domino_mlops.errors import NotFound
 

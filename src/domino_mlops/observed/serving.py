@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
 from domino_mlops.observed.deploy_record import KnownServing
 
 

@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead
+from domino_mlops.clients.mlflow.registry import MlflowRegistry, ModelHead
 from domino_mlops.errors import DominoMlopsError, LeaseHeld
 
 TAG = "domino_mlops.lease.{environment}"

@@ -17,8 +17,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_reader import MlflowReader
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.reader import MlflowReader
 
 EXPERIMENT = "domino-mlops-ledger"
 _PREFIX = "dmlops."
@@ -87,7 +87,7 @@ def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
 
 class Ledger:
     """Read and append ledger entries through one credential's MLflow, over its REST API
-    (clients/mlflow_reader.py): one experiment lookup and one search (plus pages) however many
+    (clients/mlflow/reader.py): one experiment lookup and one search (plus pages) however many
     models. Given an MlflowReader it reads only (a plan); given an MlflowRegistry it appends too."""
 
     def __init__(self, store: MlflowRegistry | MlflowReader) -> None:
