@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
 from domino_mlops.state.lease import Leases, LeaseSettings
-from domino_mlops.state.ledger import LedgerEntry
+from domino_mlops.state.entries import LedgerEntry
 from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
