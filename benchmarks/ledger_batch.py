@@ -27,9 +27,9 @@ os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _counting_proxy import counting_proxy  # noqa: E402
 
-from domino_mlops.apply.ledger import Ledger, LedgerEntry  # noqa: E402
-from domino_mlops.clients.mlflow import MlflowRegistry  # noqa: E402
-from domino_mlops.clients.mlflow_auth import MlflowCredentials  # noqa: E402
+from domino_mlops.state.ledger import Ledger, LedgerEntry  # noqa: E402
+from domino_mlops.clients.mlflow.registry import MlflowRegistry  # noqa: E402
+from domino_mlops.clients.mlflow.auth import MlflowCredentials  # noqa: E402
 from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
 
 

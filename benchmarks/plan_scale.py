@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _counting_proxy import counting_proxy  # noqa: E402
 from _registry_fill import fill  # noqa: E402
 
-from domino_mlops.clients.mlflow import MlflowRegistry  # noqa: E402
-from domino_mlops.clients.mlflow_auth import MlflowCredentials  # noqa: E402
+from domino_mlops.clients.mlflow.registry import MlflowRegistry  # noqa: E402
+from domino_mlops.clients.mlflow.auth import MlflowCredentials  # noqa: E402
 from domino_mlops.connections import Connections  # noqa: E402
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef  # noqa: E402
 from domino_emulator import Emulator  # noqa: E402

@@ -57,7 +57,7 @@ def add_access_tokens(emu, env: dict[str, str], environment: str, tiers: dict[st
     """What a Domino admin does once per new Model API (Settings > Invocation > Add token), and
     how the token reaches the pipeline: a secret, here DOMINO_MODEL_TOKENS_<ENV>. ``tiers`` maps
     a key of that JSON map (model, or model@tier) to the Model API's name."""
-    from domino_mlops.clients.domino import DominoClient
+    from domino_mlops.clients.domino.client import DominoClient
 
     domino = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})
     tokens = {}
@@ -72,7 +72,7 @@ def add_access_tokens(emu, env: dict[str, str], environment: str, tiers: dict[st
 
 def call_endpoint(emu, env: dict[str, str], environment: str, model_api_name: str) -> None:
     """What a client of the Model API does: POST the patient's measurements, with its token."""
-    from domino_mlops.clients.domino import DominoClient
+    from domino_mlops.clients.domino.client import DominoClient
     from domino_emulator.local.models import SAMPLE_PATIENT
 
     domino = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})

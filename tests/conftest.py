@@ -20,7 +20,7 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(("MLFLOW_TRACKING_", "DOMINO_", "PROJECT_ID_", "GITHUB_")):
             monkeypatch.delenv(key, raising=False)
-    # A lease is confirmed after a settle delay (apply/lease.py); a test's single writer needs no
+    # A lease is confirmed after a settle delay (state/lease.py); a test's single writer needs no
     # second; the race tests set their own.
     monkeypatch.setenv("DMLOPS_LEASE_SETTLE_SECONDS", "0.05")
 

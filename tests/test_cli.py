@@ -81,8 +81,8 @@ def test_plan_against_real_mlflow(project: Path, mlflow_server, monkeypatch, cap
     assert ":no_entry:" in markdown and "has not passed STAGE" in markdown
 
     # plan wrote nothing to MLflow: the alias is still unset
-    from domino_mlops.clients.mlflow import MlflowRegistry
-    from domino_mlops.clients.mlflow_auth import MlflowCredentials
+    from domino_mlops.clients.mlflow.registry import MlflowRegistry
+    from domino_mlops.clients.mlflow.auth import MlflowCredentials
     reg = MlflowRegistry(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri))
     assert reg.get_model("cli-plan").aliases == ()
 

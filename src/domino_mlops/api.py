@@ -29,8 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
-from domino_mlops.apply.lease import Leases, LeaseSettings
-from domino_mlops.apply.ledger import LedgerEntry
+from domino_mlops.state.lease import Leases, LeaseSettings
+from domino_mlops.state.entries import LedgerEntry
 from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
@@ -54,14 +54,14 @@ from domino_mlops.observed.approvals import check_run_approval
 from domino_mlops.observed.default_branch import read_default_branch
 from domino_mlops.observed.domino_version import check_data_planes
 from domino_mlops.observed.ancestry import Ancestry
-from domino_mlops.clients.domino_serving_types import RegistrySource
+from domino_mlops.clients.domino.serving_types import RegistrySource
 from domino_mlops.observed.deploy_record import KnownServing, decode
 from domino_mlops.observed.copies import observe_copies
 from domino_mlops.observed.protection import check_branch_rule, check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
-from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import app_name, model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
 from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
 from domino_mlops.plan.steps import ModelChange, Plan, WorkloadChange
@@ -177,7 +177,7 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
             registry_only = replace(registry_only, warnings=registry_only.warnings + (
                 "jobs and apps are left out: DOMINO_API_HOST is not set",))
         return replace(registry_only, warnings=registry_only.warnings + _bypass_warning(env))
-    # What this Domino version cannot run where (plan/capabilities.py): refused before anything is read further.
+    # What this Domino version cannot run where (clients/domino/capabilities.py): refused before anything is read further.
     check_data_planes(env, {env.project_id or item.entry.project_id for item in observed}, workloads.apps, connections)
     wanted: dict[str, set[tuple[str, str]]] = {}
     known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow

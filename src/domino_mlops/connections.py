@@ -29,18 +29,18 @@ from typing import TYPE_CHECKING
 from domino_mlops.errors import ConfigError
 
 if TYPE_CHECKING:
-    from domino_mlops.apply.ledger import Ledger
-    from domino_mlops.clients.domino import DominoClient
-    from domino_mlops.clients.domino_auth import ModelHost
-    from domino_mlops.clients.mlflow import MlflowRegistry
-    from domino_mlops.clients.mlflow_auth import MlflowCredentials
-    from domino_mlops.clients.mlflow_reader import MlflowReader
+    from domino_mlops.state.ledger import Ledger
+    from domino_mlops.clients.domino.client import DominoClient
+    from domino_mlops.clients.domino.auth import ModelHost
+    from domino_mlops.clients.mlflow.registry import MlflowRegistry
+    from domino_mlops.clients.mlflow.auth import MlflowCredentials
+    from domino_mlops.clients.mlflow.reader import MlflowReader
     from domino_mlops.desired.environments import Environment
     from domino_mlops.observed.model_tokens import ModelTokens
 
 # MLflow's own default (a 120 s read timeout) makes an unreachable server look like a hang for
 # minutes. A CLI run in CI should fail in well under a minute instead. Our MLflow session reads
-# MLFLOW_HTTP_REQUEST_TIMEOUT (clients/mlflow_rest.py); the rest still reach MLflow's own client
+# MLFLOW_HTTP_REQUEST_TIMEOUT (clients/mlflow/rest.py); the rest still reach MLflow's own client
 # where it is used (the fallback for artifact stores other than the tracking server).
 MLFLOW_HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
@@ -91,7 +91,7 @@ class Connections:
         """The MLflow registry as project ``project_id`` sees it ("" for the general credential).
         Only a tracking server (http, https) has the REST API we speak: a local store is a
         ConfigError with a hint (clients/mlflow_rest.check_tracking_server)."""
-        from domino_mlops.clients.mlflow import MlflowRegistry
+        from domino_mlops.clients.mlflow.registry import MlflowRegistry
 
         credentials = self._mlflow_credentials(project_id)
         with self._lock:
@@ -102,9 +102,9 @@ class Connections:
             return self._registries[credentials]
 
     def mlflow_reader(self, project_id: str) -> MlflowReader:
-        """Batched registry reads (clients/mlflow_reader.py) with project ``project_id``'s credential.
+        """Batched registry reads (clients/mlflow/reader.py) with project ``project_id``'s credential.
         Projects with the same credential get the same reader, so their reads share batches."""
-        from domino_mlops.clients.mlflow_reader import MlflowReader
+        from domino_mlops.clients.mlflow.reader import MlflowReader
 
         credentials = self._mlflow_credentials(project_id)
         with self._lock:
@@ -114,12 +114,12 @@ class Connections:
 
     def ledger_reader(self, project_id: str) -> Ledger:
         """The ledger for reading, through project ``project_id``'s credential (read only)."""
-        from domino_mlops.apply.ledger import Ledger
+        from domino_mlops.state.ledger import Ledger
 
         return Ledger(self.mlflow_reader(project_id))
 
     def _mlflow_credentials(self, project_id: str) -> MlflowCredentials:
-        from domino_mlops.clients.mlflow_auth import MlflowCredentials
+        from domino_mlops.clients.mlflow.auth import MlflowCredentials
 
         with self._lock:
             if project_id not in self._credentials:
@@ -137,14 +137,14 @@ class Connections:
 
     @property
     def domino_host(self) -> str:
-        from domino_mlops.clients.domino_auth import normalize_host
+        from domino_mlops.clients.domino.auth import normalize_host
 
         return normalize_host(self.environ.get("DOMINO_API_HOST", "").strip(), "DOMINO_API_HOST")
 
     def model_host(self, env: Environment) -> ModelHost:
         """Where ``env``'s models answer: its domino.model_host, else DOMINO_MODEL_HOST, else the
         Domino host (the rule before DOMINO_MODEL_HOST existed)."""
-        from domino_mlops.clients.domino_auth import MODEL_HOST_VAR, ModelHost, normalize_host
+        from domino_mlops.clients.domino.auth import MODEL_HOST_VAR, ModelHost, normalize_host
 
         if env.model_host:
             where = f"domino.model_host of {env.name} in the environments file"
@@ -161,9 +161,9 @@ class Connections:
     def domino(self, project_id: str, *, model_host: str | None = None) -> DominoClient:
         """A Domino client with project ``project_id``'s credential; ``model_host``: where its
         model calls go (else DOMINO_MODEL_HOST, else DOMINO_API_HOST)."""
-        from domino_mlops.clients.domino import DominoClient
-        from domino_mlops.clients.domino_auth import DominoConfig
-        from domino_mlops.clients.mlflow_auth import project_token_variable
+        from domino_mlops.clients.domino.client import DominoClient
+        from domino_mlops.clients.domino.auth import DominoConfig
+        from domino_mlops.clients.mlflow.auth import project_token_variable
 
         key = (project_id, model_host)
         with self._lock:

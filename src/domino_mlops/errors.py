@@ -492,7 +492,7 @@ class LeaseHeld(DominoMlopsError):
             hint="Two runs must not change one model in one environment at once; wait for that run, "
                  "then re-run to recompute the plan. A lease of a run that died expires by itself.",
         )
-        self.claim: object | None = None  # the other run's claim, when one is known (apply/lease.py)
+        self.claim: object | None = None  # the other run's claim, when one is known (state/lease.py)
         self.model, self.environment, self.holder, self.lost = model, environment, holder, lost
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from domino_mlops.apply.app_run import _running
 from domino_mlops.apply.poll import PollSettings, PollTimeout
-from domino_mlops.clients.domino_app_types import App
+from domino_mlops.clients.domino.app_types import App
 from domino_mlops.errors import AppFailed
 
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from domino_mlops.clients.domino_serving import VersionOptions
-from domino_mlops.clients.domino_serving_types import RegistrySource
+from domino_mlops.clients.domino.serving import VersionOptions
+from domino_mlops.clients.domino.serving_types import RegistrySource
 from domino_emulator import Emulator
 from domino_emulator.seed import default_seed
 from domino_mlops.errors import DominoMlopsError

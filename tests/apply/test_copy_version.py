@@ -4,8 +4,8 @@ to its create is lost (looked up by its source tag, not resent)."""
 from __future__ import annotations
 
 from domino_mlops.apply.copy_version import copy_version
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_emulator.local.models import register_diabetes_model
 from domino_mlops.plan.steps import CopyVersion
 from tests.support.fault_proxy import ProxyFaults, fault_proxy

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from domino_mlops.clients.domino_deployments import ModelDeployments
+from domino_mlops.clients.domino.deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.apply.conftest import RELAXED_LATENCY_MS, Pipeline, _workspace
@@ -125,7 +125,7 @@ def test_promotions_converge_under_faults_on_both_servers(faulty, diabetes_model
 
 
 def test_a_run_stopped_while_tagging_records_the_smoke_test_before_the_alias_moves(pipeline, monkeypatch) -> None:
-    from domino_mlops.clients.mlflow_rest import MlflowRest
+    from domino_mlops.clients.mlflow.rest import MlflowRest
 
     model = pipeline.unique("tagging")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from domino_mlops.apply.lease import Claim, Lease, Leases, LeaseSettings
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.state.lease import Claim, Lease, Leases, LeaseSettings
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.errors import LeaseHeld
 from domino_emulator.local.models import register_diabetes_model
 from tests.support.lease_race import race

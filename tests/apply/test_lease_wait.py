@@ -14,9 +14,9 @@ import sys
 import threading
 from pathlib import Path
 
-from domino_mlops.apply.lease import Leases, LeaseSettings
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.state.lease import Leases, LeaseSettings
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.state.ledger import Ledger, LedgerEntry
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from tests.support.fault_proxy import ProxyFaults, fault_proxy
 
 
@@ -42,7 +42,7 @@ def test_a_read_only_ledger_answers_as_the_writing_one_does(mlflow_server) -> No
     one lookup plus one search per page; and it cannot write."""
     import pytest
 
-    from domino_mlops.clients.mlflow_reader import MlflowReader
+    from domino_mlops.clients.mlflow.reader import MlflowReader
 
     written = ledger(mlflow_server.uri)
     models = [("rest-a", "1"), ("rest-b", "1"), ("rest-a", "2"), ("rest-c'q", "3"), ("rest-d'\"q", "1"),
@@ -65,8 +65,8 @@ def test_a_read_only_ledger_answers_as_the_writing_one_does(mlflow_server) -> No
 
 
 def test_the_rest_reader_of_a_ledger_never_written_is_empty(mlflow_server, monkeypatch) -> None:
-    from domino_mlops.apply import ledger as ledger_module
-    from domino_mlops.clients.mlflow_reader import MlflowReader
+    from domino_mlops.state import ledger as ledger_module
+    from domino_mlops.clients.mlflow.reader import MlflowReader
 
     monkeypatch.setattr(ledger_module, "EXPERIMENT", "a-ledger-nobody-wrote")
     reader = MlflowReader(MlflowCredentials.from_env({}, tracking_uri=mlflow_server.uri), environ={})

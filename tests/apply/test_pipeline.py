@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from domino_mlops.apply.ledger import Ledger
-from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.state.ledger import Ledger
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
 from domino_emulator import Emulator
 from domino_emulator.seed import default_seed
 from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model

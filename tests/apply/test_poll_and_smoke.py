@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.apply.ledger import LedgerEntry, chain_key
+from domino_mlops.state.ledger import LedgerEntry, chain_key
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
 from domino_mlops.apply.smoke import SmokeExpectation, check, close, request_data, shape_of
 from domino_mlops.errors import AuthenticationFailed, RemoteError, SmokeTestFailed, Unreachable

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from domino_mlops.apply.lease import Claim, Leases, LeaseSettings
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.state.lease import Claim, Leases, LeaseSettings
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.errors import LeaseHeld
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.lease_race import race

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from domino_mlops.clients.domino_custom_metrics import MetricAlert, MetricValue, TargetRange
-from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
+from domino_mlops.clients.domino.custom_metrics import MetricAlert, MetricValue, TargetRange
+from domino_mlops.clients.domino.scheduled_jobs import NewScheduledJob
 from domino_emulator.contract import load_contract
 from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
 from tests.support.emulator import wait_until

@@ -94,8 +94,8 @@ def test_a_plan_after_a_copy_shows_it_done_and_a_crash_after_the_copy_reuses_it(
     """The copy made, the rest not (a run stopped there): the plan shows "already copied", and
     the promotion deploys that copy instead of making a second."""
     from domino_mlops.apply.copy_version import copy_version
-    from domino_mlops.clients.mlflow import MlflowRegistry
-    from domino_mlops.clients.mlflow_auth import MlflowCredentials
+    from domino_mlops.clients.mlflow.registry import MlflowRegistry
+    from domino_mlops.clients.mlflow.auth import MlflowCredentials
     from domino_mlops.plan.steps import CopyVersion
 
     pipeline = separated

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from domino_mlops.clients.domino import DominoClient
+from domino_mlops.clients.domino.client import DominoClient
 from domino_emulator import Emulator
 from domino_emulator.seed import ADMIN_API_KEY
 from domino_emulator.local.models import SAMPLE_PATIENT

@@ -6,8 +6,8 @@ from typing import Any
 
 import responses
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_auth import ApiKeyAuth, DominoConfig
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.auth import ApiKeyAuth, DominoConfig
 from domino_mlops.clients.http import HttpClient
 
 HOST = "https://domino.test"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_types import HardwareTier, Project
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.types import HardwareTier, Project
 from domino_mlops.errors import BadResponse, CredentialsExpired, NotFound, RemoteError
 from tests.clients.domino_fakes import HOST, make_client, nonconforming_requests
 from tests.support import domino_payloads as p

@@ -11,10 +11,10 @@ from dataclasses import replace
 
 import pytest
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import RegistrySource, VersionSettings
-from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
-from domino_mlops.clients.domino_serving import VersionOptions
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.serving_types import RegistrySource, VersionSettings
+from domino_mlops.clients.domino.scheduled_jobs import NewScheduledJob
+from domino_mlops.clients.domino.serving import VersionOptions
 from domino_emulator import Emulator
 from domino_mlops.errors import AuthenticationFailed, NotFound, PermissionDenied
 from tests.clients.domino_fakes import MaxJitter, Sleeps

@@ -10,7 +10,7 @@ import json
 import pytest
 import requests
 
-from domino_mlops.clients.domino_app_types import App
+from domino_mlops.clients.domino.app_types import App
 from domino_mlops.clients.http import RETRY_BUDGET
 from domino_mlops.errors import BadResponse, ConfigError, RemoteError
 from tests.clients.domino_fakes import API_KEY, HOST, calls_to, make_client, nonconforming_requests

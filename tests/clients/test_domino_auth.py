@@ -8,8 +8,8 @@ import logging
 import pytest
 import requests
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_auth import (
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.auth import (
     ApiKeyAuth,
     BearerTokenAuth,
     DominoConfig,

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_custom_metrics import MAX_BATCH, MetricAlert, MetricValue, TargetRange
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.custom_metrics import MAX_BATCH, MetricAlert, MetricValue, TargetRange
 from domino_emulator.contract import load_contract
 from domino_emulator import Emulator
 from domino_emulator.seed import OTHER_API_KEY, READER_API_KEY

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domino_mlops.clients.domino_custom_metrics import MAX_BATCH, MetricAlert, MetricValue, TargetRange
+from domino_mlops.clients.domino.custom_metrics import MAX_BATCH, MetricAlert, MetricValue, TargetRange
 from domino_mlops.errors import (
     BadResponse,
     ConfigError,

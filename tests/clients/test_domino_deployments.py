@@ -9,7 +9,7 @@ import logging
 import pytest
 import requests
 
-from domino_mlops.clients.domino_serving_types import DeploymentStatus, ExportStatus
+from domino_mlops.clients.domino.serving_types import DeploymentStatus, ExportStatus
 from domino_mlops.errors import AuthenticationFailed, RemoteError
 from tests.clients.domino_fakes import HOST, make_client, nonconforming_requests
 from tests.support import domino_payloads as p

@@ -18,7 +18,7 @@ import responses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domino_mlops.clients.domino_serving_types import RegistrySource
+from domino_mlops.clients.domino.serving_types import RegistrySource
 from domino_mlops.errors import DominoMlopsError, NotFound
 from tests.clients.domino_fakes import API_KEY, make_client
 from tests.support import domino_payloads as payloads

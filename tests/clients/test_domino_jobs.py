@@ -8,8 +8,8 @@ import json
 import pytest
 import requests
 
-from domino_mlops.clients.domino_job_types import job_marker, marked_title, marker_key
-from domino_mlops.clients.domino_jobs import Jobs, command_with_variables
+from domino_mlops.clients.domino.job_types import job_marker, marked_title, marker_key
+from domino_mlops.clients.domino.jobs import Jobs, command_with_variables
 from domino_mlops.errors import BadResponse, ConfigError, Unreachable
 from tests.clients.domino_fakes import HOST, calls_to, make_client, nonconforming_requests
 from tests.support import domino_payloads as p

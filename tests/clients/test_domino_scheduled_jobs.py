@@ -7,8 +7,8 @@ import json
 import pytest
 import requests
 
-from domino_mlops.clients.domino_job_types import GitRef
-from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
+from domino_mlops.clients.domino.job_types import GitRef
+from domino_mlops.clients.domino.scheduled_jobs import NewScheduledJob
 from domino_mlops.errors import ConfigError
 from tests.clients.domino_fakes import HOST, calls_to, make_client, nonconforming_requests
 from tests.support import domino_payloads as p

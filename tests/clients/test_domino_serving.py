@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from domino_mlops.clients.domino_serving import ModelApis, VersionOptions
-from domino_mlops.clients.domino_serving_types import RegistrySource, VersionSettings, request_marker
+from domino_mlops.clients.domino.serving import ModelApis, VersionOptions
+from domino_mlops.clients.domino.serving_types import RegistrySource, VersionSettings, request_marker
 from domino_mlops.errors import RemoteError
 from tests.clients.domino_fakes import HOST, calls_to, make_client, make_http, nonconforming_requests
 from tests.support import domino_payloads as p

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domino_mlops.clients.domino_serving_types import (
+from domino_mlops.clients.domino.serving_types import (
     AccessTokenInfo,
     DeploymentStatus,
     EnvVar,
@@ -30,9 +30,9 @@ from domino_mlops.clients.domino_serving_types import (
     VersionSettings,
     request_marker,
 )
-from domino_mlops.clients.domino_app_types import App
-from domino_mlops.clients.domino_job_types import Job, JobLogs
-from domino_mlops.clients.domino_types import (
+from domino_mlops.clients.domino.app_types import App
+from domino_mlops.clients.domino.job_types import Job, JobLogs
+from domino_mlops.clients.domino.types import (
     HardwareTier,
     Page,
     Project,

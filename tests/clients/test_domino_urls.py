@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domino_mlops.clients import domino_urls as urls
+from domino_mlops.clients.domino import urls as urls
 from domino_mlops.errors import ConfigError
 from tests.clients.domino_fakes import HOST, make_client
 

@@ -8,8 +8,8 @@ import tracemalloc
 
 import pytest
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_auth import DominoConfig
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.auth import DominoConfig
 from domino_mlops.errors import BadResponse, DominoMlopsError, RemoteError, Unreachable
 from tests.clients.domino_fakes import API_KEY, make_http
 from tests.support.hostile_server import HostileServer, hostile_server

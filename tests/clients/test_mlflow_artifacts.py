@@ -9,10 +9,10 @@ import os
 import pytest
 import responses
 
-from domino_mlops.clients import mlflow_artifacts
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_artifacts import proxied_path
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow import artifacts
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.artifacts import proxied_path
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.errors import BadResponse, ConfigError, NotFound, RemoteError
 from domino_emulator.local.models import register_diabetes_model
 

@@ -1,4 +1,4 @@
-"""MLflow over the house HTTP layer (clients/mlflow_rest.py), against a real hostile server on
+"""MLflow over the house HTTP layer (clients/mlflow/rest.py), against a real hostile server on
 loopback: each broken answer is translated once into one of our exceptions naming MLflow and the
 URI, and a server that trickles bytes is stopped by the total deadline MLFLOW_HTTP_REQUEST_TIMEOUT
 implies (twice it, plus 5 s)."""
@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.clients.mlflow_rest import _http_client
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
+from domino_mlops.clients.mlflow.rest import _http_client
 from domino_mlops.errors import (
     AuthenticationFailed,
     BadResponse,
@@ -90,7 +90,7 @@ def test_a_search_answered_with_something_else_is_not_an_empty_registry(server) 
     """`200 {"weird": true}` used to read as "no such model" (MLflow leaves empty lists out, so
     `{}` is an empty page): the plan said "model is not registered". Now it says the server does
     not answer as MLflow does; a real empty page `{}` still means no models."""
-    from domino_mlops.clients.mlflow_reader import MlflowReader
+    from domino_mlops.clients.mlflow.reader import MlflowReader
 
     server.answer("json", status=200, body=b'{"weird": true}')
     reader = registry(server.url).reader

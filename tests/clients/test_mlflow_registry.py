@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.desired.manifest import VersionRef
 from domino_mlops.errors import (
     AliasConflict,

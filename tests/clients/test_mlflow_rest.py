@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import responses
 
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.clients.mlflow_reader import MlflowReader
-from domino_mlops.clients.mlflow_rest import MlflowRest
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
+from domino_mlops.clients.mlflow.reader import MlflowReader
+from domino_mlops.clients.mlflow.rest import MlflowRest
 from domino_mlops.errors import BadResponse, RemoteError
 
 URI = "http://mlflow.test"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from domino_mlops.cli import main
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.errors import ConfigError
 
 

@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_apps import Apps
-from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion
-from domino_mlops.clients.domino_job_types import JobPage
-from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
-from domino_mlops.clients.domino_types import Page
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.apps import Apps
+from domino_mlops.clients.domino.serving_types import ModelApi, ModelApiVersion
+from domino_mlops.clients.domino.job_types import JobPage
+from domino_mlops.clients.domino.scheduled_jobs import NewScheduledJob
+from domino_mlops.clients.domino.types import Page
 from domino_mlops.clients.http import Reply, _server_message
 from domino_emulator.contract import load_contract
 from tests.support.schema_strategies import SchemaStrategies, with_variants

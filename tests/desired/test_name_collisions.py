@@ -51,7 +51,7 @@ def line_of(path: Path, text: str) -> int:
     return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
-# Runs of characters Domino names turn into one '-' (plan/naming.py), and '-' itself.
+# Runs of characters Domino names turn into one '-' (desired/naming.py), and '-' itself.
 SEPARATORS = ["-", ".", "..", " ", "+", " . "]
 TOKENS = st.text("abcXYZ019_", min_size=1, max_size=5)
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from domino_mlops.clients.domino_serving_types import (
+from domino_mlops.clients.domino.serving_types import (
     ActiveVersion,
     DeploymentStatus,
     ModelApi,

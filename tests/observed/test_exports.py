@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from domino_mlops.clients.mlflow import ModelVersionInfo
+from domino_mlops.clients.mlflow.registry import ModelVersionInfo
 from domino_mlops.desired.targets import Target
 from domino_mlops.errors import AuthenticationFailed, ConfigError
 from domino_mlops.observed.exports import observe_targets, tag_filter

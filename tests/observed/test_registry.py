@@ -8,9 +8,9 @@ import itertools
 import pytest
 import requests
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.clients.mlflow_reader import MlflowReader, name_filter
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
+from domino_mlops.clients.mlflow.reader import MlflowReader, name_filter
 from domino_mlops.connections import Connections
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.errors import NotFound

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from domino_mlops.clients.domino_app_types import App
-from domino_mlops.clients.domino_job_types import Job, job_marker
+from domino_mlops.clients.domino.app_types import App
+from domino_mlops.clients.domino.job_types import Job, job_marker
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs
 
 

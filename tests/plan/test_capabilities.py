@@ -1,11 +1,11 @@
-"""The capability table (plan/capabilities.py): every row names its source, and the rule refuses
+"""The capability table (clients/domino/capabilities.py): every row names its source, and the rule refuses
 exactly what a version's documentation says it cannot run on a remote data plane."""
 
 from __future__ import annotations
 
 import pytest
 
-from domino_mlops.plan.capabilities import VERSIONS, TierUse, limits_remote, refusal, row_for
+from domino_mlops.clients.domino.capabilities import VERSIONS, TierUse, limits_remote, refusal, row_for
 
 REMOTE_API = TierUse("Model API", "prod-small", "prod-west", False, "wave 2 of PROD")
 REMOTE_APP = TierUse("app", "prod-small", "prod-west", False, "app dashboard in PROD")

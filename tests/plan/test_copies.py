@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from domino_mlops.clients.mlflow_types import NEW_VERSION, SOURCE_TAG, ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.types import NEW_VERSION, SOURCE_TAG, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.observed.copies import observe_copies

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from domino_mlops.clients.mlflow import ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.registry import ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.observed.registry import ObservedModel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from domino_mlops.clients.domino_serving_types import (
+from domino_mlops.clients.domino.serving_types import (
     ActiveVersion,
     DeploymentStatus,
     ModelApi,
@@ -13,13 +13,13 @@ from domino_mlops.clients.domino_serving_types import (
     RegistrySource,
     VersionSettings,
 )
-from domino_mlops.clients.mlflow import ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.registry import ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.environments import Environment, Environments, SmokeSettings
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot
-from domino_mlops.plan.naming import model_api_name
+from domino_mlops.desired.naming import model_api_name
 from domino_mlops.plan.planner import plan_environment
 from domino_mlops.plan.render import plan_to_dict, plan_to_markdown
 from domino_mlops.plan.steps import DeployVersion, RecordLedger, SmokeTest

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domino_mlops.clients.domino_app_types import App
-from domino_mlops.clients.domino_job_types import Job, job_marker
+from domino_mlops.clients.domino.app_types import App
+from domino_mlops.clients.domino.job_types import Job, job_marker
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import AppSpec, JobSpec, TierChoice
 from domino_mlops.plan.steps import PublishApp, RecordLedger, RunJob, SetAppVisibility
@@ -95,7 +95,7 @@ def test_order_follows_the_phases_then_the_file() -> None:
 
 
 def test_a_scheduled_job_is_created_then_left_alone_then_replaced() -> None:
-    from domino_mlops.clients.domino_job_types import ScheduledJob
+    from domino_mlops.clients.domino.job_types import ScheduledJob
     from domino_mlops.desired.workloads import Schedule
     from domino_mlops.plan.steps import ScheduleJob
     from domino_mlops.plan.workloads import plan_schedule, schedule_digest, schedule_identity

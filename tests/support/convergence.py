@@ -21,7 +21,7 @@ from typing import Any
 from domino_mlops.cli import main
 from domino_mlops.desired.environments import Environment, load_environments
 from domino_emulator.seed import ADMIN_API_KEY, default_seed
-from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 
 # About a fifth of Domino's answers are 429 (Retry-After: 1 s) or 503, one in twenty connections
 # is dropped, and every answer is a little late: a flaky but alive Domino.

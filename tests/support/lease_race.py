@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from domino_mlops.apply.lease import Leases, LeaseSettings
-from domino_mlops.clients.mlflow import MlflowRegistry
+from domino_mlops.state.lease import Leases, LeaseSettings
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
 from domino_mlops.errors import LeaseHeld
 
 POINTS = ("A.read1", "A.read2", "A.write", "B.read1", "B.read2", "B.write")

@@ -25,7 +25,7 @@ class Lookups:
 
     @property
     def domino(self) -> Any:
-        from domino_mlops.clients.domino import DominoClient
+        from domino_mlops.clients.domino.client import DominoClient
 
         return DominoClient.from_env({"DOMINO_API_HOST": self.emu.url, "DOMINO_USER_API_KEY": self.emu.api_key})
 

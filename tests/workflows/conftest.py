@@ -104,9 +104,9 @@ class Stack(Lookups):
             return main(list(argv))
 
     def ledger(self, model: str) -> tuple[Any, ...]:
-        from domino_mlops.apply.ledger import Ledger
-        from domino_mlops.clients.mlflow import MlflowRegistry
-        from domino_mlops.clients.mlflow_auth import MlflowCredentials
+        from domino_mlops.state.ledger import Ledger
+        from domino_mlops.clients.mlflow.registry import MlflowRegistry
+        from domino_mlops.clients.mlflow.auth import MlflowCredentials
 
         return Ledger(MlflowRegistry(MlflowCredentials(self.mlflow_uri, "(no credential)"))).entries(model=model)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domino_mlops.clients.domino_serving_types import RequestCount
+from domino_mlops.clients.domino.serving_types import RequestCount
 from domino_mlops.desired.environments import Analysis, Traffic
 from domino_mlops.errors import AnalysisFailed, AnalysisInconclusive, DominoMlopsError
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from domino_mlops.apply.poll import PollTimeout, poll_until
 from domino_mlops.apply.workload_run import WorkloadRun
-from domino_mlops.clients.domino_app_types import App, AppPage
-from domino_mlops.clients.domino_apps import Apps
+from domino_mlops.clients.domino.app_types import App, AppPage
+from domino_mlops.clients.domino.apps import Apps
 from domino_mlops.errors import AppFailed, AppUnverifiable, DominoMlopsError
 from domino_mlops.plan.steps import AppInstanceRef, PublishApp, SetAppVisibility
 

@@ -7,8 +7,8 @@ re-run (or the lookup after an ambiguous create) finds it instead of copying twi
 
 from __future__ import annotations
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_types import SOURCE_TAG, ModelVersionInfo
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.types import SOURCE_TAG, ModelVersionInfo
 from domino_mlops.errors import NotFound
 from domino_mlops.observed.copies import find_copy, source_label
 from domino_mlops.plan.steps import CopyVersion

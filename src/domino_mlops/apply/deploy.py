@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving import VersionOptions
-from domino_mlops.clients.domino_urls import model_invocation, model_page
-from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
-from domino_mlops.clients.mlflow_types import ModelVersionInfo
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.serving import VersionOptions
+from domino_mlops.clients.domino.urls import model_invocation, model_page
+from domino_mlops.clients.domino.serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
+from domino_mlops.clients.mlflow.types import ModelVersionInfo
 from domino_mlops.errors import DeploymentFailed, DominoMlopsError
 from domino_mlops.observed.serving import ServedModelApi, choose
 from domino_mlops.plan.steps import DeployVersion

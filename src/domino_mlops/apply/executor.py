@@ -30,16 +30,16 @@ from domino_mlops.apply.analysis import Verdict
 from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
 from domino_mlops.apply.job_run import run_job, schedule_job
-from domino_mlops.apply.lease import Leases
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.state.lease import Leases
+from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
 from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
-from domino_mlops.clients.domino_auth import ModelHost
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.mlflow import MISSING_HINT, MlflowRegistry
+from domino_mlops.clients.domino.auth import ModelHost
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.mlflow.registry import MISSING_HINT, MlflowRegistry
 from domino_mlops.desired.environments import Environment
 from domino_mlops.errors import (
     AliasConflict,
@@ -284,7 +284,7 @@ def _create_destinations(runs: list[ModelRun], ctx: ApplyContext) -> None:
 
 
 def _take_leases(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:
-    """Every model's lease, taken together per credential (one search, one settle: apply/lease.py)."""
+    """Every model's lease, taken together per credential (one search, one settle: state/lease.py)."""
     for registry, members in _by_registry(runs, ctx).items():
         try:
             taken = ctx.leases.acquire_all(registry, [run.change.model for run in members], env.name)

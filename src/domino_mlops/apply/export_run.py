@@ -4,7 +4,7 @@ Domino's export), ledger entry, then the ``domino_mlops.export.<target>`` tag, w
 The tag is the commit point: a run that fails or dies before it leaves the version untagged, so
 the next run exports it again (the same image to the same tag: harmless), and a version is never
 marked exported without its image. The ledger entry is written just before the tag; a re-run
-after a crash between the two finds that entry and does not add a second (apply/ledger.py).
+after a crash between the two finds that entry and does not add a second (state/ledger.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from domino_mlops.apply.executor import RunInfo
 from domino_mlops.apply.export_build import ContainerTool
 from domino_mlops.apply.export_context import lay_out
 from domino_mlops.apply.export_server import export_on_domino
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.connections import Connections
 from domino_mlops.desired.targets import Target, Targets

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domino_mlops.apply.poll import PollSettings, PollTimeout, poll_until
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import ExportStatus
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.serving_types import ExportStatus
 from domino_mlops.desired.targets import Target
 from domino_mlops.errors import DominoMlopsError, ExportFailed
 from domino_mlops.observed.registry_credentials import Login

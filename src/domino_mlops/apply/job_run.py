@@ -2,15 +2,15 @@
 raise JobFailed with its last log lines. The ScheduleJob step: create or replace a scheduled job.
 
 A start carries the plan's marker in its title, so a start whose answer was lost is found
-again instead of run twice (clients/domino_jobs.py), and the next plan sees the job ran.
+again instead of run twice (clients/domino/jobs.py), and the next plan sees the job ran.
 """
 
 from __future__ import annotations
 
 from domino_mlops.apply.poll import PollTimeout, poll_until
 from domino_mlops.apply.workload_run import WorkloadRun
-from domino_mlops.clients.domino_job_types import Job
-from domino_mlops.clients.domino_scheduled_jobs import NewScheduledJob
+from domino_mlops.clients.domino.job_types import Job
+from domino_mlops.clients.domino.scheduled_jobs import NewScheduledJob
 from domino_mlops.errors import ConfigError, DominoMlopsError, JobFailed
 from domino_mlops.plan.steps import RunJob, ScheduleJob
 

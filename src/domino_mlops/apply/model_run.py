@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 from domino_mlops.apply import analysis as measuring
 from domino_mlops.apply.copy_version import copy_version
 from domino_mlops.apply.deploy import Deployed, DeploySettings, deploy, restore
-from domino_mlops.apply.lease import Lease
+from domino_mlops.state.lease import Lease
 from domino_mlops.apply.poll import PollSettings, for_environment
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.smoke import SmokeExpectation, SmokeResult, check, request_data
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import RegistrySource
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead, ModelVersionInfo
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.serving_types import RegistrySource
+from domino_mlops.clients.mlflow.registry import MlflowRegistry, ModelHead, ModelVersionInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.deploy_record import RecordedVersion, encode, record_tag
-from domino_mlops.clients.domino_auth import ModelHost
+from domino_mlops.clients.domino.auth import ModelHost
 from domino_mlops.errors import (
     AliasConflict,
     AnalysisFailed,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
-from domino_mlops.clients.domino import DominoClient
+from domino_mlops.state.ledger import Ledger, LedgerEntry
+from domino_mlops.clients.domino.client import DominoClient
 from domino_mlops.desired.environments import Environment
 from domino_mlops.errors import DominoMlopsError
 from domino_mlops.plan.steps import RecordLedger, WorkloadChange

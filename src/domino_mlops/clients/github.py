@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from domino_mlops.clients.domino_auth import BearerTokenAuth
+from domino_mlops.clients.domino.auth import BearerTokenAuth
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.errors import BadResponse, ConfigError, NotFound, PermissionDenied
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from domino_mlops import api
-from domino_mlops.apply.lease import Leases, LeaseSettings
+from domino_mlops.state.lease import Leases, LeaseSettings
 from domino_mlops.apply.poll import PollSettings
 from domino_mlops.commands.runtime import adopt_project_token, connect, lease_settings, read_desired_from, run_info
 from domino_mlops.connections import Connections

@@ -18,7 +18,7 @@ import json
 from dataclasses import asdict, fields
 from datetime import datetime, timezone
 
-from domino_mlops.apply.ledger import Ledger, LedgerEntry
+from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.commands.runtime import adopt_project_token, connect
 from domino_mlops.errors import ConfigError
 

@@ -9,8 +9,8 @@ import os
 from collections.abc import MutableMapping
 
 from domino_mlops.apply.executor import RunInfo
-from domino_mlops.apply.lease import LeaseSettings
-from domino_mlops.clients.mlflow_auth import project_token_variable
+from domino_mlops.state.lease import LeaseSettings
+from domino_mlops.clients.mlflow.auth import project_token_variable
 from domino_mlops.connections import Connections, apply_mlflow_http_defaults
 from domino_mlops.desired.load import Desired, read_desired
 from domino_mlops.errors import ConfigError
@@ -58,7 +58,7 @@ def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None
     """Who holds a lease (for the message another run reads), and its timing:
     DMLOPS_LEASE_SETTLE_SECONDS (default 1) and DMLOPS_LEASE_TTL_SECONDS (default 90);
     ``wait``: seconds to wait for another run's lease (--lease-wait); which GitHub job and attempt
-    this is (GITHUB_RUN_ID, GITHUB_JOB, GITHUB_RUN_ATTEMPT: apply/lease.py, Claim.superseded_by)."""
+    this is (GITHUB_RUN_ID, GITHUB_JOB, GITHUB_RUN_ATTEMPT: state/lease.py, Claim.superseded_by)."""
     env = os.environ if environ is None else environ
     defaults = LeaseSettings()
     holder = " ".join(part for part in (run.actor, run.run_url) if part)

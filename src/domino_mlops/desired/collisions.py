@@ -1,6 +1,6 @@
 """Names that become one Domino object: refused at validate, before anything is written.
 
-Domino names are normalised (plan/naming.py: the environment in lower case, anything outside
+Domino names are normalised (desired/naming.py: the environment in lower case, anything outside
 [A-Za-z0-9_-] made '-'), so two manifest names can land on one Model API or app: ``cx.a`` and
 ``cx-a`` both become ``cx-a-stage``. Each would then deploy over the other on every run, under
 separate leases. The check asks the very functions the planner uses, so the two cannot disagree.
@@ -12,7 +12,7 @@ from domino_mlops.desired.environments import Environments
 from domino_mlops.desired.locate import json_path
 from domino_mlops.desired.manifest import Manifest
 from domino_mlops.errors import ValidationIssue
-from domino_mlops.plan.naming import app_name, model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import app_name, model_api_name, tiers_in_waves
 
 
 def domino_name_issues(manifest: Manifest, environments: Environments) -> list[ValidationIssue]:

@@ -8,16 +8,16 @@ version must have passed first. Without a file, DEV -> STAGE -> PROD is assumed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from domino_mlops.clients.domino_serving_types import VersionSettings
+from domino_mlops.clients.domino.serving_types import VersionSettings
 from domino_mlops.desired import limits
 from domino_mlops.desired.aliases import alias_problem
 from domino_mlops.desired.locate import Located, parse_yaml
 from domino_mlops.desired.schema_check import read_checked
 from domino_mlops.errors import NotFound, ValidationFailed, ValidationIssue
-from domino_mlops.observed.model_tokens import variable_for
 
 SCHEMA = "environments.schema.json"
 
@@ -355,3 +355,14 @@ def _topology_issues(env: Environment, located: Located, where: tuple[str | int,
             f"mlflow.tracking_uri_variable of {env.name!r} is not supported yet (an environment's own MLflow "
             "server); remove it and use mlflow.registered_model on the shared server")))
     return issues
+
+
+# Where a smoke test's model tokens come from (observed/model_tokens.py reads them): one variable
+# per environment, else the shared one. Named here because validation refuses two environments
+# whose names give the same variable (below).
+TOKENS_VARIABLE = "DOMINO_MODEL_TOKENS"
+
+
+def variable_for(environment: str) -> str:
+    """The environment's own variable: DOMINO_MODEL_TOKENS_PROD for PROD."""
+    return f"{TOKENS_VARIABLE}_{re.sub(r'[^A-Za-z0-9]+', '_', environment).upper().strip('_')}"

@@ -15,57 +15,18 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from dataclasses import dataclass, field
 from json.decoder import scanstring
-from typing import Any
 
 from domino_mlops.desired.limits import ENVIRONMENTS, MANIFEST, Limits
+# The values both halves use live apart, so the YAML half imports them without a cycle.
+from domino_mlops.desired.located import Located, Path, SyntaxProblem, json_path, max_int_digits
 from domino_mlops.errors import ValidationIssue
 
-Path = tuple[str | int, ...]
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # What the pre-scan looks at: whole strings (so brackets inside them do not count), brackets, commas.
 _STRUCTURE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},]')
 _NON_FINITE = ("NaN", "Infinity", "-Infinity")  # Python's json reads them; JSON (RFC 8259) has none
-
-
-def json_path(path: Path) -> str:
-    """Render ("P1", 0, "version") as $.P1[0].version; odd keys are quoted: $["a b"]."""
-    out = "$"
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif _IDENTIFIER.match(part):
-            out += f".{part}"
-        else:
-            out += f"[{json.dumps(part)}]"
-    return out
-
-
-@dataclass(frozen=True)
-class Located:
-    """A parsed document plus the line where each value (by path) begins."""
-
-    file: str
-    data: Any
-    lines: dict[Path, int] = field(default_factory=dict)
-    duplicates: tuple[ValidationIssue, ...] = ()
-
-    def line_of(self, path: Path) -> int | None:
-        """The line of the value at `path`, or of its nearest located parent."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return self.lines.get((), 1)
-
-    def issue(self, path: Path, message: str) -> ValidationIssue:
-        return ValidationIssue(self.file, self.line_of(path), json_path(path), message)
 
 
 class _JsonScanner:
@@ -185,11 +146,6 @@ def _limit_problem(file: str, text: str, pos: int, message: str) -> SyntaxProble
     return SyntaxProblem(ValidationIssue(file, text.count("\n", 0, pos) + 1, "$", message))
 
 
-def max_int_digits() -> int:
-    """The most digits int() reads (CVE-2020-10735); 0 means no limit (before Python 3.10.7)."""
-    return getattr(sys, "get_int_max_str_digits", lambda: 0)()
-
-
 def parse_yaml(text: str, file: str, limits: Limits = ENVIRONMENTS) -> Located:
     """Parse YAML (safe subset, merge keys included) into plain values plus the line of every node."""
     from domino_mlops.desired.locate_yaml import parse  # the YAML half lives in its own module
@@ -197,9 +153,4 @@ def parse_yaml(text: str, file: str, limits: Limits = ENVIRONMENTS) -> Located:
     return parse(text, file, limits)
 
 
-class SyntaxProblem(Exception):
-    """A file that does not parse at all; loaders turn it into ValidationFailed."""
-
-    def __init__(self, issue: ValidationIssue) -> None:
-        super().__init__(str(issue))
-        self.issue = issue
+__all__ = ["Located", "Path", "SyntaxProblem", "json_path", "max_int_digits", "parse_json", "parse_yaml"]

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from domino_mlops.desired.limits import Limits
-from domino_mlops.desired.locate import Located, Path, SyntaxProblem, json_path, max_int_digits
+from domino_mlops.desired.located import Located, Path, SyntaxProblem, json_path, max_int_digits
 from domino_mlops.errors import ValidationIssue
 
 MERGE_TAG = "tag:yaml.org,2002:merge"

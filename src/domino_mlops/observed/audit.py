@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from domino_mlops.clients.github import GitHubClient, NameListing
-from domino_mlops.clients.mlflow_auth import project_token_variable
+from domino_mlops.clients.mlflow.auth import project_token_variable
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.reach import DEFAULT_TRACKING_VARIABLE, shared_with_protected

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from domino_mlops.clients.mlflow_types import NEW_VERSION, SOURCE_TAG, ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.types import NEW_VERSION, SOURCE_TAG, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.environments import Environment
 from domino_mlops.observed.registry import ModelReader, ObservedModel
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domino_mlops.clients.domino_serving_types import RegistrySource, VersionSettings
+from domino_mlops.clients.domino.serving_types import RegistrySource, VersionSettings
 
 _SETTINGS = ("log_http_request_response", "monitoring_enabled", "record_invocation")
 

@@ -1,5 +1,5 @@
 """Domino's version (read once per run) and the data planes of the tiers a plan uses, checked
-against what that version can run there (plan/capabilities.py).
+against what that version can run there (clients/domino/capabilities.py).
 
 On a version whose documentation lists no limit (6.0 and later) this costs one request
 (``GET /version``); only an older one lists the hardware tiers of the projects involved
@@ -11,15 +11,23 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from domino_mlops.plan.capabilities import Kind, TierUse, limits_remote, refusal
-from domino_mlops.plan.naming import tiers_in_waves
+from domino_mlops.clients.domino.capabilities import Kind, TierUse, limits_remote, refusal
+from domino_mlops.desired.naming import tiers_in_waves
 
 if TYPE_CHECKING:
-    from domino_mlops.connections import Connections
+    from domino_mlops.clients.domino.client import DominoClient
     from domino_mlops.desired.environments import Environment
     from domino_mlops.desired.workloads import AppSpec
+
+
+class Connections(Protocol):
+    """What this module needs of a run's connections (domino_mlops.connections.Connections): a
+    Domino client per project. A protocol, so the observed layer does not import the wiring above it."""
+
+    def domino(self, project_id: str) -> DominoClient: ...
+
 
 _versions: weakref.WeakKeyDictionary[Connections, str] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo
+from domino_mlops.clients.mlflow.registry import MlflowRegistry, ModelVersionInfo
 from domino_mlops.desired.targets import Target
 from domino_mlops.errors import ConfigError
 from domino_mlops.observed.export_snapshot import TaggedVersion, TargetSnapshot

@@ -23,15 +23,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from domino_mlops.desired.environments import TOKENS_VARIABLE as VARIABLE, variable_for
 from domino_mlops.errors import ConfigError
 
-VARIABLE = "DOMINO_MODEL_TOKENS"
 WILDCARD = "*"
-
-
-def variable_for(environment: str) -> str:
-    """The environment's own variable: DOMINO_MODEL_TOKENS_PROD for PROD."""
-    return f"{VARIABLE}_{re.sub(r'[^A-Za-z0-9]+', '_', environment).upper().strip('_')}"
 
 
 @dataclass(frozen=True)

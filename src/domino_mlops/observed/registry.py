@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.types import ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.desired.manifest import ManifestEntry
 from domino_mlops.errors import NotFound
+
+if TYPE_CHECKING:  # annotations only: the planner imports ObservedModel without an HTTP library
+    from domino_mlops.clients.mlflow.registry import MlflowRegistry
 
 
 READ_PARALLELISM = 4  # credentials (and Domino projects) read at once

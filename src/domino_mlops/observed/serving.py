@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
+from domino_mlops.clients.domino.serving_types import ModelApi, ModelApiVersion, RegistrySource, VersionSettings
 from domino_mlops.observed.deploy_record import KnownServing
+
+if TYPE_CHECKING:  # annotations only: the planner imports the snapshot without an HTTP library
+    from domino_mlops.clients.domino.client import DominoClient
 
 
 _UNUSABLE = ("failed", "error", "stalled")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from domino_mlops.clients.domino import DominoClient
-from domino_mlops.clients.domino_app_types import App
-from domino_mlops.clients.domino_job_types import Job, ScheduledJob
+from domino_mlops.clients.domino.client import DominoClient
+from domino_mlops.clients.domino.app_types import App
+from domino_mlops.clients.domino.job_types import Job, ScheduledJob
 
 
 def observe_job_runs(domino: DominoClient, project_id: str, digests: Collection[str]) -> dict[str, tuple[Job, ...]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from domino_mlops.clients.mlflow_types import NEW_VERSION, ModelVersionInfo
+from domino_mlops.clients.mlflow.types import NEW_VERSION, ModelVersionInfo
 from domino_mlops.plan.steps import (
     CopyVersion,
     DeployVersion,

@@ -33,7 +33,7 @@ from dataclasses import asdict
 from typing import Any
 
 from domino_mlops.desired.environments import Environment
-from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import ModelChange, Plan
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
-from domino_mlops.apply.ledger import LedgerEntry
+from domino_mlops.state.entries import LedgerEntry
 from domino_mlops.observed.ancestry import BEHIND, DIVERGED
 
 FORWARD_ACTIONS = ("promote", "rollout")

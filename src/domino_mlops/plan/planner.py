@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from domino_mlops.clients.domino_serving_types import RegistrySource
-from domino_mlops.clients.mlflow_types import NEW_VERSION, ModelVersionInfo
+from domino_mlops.clients.domino.serving_types import RegistrySource
+from domino_mlops.clients.mlflow.types import NEW_VERSION, ModelVersionInfo
 from domino_mlops.desired.environments import Environment, Environments
 from domino_mlops.errors import UnknownHardwareTier
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, choose
-from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import (
     CopyVersion,
     DeployVersion,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from domino_mlops.clients.domino_serving_types import VersionSettings
+from domino_mlops.clients.domino.serving_types import VersionSettings
 
 if TYPE_CHECKING:
-    from domino_mlops.clients.mlflow_types import ModelVersionInfo
+    from domino_mlops.clients.mlflow.types import ModelVersionInfo
     from domino_mlops.desired.manifest import SmokeTest as SmokeSpec
 
 
@@ -245,7 +245,7 @@ class PublishApp:
     action: "create" (no app of that name: create, then start) or "start" (restart the existing one).
     """
 
-    app: str  # the Domino app's name: <manifest name>-<environment> (plan/naming.py)
+    app: str  # the Domino app's name: <manifest name>-<environment> (desired/naming.py)
     project_id: str
     action: Literal["create", "start"]
     hardware_tier: str | None = None

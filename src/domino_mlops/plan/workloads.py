@@ -15,11 +15,11 @@ import hashlib
 import json
 from collections.abc import Collection, Mapping, Sequence
 
-from domino_mlops.clients.domino_app_types import App
-from domino_mlops.clients.domino_job_types import Job, ScheduledJob
+from domino_mlops.clients.domino.app_types import App
+from domino_mlops.clients.domino.job_types import Job, ScheduledJob
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import AppSpec, JobSpec
-from domino_mlops.plan.naming import app_name
+from domino_mlops.desired.naming import app_name
 from domino_mlops.plan.steps import (
     AppInstanceRef,
     PublishApp,

@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import requests
 
-from domino_mlops.clients.domino_auth import BearerTokenAuth
+from domino_mlops.clients.domino.auth import BearerTokenAuth
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.errors import PermissionDenied
 from domino_mlops.report import github

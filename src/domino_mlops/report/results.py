@@ -8,7 +8,7 @@ from typing import Any
 
 from domino_mlops.apply.analysis import METRICS
 from domino_mlops.apply.executor import ApplyResult, ModelResult
-from domino_mlops.clients.domino_urls import model_invocation, model_page
+from domino_mlops.clients.domino.urls import model_invocation, model_page
 from domino_mlops.errors import AnalysisFailed, AnalysisInconclusive, PutBackFailed
 from domino_mlops.plan.steps import Plan
 

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from domino_mlops.desired.environments import Environment
-from domino_mlops.plan.naming import model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
 

@@ -9,7 +9,7 @@ import threading
 import json
 
 from domino_mlops.apply.executor import ApplyResult
-from domino_mlops.clients.domino_urls import model_invocation, model_page
+from domino_mlops.clients.domino.urls import model_invocation, model_page
 from domino_mlops.desired.environments import Environment
 from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown

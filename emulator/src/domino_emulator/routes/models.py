@@ -17,7 +17,7 @@ from domino_emulator.views import model_apis as views
 from domino_emulator.web import Request, Response, Router, bad_request
 from domino_emulator.views.platform import LOCAL_DATA_PLANE_ID
 from domino_emulator.world import new_id
-from domino_mlops.plan.capabilities import allowed_remote
+from domino_mlops.clients.domino.capabilities import allowed_remote
 
 BASE = "/api/modelServing/v1/modelApis"
 DEFAULT_LIMIT, MAX_LIMIT = 10, 100
@@ -127,7 +127,7 @@ def delete_model_api(ctx: Context, req: Request, who: Principal) -> Any:
 
 
 def _remote_problem(ctx: Context, tier_id: str) -> str | None:
-    """The rule the plan applies (plan/capabilities.py): a version whose documentation runs Model
+    """The rule the plan applies (clients/domino/capabilities.py): a version whose documentation runs Model
     APIs only in the local data plane cannot put one on a remote data plane's tier. Domino's own
     answer to such a request is not documented: this 400 is the emulator's guess, labelled so."""
     tier = ctx.world.hardware_tiers.get(tier_id)

@@ -6,7 +6,8 @@ The workflows' concurrency groups serialise runs in CI; the lease serialises eve
 reaches this MLflow, however it was started. It is a tag on the registered model,
 ``domino_mlops.lease.<ENV>``, holding who writes, until when, and from where; it is taken before
 the first write, checked again before each step that writes and before a put-back (so a run
-that lost it stops before writing), renewed while the run waits on Domino, and removed at the end.
+that lost it stops before writing), renewed while the run waits on Domino (one renewer thread per
+apply, one search per round, a write only near expiry), and removed at the end.
 
 MLflow has no conditional write, so taking it is read, write, settle, read: two runs that both
 read it free both write it, and after ``settle`` seconds both read it back; only the last
@@ -37,10 +38,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from domino_mlops.clients.mlflow import MlflowRegistry, ModelHead
+from domino_mlops.clients.mlflow.registry import MlflowRegistry, ModelHead
 from domino_mlops.errors import DominoMlopsError, LeaseHeld
 
 TAG = "domino_mlops.lease.{environment}"
+RENEW_BELOW = 1.5  # rounds of life left under which a renewal round writes a lease anew (_Renewer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +121,8 @@ class Lease:
     claim: Claim
     settings: LeaseSettings
     lost_to: str | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _renewer: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)  # set: released, or (tests) its run died
+    _renewer: _Renewer | None = None
     _released: bool = False
 
     @property
@@ -159,23 +161,94 @@ class Lease:
         self._released = True
         self._stop.set()
         if self._renewer is not None:
-            self._renewer.join(timeout=5)
+            self._renewer.forget(self)
         try:
             if self.still_held():
                 self.registry.delete_model_tag(self.model, self.tag)
         except DominoMlopsError:
             pass  # it expires by itself; the work is done or reported already
 
-    def _renew_loop(self, clock: Callable[[], float]) -> None:
-        while not self._stop.wait(self.settings.renew_every):
+
+class _Renewer:
+    """One thread renews every lease an apply holds (issue 23: a thread and a write per lease per
+    period cost 41 MLflow writes per model in a 1,000-model apply).
+
+    Every ``renew_every`` seconds one search per credential reads all the held leases' tags
+    (``reader.heads``): a lease another run took over is marked lost (its run stops before its
+    next write, as ``Lease.check`` would have), and only a lease that would expire before the
+    next round with half a round to spare (``RENEW_BELOW`` rounds left) is written anew: with the
+    defaults (ttl 90 s, a round every 30 s) a lease is written at the round 60 s after it was
+    taken, then every 60 s, and one held for less than a minute is never renewed: taken and given
+    back, two writes. A round that starts up to half a round late still renews in time. The
+    thread ends when no lease is held and starts again with the next one."""
+
+    def __init__(self, settings: LeaseSettings, clock: Callable[[], float]) -> None:
+        self._settings, self._clock = settings, clock
+        self._held: dict[int, Lease] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()  # set when the last lease is given back: the thread ends now
+
+    def hold(self, lease: Lease) -> None:
+        with self._lock:
+            self._held[id(lease)] = lease
+            lease._renewer = self
+            self._idle.clear()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, daemon=True, name="lease-renewer")
+                self._thread.start()
+
+    def forget(self, lease: Lease) -> None:
+        with self._lock:
+            self._held.pop(id(lease), None)
+            if not self._held:
+                self._idle.set()
+
+    def held(self) -> list[Lease]:
+        with self._lock:
+            return [lease for lease in self._held.values() if not lease._stop.is_set()]
+
+    def _loop(self) -> None:
+        while True:
+            self._idle.wait(self._settings.renew_every)
+            with self._lock:
+                if not any(not lease._stop.is_set() for lease in self._held.values()):
+                    self._thread = None  # a lease held after this starts a new thread
+                    return
+            self.renew_once()
+
+    def renew_once(self) -> None:
+        """One round: one search per credential, a write only for a lease close to its expiry."""
+        by_registry: dict[int, list[Lease]] = {}
+        for lease in self.held():
+            by_registry.setdefault(id(lease.registry), []).append(lease)
+        for leases in by_registry.values():
             try:
-                self.check()
-                self.claim = _with_expiry(self.claim, clock() + self.settings.ttl)
-                self.registry.set_model_tag(self.model, self.tag, self.claim.to_json())
-            except LeaseHeld:
-                return
+                heads = leases[0].registry.reader.heads(sorted({lease.model for lease in leases}))
             except DominoMlopsError:
-                continue  # a passing fault: the next round renews it
+                continue  # a passing fault: the next round reads again, long before any expiry
+            for lease in leases:
+                self._renew(lease, heads.get(lease.model))
+
+    def _renew(self, lease: Lease, head: ModelHead | None) -> None:
+        if lease._stop.is_set() or lease.lost_to is not None:
+            return
+        try:
+            lease.verify(head) if head is not None else lease.check()
+        except LeaseHeld:
+            self.forget(lease)
+            return
+        except DominoMlopsError:
+            return
+        now = self._clock()
+        if lease.claim.expires - now > RENEW_BELOW * self._settings.renew_every:
+            return  # it outlives the next round with half a round to spare: no write
+        renewed = _with_expiry(lease.claim, now + self._settings.ttl)
+        try:
+            lease.registry.set_model_tag(lease.model, lease.tag, renewed.to_json())
+        except DominoMlopsError:
+            return  # the next round tries again; the old expiry still stands
+        lease.claim = renewed
 
 
 class Leases:
@@ -186,6 +259,7 @@ class Leases:
                  on_wait: Callable[[str, str], None] = lambda model, holder: None) -> None:
         self.settings, self._clock, self._sleep, self._on_wait = settings, clock, sleep, on_wait
         self.owner = uuid.uuid4().hex
+        self.renewer = _Renewer(settings, clock)  # one for every lease this apply takes
 
     def wait_until_free(self, registry: MlflowRegistry, model: str, environment: str) -> None:
         """Wait (up to ``settings.wait``) until no other run holds the model's lease, without
@@ -329,11 +403,9 @@ class Leases:
                      self._clock() + self.settings.ttl, self.settings.job, self.settings.attempt)
 
     def _held_lease(self, registry: MlflowRegistry, model: str, environment: str, claim: Claim) -> Lease:
-        """A confirmed lease, renewed from now on until released."""
+        """A confirmed lease, renewed from now on until released (by this apply's one renewer)."""
         lease = Lease(registry, model, environment, claim, self.settings)
-        lease._renewer = threading.Thread(target=lease._renew_loop, args=(self._clock,), daemon=True,
-                                          name=f"lease-{environment}-{model}")
-        lease._renewer.start()
+        self.renewer.hold(lease)
         return lease
 
 

@@ -3,7 +3,7 @@
 MLflow answers where a version's files live (`model-versions/get-download-uri`). When they live
 behind the tracking server (``mlflow-artifacts:/...``, what ``mlflow server --serve-artifacts``
 and Domino hand out) they are read through its artifact proxy with the same session, credential
-and retry rules as every other MLflow call (clients/mlflow_rest.py):
+and retry rules as every other MLflow call (clients/mlflow/rest.py):
 ``GET /api/2.0/mlflow-artifacts/artifacts?path=<dir>`` lists a folder (basenames only),
 ``GET /api/2.0/mlflow-artifacts/artifacts/<path>`` is one file. A file is streamed to disk with a
 size bound, and every listed name must be a plain name: a hostile server must not make us write
@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from domino_mlops.clients.json_fields import Fields
-from domino_mlops.clients.mlflow_rest import SERVICE, MlflowRest
+from domino_mlops.clients.mlflow.rest import SERVICE, MlflowRest
 from domino_mlops.errors import (
     BadResponse,
     ConfigError,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from domino_mlops.clients import domino_urls as urls
+from domino_mlops.clients.domino import urls as urls
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.clients.json_fields import Fields, bad
 from domino_mlops.errors import (
@@ -77,7 +77,7 @@ class CustomMetrics:
         :caption: Example, against the emulator (``Emulator.add_monitored_model`` made the id)
 
         from datetime import datetime, timezone
-        from domino_mlops.clients.domino_custom_metrics import MetricValue
+        from domino_mlops.clients.domino.custom_metrics import MetricValue
 
         at = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
         client.custom_metrics.log_values([MetricValue(monitoring_id, "accuracy", 0.93, at)])

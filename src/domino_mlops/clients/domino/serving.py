@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_serving_types import (
+from domino_mlops.clients.domino import urls as urls
+from domino_mlops.clients.domino.serving_types import (
     ModelApi,
     ModelApiVersion,
     RegistrySource,
@@ -22,7 +22,7 @@ from domino_mlops.clients.domino_serving_types import (
     VersionSettings,
     request_marker,
 )
-from domino_mlops.clients.domino_types import Page, check_next_page
+from domino_mlops.clients.domino.types import Page, check_next_page
 from domino_mlops.clients.http import HttpClient
 
 T = TypeVar("T")

@@ -21,17 +21,17 @@ from typing import Any
 
 from requests.auth import AuthBase
 
-from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_apps import Apps
-from domino_mlops.clients.domino_auth import DominoConfig, NoCredential
-from domino_mlops.clients.domino_custom_metrics import CustomMetrics
-from domino_mlops.clients.domino_deployments import ModelDeployments
-from domino_mlops.clients.domino_job_types import CurrentUser
-from domino_mlops.clients.domino_jobs import Jobs
-from domino_mlops.clients.domino_relogin import relogin_on_conflict
-from domino_mlops.clients.domino_scheduled_jobs import ScheduledJobs
-from domino_mlops.clients.domino_serving import ModelApis
-from domino_mlops.clients.domino_types import (
+from domino_mlops.clients.domino import urls as urls
+from domino_mlops.clients.domino.apps import Apps
+from domino_mlops.clients.domino.auth import DominoConfig, NoCredential
+from domino_mlops.clients.domino.custom_metrics import CustomMetrics
+from domino_mlops.clients.domino.deployments import ModelDeployments
+from domino_mlops.clients.domino.job_types import CurrentUser
+from domino_mlops.clients.domino.jobs import Jobs
+from domino_mlops.clients.domino.relogin import relogin_on_conflict
+from domino_mlops.clients.domino.scheduled_jobs import ScheduledJobs
+from domino_mlops.clients.domino.serving import ModelApis
+from domino_mlops.clients.domino.types import (
     HardwareTier,
     Project,
     ProjectEnvironments,
@@ -49,7 +49,7 @@ class DominoClient:
     .. code-block:: python
         :caption: Example, against the emulator's demo world (``domino-mlops emulator``)
 
-        from domino_mlops.clients.domino import DominoClient
+        from domino_mlops.clients.domino.client import DominoClient
 
         client = DominoClient.from_env({
             "DOMINO_API_HOST": "http://127.0.0.1:8765",

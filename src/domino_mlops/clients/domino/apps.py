@@ -27,8 +27,8 @@ from urllib.parse import quote, urlsplit
 
 from requests.auth import AuthBase
 
-from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_app_types import (
+from domino_mlops.clients.domino import urls as urls
+from domino_mlops.clients.domino.app_types import (
     VISIBILITIES,
     App,
     AppInstance,
@@ -36,8 +36,8 @@ from domino_mlops.clients.domino_app_types import (
     Published,
     app_id_from_api,
 )
-from domino_mlops.clients.domino_auth import NoCredential
-from domino_mlops.clients.domino_types import parse_list
+from domino_mlops.clients.domino.auth import NoCredential
+from domino_mlops.clients.domino.types import parse_list
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.clients.json_fields import Fields, without_nulls
 from domino_mlops.errors import AuthenticationFailed, BadResponse, ConfigError, NotFound, PermissionDenied, Redirected

@@ -17,9 +17,9 @@ import re
 import shlex
 from collections.abc import Iterator, Mapping, Sequence
 
-from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_job_types import Job, JobLogs, JobPage, marked_title
-from domino_mlops.clients.domino_types import check_next_page
+from domino_mlops.clients.domino import urls as urls
+from domino_mlops.clients.domino.job_types import Job, JobLogs, JobPage, marked_title
+from domino_mlops.clients.domino.types import check_next_page
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.clients.json_fields import without_nulls
 from domino_mlops.errors import ConfigError

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_job_types import ScheduledJob, marked_title
-from domino_mlops.clients.domino_jobs import Variables, command_with_variables
-from domino_mlops.clients.domino_types import parse_list
+from domino_mlops.clients.domino import urls as urls
+from domino_mlops.clients.domino.job_types import ScheduledJob, marked_title
+from domino_mlops.clients.domino.jobs import Variables, command_with_variables
+from domino_mlops.clients.domino.types import parse_list
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.errors import ConfigError
 

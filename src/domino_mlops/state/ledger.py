@@ -4,90 +4,24 @@ Searchable with MLflow's own tools, and it answers "what was in production at ti
 entry carries a key chained to the previous entry of the same environment and model, so the
 same change recorded twice (a re-run after a crash) is found and skipped, while a later,
 identical-looking change (promote A->B again after a rollback) is a new entry.
-An entry's ``kind`` says what ``model`` names: a model (the default, and what entries written
-before jobs and apps existed are), a job (``to_version``: the digest of the definition and commit
-it ran for) or an app (``to_version``: the digest of what the manifest asked of it).
-No secret is ever a tag here: only versions, Domino ids, the commit, the run URL and the actor.
+The entries themselves are values (state/entries.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import replace
 
-from domino_mlops.clients.mlflow import MlflowRegistry
-from domino_mlops.clients.mlflow_reader import MlflowReader
+from domino_mlops.clients.mlflow.registry import MlflowRegistry
+from domino_mlops.clients.mlflow.reader import MlflowReader
+from domino_mlops.state.entries import TAG_PREFIX, EXPERIMENT, LedgerEntry, chain_key
 
-EXPERIMENT = "domino-mlops-ledger"
-_PREFIX = "dmlops."
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    environment: str
-    model: str
-    from_version: str | None
-    to_version: str
-    action: str  # deploy | promote | rollback | rollout | export
-    project_id: str = ""
-    model_api_ids: str = ""  # comma-separated, in roll-out order
-    model_api_version_ids: str = ""
-    commit_sha: str = ""
-    run_url: str = ""
-    actor: str = ""
-    time_ms: int = 0
-    key: str = ""
-    run_id: str = ""
-    kind: str = "model"  # model | job | app (an export is a model's entry, action export)
-    image: str = ""  # export: the image reference pushed (with its digest when known)
-    # Who approved the change: GitHub reviewers of this run, or "local user X, no GitHub approval".
-    approved_by: str = ""
-    source: str = ""  # the separated topology: "<model>/<version>" that `model` `to_version` is a copy of
-    # The analysis of the change (apply/analysis.py): the measurements of a pass (JSON), or a breach's
-    # metric, value and threshold; kind "analysis" is the entry of a version an analysis failed.
-    analysis: str = ""
-
-    def tags(self) -> dict[str, str]:
-        fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
-                  "to": self.to_version, "action": self.action, "project": self.project_id,
-                  "model_api_ids": self.model_api_ids, "model_api_version_ids": self.model_api_version_ids,
-                  "commit": self.commit_sha, "run_url": self.run_url, "actor": self.actor, "key": self.key}
-        if self.image:
-            fields["image"] = self.image
-        if self.approved_by:
-            fields["approved_by"] = self.approved_by
-        if self.source:
-            fields["source"] = self.source
-        if self.analysis:
-            fields["analysis"] = self.analysis
-        return {_PREFIX + k: v for k, v in fields.items()}
-
-    @classmethod
-    def from_tags(cls, tags: Mapping[str, str], *, start_time: int, run_id: str) -> LedgerEntry:
-        get = lambda k: tags.get(_PREFIX + k, "")  # noqa: E731
-        return cls(environment=get("environment"), model=get("model"), from_version=get("from") or None,
-                   to_version=get("to"), action=get("action"), project_id=get("project"),
-                   model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
-                   commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
-                   time_ms=start_time, key=get("key"), run_id=run_id,
-                   kind=get("kind") or "model", image=get("image"), approved_by=get("approved_by"),
-                   source=get("source"), analysis=get("analysis"))
-
-
-def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
-    text = "|".join([entry.environment, entry.model, entry.from_version or "", entry.to_version,
-                     entry.action, previous.key if previous else ""]
-                    # A model's key stays what it was before kinds existed; a job or an app
-                    # never chains onto a model of the same name.
-                    + ([] if entry.kind == "model" else [entry.kind]))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
+__all__ = ["EXPERIMENT", "Ledger", "LedgerEntry", "chain_key"]
 
 class Ledger:
     """Read and append ledger entries through one credential's MLflow, over its REST API
-    (clients/mlflow_reader.py): one experiment lookup and one search (plus pages) however many
+    (clients/mlflow/reader.py): one experiment lookup and one search (plus pages) however many
     models. Given an MlflowReader it reads only (a plan); given an MlflowRegistry it appends too."""
 
     def __init__(self, store: MlflowRegistry | MlflowReader) -> None:
@@ -146,7 +80,7 @@ class Ledger:
         name = f"{entry.environment} {what} {entry.from_version or '-'}->{entry.to_version}"
 
         def recorded() -> str | None:  # the entry, if a create whose answer was lost made it
-            runs = self._reader.runs(experiment_id, f"tags.`{_PREFIX}key` = '{_quote(key)}'")
+            runs = self._reader.runs(experiment_id, f"tags.`{TAG_PREFIX}key` = '{_quote(key)}'")
             return runs[0].run_id if runs else None
 
         # Created once, never resent blindly (clients/http.create_once).
@@ -173,7 +107,7 @@ _ORDER = "attributes.start_time ASC"
 
 
 def _filter(model: str | None, environment: str | None) -> str:
-    return " and ".join(_clause(_PREFIX + k, v) for k, v in (("model", model), ("environment", environment)) if v)
+    return " and ".join(_clause(TAG_PREFIX + k, v) for k, v in (("model", model), ("environment", environment)) if v)
 
 
 def _clause(key: str, value: str) -> str:

@@ -1,4 +1,4 @@
-"""The registry and the ledger read in batches, through MLflow's REST API (clients/mlflow_rest.py).
+"""The registry and the ledger read in batches, through MLflow's REST API (clients/mlflow/rest.py).
 
 A plan reads every model of a manifest. MlflowClient asks one model at a time
 (`registered-models/get` plus `model-versions/search`: 2,000 requests for a 1,000-entry
@@ -25,9 +25,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from domino_mlops.clients.json_fields import Fields
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.clients.mlflow_rest import SERVICE, MlflowRest, shaped
-from domino_mlops.clients.mlflow_types import ModelHead, ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
+from domino_mlops.clients.mlflow.rest import SERVICE, MlflowRest, shaped
+from domino_mlops.clients.mlflow.types import ModelHead, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.errors import BadResponse
 
 MODELS_PAGE = 1000  # registered-models/search refuses more

@@ -1,4 +1,4 @@
-"""The MLflow model registry over its REST API (clients/mlflow_rest.py), with our errors and
+"""The MLflow model registry over its REST API (clients/mlflow/rest.py), with our errors and
 immutable results, and without the `mlflow` package.
 
 Why not `MlflowClient`: importing it is most of an action's cold start; it reads credentials from
@@ -12,7 +12,7 @@ per call; 5 s when the connection is refused); so is a write refused because ano
 inserted the same row at that moment (`ConcurrentWrite`). The two creates we make
 (`create_experiment`, `create_run`) go out once and follow the house rule for creates
 (clients/http.create_once): after an ambiguous failure, look up whether it happened before
-creating again. A version's files are read in clients/mlflow_artifacts.py.
+creating again. A version's files are read in clients/mlflow/artifacts.py.
 """
 
 from __future__ import annotations
@@ -23,22 +23,22 @@ from typing import Any
 
 from domino_mlops.clients.http import RETRY_BUDGET, Retries, create_once
 from domino_mlops.clients.json_fields import Fields
-from domino_mlops.clients.mlflow_artifacts import ModelFiles
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
-from domino_mlops.clients.mlflow_reader import (
+from domino_mlops.clients.mlflow.artifacts import ModelFiles
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
+from domino_mlops.clients.mlflow.reader import (
     MlflowReader,
     head_from_rest,
     model_from_rest,
     version_from_rest,
 )
-from domino_mlops.clients.mlflow_rest import (
+from domino_mlops.clients.mlflow.rest import (
     CONCURRENT_INSERT,
     SERVICE,
     ConcurrentWrite,
     MlflowRest,
     is_concurrent_write,
 )
-from domino_mlops.clients.mlflow_types import ModelHead, ModelVersionInfo, RegisteredModelInfo
+from domino_mlops.clients.mlflow.types import ModelHead, ModelVersionInfo, RegisteredModelInfo
 from domino_mlops.errors import AliasConflict, BadResponse, ConfigError, NotFound
 
 __all__ = ["CONCURRENT_INSERT", "ConcurrentWrite", "MlflowRegistry", "ModelHead", "ModelVersionInfo",
@@ -143,7 +143,7 @@ class MlflowRegistry:
         MLflow has no conditional write, so we read immediately before writing and read back
         after; a difference either time is an AliasConflict. Returns False when already there.
         ``guard`` sees the read before the write and may refuse it by raising: the same read
-        tells a lease holder whether the lease is still its own (apply/lease.py), at no request
+        tells a lease holder whether the lease is still its own (state/lease.py), at no request
         of its own.
         """
         version = str(version)
@@ -295,7 +295,7 @@ class MlflowRegistry:
 def _name_filter(name: str) -> str:
     # MLflow strips the quotes of `name='...'` without unescaping, so a name holding both kinds
     # of quote cannot be written that way; a list is read as a Python literal, which can. Only
-    # then: the server's literal parsing can fail under concurrent requests (clients/mlflow_rest.py).
+    # then: the server's literal parsing can fail under concurrent requests (clients/mlflow/rest.py).
     if "'" not in name:
         return f"name='{name}'"
     if '"' not in name:

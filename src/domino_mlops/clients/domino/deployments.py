@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from domino_mlops.clients import domino_urls as urls
-from domino_mlops.clients.domino_auth import ModelTokenAuth, NoCredential
-from domino_mlops.clients.domino_serving_types import (
+from domino_mlops.clients.domino import urls as urls
+from domino_mlops.clients.domino.auth import ModelTokenAuth, NoCredential
+from domino_mlops.clients.domino.serving_types import (
     DeploymentStatus,
     ExportLogs,
     ExportStatus,

@@ -2,7 +2,7 @@
 
 Why not MlflowClient: importing `mlflow` is most of an action's memory and start-up, for what
 is a handful of GETs and POSTs; MlflowClient reads one model at a time where MLflow's searches
-take many names at once (clients/mlflow_reader.py); and it reads credentials from process-wide
+take many names at once (clients/mlflow/reader.py); and it reads credentials from process-wide
 environment variables, where each project here has its own. So only a tracking server (http or
 https) is spoken to: a local store (sqlite:///, a database URI) has no REST API and is refused
 with a hint (`check_tracking_server`).
@@ -31,7 +31,7 @@ from requests.auth import AuthBase, HTTPBasicAuth
 
 from domino_mlops.clients.http import RETRY_BUDGET, HttpClient, Reply, transient
 from domino_mlops.clients.json_fields import Fields
-from domino_mlops.clients.mlflow_auth import MlflowCredentials
+from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.clients.redact import scrub
 from domino_mlops.errors import (
     AuthenticationFailed,
