@@ -88,6 +88,17 @@ class Pipeline(Lookups):
         return [{k.split(".", 1)[1]: v for k, v in r.data.tags.items() if k.startswith("dmlops.")} for r in runs]
 
 
+def events_to(callback: Any) -> Any:
+    """An api.Reporter that hands each progress line to ``callback(subject, message)``."""
+    from domino_mlops import api
+
+    class Events(api.Reporter):
+        def on_event(self, subject: str, message: str) -> None:
+            callback(subject, message)
+
+    return Events()
+
+
 @pytest.fixture
 def public_emulator(mlflow_server) -> Iterator[Emulator]:
     """An emulated Domino whose admins make every Model API of the project public (unrestricted),

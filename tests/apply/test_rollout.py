@@ -128,8 +128,8 @@ def test_the_bake_smoke_tests_a_wave_again_before_the_next(pipeline) -> None:
         pipeline.domino.deployments.stop(wave_one.id, wave_one.active_version.id)
 
     with Connections() as connections:
-        plan = api.plan(desired, prod, connections, action="rollout")
-        result = api.apply(plan, prod, connections, api.ApplyOptions(whole_environment=True, sleep=bake))
+        result = api.rollout(api.DeployRequest("PROD", approval=api.LocalApproval("tester"), sleep=bake), desired,
+                             connections).result
 
     assert baked == [30.0] and result.exit_code == 1
     (outcome,) = [m for m in result.models if m.model == model]
