@@ -119,7 +119,6 @@ def test_the_bake_smoke_tests_a_wave_again_before_the_next(pipeline) -> None:
         "      replicas: 2\n", "      replicas: 2\n      bake_seconds: 30\n").replace(
         "      timeout_seconds: 60\n", "      timeout_seconds: 1\n"))
     desired = read_desired("scripts/model_version.json", str(environments))
-    prod = desired.environments.get("PROD")
     baked: list[float] = []
 
     def bake(seconds: float) -> None:  # the bake's clock: meanwhile wave 1 stops answering
