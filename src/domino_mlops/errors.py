@@ -38,6 +38,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     ├── ApprovalNotEnforced               [3]  a protected environment's GitHub environment guards nothing
     ├── ReachNotGuarded                   [3]  credentials that reach a protected environment are not guarded
     ├── ApprovalMissing                   [3]  this run was not approved by a reviewer other than its actors
+    │   └── ApprovalNotGiven              [3]  a library call to a protected environment named no approval
     ├── AliasConflict                     [4]  someone moved the alias between plan and apply
     ├── PlanChanged                       [4]  the plan differs from the one the reviewer approved
     ├── RollbackMoved                     [4]  the environment moved since its rollback was planned
@@ -551,6 +552,22 @@ class ApprovalMissing(DominoMlopsError):
         )
         self.environment, self.github_environment, self.run_id = environment, github_environment, run_id
         self.actors, self.self_approved_by = actors, self_approved_by
+
+
+class ApprovalNotGiven(ApprovalMissing):
+    """A library caller asked to write to a protected environment without saying whose approval
+    counts (domino_mlops.api: ``approval=``): refused before anything is written, so no program
+    applies an unapproved plan by leaving an argument out."""
+
+    def __init__(self, environment: str, github_environment: str) -> None:
+        DominoMlopsError.__init__(
+            self, f"{environment} is protected and this call names no approval",
+            hint="In GitHub Actions pass approval=api.GitHubRun.from_env() (the run's approval is then checked "
+                 "with GitHub); outside it, approval=api.LocalApproval(user) records that the holder of the "
+                 "credentials approves.",
+        )
+        self.environment, self.github_environment, self.run_id = environment, github_environment, ""
+        self.actors, self.self_approved_by = (), ()
 
 
 class PlanChanged(DominoMlopsError):

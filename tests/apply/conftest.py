@@ -41,6 +41,35 @@ class Pipeline(Lookups):
     def run(self, *argv: str) -> int:
         return main(list(argv))
 
+    def call(self, verb: str, request: Any, reporter: Any = None) -> Any:
+        """The facade as a library caller uses it (domino_mlops.api), on this workspace's files and
+        credentials, as the run's commit and actor: for tests about what happens, not what is printed.
+        A writing verb's request gets the local user's approval unless it names one."""
+        from dataclasses import fields, replace
+
+        from domino_mlops import api
+        from domino_mlops.apply.options import RunInfo
+        from domino_mlops.commands.runtime import run_info
+        from domino_mlops.connections import Connections
+        from domino_mlops.desired.load import read_desired
+
+        names = {f.name for f in fields(request)}
+        if "run" in names and request.run == RunInfo():
+            request = replace(request, run=run_info())
+        if "approval" in names and request.approval is None:
+            request = replace(request, approval=api.LocalApproval("tester"))
+        if reporter is not None:
+            request = replace(request, reporter=reporter)
+        desired = read_desired("scripts/model_version.json", None)
+        with Connections() as connections:
+            return getattr(api, verb)(request, desired, connections)
+
+    def deploy(self, verb: str = "deploy", env: str | None = None, **fields: Any) -> Any:
+        """deploy (STAGE), promote (PROD) or rollout through the facade; the outcome."""
+        from domino_mlops import api
+
+        return self.call(verb, api.DeployRequest(env or ("STAGE" if verb == "deploy" else "PROD"), **fields))
+
     def mlflow_state(self, model: str) -> Any:
         """Everything a write could change: aliases, stages, tags, timestamps, ledger runs."""
         client = self.mlflow
@@ -57,6 +86,17 @@ class Pipeline(Lookups):
         runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.`dmlops.model` = '{model}'",
                                   order_by=["attributes.start_time ASC"])
         return [{k.split(".", 1)[1]: v for k, v in r.data.tags.items() if k.startswith("dmlops.")} for r in runs]
+
+
+def events_to(callback: Any) -> Any:
+    """An api.Reporter that hands each progress line to ``callback(subject, message)``."""
+    from domino_mlops import api
+
+    class Events(api.Reporter):
+        def on_event(self, subject: str, message: str) -> None:
+            callback(subject, message)
+
+    return Events()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ manager's httpRequests and usage routes), which the emulator serves from the cal
 answered. A breach puts back every data plane the run changed, leaves MLflow unmarked, exits 1.
 
 Against a real MLflow server and the Domino emulator over HTTP. Time passes through the injected
-``sleep`` (ApplyOptions.sleep): the test's clock records each wait, and may act as the model's
+``sleep`` (DeployRequest.sleep): the test's clock records each wait, and may act as the model's
 real callers meanwhile; nothing waits on the wall clock.
 """
 
@@ -29,6 +29,7 @@ from domino_emulator.local.models import SAMPLE_PATIENT
 from domino_mlops.plan.digest import plan_digest
 from domino_mlops.plan.render import plan_to_markdown
 from domino_mlops.report.results import result_to_markdown
+from tests.apply.conftest import events_to
 from tests.apply.test_rollout import active, upgraded
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
@@ -43,16 +44,11 @@ def analyse_prod(pipeline, **analysis) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def apply_prod(pipeline, action: str = "rollout", sleep=None, events: list[str] | None = None, **plan_options):
-    desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
-    prod = desired.environments.get("PROD")
-    with Connections() as connections:
-        plan = api.plan(desired, prod, connections, action=action, **plan_options)
-        result = api.apply(plan, prod, connections, api.ApplyOptions(
-            whole_environment=action == "rollout", sleep=sleep or (lambda _: None),
-            retry_failed=plan_options.get("retry_failed", False),
-            on_event=lambda model, message: (events if events is not None else []).append(message)))
-    return plan, result
+def apply_prod(pipeline, action: str = "rollout", sleep=None, events: list[str] | None = None, retry_failed=False):
+    """PROD through the facade; the plan and the apply's result (None: nothing was applied)."""
+    outcome = pipeline.call(action, api.DeployRequest("PROD", retry_failed=retry_failed, sleep=sleep or (lambda _: None)),
+                            events_to(lambda model, message: (events if events is not None else []).append(message)))
+    return outcome.plan, outcome.result
 
 
 def answered(pipeline, model_api_name: str) -> dict[int, int]:
@@ -103,7 +99,7 @@ def test_a_breach_of_max_error_rate_in_wave_one_puts_back_and_marks_nothing(pipe
     replanned, rerun = apply_prod(pipeline, sleep=slept.append)
     (held,) = [c for c in replanned.changes if c.model == model]
     assert "failed its analysis in PROD" in held.held_back and "--retry-failed-builds" in held.held_back
-    assert rerun.exit_code == 0 and active(pipeline, f"{model}-prod") == int(v1)
+    assert rerun is None and active(pipeline, f"{model}-prod") == int(v1)  # nothing applied
     # Asked to, it goes again; fixed, it passes, and the environment moves.
     _, retried = apply_prod(pipeline, sleep=slept.append, retry_failed=True)
     assert retried.exit_code == 0 and pipeline.aliases(model)["production"] == v2
@@ -212,7 +208,7 @@ def test_the_plan_shows_the_analysis_and_its_digest_covers_it(pipeline) -> None:
     desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
     prod = desired.environments.get("PROD")
     with Connections() as connections:
-        plan = api.plan(desired, prod, connections, action="rollout")
+        plan = api.plan(api.PlanRequest("PROD", action="rollout"), desired, connections).plan
     strict = plan_digest(plan, prod)
     assert ("each wave is judged by an analysis: 3 x every 60 s over 10 min; max_error_rate 0.01 (5xx); "
             "min_requests 50, inconclusive: fail") in plan_to_markdown(plan)

@@ -238,8 +238,7 @@ def test_a_missing_credential_fails_that_export_with_exit_2(workspace, models, m
 
 
 def test_the_apply_checks_again_and_skips_what_changed_since_the_plan(workspace, models, mlflow_server):
-    from domino_mlops import export_api
-    from domino_mlops.apply.export_run import ExportOptions
+    from domino_mlops import api
     from domino_mlops.connections import Connections
     from domino_mlops.desired.targets import load_targets
 
@@ -247,15 +246,21 @@ def test_the_apply_checks_again_and_skips_what_changed_since_the_plan(workspace,
     for version in (v1, v3):
         client.set_model_version_tag(MODEL, version, "TARGET_RACE", "true")
     log = workspace / "docker.log"
-    targets = load_targets(_targets(workspace, "RACE"))
-    with Connections({"MLFLOW_TRACKING_URI": mlflow_server.uri}) as connections:
-        plan = export_api.plan(targets, connections)
-        assert [i.version for i in plan.to_export] == [v1, v3]
-        client.set_model_version_tag(MODEL, v1, "domino_mlops.export.RACE", "pushed by another run")
-        client.delete_model_version_tag(MODEL, v3, "TARGET_RACE")
-        result = export_api.apply(plan, targets, connections, ExportOptions(
-            output=workspace / "out", tool=str(fake_tool(workspace / "bin", log))))
+    planned = []
 
+    class AnotherRunMeanwhile(api.Reporter):
+        def on_export_plan(self, plan):  # after the plan, before the export
+            planned.extend(i.version for i in plan.to_export)
+            client.set_model_version_tag(MODEL, v1, "domino_mlops.export.RACE", "pushed by another run")
+            client.delete_model_version_tag(MODEL, v3, "TARGET_RACE")
+
+    targets = load_targets(_targets(workspace, "RACE"))
+    request = api.ExportRequest(output=workspace / "out", tool=str(fake_tool(workspace / "bin", log)),
+                                reporter=AnotherRunMeanwhile())
+    with Connections({"MLFLOW_TRACKING_URI": mlflow_server.uri}) as connections:
+        result = api.export(request, targets, connections).result
+
+    assert planned == [v1, v3]
     assert [(o.status, o.error) for o in result.outcomes] == [
         ("skipped", "exported meanwhile by another run"), ("skipped", "its TARGET_RACE tag was removed")]
     assert calls(log) == [] and result.exit_code == 0 and not (workspace / "out").exists()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import threading
 
 from domino_mlops import api
-from domino_mlops.connections import Connections
-from domino_mlops.desired.load import read_desired
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
+from tests.apply.conftest import events_to
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 # Only a run that is wrong ever waits this long: then the test fails instead of hanging.
@@ -58,12 +57,9 @@ class Recorder:
         return max(i for i, (who, line) in enumerate(self.lines) if who == model and text in line)
 
 
-def _apply(pipeline, environment: str, recorder: Recorder, **options):
-    desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
-    env = desired.environments.get(environment)
-    with Connections() as connections:
-        plan = api.plan(desired, env, connections, action=options.pop("action", "deploy"))
-        return api.apply(plan, env, connections, api.ApplyOptions(max_parallel=2, on_event=recorder, **options))
+def _apply(pipeline, environment: str, recorder: Recorder, action: str = "deploy"):
+    outcome = pipeline.call(action, api.DeployRequest(environment, max_parallel=2), events_to(recorder))
+    return outcome.result
 
 
 def test_a_deploy_marks_a_model_while_another_model_still_deploys(pipeline) -> None:
@@ -97,7 +93,7 @@ def test_a_rollout_marks_no_model_before_every_model_passed_its_last_wave(pipeli
     last_plane = f"{ahead}-prod-prod-small: smoke test passed"
     released = recorder.hold(behind, "(wave 2)", until=recorder.when(ahead, last_plane))
 
-    result = _apply(pipeline, "PROD", recorder, action="rollout", whole_environment=True)
+    result = _apply(pipeline, "PROD", recorder, action="rollout")
 
     assert released == [True]
     assert result.exit_code == 0 and [m.status for m in result.models] == ["done", "done"]

@@ -1,4 +1,5 @@
-"""deploy-to-staging, promote-to-production, rollback: the CLI in-process against a real MLflow
+"""deploy-to-staging, promote-to-production, rollback: the CLI in-process (or, where a test is about
+what happens rather than what is printed, the facade it calls) against a real MLflow
 server and the Domino emulator over real HTTP.
 """
 
@@ -12,6 +13,7 @@ from domino_mlops.state.ledger import Ledger
 from domino_mlops.clients.mlflow.registry import MlflowRegistry
 from domino_emulator import Emulator
 from domino_emulator.seed import default_seed
+from domino_mlops.errors import AliasConflict, GateRefused
 from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
 from tests.report.test_github import parse_output_file
 
@@ -88,8 +90,8 @@ def test_promotion_rolls_out_in_waves_and_a_rerun_writes_nothing(pipeline) -> No
     model = pipeline.unique("promote")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
-    assert pipeline.run("deploy") == 0
-    assert pipeline.run("promote") == 0
+    assert pipeline.deploy().exit_code == 0
+    assert pipeline.deploy("promote").exit_code == 0
 
     assert pipeline.aliases(model) == {"staging": v1, "production": v1}
     assert pipeline.mlflow.get_model_version(model, v1).current_stage == "Production"
@@ -98,8 +100,9 @@ def test_promotion_rolls_out_in_waves_and_a_rerun_writes_nothing(pipeline) -> No
         assert api.hardware_tier_id == tier and version.status == "Running" and api.replicas == 2
 
     writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
-    assert pipeline.run("promote") == 0  # a workflow_dispatch re-run of finished work
-    assert pipeline.run("deploy") == 0
+    again = pipeline.deploy("promote")  # a workflow_dispatch re-run of finished work
+    assert (again.result, again.nothing_to_do) == (None, "already serves what the manifest says")
+    assert pipeline.deploy().result is None
     assert pipeline.emu.counters.writes() == writes
     assert pipeline.mlflow_state(model) == state
     assert [e["action"] for e in pipeline.ledger(model)] == ["deploy", "promote"]
@@ -111,10 +114,12 @@ def test_gate_refuses_a_version_that_never_passed_staging(pipeline, capsys) -> N
     pipeline.manifest(entry(model, v1))
     writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
 
-    assert pipeline.run("promote") == 3
+    with pytest.raises(GateRefused) as refused:
+        pipeline.deploy("promote")
 
-    err = capsys.readouterr().err
-    assert f"{model} version {v1} may not enter PROD" in err and "domino_mlops.STAGE.status is not set" in err
+    assert refused.value.exit_code == 3 and refused.value.reasons[0][0] == model
+    assert f"{model} version {v1} may not enter PROD" in str(refused.value)
+    assert "domino_mlops.STAGE.status is not set" in str(refused.value)
     assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
 
 
@@ -122,7 +127,7 @@ def test_gate_names_every_refused_model_on_its_manifest_line(pipeline, capsys) -
     passed, first, second = (pipeline.unique(stem) for stem in ("gate-ok", "gate-a", "gate-b"))
     versions = {m: register_diabetes_model(pipeline.mlflow_uri, m) for m in (passed, first, second)}
     pipeline.manifest(entry(passed, versions[passed]))
-    assert pipeline.run("deploy") == 0  # only `passed` has been through STAGE
+    assert pipeline.deploy().exit_code == 0  # only `passed` has been through STAGE
     pipeline.manifest(*(entry(m, versions[m]) for m in (passed, first, second)))
     writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(passed)
     pipeline.monkeypatch.setenv("GITHUB_ACTIONS", "true")
@@ -151,7 +156,7 @@ def test_broken_model_fails_on_domino_and_production_keeps_serving(pipeline, cap
     model = pipeline.unique("broken")
     good = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, good))
-    assert pipeline.run("deploy") == 0 and pipeline.run("promote") == 0
+    assert pipeline.deploy().exit_code == 0 and pipeline.deploy("promote").exit_code == 0
     api, (serving,) = pipeline.serving(f"{model}-prod")
 
     broken = register_broken_model(pipeline.mlflow_uri, model)
@@ -181,37 +186,38 @@ def test_failed_smoke_test_puts_the_previous_version_back(pipeline, capsys) -> N
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=3.0)
     pipeline.manifest(entry(model, v1))
-    assert pipeline.run("deploy") == 0
+    assert pipeline.deploy().exit_code == 0
     api, (first,) = pipeline.serving(f"{model}-stage")
     pipeline.manifest({"name": model, "version": int(v2), "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [3]}})
 
-    assert pipeline.run("deploy") == 1
+    outcome = pipeline.deploy()
 
-    assert "result shape [1], expected [3]" in capsys.readouterr().err
+    assert outcome.exit_code == 1
+    (failed,) = outcome.result.models
+    assert failed.status == "failed" and "result shape [1], expected [3]" in failed.message
     assert pipeline.aliases(model) == {"staging": v1}
     assert pipeline.domino.model_apis.get(api.id).active_version.id == first.id
 
 
-def test_alias_moved_between_plan_and_apply_is_a_conflict(pipeline, monkeypatch, capsys) -> None:
+def test_alias_moved_between_plan_and_apply_is_a_conflict(pipeline) -> None:
     from domino_mlops import api
 
     model = pipeline.unique("conflict")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     v2 = register_diabetes_model(pipeline.mlflow_uri, model, alpha=2.0)
     pipeline.manifest(entry(model, v1))
-    real_plan = api.plan
 
-    def plan_then_someone_moves_the_alias(*args, **kwargs):
-        plan = real_plan(*args, **kwargs)
-        pipeline.mlflow.set_registered_model_alias(model, "staging", v2)  # a colleague, by hand
-        return plan
+    class SomeoneMovesTheAlias(api.Reporter):
+        def on_plan(self, plan, env):  # after the plan, before the apply
+            pipeline.mlflow.set_registered_model_alias(model, "staging", v2)  # a colleague, by hand
 
-    monkeypatch.setattr(api, "plan", plan_then_someone_moves_the_alias)
     writes = pipeline.emu.counters.writes()
 
-    assert pipeline.run("deploy") == 4
+    with pytest.raises(AliasConflict) as conflict:
+        pipeline.call("deploy", api.DeployRequest("STAGE"), SomeoneMovesTheAlias())
 
-    assert f"alias 'staging' of '{model}' is at version {v2}, expected none" in capsys.readouterr().err
+    assert conflict.value.exit_code == 4
+    assert f"alias 'staging' of '{model}' is at version {v2}, expected none" in str(conflict.value)
     assert pipeline.emu.counters.writes() == writes  # nothing deployed
     assert pipeline.aliases(model) == {"staging": v2}
     assert "domino_mlops.STAGE.status" not in pipeline.tags(model, v1)
@@ -300,9 +306,10 @@ def test_two_models_in_parallel(pipeline) -> None:
     a, b = pipeline.unique("par-a"), pipeline.unique("par-b")
     va, vb = register_diabetes_model(pipeline.mlflow_uri, a), register_diabetes_model(pipeline.mlflow_uri, b)
     pipeline.manifest(entry(a, va), entry(b, vb))
-    assert pipeline.run("deploy", "--max-parallel", "2") == 0
+    outcome = pipeline.deploy(max_parallel=2)
+    assert sorted((m.model, m.status) for m in outcome.result.models) == [(a, "done"), (b, "done")]
     assert pipeline.aliases(a) == {"staging": va} and pipeline.aliases(b) == {"staging": vb}
-    assert json.loads(outputs(pipeline)["changed-models"].replace(" ", '","').join(['["', '"]'])) == [a, b]
+    assert [c.model for c in outcome.plan.changed] == [a, b]
 
 
 def test_another_projects_token_is_refused_with_a_clear_message(mlflow_server, tmp_path, monkeypatch, capsys) -> None:
@@ -435,10 +442,10 @@ def test_a_version_whose_build_failed_is_not_built_again_on_every_rerun(pipeline
     model = pipeline.unique("rebuild")
     good = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, good))
-    assert pipeline.run("deploy") == 0
+    assert pipeline.deploy().exit_code == 0
     broken = register_broken_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, broken))
-    assert pipeline.run("deploy") == 1  # builds once, fails, puts the good one back
+    assert pipeline.deploy().exit_code == 1  # builds once, fails, puts the good one back
     api, versions = pipeline.serving(f"{model}-stage")
     writes = pipeline.emu.counters.writes()
     capsys.readouterr()
@@ -450,7 +457,7 @@ def test_a_version_whose_build_failed_is_not_built_again_on_every_rerun(pipeline
     assert "--retry-failed-builds" in captured.err
     assert len(pipeline.domino.model_apis.list_versions(api.id)) == len(versions)
     assert pipeline.emu.counters.writes() == writes
-    assert pipeline.run("deploy", "--retry-failed-builds") == 1  # asked for: built once more
+    assert pipeline.deploy(retry_failed=True).exit_code == 1  # asked for: built once more
     assert len(pipeline.domino.model_apis.list_versions(api.id)) == len(versions) + 1
 
 

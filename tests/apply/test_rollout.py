@@ -119,7 +119,6 @@ def test_the_bake_smoke_tests_a_wave_again_before_the_next(pipeline) -> None:
         "      replicas: 2\n", "      replicas: 2\n      bake_seconds: 30\n").replace(
         "      timeout_seconds: 60\n", "      timeout_seconds: 1\n"))
     desired = read_desired("scripts/model_version.json", str(environments))
-    prod = desired.environments.get("PROD")
     baked: list[float] = []
 
     def bake(seconds: float) -> None:  # the bake's clock: meanwhile wave 1 stops answering
@@ -128,8 +127,8 @@ def test_the_bake_smoke_tests_a_wave_again_before_the_next(pipeline) -> None:
         pipeline.domino.deployments.stop(wave_one.id, wave_one.active_version.id)
 
     with Connections() as connections:
-        plan = api.plan(desired, prod, connections, action="rollout")
-        result = api.apply(plan, prod, connections, api.ApplyOptions(whole_environment=True, sleep=bake))
+        result = api.rollout(api.DeployRequest("PROD", approval=api.LocalApproval("tester"), sleep=bake), desired,
+                             connections).result
 
     assert baked == [30.0] and result.exit_code == 1
     (outcome,) = [m for m in result.models if m.model == model]

@@ -10,7 +10,7 @@ pod's memory needs no callers). What an inconclusive measurement does is the env
 ``inconclusive`` policy: ``fail`` (put back), ``pass`` (go on, with a warning), ``extend`` (measure
 again, up to ``max_extensions`` more, then fail).
 
-Time passes through an injected ``sleep`` (ApplyOptions.sleep, as the bake's), so tests move a
+Time passes through an injected ``sleep`` (DeployRequest.sleep, as the bake's), so tests move a
 clock instead of waiting on it.
 """
 

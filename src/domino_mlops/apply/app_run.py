@@ -47,7 +47,7 @@ def publish_app(step: PublishApp, run: WorkloadRun) -> None:
             run.status = "unverified"
             raise AppUnverifiable(step.app, run.env.name, why)
         run.message = f"Running; its page cannot be verified: {why}"
-        run.ctx.on_warning(f"app {run.change.name}", f"app {step.app!r} runs, but {run.message[9:]}")
+        run.ctx.options.on_warning(f"app {run.change.name}", f"app {step.app!r} runs, but {run.message[9:]}")
         run.say(run.message)
         return
     run.message = f"Running; {step.smoke_path} answered {page.status} in {page.seconds * 1000:.0f} ms"
@@ -77,7 +77,7 @@ def _running(apps: Apps, app_id: str, run: WorkloadRun) -> App:
         moved = moved or not app.is_stopped
         return app.is_running or app.is_failed or (app.is_stopped and moved)
 
-    app = poll_until(lambda: apps.get(app_id), settled, settings=run.ctx.poll, key=lambda a: a.status,
+    app = poll_until(lambda: apps.get(app_id), settled, settings=run.ctx.options.poll, key=lambda a: a.status,
                      on_change=lambda a: run.say(f"app: {a.status or 'starting'}"))
     if not app.is_running:
         raise AppFailed(app.name or app_id, run.env.name, f"it went {app.status or 'stopped'} instead of Running",

@@ -21,7 +21,6 @@ re-run converges without duplicates. Per-model work is in apply/model_run.py.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -33,8 +32,7 @@ from domino_mlops.apply.job_run import run_job, schedule_job
 from domino_mlops.state.lease import Leases
 from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
-from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
-from domino_mlops.apply.poll import PollSettings
+from domino_mlops.apply.options import ApplyOptions
 from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
 from domino_mlops.clients.domino.auth import ModelHost
@@ -69,16 +67,6 @@ from domino_mlops.plan.workloads import AFTER_MODELS, APPS, BEFORE_MODELS
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class RunInfo:
-    """Who and what caused this apply (recorded in the ledger; never a secret)."""
-
-    commit_sha: str = ""
-    run_url: str = ""
-    actor: str = ""
-    approved_by: str = ""  # who approved this change (set by the approval check), "" when none was needed
-
-
 @dataclass(frozen=True)
 class ApplyContext:
     registry_for: Callable[[str], MlflowRegistry]
@@ -86,17 +74,11 @@ class ApplyContext:
     domino_host: str
     environment_id_for: Callable[[str], str]  # project id -> compute environment for new Model APIs
     model_host: ModelHost | None = None  # where models answer (None: domino_host, as set by nothing)
-    run: RunInfo = RunInfo()
-    poll: PollSettings = PollSettings()
-    max_parallel: int = DEFAULT_MAX_PARALLEL  # apply/parallelism.py says why
-    on_event: Callable[[str, str], None] = lambda model, message: None  # progress lines
-    on_warning: Callable[[str, str], None] = lambda model, message: None  # e.g. a smoke test skipped
+    options: ApplyOptions = ApplyOptions()  # parallelism, polling, run info, callbacks (apply/options.py)
     model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
     leases: Leases = field(default_factory=Leases)  # one writer per (environment, model)
-    retry_failed: bool = False  # build again a registry version whose build failed before
-    whole_environment: bool = False  # rollout: a failed wave puts back every model of the environment
-    sleep: Callable[[float], None] = time.sleep  # the bake
     # After the gates, before any write: the approval check; returns who approved, for the ledger.
+    # Set by the facade's guard (domino_mlops.api), never by a caller's options.
     approve: Callable[[], str | None] = lambda: None
 
 
@@ -182,7 +164,7 @@ def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, env, ctx)
     approved_by = ctx.approve()
     if approved_by:
-        ctx = replace(ctx, run=replace(ctx.run, approved_by=approved_by))
+        ctx = replace(ctx, options=replace(ctx.options, run=replace(ctx.options.run, approved_by=approved_by)))
     done: list[WorkloadResult] = []
     failed_first: list[str] = []  # what stops the rest: gate jobs, and in a rollout the models
     _run_phase(plan.phase(BEFORE_MODELS), env, ctx, done, failed_first)
@@ -190,7 +172,7 @@ def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
         models = tuple(_blocked(c, env, failed_first) if c.changed else _unchanged(c) for c in plan.changes)
     else:
         models = _apply_models(plan, env, ctx)
-        if ctx.whole_environment:  # a rollout moves the environment as one: no app over a put-back model
+        if ctx.options.whole_environment:  # a rollout moves the environment as one: no app over a put-back model
             failed_first += [f"model {m.model}" for m in models if m.error is not None]
     _run_phase(plan.phase(AFTER_MODELS) + plan.phase(APPS), env, ctx, done, failed_first)
     return ApplyResult(plan.environment, models, tuple(done))
@@ -234,7 +216,7 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
     if not runs:
         return unchanged
     waves = sorted({step.wave for run in runs for step in run.change.deploys})
-    with ThreadPoolExecutor(max_workers=max(1, ctx.max_parallel), thread_name_prefix="apply") as pool:
+    with ThreadPoolExecutor(max_workers=max(1, ctx.options.max_parallel), thread_name_prefix="apply") as pool:
         def each(work: Callable[[ModelRun], None], who: list[ModelRun]) -> None:
             list(pool.map(work, who))
 
@@ -245,7 +227,7 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
             # so that each model can record its entry as soon as its own last wave is done.
             _read_ledger(_live(runs), env, ctx)
             for position, wave in enumerate(waves):
-                if position == len(waves) - 1 and not ctx.whole_environment:
+                if position == len(waves) - 1 and not ctx.options.whole_environment:
                     # The last wave of a deploy or promote: no other model's outcome changes this
                     # one's, so each goes on to its marking (or put-back) and gives its lease back
                     # without waiting for the rest.
@@ -324,7 +306,7 @@ def _settle_failures(runs: list[ModelRun], env: Environment, ctx: ApplyContext,
                      each: Callable[[Callable[[ModelRun], None], list[ModelRun]], None]) -> bool:
     """After a wave (or its bake): put back what failed, at once. In a rollout one failure stops
     the environment: every model's data planes go back. True: no model goes on."""
-    if ctx.whole_environment and any(not run.ok for run in runs):
+    if ctx.options.whole_environment and any(not run.ok for run in runs):
         _fail_the_rest(runs, env)
     each(ModelRun.put_back, [run for run in runs if not run.ok])
     return not _live(runs)
@@ -334,7 +316,7 @@ def _bake(env: Environment, wave: int, ctx: ApplyContext, runs: list[ModelRun]) 
     """Let the wave serve before the next one starts (the leases renew themselves meanwhile)."""
     for run in _live(runs):
         run.say(f"wave {wave + 1} is serving; baking {env.bake_seconds:g} s before the next wave")
-    ctx.sleep(env.bake_seconds)
+    ctx.options.sleep(env.bake_seconds)
 
 
 def _fail_the_rest(runs: list[ModelRun], env: Environment) -> None:

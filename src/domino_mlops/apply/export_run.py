@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
-from domino_mlops.apply.executor import RunInfo
+from domino_mlops.apply.options import RunInfo
 from domino_mlops.apply.export_build import ContainerTool
 from domino_mlops.apply.export_context import lay_out
 from domino_mlops.apply.export_server import export_on_domino

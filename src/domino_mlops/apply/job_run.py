@@ -30,7 +30,7 @@ def run_job(step: RunJob, run: WorkloadRun) -> None:
         run.say(f"started job #{job.number or job.id} on {step.hardware_tier or 'the default tier'}")
     run.domino_ids.append(job.id)
     try:
-        final = poll_until(lambda: jobs.get(job.id), lambda j: j.is_completed, settings=run.ctx.poll,
+        final = poll_until(lambda: jobs.get(job.id), lambda j: j.is_completed, settings=run.ctx.options.poll,
                            key=lambda j: j.status,
                            on_change=lambda j: run.say(f"job #{j.number or j.id}: {j.status or 'queued'}"))
     except PollTimeout as timeout:

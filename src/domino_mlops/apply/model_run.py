@@ -97,7 +97,7 @@ class ModelRun:
         return self.error is None
 
     def say(self, message: str) -> None:
-        self.ctx.on_event(self.change.model, message)
+        self.ctx.options.on_event(self.change.model, message)
 
     # --- the phases -----------------------------------------------------------------------------
 
@@ -140,11 +140,11 @@ class ModelRun:
         self.say(f"{done.step.model_api_name}: analysing version {done.version_id}: {plan.count} measurement(s), "
                  f"{plan.interval_seconds:g} s apart, over the last {plan.window_minutes} min")
         verdict = measuring.analyse(self.change.model, target, plan, self.ctx.domino_for(self.change.project_id),
-                                    self.ctx.sleep, self.say)
+                                    self.ctx.options.sleep, self.say)
         self.verdicts.append(verdict)
         if verdict.warning:
             self.warnings.append(verdict.warning)
-            self.ctx.on_warning(self.change.model, verdict.warning)
+            self.ctx.options.on_warning(self.change.model, verdict.warning)
         self.say(f"{done.step.model_api_name}: analysis passed ({len(verdict.measurements)} measurement(s))")
 
     def _traffic(self, done: Deployed, traffic: measuring.Traffic) -> None:
@@ -158,7 +158,7 @@ class ModelRun:
         if access not in ("token", "public") or (access == "token" and token is None):
             warning = f"{done.step.model_api_name}: no way to call it (token or public access): no synthetic traffic"
             self.warnings.append(warning)
-            self.ctx.on_warning(self.change.model, warning)
+            self.ctx.options.on_warning(self.change.model, warning)
             return
         if self._expectation is None:
             self._expectation = _expectation(self.change, self.env, self._registry, self._target)
@@ -166,7 +166,7 @@ class ModelRun:
         source = step.token_source if step is not None and step.token_source else "no token (public Model API)"
         sent, stopped = measuring.send_traffic(
             lambda data: domino.deployments.predict(done.model_api_id, data, token=token, token_source=source),
-            request_data(self._expectation.input), traffic, self.ctx.sleep)
+            request_data(self._expectation.input), traffic, self.ctx.options.sleep)
         self.say(f"{done.step.model_api_name}: synthetic traffic: {sent} call(s) answered"
                  + (f", stopped by a failed call: {stopped}" if stopped else ""))
 
@@ -247,8 +247,9 @@ class ModelRun:
             environment=self.env.name, model=self.change.model, from_version=self.change.current,
             to_version=self.change.version, action="breach" if isinstance(error, AnalysisFailed) else "inconclusive",
             project_id=self.change.project_id, model_api_ids=error.model_api_name,
-            model_api_version_ids=error.version_id, commit_sha=self.ctx.run.commit_sha, run_url=self.ctx.run.run_url,
-            actor=self.ctx.run.actor, kind="analysis", analysis=error.short())
+            model_api_version_ids=error.version_id, commit_sha=self.ctx.options.run.commit_sha,
+            run_url=self.ctx.options.run.run_url, actor=self.ctx.options.run.actor, kind="analysis",
+            analysis=error.short())
         try:
             (self.ledger_book or Ledger(self._registry)).record(entry)
             self.say(f"ledger: {entry.action} of version {self.change.version} recorded ({error.short()})")
@@ -354,7 +355,7 @@ class ModelRun:
 
     @property
     def _poll(self) -> PollSettings:
-        return for_environment(self.ctx.poll, self.env.poll_seconds)  # environments.yaml may set the phases
+        return for_environment(self.ctx.options.poll, self.env.poll_seconds)  # environments.yaml may set the phases
 
     def _lease_check(self) -> None:
         if self._lease is not None:
@@ -412,7 +413,7 @@ class ModelRun:
         domino = self.ctx.domino_for(self.change.project_id)
         settings = DeploySettings(self.ctx.environment_id_for(self.change.project_id),
                                   self.change.replicas or self.env.replicas, self._poll, self.env.model_api,
-                                  self.ctx.retry_failed)
+                                  self.ctx.options.retry_failed)
         result = deploy(domino, self._model_host.url, step, self._target, settings,
                         lambda status: self.say(f"{step.model_api_name}: {status}"), page_host=self.ctx.domino_host)
         self.deployed.append(result)
@@ -422,7 +423,7 @@ class ModelRun:
         if check_step is not None and check_step.access in ("none", "unknown"):
             warning = no_smoke_access(check_step, self.env.name) + "; the smoke test was skipped"
             self.warnings.append(warning)
-            self.ctx.on_warning(self.change.model, warning)
+            self.ctx.options.on_warning(self.change.model, warning)
         elif check_step is not None and check_step.access != "disabled":
             smoke = self._call(result, check_step)
             self.smoke.append((step.model_api_name, smoke))
@@ -578,8 +579,8 @@ def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: 
         action=step.action, project_id=change.project_id,
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),
-        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
-        approved_by=ctx.run.approved_by,
+        commit_sha=ctx.options.run.commit_sha, run_url=ctx.options.run.run_url, actor=ctx.options.run.actor,
+        approved_by=ctx.options.run.approved_by,
         source=f"{change.source_model}/{change.source_version}" if change.source_model else "",
         analysis=analysis_tag(verdicts) if verdicts else "")
     return ledger.record(entry, history=history)

@@ -60,7 +60,7 @@ class WorkloadRun:
         return self.ctx.domino_for(self.change.project_id)
 
     def say(self, message: str) -> None:
-        self.ctx.on_event(f"{self.change.subject} {self.change.name}", message)
+        self.ctx.options.on_event(f"{self.change.subject} {self.change.name}", message)
 
     def fail(self, error: DominoMlopsError) -> None:
         self.error = error
@@ -80,7 +80,7 @@ def record_workload(step: RecordLedger, run: WorkloadRun) -> None:
     registry = ctx.registry_for(run.change.listed_under or run.change.project_id)
     entry = LedgerEntry(step.environment, step.model, step.from_version, step.to_version, step.action,
                         project_id=run.change.project_id, model_api_ids=",".join(run.domino_ids),
-                        commit_sha=ctx.run.commit_sha, run_url=ctx.run.run_url, actor=ctx.run.actor,
-                        approved_by=ctx.run.approved_by, kind=step.subject)
+                        commit_sha=ctx.options.run.commit_sha, run_url=ctx.options.run.run_url,
+                        actor=ctx.options.run.actor, approved_by=ctx.options.run.approved_by, kind=step.subject)
     run.ledger, written = Ledger(registry).record(entry)
     run.writes += int(written)

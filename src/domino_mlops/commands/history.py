@@ -18,28 +18,24 @@ import json
 from dataclasses import asdict, fields
 from datetime import datetime, timezone
 
-from domino_mlops.state.ledger import Ledger, LedgerEntry
+from domino_mlops import api
+from domino_mlops.state.ledger import LedgerEntry
 from domino_mlops.commands.runtime import adopt_project_token, connect
 from domino_mlops.errors import ConfigError
 
 
 def run(args: argparse.Namespace) -> int:
     adopt_project_token(args.project)
-    if args.env:
-        check_environment(args.env, args.environments)
+    kind, name = subject_of(args)
+    if args.json and args.format not in (None, "json"):
+        raise ConfigError(f"--json and --format {args.format} disagree",
+                          hint="--json is the same as --format json; give one of them.")
+    request = api.HistoryRequest(name, kind=kind, env=args.env, at=args.at, project=args.project,
+                                 environments=args.environments)
     with connect() as connections:
-        ledger = connections.ledger_reader(args.project or "")
-        return _show(args, ledger)
-
-
-def check_environment(name: str, path: str | None) -> None:
-    """An unknown --env is a typo, not an environment that served nothing (exit 2). The ledger's
-    export entries are per target (export:<TARGET>), not environments of the file."""
-    if name.startswith("export:"):
-        return
-    from domino_mlops.desired.load import read_environments_file
-
-    read_environments_file(path).get(name)  # NotFound names the environments there are
+        outcome = api.history(request, connections)
+    _show(args, kind, name, outcome)
+    return 0
 
 
 def subject_of(args: argparse.Namespace) -> tuple[str, str]:
@@ -53,30 +49,22 @@ def subject_of(args: argparse.Namespace) -> tuple[str, str]:
 FORMATS = ("table", "timeline", "json", "csv")
 
 
-def _show(args: argparse.Namespace, ledger: Ledger) -> int:
-    kind, name = subject_of(args)
-    if args.json and args.format not in (None, "json"):
-        raise ConfigError(f"--json and --format {args.format} disagree",
-                          hint="--json is the same as --format json; give one of them.")
+def _show(args: argparse.Namespace, kind: str, name: str, outcome: api.HistoryOutcome) -> None:
     fmt = args.format or ("json" if args.json else "table")
     what = name if kind == "model" else f"{kind} {name}"
-    if args.at:
-        if not args.env:
-            raise ConfigError("--at needs --env", hint="Say which environment: --env PROD --at 2026-11-23T10:00Z.")
-        when = parse_time(args.at)
-        entry = ledger.at(args.env, name, when, kind=kind)
+    entries = outcome.entries
+    if outcome.at_ms is not None:
+        entry = entries[0] if entries else None
         if fmt == "json":
             print(json.dumps(asdict(entry) if entry else None, indent=2))
         elif fmt == "csv":
-            print(to_csv((entry,) if entry else ()), end="")
+            print(to_csv(entries), end="")
         elif entry is None:
             print(f"{args.env} served no recorded version of {what} at {args.at}.")
         else:
             print(f"{args.env} served {what} version {entry.to_version} at {args.at} "
                   f"(since {iso(entry.time_ms)}, {entry.action} by {entry.actor or 'unknown'}).")
-        return 0
-    entries = ledger.entries(model=name, environment=args.env, kind=kind)
-    if fmt == "json":
+    elif fmt == "json":
         print(json.dumps([asdict(e) for e in entries], indent=2))
     elif fmt == "csv":
         print(to_csv(entries), end="")
@@ -84,7 +72,6 @@ def _show(args: argparse.Namespace, ledger: Ledger) -> int:
         print(timeline(what, entries))
     else:
         print(render(what, entries, ids="Model API ids" if kind == "model" else "Domino ids"))
-    return 0
 
 
 def render(model: str, entries: tuple[LedgerEntry, ...], *, ids: str = "Model API ids") -> str:
@@ -142,13 +129,3 @@ def timeline(what: str, entries: tuple[LedgerEntry, ...]) -> str:
 
 def iso(time_ms: int) -> str:
     return datetime.fromtimestamp(time_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> int:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(f"--at {text!r} is not an ISO 8601 time", hint="For example 2026-11-23T10:00Z.") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp() * 1000)

@@ -10,59 +10,37 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
 from domino_mlops import api
-from domino_mlops.commands.deploy import plan_and_apply, wait_for_other_runs
-from domino_mlops.commands.runtime import adopt_project_token, connect, lease_settings, read_desired_from, run_info
-from domino_mlops.connections import Connections
-from domino_mlops.desired.environments import Environment
-from domino_mlops.desired.load import Desired
+from domino_mlops.apply.poll import PollSettings
+from domino_mlops.commands.deploy import report_outcome
+from domino_mlops.commands.runtime import (adopt_project_token, ancestry, approval, connect, lease_settings,
+                                           read_desired_from, run_info)
 from domino_mlops.report import github
-from domino_mlops.report.rollback import report_rollback
-from domino_mlops.report.runs import Progress, report_plan
+from domino_mlops.report.reporters import RunReporter
 
 
 def run(args: argparse.Namespace) -> int:
     adopt_project_token(args.project)
     desired = read_desired_from(args)
-    env = desired.environments.get(args.env)
-    with connect() as connections:
-        if args.plan_only:
-            return _plan_only(args, desired, env, connections)
-        if args.lease_wait:  # a promotion still running: roll back from what it leaves, not from before it
-            listed = desired.manifest.find(args.model)
-            project = args.project or (listed.project_id if listed else None)
-            if project:
-                wait_for_other_runs([(project, args.model)], env, connections,
-                                    lease_settings(run_info(), wait=args.lease_wait), Progress())
-        target = api.rollback_target(desired, env, args.model, connections, to=args.to, project=args.project)
-        target = replace(target, expect_from=args.expect_from)
-        version = target.entry.version.number
-        if target.again:
-            print(f"The last change of {args.model} in {env.name} was a rollback to version {version} "
-                  f"(from {target.current}): finishing it if it was interrupted; pass --to N to go "
-                  "further back.", flush=True)
-        else:
-            print(f"Rolling {args.model} in {env.name} back to version {version}"
-                  f"{f' (from {target.current})' if target.current else ''}.", flush=True)
-        code = plan_and_apply([target.entry], desired, env, args, connections, action="rollback", rollback=target)
-    listed = target.listed
+    run = run_info()
+    with connect() as connections, ancestry() as commits:
+        request = api.RollbackRequest(
+            args.env, args.model, to=args.to, project=args.project, plan_only=args.plan_only,
+            expect_from=args.expect_from, expect_plan_digest=args.expect_plan_digest,
+            retry_failed=args.retry_failed_builds, max_parallel=args.max_parallel,
+            poll=PollSettings(timeout=args.deploy_timeout), run=run, lease=lease_settings(run, wait=args.lease_wait),
+            approval=approval(), ancestry=commits,
+            reporter=RunReporter(pr_comment=args.pr_comment and not args.plan_only, rollback=True))
+        outcome = api.rollback(request, desired, connections)
+        if args.plan_only:  # what the reviewer approves: from -> to and the digest, shown already
+            if outcome.nothing_to_do:
+                print(f"Nothing to do: {outcome.environment.name} {outcome.nothing_to_do}.")
+            return 0
+        code = report_outcome(outcome, connections, desired.manifest.file, "rollback")
+    listed, version = outcome.rollback.listed, outcome.rollback.entry.version.number  # type: ignore[union-attr]
     if code == 0 and listed is not None and str(listed.version) != str(version):
         github.annotate("warning", f"the manifest still says {args.model} version {listed.version}; "
                         f"set it to {version}, or the next promotion moves it forward again",
                         file=desired.manifest.file, line=listed.line, stream=sys.stderr)
     return code
-
-
-def _plan_only(args: argparse.Namespace, desired: Desired, env: Environment, connections: Connections) -> int:
-    """What the reviewer approves: from -> to and the digest. Reads only (a plan job holds
-    read-only credentials and no smoke-test tokens), takes no lease, waits for none."""
-    target = api.rollback_target(desired, env, args.model, connections, to=args.to, project=args.project)
-    plan = api.plan(desired, env, connections, entries=[target.entry], action="rollback", see_tokens=False,
-                    commit=run_info().commit_sha, rollback=target)
-    report_rollback(plan, env)
-    report_plan(plan, env)
-    if not plan.has_work:
-        print(f"Nothing to do: {env.name} already serves version {target.entry.version.number} of {args.model}.")
-    return 0

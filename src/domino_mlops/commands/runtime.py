@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from typing import TYPE_CHECKING
+from contextlib import contextmanager
 
-from domino_mlops.apply.executor import RunInfo
+from domino_mlops.apply.options import RunInfo
 from domino_mlops.state.lease import LeaseSettings
 from domino_mlops.clients.mlflow.auth import project_token_variable
 from domino_mlops.connections import Connections, apply_mlflow_http_defaults
 from domino_mlops.desired.load import Desired, read_desired
 from domino_mlops.errors import ConfigError
+from domino_mlops.observed.ancestry import Ancestry
 from domino_mlops.report import github
+
+if TYPE_CHECKING:
+    from domino_mlops.api import GitHubRun, LocalApproval
 
 
 def adopt_project_token(project: str | None, environ: MutableMapping[str, str] | None = None) -> None:
@@ -52,6 +58,35 @@ def run_info(environ: MutableMapping[str, str] | None = None) -> RunInfo:
     url = f"{server}/{repo}/actions/runs/{run_id}" if server and repo and run_id else ""
     actor = env.get("GITHUB_ACTOR") or env.get("USER", "")
     return RunInfo(commit_sha=env.get("GITHUB_SHA", ""), run_url=url, actor=actor)
+
+
+def approval(environ: MutableMapping[str, str] | None = None) -> GitHubRun | LocalApproval:
+    """Who approves this run's writes: in GitHub Actions, GitHub (the run's reviews, asked of
+    GitHub by the facade's guard); outside it, the person holding the credentials."""
+    from domino_mlops.api import GitHubRun, LocalApproval
+
+    env = os.environ if environ is None else environ
+    if github.in_actions(env):
+        return GitHubRun.from_env(dict(env))
+    return LocalApproval(env.get("USER") or env.get("USERNAME") or "unknown")
+
+
+@contextmanager
+def ancestry() -> Iterator[Ancestry]:
+    """How commits relate: the local clone, then (in Actions, with the job's token) GitHub."""
+    client = None
+    if github.in_actions():
+        from domino_mlops.clients.github import GitHubClient
+
+        try:
+            client = GitHubClient.from_env(on_secret=github.mask)
+        except ConfigError:
+            pass  # no token: the local clone may still answer, and the plan warns when nothing does
+    try:
+        yield Ancestry(github=client.compare if client is not None else None)
+    finally:
+        if client is not None:
+            client.close()
 
 
 def lease_settings(run: RunInfo, environ: MutableMapping[str, str] | None = None, *, wait: float = 0.0) -> LeaseSettings:

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 from domino_mlops.state.entries import LedgerEntry
 from domino_mlops.observed.ancestry import BEHIND, DIVERGED
+from domino_mlops.plan.actions import PlanAction
 
-FORWARD_ACTIONS = ("promote", "rollout")
+FORWARD_ACTIONS: tuple[PlanAction, ...] = ("promote", "rollout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ class Forward:
     warnings: tuple[str, ...] = ()  # relations nothing could tell
 
 
-def hold_back(action: str, environment: str, last: Mapping[str, LedgerEntry], targets: Mapping[str, str],
+def hold_back(action: PlanAction, environment: str, last: Mapping[str, LedgerEntry], targets: Mapping[str, str],
               run_commit: str, relation: Callable[[str, str], str | None],
               explicit: Collection[str] = ()) -> Forward:
     """``targets``: model -> the version this run would move it to; ``explicit``: models whose

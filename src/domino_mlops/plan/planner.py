@@ -17,6 +17,7 @@ from domino_mlops.errors import UnknownHardwareTier
 from domino_mlops.observed.model_tokens import ModelTokens
 from domino_mlops.observed.registry import ObservedModel
 from domino_mlops.observed.serving import ServedModelApi, ServingSnapshot, choose
+from domino_mlops.plan.actions import PlanAction
 from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import (
     CopyVersion,
@@ -43,7 +44,7 @@ def plan_registry(environment: Environment, environments: Environments,
 
 def plan_environment(environment: Environment, environments: Environments,
                      observed: Iterable[ObservedModel], serving: ServingSnapshot | None, *,
-                     action: str = "deploy", ledger_last: Mapping[str, str | None] | None = None,
+                     action: PlanAction = "deploy", ledger_last: Mapping[str, str | None] | None = None,
                      tokens: ModelTokens | None = ModelTokens(), retry_failed: bool = False,
                      held_back: Mapping[str, str] | None = None, warnings: tuple[str, ...] = ()) -> Plan:
     """The full plan for one environment.
@@ -86,7 +87,7 @@ def _held(env: Environment, item: ObservedModel, why: str) -> ModelChange:
 
 
 def _change(env: Environment, environments: Environments, item: ObservedModel,
-            serving: ServingSnapshot | None, action: str,
+            serving: ServingSnapshot | None, action: PlanAction,
             ledger_last: Mapping[str, str | None] | None, tokens: ModelTokens | None,
             retry_failed: bool) -> ModelChange:
     target, model, entry = item.target, item.model, item.entry

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from domino_mlops.clients.domino.serving_types import VersionSettings
+from domino_mlops.plan.actions import PlanAction
 
 if TYPE_CHECKING:
     from domino_mlops.clients.mlflow.types import ModelVersionInfo
@@ -159,7 +160,7 @@ class RecordLedger:
     model: str
     from_version: str | None
     to_version: str
-    action: str  # deploy | promote | rollback | rollout
+    action: PlanAction  # what the ledger records: the apply's word ("plan" in a plan made for review only)
     subject: str = "model"  # model | job | app: what `model` names (the ledger's kind)
     kind: str = field(default="record_ledger", init=False)
 

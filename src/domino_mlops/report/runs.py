@@ -11,6 +11,7 @@ import json
 from domino_mlops.apply.executor import ApplyResult
 from domino_mlops.clients.domino.urls import model_invocation, model_page
 from domino_mlops.desired.environments import Environment
+from domino_mlops.plan.actions import Action
 from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
@@ -73,7 +74,7 @@ def comment_plan(markdown: str, environment: str) -> None:
         print(f"Plan posted to the pull request: {url}", flush=True)
 
 
-def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: str) -> None:
+def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: Action) -> None:
     markdown = _with_picture(result_to_markdown(result, title=TITLES.get(action, action)), result_table(result))
     with github.untrusted():  # the Markdown quotes failed jobs' log lines
         print(markdown, flush=True)

@@ -1,38 +1,19 @@
-"""The engine as plain functions: choose what to change, plan it, apply it, roll back.
-
-The CLI calls these, tests call these, and so can any program: nothing here prints or speaks
-GitHub (progress goes to callbacks, results come back as frozen objects). One ``Connections``
-object holds the per-project MLflow registries and Domino clients a run uses.
-
-.. code-block:: python
-    :caption: Example: plan and apply STAGE for the manifest, as `domino-mlops deploy` does
-
-    from domino_mlops import api
-    from domino_mlops.connections import Connections
-    from domino_mlops.desired.load import read_desired
-
-    desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
-    stage = desired.environments.get("STAGE")
-    with Connections() as connections:
-        plan = api.plan(desired, stage, connections, action="deploy",
-                        workloads=api.select_workloads(desired, stage))  # its jobs and apps too
-        if plan.has_work:
-            result = api.apply(plan, stage, connections)
-            print(result.exit_code, [m.status for m in result.models], [w.status for w in result.workloads])
+"""The engine under the facade: choose what to change, plan it (reads only), apply a plan,
+guard the writes, find a rollback's target. Private: callers use the verbs of domino_mlops.api,
+which run every safety check around these (api/_verbs.py); ``_apply`` applies whatever plan it is
+given, so only a verb calls it, after its checks.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from domino_mlops.apply.executor import ApplyContext, ApplyResult, RunInfo, apply_plan
-from domino_mlops.state.lease import Leases, LeaseSettings
-from domino_mlops.state.entries import LedgerEntry
-from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL
-from domino_mlops.apply.poll import PollSettings
+from domino_mlops.apply.executor import ApplyContext, ApplyResult, apply_plan
+from domino_mlops.state.lease import Leases
+from domino_mlops.state.ledger import LedgerEntry
+from domino_mlops.apply.options import ApplyOptions
 from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
@@ -61,32 +42,12 @@ from domino_mlops.observed.protection import check_branch_rule, check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
+from domino_mlops.plan.actions import PlanAction
 from domino_mlops.desired.naming import app_name, model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
 from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
 from domino_mlops.plan.steps import ModelChange, Plan, WorkloadChange
 from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
-
-__all__ = ["ApplyOptions", "GitHubRun", "RollbackTarget", "WriteGuard", "Workloads", "apply", "guard_writes", "plan",
-           "require_approval", "rollback_target", "select_entries", "select_workloads"]
-
-
-@dataclass(frozen=True, slots=True)
-class ApplyOptions:
-    """How an apply runs: parallelism, waiting, leases, and who is running it (for the ledger)."""
-
-    max_parallel: int = DEFAULT_MAX_PARALLEL  # apply/parallelism.py says why
-    poll: PollSettings = PollSettings()
-    run: RunInfo = RunInfo()
-    lease: LeaseSettings = LeaseSettings()
-    retry_failed: bool = False  # build again a registry version whose build failed before
-    whole_environment: bool = False  # rollout: a failed wave puts back every model of the environment
-    # Called after the gates and before the first write: refuse there (the approval check).
-    # Returns who approved (recorded in the ledger), "" when nobody had to.
-    approve: Callable[[], str | None] = field(default=lambda: None, compare=False)
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)  # the bake between waves
-    on_event: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
-    on_warning: Callable[[str, str], None] = field(default=lambda model, message: None, compare=False)
 
 
 def select_entries(desired: Desired, env: Environment, *, project: str | None = None, model: str | None = None,
@@ -148,7 +109,7 @@ def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Con
 
 
 def plan(desired: Desired, env: Environment, connections: Connections, *,
-         entries: Sequence[ManifestEntry] | None = None, action: str = "plan", retry_failed: bool = False,
+         entries: Sequence[ManifestEntry] | None = None, action: PlanAction = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
          explicit: Collection[str] = (), workloads: Workloads = Workloads(),
          rollback: RollbackTarget | None = None) -> Plan:
@@ -321,18 +282,16 @@ def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Conn
                           scheduled=scheduled)
 
 
-def apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions = ApplyOptions(), *,
-          manifest_file: str | None = None) -> ApplyResult:
-    """Carry out a plan (gates and compare-and-swap first; see apply/executor.py). A refusal
-    raised before any write names the manifest lines at fault when ``manifest_file`` is given."""
+def _apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions, *,
+           approve: Callable[[], str | None], manifest_file: str | None = None) -> ApplyResult:
+    """Carry out a plan (gates and compare-and-swap first, then ``approve`` before the first write;
+    see apply/executor.py). A refusal raised before any write names the manifest lines at fault
+    when ``manifest_file`` is given. Only a verb calls this, after its own checks."""
     ctx = ApplyContext(
         registry_for=connections.registry, domino_for=connections.domino_for(env), domino_host=connections.domino_host,
-        model_host=connections.model_host(env), environment_id_for=connections.environment_id(env), run=options.run, poll=options.poll,
-        max_parallel=options.max_parallel, on_event=options.on_event, on_warning=options.on_warning,
+        model_host=connections.model_host(env), environment_id_for=connections.environment_id(env), options=options,
         model_tokens=connections.model_tokens(env.name), leases=Leases(options.lease, on_wait=lambda model, holder: options.on_event(
-            model, f"waiting for another run to finish: {holder}")),
-        retry_failed=options.retry_failed, whole_environment=options.whole_environment, approve=options.approve,
-        sleep=options.sleep)
+            model, f"waiting for another run to finish: {holder}")), approve=approve)
     try:
         return apply_plan(plan, env, ctx)
     except (GateRefused, AliasConflict) as refusal:
