@@ -38,7 +38,9 @@ def write_note(step: WriteNote, run) -> None:
 class Notes(WorkloadKind):
     name = "note"
     ledger_kind = "note"
-    handlers = {WriteNote: write_note}
+
+    def handlers(self):
+        return {WriteNote: write_note}
 
     def __init__(self, folder: Path, notes: Sequence[NoteSpec]) -> None:
         self.folder, self.notes = folder, tuple(notes)

@@ -12,21 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from domino_mlops.apply.app_run import publish_app, set_app_visibility
-from domino_mlops.clients.domino_app_types import App
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import AppSpec
-from domino_mlops.kinds.protocol import WorkloadKind, short_digest
-from domino_mlops.observed.workloads import observe_apps
+from domino_mlops.kinds.protocol import Handler, WorkloadKind, short_digest
 from domino_mlops.plan.naming import app_name
 from domino_mlops.plan.steps import APPS, AppInstanceRef, PublishApp, RecordLedger, SetAppVisibility, WorkloadChange
 
 if TYPE_CHECKING:
     from domino_mlops.apply.ledger import LedgerEntry
+    from domino_mlops.clients.domino_app_types import App
     from domino_mlops.connections import Connections
     from domino_mlops.desired.load import Desired
 
-Found = Mapping[tuple[str, str], App]  # (project, Domino app name) -> app
+Found = Mapping[tuple[str, str], "App"]  # (project, Domino app name) -> app
 
 
 def app_digest(app: AppSpec, env: Environment) -> str:
@@ -89,13 +87,19 @@ def _differences(app: AppSpec, tier: str | None, found: App) -> list[str]:
 class Apps(WorkloadKind):
     name = "app"
     ledger_kind = "app"
-    handlers = {PublishApp: publish_app, SetAppVisibility: set_app_visibility}
+
+    def handlers(self) -> Mapping[type, Handler]:
+        from domino_mlops.apply.app_run import publish_app, set_app_visibility
+
+        return {PublishApp: publish_app, SetAppVisibility: set_app_visibility}
 
     def candidates(self, desired: Desired, env: Environment) -> tuple[AppSpec, ...]:
         return desired.manifest.apps_for(env.name)
 
     def observe(self, specs: Sequence[AppSpec], env: Environment, connections: Connections, *, commit: str) -> Found:
         """One app list per project."""
+        from domino_mlops.observed.workloads import observe_apps
+
         names: dict[str, set[str]] = {}
         for app in specs:
             names.setdefault(app.project_for(env), set()).add(app_name(app.name, env))

@@ -12,20 +12,18 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from domino_mlops.apply.job_run import run_job
-from domino_mlops.clients.domino_job_types import Job
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import JobSpec
-from domino_mlops.kinds.protocol import Description, WorkloadKind, short_digest
-from domino_mlops.observed.workloads import observe_job_runs
+from domino_mlops.kinds.protocol import Description, Handler, WorkloadKind, short_digest
 from domino_mlops.plan.steps import AFTER_MODELS, BEFORE_MODELS, RecordLedger, RunJob, WorkloadChange
 
 if TYPE_CHECKING:
     from domino_mlops.apply.ledger import LedgerEntry
+    from domino_mlops.clients.domino_job_types import Job
     from domino_mlops.connections import Connections
     from domino_mlops.desired.load import Desired
 
-Runs = Mapping[tuple[str, str], Sequence[Job]]  # (project, digest) -> the jobs marked with it, newest first
+Runs = Mapping[tuple[str, str], Sequence["Job"]]  # (project, digest) -> the jobs marked with it, newest first
 
 
 def job_digest(job: JobSpec, env: Environment, commit: str) -> str:
@@ -75,13 +73,19 @@ def plan_job(job: JobSpec, env: Environment, runs: Sequence[Job], *, commit: str
 class Jobs(WorkloadKind):
     name = "job"
     ledger_kind = "job"
-    handlers = {RunJob: run_job}
+
+    def handlers(self) -> Mapping[type, Handler]:
+        from domino_mlops.apply.job_run import run_job
+
+        return {RunJob: run_job}
 
     def candidates(self, desired: Desired, env: Environment) -> tuple[JobSpec, ...]:
         return tuple(job for job in desired.manifest.jobs_for(env.name) if job.schedule is None)
 
     def observe(self, specs: Sequence[JobSpec], env: Environment, connections: Connections, *, commit: str) -> Runs:
         """One scan of each project's newest jobs, kept when marked with a wanted digest."""
+        from domino_mlops.observed.workloads import observe_job_runs
+
         digests: dict[str, set[str]] = {}
         for job in specs:
             digests.setdefault(job.project_for(env), set()).add(job_digest(job, env, commit))

@@ -1,11 +1,12 @@
 """Models: a version of an MLflow registered model onto the environment's Model APIs, then marked.
 
-The kind whose changes move in waves: its changes are ``ModelChange`` values (plan/steps.py),
-planned from MLflow, Domino's Model APIs and the ledger (plan/planner.py), and carried out by the
-wave engine (apply/executor.py's model phase, apply/model_run.py, apply/deploy.py): each wave's
-data planes for every model in parallel, a smoke test per data plane, then the MLflow marking
-and the ledger entry (kind "model"). What is model-specific in showing a plan and approving it
-is here; where a model goes is what its approval covers.
+The kind whose changes move in waves: its changes are the plan's ``ModelChange`` values
+(plan/steps.py), not WorkloadChanges. Observing and planning them (MLflow, Domino's Model APIs,
+the ledger when it can change the plan; plan/planner.py) is still api.plan's own code, kept there
+while the facade is rebuilt; carrying them out is the wave engine (apply/executor.py's model
+phase, apply/model_run.py, apply/deploy.py): each wave's data planes for every model in
+parallel, a smoke test per data plane, then the MLflow marking and the ledger entry (kind
+"model"). Here: which entries a run is about, how a change is shown, and what its approval covers.
 """
 
 from __future__ import annotations
@@ -18,10 +19,8 @@ from domino_mlops.plan.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import ModelChange
 
 if TYPE_CHECKING:
-    from domino_mlops.connections import Connections
     from domino_mlops.desired.load import Desired
     from domino_mlops.desired.manifest import ManifestEntry
-    from domino_mlops.observed.registry import ObservedModel
 
 
 class Models:
@@ -31,18 +30,9 @@ class Models:
 
     def select(self, desired: Desired, env: Environment, *, project: str | None = None,
                model: str | None = None) -> tuple[ManifestEntry, ...]:
-        from domino_mlops.api import select_entries  # the facade's: it also takes a dispatch's --version
+        from domino_mlops.api import select_entries  # the facade's (it imports the registry): one rule, one place
 
         return select_entries(desired, env, project=project, model=model)
-
-    def observe(self, specs: tuple[ManifestEntry, ...], env: Environment, connections: Connections, *,
-                commit: str = "") -> tuple[ObservedModel, ...]:
-        """What MLflow holds of them (and of their copies, in the separated topology). Domino's
-        Model APIs are read by api.plan, which also decides when the ledger is worth reading."""
-        from domino_mlops.observed.copies import observe_copies
-        from domino_mlops.observed.registry import observe_registry
-
-        return observe_copies(observe_registry(specs, connections.mlflow_reader), env, connections.mlflow_reader)
 
     def describe(self, change: ModelChange) -> Description:
         return Description(self.name, tuple(step.describe() for step in change.steps))

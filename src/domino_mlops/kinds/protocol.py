@@ -68,12 +68,16 @@ Handler = Callable[[Any, "WorkloadRun"], None]
 class WorkloadKind:
     """A kind whose changes are WorkloadChange values, carried out step by step in their phase.
 
-    A subclass sets ``name``, ``ledger_kind`` and ``handlers`` (one per step type it plans; the
-    ledger step is handled here) and writes ``candidates``, ``observe`` and ``plan``."""
+    A subclass sets ``name`` and ``ledger_kind`` and writes ``candidates``, ``observe``, ``plan``
+    and ``handlers`` (one per step type it plans; the ledger step is handled here). What reads or
+    writes is imported inside ``observe`` and ``handlers``: render and digest ask a kind to
+    describe a change, and the plan's side of the library stays free of HTTP."""
 
     name: ClassVar[str]
     ledger_kind: ClassVar[str]
-    handlers: ClassVar[Mapping[type, Handler]] = {}
+
+    def handlers(self) -> Mapping[type, Handler]:
+        return {}
 
     def candidates(self, desired: Desired, env: Environment) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -94,8 +98,9 @@ class WorkloadKind:
     def apply(self, change: WorkloadChange, run: WorkloadRun) -> None:
         from domino_mlops.apply.workload_run import record_workload
 
+        handlers = self.handlers()
         for step in change.steps:
-            handler = record_workload if isinstance(step, RecordLedger) else self.handlers[type(step)]
+            handler = record_workload if isinstance(step, RecordLedger) else handlers[type(step)]
             handler(step, run)
 
     def recorded(self, ledger: Sequence[LedgerEntry]) -> set[tuple[str, str, str]]:

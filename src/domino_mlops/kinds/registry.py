@@ -12,12 +12,13 @@ from typing import Any
 
 from domino_mlops.kinds.apps import APPS_KIND
 from domino_mlops.kinds.jobs import JOBS
-from domino_mlops.kinds.models import MODELS
+from domino_mlops.kinds.models import MODELS, Models
 from domino_mlops.kinds.protocol import Kind
 from domino_mlops.kinds.scheduled_jobs import SCHEDULED_JOBS
 from domino_mlops.plan.steps import PHASES, WorkloadChange
 
-KINDS: tuple[Kind, ...] = (MODELS, JOBS, SCHEDULED_JOBS, APPS_KIND)
+# The models first: they observe and plan first (api.plan), and the others' phases are around them.
+KINDS: tuple[Kind | Models, ...] = (MODELS, JOBS, SCHEDULED_JOBS, APPS_KIND)
 
 
 def register(kind: Kind) -> Kind:
@@ -39,14 +40,14 @@ def workload_kinds() -> tuple[Kind, ...]:
     return tuple(kind for kind in KINDS if not getattr(kind, "moves_in_waves", False))
 
 
-def kind_named(name: str) -> Kind:
+def kind_named(name: str) -> Kind | Models:
     found = next((kind for kind in KINDS if kind.name == name), None)
     if found is None:
         raise KeyError(f"no kind named {name!r} is registered (kinds/registry.py)")
     return found
 
 
-def kind_of(change: Any) -> Kind:
+def kind_of(change: Any) -> Kind | Models:
     """The kind that planned ``change`` (a ModelChange is the models')."""
     if not isinstance(change, WorkloadChange):
         return MODELS

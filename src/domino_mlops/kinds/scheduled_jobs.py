@@ -11,21 +11,19 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from domino_mlops.apply.job_run import schedule_job
-from domino_mlops.clients.domino_job_types import ScheduledJob
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import JobSpec
 from domino_mlops.kinds.jobs import job_digest
-from domino_mlops.kinds.protocol import WorkloadKind, short_digest
-from domino_mlops.observed.workloads import observe_schedules
+from domino_mlops.kinds.protocol import Handler, WorkloadKind, short_digest
 from domino_mlops.plan.steps import AFTER_MODELS, BEFORE_MODELS, RecordLedger, ScheduleJob, WorkloadChange
 
 if TYPE_CHECKING:
     from domino_mlops.apply.ledger import LedgerEntry
+    from domino_mlops.clients.domino_job_types import ScheduledJob
     from domino_mlops.connections import Connections
     from domino_mlops.desired.load import Desired
 
-Found = Mapping[tuple[str, str], ScheduledJob]  # (project, schedule identity) -> scheduled job
+Found = Mapping[tuple[str, str], "ScheduledJob"]  # (project, schedule identity) -> scheduled job
 
 
 def schedule_identity(job: JobSpec, env: Environment) -> str:
@@ -67,13 +65,19 @@ def plan_schedule(job: JobSpec, env: Environment, found: ScheduledJob | None, *,
 class ScheduledJobs(WorkloadKind):
     name = "scheduled_job"
     ledger_kind = "job"  # a scheduled job's entries are a job's: one name, one history
-    handlers = {ScheduleJob: schedule_job}
+
+    def handlers(self) -> Mapping[type, Handler]:
+        from domino_mlops.apply.job_run import schedule_job
+
+        return {ScheduleJob: schedule_job}
 
     def candidates(self, desired: Desired, env: Environment) -> tuple[JobSpec, ...]:
         return tuple(job for job in desired.manifest.jobs_for(env.name) if job.schedule is not None)
 
     def observe(self, specs: Sequence[JobSpec], env: Environment, connections: Connections, *, commit: str) -> Found:
         """One list of each project's scheduled jobs."""
+        from domino_mlops.observed.workloads import observe_schedules
+
         identities: dict[str, set[str]] = {}
         for job in specs:
             identities.setdefault(job.project_for(env), set()).add(schedule_identity(job, env))
