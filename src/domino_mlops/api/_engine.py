@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from typing import Any
 
 from domino_mlops.apply.executor import ApplyContext, ApplyResult, apply_plan
 from domino_mlops.state.lease import Leases
@@ -18,7 +19,6 @@ from domino_mlops.connections import Connections
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
 from domino_mlops.desired.manifest import ManifestEntry, VersionRef
-from domino_mlops.desired.workloads import AppSpec, JobSpec
 from domino_mlops.clients.github import GitHubClient
 from domino_mlops.desired.reach import shared_with_protected
 from domino_mlops.errors import (
@@ -41,13 +41,12 @@ from domino_mlops.observed.copies import observe_copies
 from domino_mlops.observed.protection import check_branch_rule, check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
-from domino_mlops.observed.workloads import observe_apps, observe_job_runs, observe_schedules
+from domino_mlops.kinds.registry import in_run_order, kind_named, workload_kinds
 from domino_mlops.plan.actions import PlanAction
-from domino_mlops.desired.naming import app_name, model_api_name, tiers_in_waves
+from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
 from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
 from domino_mlops.plan.steps import ModelChange, Plan, WorkloadChange
-from domino_mlops.plan.workloads import job_digest, plan_workloads, schedule_identity
 
 
 def select_entries(desired: Desired, env: Environment, *, project: str | None = None, model: str | None = None,
@@ -82,21 +81,25 @@ def select_entries(desired: Desired, env: Environment, *, project: str | None = 
 
 @dataclass(frozen=True, slots=True)
 class Workloads:
-    """The jobs (run now, or scheduled) and apps one run is about."""
+    """What each registered kind besides the models selected for one run (kinds/registry.py):
+    (kind name, its specs), in the registry's order; kinds that selected nothing are left out."""
 
-    jobs: tuple[JobSpec, ...] = ()
-    apps: tuple[AppSpec, ...] = ()
+    selected: tuple[tuple[str, tuple[object, ...]], ...] = ()
+
+    def of(self, kind: str) -> tuple[Any, ...]:
+        return next((specs for name, specs in self.selected if name == kind), ())
+
+    def __bool__(self) -> bool:
+        return bool(self.selected)
 
 
 def select_workloads(desired: Desired, env: Environment, *, project: str | None = None,
                      model: str | None = None) -> Workloads:
-    """The environment's jobs and apps (one project's, for a matrix job). A run about one model
-    (``model``: a workflow_dispatch of a version) leaves them alone."""
-    if model is not None:
-        return Workloads()
-    jobs = tuple(j for j in desired.manifest.jobs_for(env.name) if project in (None, j.project_id))
-    apps = tuple(a for a in desired.manifest.apps_for(env.name) if project in (None, a.project_id))
-    return Workloads(jobs, apps)
+    """The environment's jobs, scheduled jobs, apps (every registered kind's specs; one project's,
+    for a matrix job). A run about one model (``model``: a workflow_dispatch of a version) leaves
+    them alone."""
+    return Workloads(tuple((kind.name, specs) for kind in workload_kinds()
+                           if (specs := kind.select(desired, env, project=project, model=model))))
 
 
 def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Connections) -> tuple[ObservedModel, ...]:
@@ -134,12 +137,13 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
     observed = observe_copies(observe(entries, desired, connections), env, connections.mlflow_reader)
     if not connections.domino_configured:
         registry_only = plan_registry(env, desired.environments, observed)
-        if workloads.jobs or workloads.apps:
+        if workloads:
             registry_only = replace(registry_only, warnings=registry_only.warnings + (
                 "jobs and apps are left out: DOMINO_API_HOST is not set",))
         return replace(registry_only, warnings=registry_only.warnings + _bypass_warning(env))
     # What this Domino version cannot run where (clients/domino/capabilities.py): refused before anything is read further.
-    check_data_planes(env, {env.project_id or item.entry.project_id for item in observed}, workloads.apps, connections)
+    check_data_planes(env, {env.project_id or item.entry.project_id for item in observed}, workloads.of("app"),
+                      connections)
     wanted: dict[str, set[tuple[str, str]]] = {}
     known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
     for item in observed:
@@ -250,36 +254,16 @@ def _environment_ledger(connections: Connections, env: Environment, projects: se
 
 def plan_jobs_and_apps(env: Environment, workloads: Workloads, connections: Connections, *, commit: str,
                        action: str) -> tuple[WorkloadChange, ...]:
-    """Read what Domino shows of the jobs and apps (one job scan and one app list per project) and
-    what the ledger recorded for them, then plan them (plan/workloads.py)."""
-    if not (workloads.jobs or workloads.apps):
+    """Every registered kind besides the models observes what it selected (for jobs and apps: one
+    job scan, one schedule list and one app list per project), then, with the environment's
+    ledger (read once for all of them), plans it (kinds/). In run order: phase, then manifest line."""
+    if not workloads:
         return ()
-    digests: dict[str, set[str]] = {}
-    identities: dict[str, set[str]] = {}
-    for job in workloads.jobs:
-        if job.schedule is None:
-            digests.setdefault(job.project_for(env), set()).add(job_digest(job, env, commit))
-        else:
-            identities.setdefault(job.project_for(env), set()).add(schedule_identity(job, env))
-    job_runs = {(project, digest): runs for project, wanted in sorted(digests.items())
-                for digest, runs in observe_job_runs(connections.domino(project), project, wanted).items()}
-    scheduled = {(project, identity): found for project, wanted in sorted(identities.items())
-                 for identity, found in observe_schedules(connections.domino(project), project, wanted).items()}
-    names: dict[str, set[str]] = {}
-    for app in workloads.apps:
-        names.setdefault(app.project_for(env), set()).add(app_name(app.name, env))
-    found_apps = {(project, name): app for project, wanted in sorted(names.items())
-                  for name, app in observe_apps(connections.domino(project), project, wanted).items()}
-    recorded: set[tuple[str, str, str]] = set()
-    last_app: dict[str, str] = {}
-    for entry in _environment_ledger(connections, env, {w.project_id for w in (*workloads.jobs, *workloads.apps)}):
-        if entry.kind != "model":
-            recorded.add((entry.kind, entry.model, entry.to_version))
-        if entry.kind == "app":
-            last_app[entry.model] = entry.to_version  # oldest first: the last one wins
-    return plan_workloads(env, workloads.jobs, workloads.apps, job_runs=job_runs, found_apps=found_apps,
-                          commit=commit, action=action, recorded=recorded, last_app_versions=last_app,
-                          scheduled=scheduled)
+    chosen = [(kind_named(name), specs) for name, specs in workloads.selected]
+    observed = [kind.observe(specs, env, connections, commit=commit) for kind, specs in chosen]
+    ledger = _environment_ledger(connections, env, {spec.project_id for _, specs in chosen for spec in specs})
+    return in_run_order(change for (kind, specs), seen in zip(chosen, observed)
+                        for change in kind.plan(specs, seen, env, commit=commit, action=action, ledger=ledger))
 
 
 def _apply(plan: Plan, env: Environment, connections: Connections, options: ApplyOptions, *,

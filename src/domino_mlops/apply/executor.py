@@ -1,8 +1,9 @@
 """Carry out a Plan: gates and compare-and-swap pre-checks first (nothing written if they fail),
 then the environment in the manifest's order: the jobs before the models, the models, the jobs
-after them, the apps. Jobs' and apps' steps go through one dispatcher (``HANDLERS``: a handler
-per step type); a failed gate job stops everything after it (the models are not promoted, exit 1),
-and in a rollout a failed model stops the jobs and apps after the models.
+after them, the apps. Every change but the models' is carried out by the kind that planned it
+(kinds/registry.py: ``kind_of(change).apply``), one after the other in its phase; a failed gate
+(a job's) stops everything after it (the models are not promoted, exit 1), and in a rollout a
+failed model stops the jobs and apps after the models.
 The models move through the wave engine (one phase of the dispatch): each wave's data planes for every model (models in parallel,
 bounded), a smoke test per data plane, then the environment's analysis of the wave when it has one
 (apply/analysis.py: Domino's metrics of each new version; a breach fails the model like a failed
@@ -26,15 +27,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.analysis import Verdict
-from domino_mlops.apply.app_run import publish_app, set_app_visibility
 from domino_mlops.apply.deploy import Deployed
-from domino_mlops.apply.job_run import run_job, schedule_job
 from domino_mlops.state.lease import Leases
 from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
 from domino_mlops.apply.options import ApplyOptions
 from domino_mlops.apply.smoke import SmokeResult
-from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun, record_workload
+from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun
 from domino_mlops.clients.domino.auth import ModelHost
 from domino_mlops.clients.domino.client import DominoClient
 from domino_mlops.clients.mlflow.registry import MISSING_HINT, MlflowRegistry
@@ -50,19 +49,18 @@ from domino_mlops.errors import (
     RolledBack,
 )
 from domino_mlops.observed.model_tokens import ModelTokens
+from domino_mlops.kinds.registry import kind_of
 from domino_mlops.plan.steps import (
+    AFTER_MODELS,
+    APPS,
+    BEFORE_MODELS,
     ModelChange,
     MoveAlias,
     Plan,
-    PublishApp,
     RecordLedger,
-    RunJob,
-    ScheduleJob,
-    SetAppVisibility,
     SmokeTest,
     WorkloadChange,
 )
-from domino_mlops.plan.workloads import AFTER_MODELS, APPS, BEFORE_MODELS
 
 log = logging.getLogger(__name__)
 
@@ -149,17 +147,6 @@ def check_preconditions(plan: Plan, env: Environment, ctx: ApplyContext) -> None
                 raise AliasConflict(step.model, step.alias, step.from_version, found)
 
 
-# The one dispatcher of job and app steps: a handler per step type (a RecordLedger of a job or
-# an app is recorded by record_workload; a model's by its ModelRun, in the wave engine).
-HANDLERS: dict[type, Callable[..., None]] = {
-    RunJob: run_job,
-    ScheduleJob: schedule_job,
-    PublishApp: publish_app,
-    SetAppVisibility: set_app_visibility,
-    RecordLedger: record_workload,
-}
-
-
 def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
     check_preconditions(plan, env, ctx)
     approved_by = ctx.approve()
@@ -180,8 +167,9 @@ def apply_plan(plan: Plan, env: Environment, ctx: ApplyContext) -> ApplyResult:
 
 def _run_phase(changes: tuple[WorkloadChange, ...], env: Environment, ctx: ApplyContext,
                done: list[WorkloadResult], failed_first: list[str]) -> None:
-    """Jobs and apps one after the other, in the manifest's order; after a failed gate job (or
-    what ``failed_first`` already names) the rest is not started (reported as blocked)."""
+    """Jobs, apps (every kind's changes but the models') one after the other, in the manifest's
+    order; after a failed gate (or what ``failed_first`` already names) the rest is not started
+    (reported as blocked)."""
     for change in changes:
         if not change.changed:
             done.append(WorkloadResult(change.subject, change.name, "unchanged", change.observed,
@@ -192,14 +180,12 @@ def _run_phase(changes: tuple[WorkloadChange, ...], env: Environment, ctx: Apply
             done.append(WorkloadResult(change.subject, change.name, "blocked", str(error), error=error))
             continue
         run = WorkloadRun(change, env, ctx)
-        for step in change.steps:
-            try:
-                HANDLERS[type(step)](step, run)
-            except DominoMlopsError as error:
-                run.fail(error)
-                break
-        if not run.ok and change.subject == "job" and change.gate:
-            failed_first.append(f"gate job {change.name}")
+        try:
+            kind_of(change).apply(change, run)  # step by step; the first failure ends it
+        except DominoMlopsError as error:
+            run.fail(error)
+        if not run.ok and change.gate:
+            failed_first.append(f"gate {change.subject} {change.name}")
         done.append(run.result())
 
 

@@ -19,7 +19,6 @@ Every token is masked the moment it is read. The plan sees only where a token ca
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 

@@ -23,6 +23,7 @@ ledger's "from", which a partial or finished attempt does not change.
 Jobs and apps count by their definition in the environment (WorkloadChange.digest: command,
 variables, tier, compute environment, git ref; an app's visibility and entry point), not by
 whether they already ran. A plan without jobs and apps has the digest it had before they existed.
+What each change contributes is its kind's to say (Kind.digest, kinds/).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import asdict
 from typing import Any
 
 from domino_mlops.desired.environments import Environment
-from domino_mlops.desired.naming import model_api_name, tiers_in_waves
+from domino_mlops.kinds.registry import kind_of
 from domino_mlops.plan.steps import ModelChange, Plan
 
 
@@ -48,12 +49,11 @@ def plan_digest(plan: Plan, env: Environment, *, project: str | None = None) -> 
         "environment": plan.environment, "alias": plan.alias, "stage_mode": plan.stage_mode,
         "settings": [env.model_api.log_http_request_response, env.model_api.monitoring_enabled,
                      env.model_api.record_invocation],
-        "models": sorted((_destination(c, env) for c in changes), key=lambda m: (m["project"], m["model"])),
+        "models": sorted((kind_of(c).digest(c, env) for c in changes), key=lambda m: (m["project"], m["model"])),
     }
     if env.analysis is not None:
         document["analysis"] = asdict(env.analysis)
-    workloads = [[w.subject, w.project_id, w.name, w.phase, w.digest] for w in plan.workloads
-                 if project in (None, w.listed_under or w.project_id)]
+    workloads = [kind_of(w).digest(w, env) for w in plan.workloads if project in (None, w.listed_under or w.project_id)]
     if workloads:
         document["workloads"] = workloads  # in run order: the order is part of what is approved
     return _hash(document)
@@ -76,22 +76,6 @@ def projects_with_work(plan: Plan) -> list[str]:
 
 def _listed_under(change: ModelChange) -> str:
     return change.registry_project
-
-
-def _destination(change: ModelChange, env: Environment) -> dict[str, Any]:
-    document = {
-        "project": change.project_id, "model": change.manifest_model, "requested": change.requested,
-        "version": change.source_version or change.version, "replicas": change.replicas or env.replicas,
-        "data_planes": [[wave, model_api_name(change.manifest_model, env, tier), tier]
-                        for wave, tier in tiers_in_waves(env)],
-        # Only a rollback's: every other plan keeps the digest it had before rollbacks had one.
-        **({"from": change.rolls_back_from} if change.rolls_back_from is not None else {}),
-    }
-    if change.source_model:
-        # The separated topology: the registered model it is copied into. Not the copy's number,
-        # which a first attempt that copied and then stopped gives it after the approval.
-        document["registered_model"] = change.model
-    return document
 
 
 def _hash(document: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from domino_mlops.kinds.registry import kind_of
 from domino_mlops.plan.steps import Plan
 
 
@@ -61,7 +62,8 @@ def plan_to_markdown(plan: Plan) -> str:
     for c in plan.changes:
         gate = "-" if c.gate is None else (f":white_check_mark: {c.gate.requires}" if c.gate.passed
                                            else f":no_entry: {c.gate.detail}")
-        steps = "<br>".join(_escape(step.describe()) for step in c.steps) or ("held back" if c.held_back else "no change")
+        steps = "<br>".join(_escape(step) for step in kind_of(c).describe(c).steps) or (
+            "held back" if c.held_back else "no change")
         to = c.version if c.requested == c.version else f"{c.version} ({_escape(c.requested)})"
         lines.append(f"| `{_escape(c.model)}` | `{c.project_id}` | {c.current or '-'} | {to} | "
                      f"{gate} | {steps} |")
@@ -74,15 +76,16 @@ _PHASE = {"before_models": "before the models", "after_models": "after the model
 
 
 def _workloads(plan: Plan) -> str:
-    """Jobs and apps in the order they run, what Domino shows now and what will be done."""
+    """Jobs, apps (every kind's changes but the models') in the order they run, what Domino shows
+    now and what will be done, as each change's kind describes it."""
     if not plan.workloads:
         return ""
     lines = ["", "#### Jobs and apps", "", "| order | kind | name | project | now | steps |",
              "|---|---|---|---|---|---|"]
     for w in plan.workloads:
-        kind = w.subject + (" (gate)" if w.subject == "job" and w.gate else "")
-        steps = "<br>".join(_escape(step.describe()) for step in w.steps) or "no change"
-        lines.append(f"| {_PHASE.get(w.phase, w.phase)} | {kind} | `{_escape(w.name)}` | `{w.project_id}` | "
+        described = kind_of(w).describe(w)
+        steps = "<br>".join(_escape(step) for step in described.steps) or "no change"
+        lines.append(f"| {_PHASE.get(w.phase, w.phase)} | {described.label} | `{_escape(w.name)}` | `{w.project_id}` | "
                      f"{_escape(w.observed) or '-'} | {steps} |")
     return "\n".join(lines) + "\n"
 

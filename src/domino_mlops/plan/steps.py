@@ -1,9 +1,9 @@
 """The typed steps a plan is made of. Frozen: a computed plan can be printed, diffed and re-checked.
 
-A plan's changes have a subject: a model (Model APIs and its MLflow marking: ``ModelChange``), a
-job run, a scheduled job or an app (``WorkloadChange``, steps ``RunJob``, ``ScheduleJob``,
-``PublishApp``, ``SetAppVisibility``).
-The executor dispatches on the step type (apply/executor.py), one handler per type.
+A plan's changes have a subject: a model (Model APIs and its MLflow marking: ``ModelChange``), or
+any other kind of change (``WorkloadChange``: a job run, a scheduled job, an app, ...; steps
+``RunJob``, ``ScheduleJob``, ``PublishApp``, ``SetAppVisibility``). Each kind's module (kinds/)
+plans its changes and carries out its steps.
 """
 
 from __future__ import annotations
@@ -285,15 +285,20 @@ Step = CopyVersion | DeployVersion | SmokeTest | SetTags | TransitionStage | Mov
 WorkloadStep = RunJob | ScheduleJob | PublishApp | SetAppVisibility | RecordLedger
 
 
+BEFORE_MODELS, AFTER_MODELS, APPS = "before_models", "after_models", "apps"
+PHASES = (BEFORE_MODELS, AFTER_MODELS, APPS)  # the models run between the first two
+
+
 @dataclass(frozen=True, slots=True)
 class WorkloadChange:
-    """A job run or an app in one environment: its steps (none: already done) and where it stands.
+    """A job run, an app (or a change of another kind) in one environment: its steps (none:
+    already done) and where it stands.
 
     ``phase`` orders it around the models: "before_models" (a validation or training job, a gate
     when ``gate``), "after_models" (a job after them), "apps" (last, on what the models serve).
     """
 
-    subject: Literal["job", "app"]
+    subject: str  # what its ledger entries and the plan call it: job | app | another kind's
     name: str
     project_id: str
     phase: Literal["before_models", "after_models", "apps"]
@@ -303,6 +308,7 @@ class WorkloadChange:
     line: int | None = None
     digest: str = ""  # what the approval covers (plan/digest.py): the definition in this environment
     listed_under: str = ""  # the project the manifest lists it under (project_id may be the environment's)
+    kind: str = ""  # the registered kind that planned it and carries it out (kinds/); "": ``subject``'s
 
     @property
     def changed(self) -> bool:

@@ -139,7 +139,8 @@ def _analysis(result: ApplyResult) -> list[str]:
 
 
 def _workloads(result: ApplyResult) -> list[str]:
-    """Jobs and apps beside the models, in the order they ran; a failed job's last log lines."""
+    """Every kind's outcomes beside the models (jobs, apps, ...), in the order they ran; a failed
+    run's last log lines. Nothing here depends on the kind: the row is the WorkloadResult's."""
     if not result.workloads:
         return []
     lines = ["", "#### Jobs and apps", "", "| | kind | name | status | Domino | note |", "|---|---|---|---|---|---|"]
@@ -151,7 +152,7 @@ def _workloads(result: ApplyResult) -> list[str]:
                      f"{note.replace('|', chr(92) + '|').replace(chr(10), ' ')} |")
     for w in result.workloads:
         if w.log_tail:
-            lines += ["", f"Last log lines of job `{w.name}`:", "", "```text", *w.log_tail, "```"]
+            lines += ["", f"Last log lines of {w.subject} `{w.name}`:", "", "```text", *w.log_tail, "```"]
     return lines
 
 

@@ -110,5 +110,5 @@ def refusal(version: str, uses: Iterable[TierUse]) -> NotSupportedByDomino | Non
                 f"local data plane (source: {source})",
                 hint=f"Name a hardware tier of the local data plane there in the environments file (or the "
                      f"manifest, for an app), or upgrade Domino (6.0's documentation lists no such limit). "
-                     f"Nothing was written.")
+                     "Nothing was written.")
     return None

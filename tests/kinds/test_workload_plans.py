@@ -7,7 +7,9 @@ from domino_mlops.clients.domino.job_types import Job, job_marker
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.workloads import AppSpec, JobSpec, TierChoice
 from domino_mlops.plan.steps import PublishApp, RecordLedger, RunJob, SetAppVisibility
-from domino_mlops.plan.workloads import app_digest, job_digest, plan_app, plan_job, plan_workloads
+from domino_mlops.kinds.apps import app_digest, plan_app
+from domino_mlops.kinds.jobs import job_digest, plan_job
+from domino_mlops.kinds.registry import in_run_order
 
 STAGE = Environment("STAGE", "staging", "staging", waves=(("small-k8s",),))
 JOB = JobSpec("p1", "validate", "python validate.py", variables=(("MIN_AUC", "0.8"),), line=7)
@@ -86,19 +88,27 @@ def test_a_visibility_change_alone_is_one_write_without_restart() -> None:
     assert [type(s) for s in steps] == [SetAppVisibility, RecordLedger]
 
 
-def test_order_follows_the_phases_then_the_file() -> None:
-    after = JobSpec("p1", "report", "python report.py", when="after_models", gate=False)
-    changes = plan_workloads(STAGE, (after, JOB), (APP,), job_runs={}, found_apps={}, commit=COMMIT,
-                             action="deploy")
-    assert [(c.subject, c.name, c.phase) for c in changes] == [
-        ("job", "validate", "before_models"), ("job", "report", "after_models"), ("app", "dashboard", "apps")]
+def test_order_follows_the_phases_then_the_file_across_kinds() -> None:
+    from domino_mlops.desired.workloads import Schedule
+    from domino_mlops.kinds.scheduled_jobs import plan_schedule
+
+    after = JobSpec("p1", "report", "python report.py", when="after_models", gate=False, line=3)
+    # A scheduled job is another kind, planned apart: the file still orders it among the jobs.
+    nightly = JobSpec("p1", "nightly", "python retrain.py", schedule=Schedule("0 0 2 * * ?"), gate=False, line=5)
+    changes = in_run_order([plan_app(APP, STAGE, None, action="deploy"),
+                            plan_job(after, STAGE, (), commit=COMMIT, action="deploy"),
+                            plan_job(JOB, STAGE, (), commit=COMMIT, action="deploy"),
+                            plan_schedule(nightly, STAGE, None, action="deploy")])
+    assert [(c.kind, c.name, c.phase) for c in changes] == [
+        ("scheduled_job", "nightly", "before_models"), ("job", "validate", "before_models"),
+        ("job", "report", "after_models"), ("app", "dashboard", "apps")]
 
 
 def test_a_scheduled_job_is_created_then_left_alone_then_replaced() -> None:
     from domino_mlops.clients.domino.job_types import ScheduledJob
     from domino_mlops.desired.workloads import Schedule
     from domino_mlops.plan.steps import ScheduleJob
-    from domino_mlops.plan.workloads import plan_schedule, schedule_digest, schedule_identity
+    from domino_mlops.kinds.scheduled_jobs import plan_schedule, schedule_digest, schedule_identity
 
     nightly = JobSpec("p1", "nightly", "python retrain.py", schedule=Schedule("0 0 2 * * ?"), gate=False)
     created = plan_schedule(nightly, STAGE, None, action="deploy")
