@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 
 from domino_mlops import api
-from domino_mlops.apply.executor import RunInfo
+from domino_mlops.apply.options import RunInfo
 from domino_mlops.connections import Connections
+from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import read_desired
 from domino_mlops.kinds import register, unregister
 from domino_mlops.plan.digest import plan_digest, projects_with_work
 from domino_mlops.plan.render import plan_to_markdown
+from domino_mlops.plan.steps import Plan
 from domino_mlops.report.results import result_to_dict, result_to_markdown
 from tests.kinds.note_kind import NoteSpec, Notes, WriteNote
 
@@ -36,11 +38,14 @@ def notes(pipeline, tmp_path: Path) -> Iterator[Notes]:
     unregister(kind)
 
 
-def plan_stage(connections: Connections) -> tuple[api.Plan, object]:
-    desired = read_desired("scripts/model_version.json", "scripts/environments.yaml")
-    stage = desired.environments.get("STAGE")
-    workloads = api.select_workloads(desired, stage)
-    return api.plan(desired, stage, connections, action="deploy", commit=COMMIT, workloads=workloads), stage
+def desired():
+    return read_desired("scripts/model_version.json", "scripts/environments.yaml")
+
+
+def plan_stage(connections: Connections) -> tuple[Plan, Environment]:
+    """The plan a deploy of STAGE would apply, through the facade."""
+    planned = api.plan(api.PlanRequest("STAGE", action="deploy", commit=COMMIT), desired(), connections)
+    return planned.plan, planned.environment
 
 
 def test_a_kind_in_one_module_is_planned_digested_rendered_applied_and_recorded(pipeline, notes) -> None:
@@ -63,7 +68,10 @@ def test_a_kind_in_one_module_is_planned_digested_rendered_applied_and_recorded(
         notes.notes = (replace(other, text="v1 is out"),)
         assert projects_with_work(plan) == [pipeline.project_id]
 
-        result = api.apply(plan, stage, connections, api.ApplyOptions(run=RunInfo(commit_sha=COMMIT)))
+        outcome = api.deploy(api.DeployRequest("STAGE", run=RunInfo(commit_sha=COMMIT),
+                                               expect_plan_digest=plan_digest(plan, stage)), desired(), connections)
+        result = outcome.result
+        assert result is not None, outcome.nothing_to_do
 
         assert result.exit_code == 0
         assert (notes.folder / f"{name}-STAGE.txt").read_text() == "v1 is out"

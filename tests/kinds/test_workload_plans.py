@@ -9,7 +9,7 @@ from domino_mlops.desired.workloads import AppSpec, JobSpec, TierChoice
 from domino_mlops.plan.steps import PublishApp, RecordLedger, RunJob, SetAppVisibility
 from domino_mlops.kinds.apps import app_digest, plan_app
 from domino_mlops.kinds.jobs import job_digest, plan_job
-from domino_mlops.kinds.registry import in_run_order
+from domino_mlops.plan.kinds import in_run_order
 
 STAGE = Environment("STAGE", "staging", "staging", waves=(("small-k8s",),))
 JOB = JobSpec("p1", "validate", "python validate.py", variables=(("MIN_AUC", "0.8"),), line=7)

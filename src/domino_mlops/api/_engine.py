@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from domino_mlops.apply.executor import ApplyContext, ApplyResult, apply_plan
+from domino_mlops.apply.context import ApplyContext
+from domino_mlops.apply.executor import ApplyResult, apply_plan
 from domino_mlops.state.lease import Leases
 from domino_mlops.state.ledger import LedgerEntry
 from domino_mlops.apply.options import ApplyOptions
@@ -41,47 +42,18 @@ from domino_mlops.observed.copies import observe_copies
 from domino_mlops.observed.protection import check_branch_rule, check_protection
 from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
 from domino_mlops.observed.serving import ServingSnapshot, observe_serving
-from domino_mlops.kinds.registry import in_run_order, kind_named, workload_kinds
+from domino_mlops.plan.kinds import in_run_order, kind_named, workload_kinds
 from domino_mlops.plan.actions import PlanAction
 from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
 from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
 from domino_mlops.plan.steps import ModelChange, Plan, WorkloadChange
-
-
-def select_entries(desired: Desired, env: Environment, *, project: str | None = None, model: str | None = None,
-                   version: str | None = None) -> tuple[ManifestEntry, ...]:
-    """The manifest entries one run is about: all of an environment's, one project's (a matrix
-    job), or one model's, optionally at another version (a workflow_dispatch)."""
-    entries = tuple(e for e in desired.manifest.for_environment(env.name) if project in (None, e.project_id))
-    known = sorted(desired.manifest.project_ids)
-    if project is not None and model is None and project not in known:
-        raise NotFound(f"project {project!r} is not in {desired.manifest.file}",
-                       hint=f"Its projects are: {', '.join(known) or '(none)'}. Check --project for a typo.")
-    if model is None:
-        if version is not None:
-            raise ConfigError("--version needs --model", hint="Name the model whose version you pass.")
-        return entries
-    chosen = [e for e in entries if e.name == model]
-    listed_elsewhere = any(e.name == model for e in desired.manifest.for_environment(env.name))
-    if not chosen and listed_elsewhere:
-        return ()  # a matrix job of another project: the model is not this project's to deploy
-    if not chosen and project is None:
-        raise NotFound(f"model {model!r} is not in {desired.manifest.file} for {env.name}",
-                       hint="Add it to the manifest, or pass --project <id> to deploy it anyway.")
-    base = chosen[0] if chosen else ManifestEntry(project or "", model, VersionRef(number=1))
-    if version is None:
-        return (base,)
-    if not (version.startswith("@") or version.isdigit()):
-        raise ConfigError(f"--version {version!r} is not a version number or an @alias",
-                          hint="Pass a number such as 3, or an alias such as @candidate.")
-    return (ManifestEntry(base.project_id, base.name, VersionRef.parse(version), base.index, base.line,
-                          base.environments, base.replicas, base.smoke_test),)
+from domino_mlops.desired.selection import select_entries
 
 
 @dataclass(frozen=True, slots=True)
 class Workloads:
-    """What each registered kind besides the models selected for one run (kinds/registry.py):
+    """What each registered kind besides the models selected for one run (plan/kinds.py):
     (kind name, its specs), in the registry's order; kinds that selected nothing are left out."""
 
     selected: tuple[tuple[str, tuple[object, ...]], ...] = ()

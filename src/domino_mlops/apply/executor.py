@@ -1,7 +1,7 @@
 """Carry out a Plan: gates and compare-and-swap pre-checks first (nothing written if they fail),
 then the environment in the manifest's order: the jobs before the models, the models, the jobs
 after them, the apps. Every change but the models' is carried out by the kind that planned it
-(kinds/registry.py: ``kind_of(change).apply``), one after the other in its phase; a failed gate
+(plan/kinds.py: ``kind_of(change).apply``), one after the other in its phase; a failed gate
 (a job's) stops everything after it (the models are not promoted, exit 1), and in a rollout a
 failed model stops the jobs and apps after the models.
 The models move through the wave engine (one phase of the dispatch): each wave's data planes for every model (models in parallel,
@@ -28,14 +28,11 @@ from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.analysis import Verdict
 from domino_mlops.apply.deploy import Deployed
-from domino_mlops.state.lease import Leases
 from domino_mlops.state.ledger import Ledger, LedgerEntry
 from domino_mlops.apply.model_run import DataPlane, ModelRun, no_smoke_access
-from domino_mlops.apply.options import ApplyOptions
+from domino_mlops.apply.context import ApplyContext
 from domino_mlops.apply.smoke import SmokeResult
 from domino_mlops.apply.workload_run import WorkloadResult, WorkloadRun
-from domino_mlops.clients.domino.auth import ModelHost
-from domino_mlops.clients.domino.client import DominoClient
 from domino_mlops.clients.mlflow.registry import MISSING_HINT, MlflowRegistry
 from domino_mlops.desired.environments import Environment
 from domino_mlops.errors import (
@@ -48,8 +45,7 @@ from domino_mlops.errors import (
     PutBackFailed,
     RolledBack,
 )
-from domino_mlops.observed.model_tokens import ModelTokens
-from domino_mlops.kinds.registry import kind_of
+from domino_mlops.plan.kinds import kind_of
 from domino_mlops.plan.steps import (
     AFTER_MODELS,
     APPS,
@@ -63,21 +59,6 @@ from domino_mlops.plan.steps import (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ApplyContext:
-    registry_for: Callable[[str], MlflowRegistry]
-    domino_for: Callable[[str], DominoClient]
-    domino_host: str
-    environment_id_for: Callable[[str], str]  # project id -> compute environment for new Model APIs
-    model_host: ModelHost | None = None  # where models answer (None: domino_host, as set by nothing)
-    options: ApplyOptions = ApplyOptions()  # parallelism, polling, run info, callbacks (apply/options.py)
-    model_tokens: ModelTokens = ModelTokens()  # the smoke tests' access tokens (masked when read)
-    leases: Leases = field(default_factory=Leases)  # one writer per (environment, model)
-    # After the gates, before any write: the approval check; returns who approved, for the ledger.
-    # Set by the facade's guard (domino_mlops.api), never by a caller's options.
-    approve: Callable[[], str | None] = lambda: None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ from domino_mlops.plan.copied import with_copy
 from domino_mlops.plan.steps import DeployVersion, ModelChange, MoveAlias, RecordLedger, SetTags, SmokeTest, TransitionStage
 
 if TYPE_CHECKING:
-    from domino_mlops.apply.executor import ApplyContext
+    from domino_mlops.apply.context import ApplyContext
 
 
 # Unreachable reasons (clients/http.py) that mean no server at that address, not a slow one.

@@ -17,7 +17,7 @@ from domino_mlops.errors import DominoMlopsError
 from domino_mlops.plan.steps import RecordLedger, WorkloadChange
 
 if TYPE_CHECKING:
-    from domino_mlops.apply.executor import ApplyContext
+    from domino_mlops.apply.context import ApplyContext
 
 
 @dataclass(frozen=True, slots=True)

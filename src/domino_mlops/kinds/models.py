@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domino_mlops.desired.environments import Environment
-from domino_mlops.kinds.protocol import Description
+from domino_mlops.desired.selection import select_entries
+from domino_mlops.plan.kinds import Description
 from domino_mlops.desired.naming import model_api_name, tiers_in_waves
 from domino_mlops.plan.steps import ModelChange
 
@@ -30,8 +31,6 @@ class Models:
 
     def select(self, desired: Desired, env: Environment, *, project: str | None = None,
                model: str | None = None) -> tuple[ManifestEntry, ...]:
-        from domino_mlops.api import select_entries  # the facade's (it imports the registry): one rule, one place
-
         return select_entries(desired, env, project=project, model=model)
 
     def describe(self, change: ModelChange) -> Description:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from domino_mlops.plan.kinds import Description, Kind
 from domino_mlops.plan.steps import RecordLedger, WorkloadChange
+
+__all__ = ["Description", "Handler", "Kind", "WorkloadKind", "short_digest"]
 
 if TYPE_CHECKING:
     from domino_mlops.state.ledger import LedgerEntry
@@ -23,43 +25,6 @@ if TYPE_CHECKING:
     from domino_mlops.connections import Connections
     from domino_mlops.desired.environments import Environment
     from domino_mlops.desired.load import Desired
-
-
-@dataclass(frozen=True, slots=True)
-class Description:
-    """How the plan shows one change: the table's "kind" cell and each step as a sentence."""
-
-    label: str
-    steps: tuple[str, ...]
-
-
-@runtime_checkable
-class Kind(Protocol):
-    """One kind of change. ``name``: its key in the registry (and in WorkloadChange.kind);
-    ``ledger_kind``: what its ledger entries say they are (LedgerEntry.kind)."""
-
-    name: str
-    ledger_kind: str
-
-    def select(self, desired: Desired, env: Environment, *, project: str | None = None,
-               model: str | None = None) -> tuple[Any, ...]:
-        """The specs one run is about, in the manifest's order (each has project_id, name, line)."""
-
-    def observe(self, specs: Sequence[Any], env: Environment, connections: Connections, *, commit: str) -> Any:
-        """What Domino (or whatever the kind writes to) shows of them now. Read-only."""
-
-    def plan(self, specs: Sequence[Any], observed: Any, env: Environment, *, commit: str, action: str,
-             ledger: Sequence[LedgerEntry]) -> tuple[Any, ...]:
-        """The changes, pure: ``ledger``: the environment's entries, oldest first."""
-
-    def describe(self, change: Any) -> Description:
-        """The change as the plan shows it."""
-
-    def digest(self, change: Any, env: Environment) -> Any:
-        """What an approval of the change covers (plan/digest.py hashes it): JSON values only."""
-
-    def apply(self, change: Any, run: WorkloadRun) -> None:
-        """Carry the change out, re-checking before each write; raise our error on failure."""
 
 
 Handler = Callable[[Any, "WorkloadRun"], None]

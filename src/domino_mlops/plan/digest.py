@@ -34,7 +34,7 @@ from dataclasses import asdict
 from typing import Any
 
 from domino_mlops.desired.environments import Environment
-from domino_mlops.kinds.registry import kind_of
+from domino_mlops.plan.kinds import kind_of
 from domino_mlops.plan.steps import ModelChange, Plan
 
 

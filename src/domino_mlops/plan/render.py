@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from domino_mlops.kinds.registry import kind_of
+from domino_mlops.plan.kinds import kind_of
 from domino_mlops.plan.steps import Plan
 
 

@@ -108,7 +108,7 @@ def refusal(version: str, uses: Iterable[TierUse]) -> NotSupportedByDomino | Non
                 f"Domino {version} cannot run the {use.kind} of {use.where} on hardware tier {use.tier!r}: "
                 f"its data plane {use.data_plane!r} is remote, and this version runs {plural} only in the "
                 f"local data plane (source: {source})",
-                hint=f"Name a hardware tier of the local data plane there in the environments file (or the "
-                     f"manifest, for an app), or upgrade Domino (6.0's documentation lists no such limit). "
+                hint="Name a hardware tier of the local data plane there in the environments file (or the "
+                     "manifest, for an app), or upgrade Domino (6.0's documentation lists no such limit). "
                      "Nothing was written.")
     return None
