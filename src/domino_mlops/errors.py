@@ -13,7 +13,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── NotSupportedByDomino          [2]  this Domino version cannot run it there (e.g. a remote data plane)
     │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
     │   ├── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
-    │   └── FilesExist                    [2]  init would overwrite files (without --force)
+    │   ├── FilesExist                    [2]  init would overwrite files (without --force)
+    │   └── MatrixTooLarge                [2]  more projects than GitHub's 256 jobs of one matrix
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -188,6 +189,17 @@ class FilesExist(ConfigError):
                          hint="Nothing was written. Move them away, init into an empty folder, or add --force "
                               "to replace them.")
         self.paths = paths
+
+
+class MatrixTooLarge(ConfigError):
+    """More projects than one job matrix can hold: GitHub refuses a matrix of over 256 jobs."""
+
+    def __init__(self, what: str, count: int, limit: int) -> None:
+        super().__init__(f"{what} lists {count} Domino projects; a GitHub Actions matrix runs at most {limit} jobs "
+                         "(one job per project, each holding only its own PROJECT_ID_<id> token)",
+                         hint=f"Run the workflow for fewer projects at a time (its `project` input), or split the "
+                              f"manifest across repositories of at most {limit} projects each.")
+        self.what, self.count, self.limit = what, count, limit
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------
