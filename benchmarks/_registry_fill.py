@@ -32,7 +32,8 @@ def fill(db: Path, models: Iterable[tuple[str, int, dict[str, int]]], *, source:
     TrackingStore(uri, str(db.parent / "artifacts"))  # creates every table at the newest schema
     store = SqlAlchemyStore(uri)
     now = int(time.time() * 1000)
-    with store.ManagedSessionMaker() as session:
+    # A write: MLflow refuses writes in its default read-only session under pytest (PYTEST_CURRENT_TEST).
+    with store.ManagedSessionMaker(read_only=False) as session:
         for name, versions, aliases in models:
             session.add(SqlRegisteredModel(name=name, creation_time=now, last_updated_time=now))
             session.add_all(SqlModelVersion(name=name, version=v, creation_time=now, last_updated_time=now,

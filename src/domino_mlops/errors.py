@@ -15,7 +15,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
     │   ├── FilesExist                    [2]  init would overwrite files (without --force)
     │   ├── EmulatorNotInstalled          [2]  `domino-mlops emulator` without the domino-emulator distribution
-    │   └── MetricsRefused                [2]  400 from Domino's custom metrics API: values or alert as sent
+    │   ├── MetricsRefused                [2]  400 from Domino's custom metrics API: values or alert as sent
+    │   └── MatrixTooLarge                [2]  more projects than GitHub's 256 jobs of one matrix
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -203,7 +204,15 @@ class EmulatorNotInstalled(ConfigError):
                               "then run domino-emulator or domino-mlops emulator again.")
 
 
-# --- the operation failed (exit 1) ---------------------------------------------------------------
+class MatrixTooLarge(ConfigError):
+    """More projects than one job matrix can hold: GitHub refuses a matrix of over 256 jobs."""
+
+    def __init__(self, what: str, count: int, limit: int) -> None:
+        super().__init__(f"{what} lists {count} Domino projects; a GitHub Actions matrix runs at most {limit} jobs "
+                         "(one job per project, each holding only its own PROJECT_ID_<id> token)",
+                         hint=f"Run the workflow for fewer projects at a time (its `project` input), or split the "
+                              f"manifest across repositories of at most {limit} projects each.")
+        self.what, self.count, self.limit = what, count, limit
 
 
 class MetricsRefused(ConfigError):
@@ -217,6 +226,9 @@ class MetricsRefused(ConfigError):
                  "compares with (docs/CONTRACT_DECISIONS.md, custom metrics).",
         )
         self.what, self.endpoint, self.detail = what, endpoint, detail
+
+
+# --- the operation failed (exit 1) ---------------------------------------------------------------
 
 
 class OperationError(DominoMlopsError):

@@ -44,6 +44,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ACT = shutil.which("act", path=str(Path(sys.executable).parent)) or shutil.which("act") or "act"
 SETUP_PYTHON = "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97"
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
+UPLOAD_ARTIFACT = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
 REPOSITORY = "acme/models"
 # How another repository names this project in `uses:` (and in domino-mlops-repository), and the
 # commit the tests publish it at: a full SHA, since the workflows refuse anything else.
@@ -85,6 +86,30 @@ runs:
         source="@CHECKOUTS@/$WANTED"
         if [ ! -d "$source" ]; then echo "no repository or ref $WANTED" >&2; exit 1; fi
         mkdir -p "$TARGET" && cp -R "$source/." "$TARGET/"
+"""
+
+
+# actions/upload-artifact cannot run here: its stored snapshot lacks dist/ (the JavaScript act
+# would run), and offline nothing fetches it. The stand-in checks and keeps what the step was given
+# (name, path): <root>/artifacts/<name>/<file>, where a test reads the uploaded plan.
+_UPLOAD_STAND_IN = """\
+name: upload-artifact (test stand-in)
+description: Copies `path` to @ARTIFACTS@/<name>/, as actions/upload-artifact would upload it.
+inputs:
+  name: {required: false, default: artifact}
+  path: {required: true}
+  if-no-files-found: {required: false, default: warn}
+  overwrite: {required: false, default: "false"}
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        SOURCE: ${{ inputs.path }}
+      run: |
+        if [ ! -f "$SOURCE" ]; then echo "no file at '$SOURCE'" >&2; exit 1; fi
+        mkdir -p "@ARTIFACTS@/$NAME" && cp "$SOURCE" "@ARTIFACTS@/$NAME/"
 """
 
 
@@ -178,6 +203,9 @@ class ActRepo:
         copy_project(self.tooling)  # this project as published, for callers and their checkouts
         (self.root / "stub-action").mkdir()
         (self.root / "stub-action" / "action.yml").write_text(_STUB_ACTION)
+        (self.root / "upload-stand-in").mkdir()
+        (self.root / "upload-stand-in" / "action.yml").write_text(
+            _UPLOAD_STAND_IN.replace("@ARTIFACTS@", str(self.root / "artifacts")))
         (self.root / "checkout-stand-in").mkdir()
         (self.root / "checkout-stand-in" / "action.yml").write_text(
             _CHECKOUT_STAND_IN.replace("@CHECKOUTS@", str(self.root / "checkouts")))
@@ -221,6 +249,7 @@ class ActRepo:
             "--action-cache-path", str(files / "act-cache"),
             "--local-repository", f"{SETUP_PYTHON}={self.root / 'stub-action'}",
             "--local-repository", f"{CHECKOUT}={self.root / 'checkout-stand-in'}",
+            "--local-repository", f"{UPLOAD_ARTIFACT}={self.root / 'upload-stand-in'}",
             "--local-repository", f"{TOOLING}@{TOOLING_REF}={self.tooling}",
             # The default files (.env, .secrets, .vars, .input) are read from the working
             # directory: point every one of them at this run's own, possibly empty, file.

@@ -171,3 +171,32 @@ def test_a_pull_request_that_points_staging_at_the_production_alias_writes_nothi
     assert "@production" in run.summary(job="plan")  # the reviewer sees what the change would do
     assert stack.emu.counters.writes() == writes and stack.aliases(model) == versions
     assert stack.aliases(model)["production"] == first
+
+
+def test_a_big_plan_is_uploaded_and_the_outputs_stay_small(stack) -> None:
+    """120 models: the plan's JSON is over the 64 KiB an output carries. The plan job uploads the
+    whole file (actions/upload-artifact's inputs, through a stand-in: it cannot run offline here),
+    and the job's outputs carry its digest and count, not the plan."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=stack.mlflow_uri, registry_uri=stack.mlflow_uri)
+    models = [f"act-big-{stack.project_id[:6]}-{i:03d}" for i in range(120)]
+    for name in models:
+        client.create_registered_model(name)
+        client.create_model_version(name, source="s3://act-bucket/never-loaded")
+    stack.repo.write("scripts/model_version.json",
+                     json.dumps({stack.project_id: [{"name": name, "version": 1} for name in models]}) + "\n")
+    stack.repo.commit("120 models")
+
+    run = stack.repo.run("pull_request", workflow="deploy-staging.yml", job="plan", payload=pull_request_event(7),
+                         env=stack.env(), secrets={"GITHUB_TOKEN": GITHUB_TOKEN},
+                         variables={"MLFLOW_TRACKING_URI": stack.mlflow_uri})
+
+    assert run.returncode == 0, run.explain()
+    out = run.outputs("plan", job="plan")
+    assert out["plan-json"] == "" and out["plan-count"] == "120" and out["plan-artifact"] == "domino-mlops-plan-STAGE"
+    assert sum(len(value.encode()) for value in out.values()) < 16 * 1024  # the plan itself would be > 64 KiB
+    (uploaded,) = (stack.repo.root / "artifacts" / "domino-mlops-plan-STAGE").iterdir()
+    plan = json.loads(uploaded.read_text())
+    assert uploaded.stat().st_size > 64 * 1024 and sorted(plan["changed_models"]) == models
+    assert "plan-json is empty" in run.log()

@@ -15,7 +15,7 @@ from typing import Any
 from domino_mlops.commands.runtime import read_desired_from
 from domino_mlops.desired.environments import Environment
 from domino_mlops.desired.load import Desired
-from domino_mlops.report import github
+from domino_mlops.report import github, limits
 
 
 def describe(desired: Desired, env: Environment) -> dict[str, Any]:
@@ -33,12 +33,15 @@ def run(args: argparse.Namespace) -> int:
     desired = read_desired_from(args)
     if args.env:
         one = describe(desired, desired.environments.get(args.env))
+        limits.check_matrix(one["projects"], f"the manifest for {one['name']}")
         print(json.dumps(one, indent=2))
         github.set_output("github-environment", one["github_environment"])
         github.set_output("protected", "true" if one["protected"] else "false")
         github.set_output("projects", json.dumps(one["projects"]))
         return 0
     every = [describe(desired, env) for env in desired.environments.items]
+    for one in every:  # each environment's projects become a rollout job's matrix
+        limits.check_matrix(one["projects"], f"the manifest for {one['name']}")
     print(json.dumps(every, indent=2))
     github.set_output("environments", json.dumps(every, separators=(",", ":")))
     github.set_output("count", str(len(every)))

@@ -7,7 +7,7 @@ import json
 
 from domino_mlops.commands.runtime import read_desired_from
 from domino_mlops.errors import ConfigError
-from domino_mlops.report import github
+from domino_mlops.report import github, limits
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
                               + (f" for {args.env}" if args.env else ""),
                               hint=f"Use one of {', '.join(listed) or '(none)'}, or leave project empty.")
         listed = [wanted]
+    # The list becomes a job matrix: refused here, before any job starts, if GitHub would refuse it.
+    limits.check_matrix(listed, "the manifest" + (f" for {args.env}" if args.env else ""))
     projects = json.dumps(listed)
     print(projects)
     github.set_output("projects", projects)

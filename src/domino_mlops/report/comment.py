@@ -28,14 +28,14 @@ from domino_mlops.clients.domino.auth import BearerTokenAuth
 from domino_mlops.clients.http import HttpClient
 from domino_mlops.errors import PermissionDenied
 from domino_mlops.report import github
+from domino_mlops.report.limits import COMMENT_CHARS, fit
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100  # GitHub's maximum
 MAX_PAGES = 50  # 5,000 comments: past that, a misbehaving server, not a pull request
-# GitHub refuses bodies over 65,536 characters; keep room for the marker and the truncation note.
-MAX_BODY = 65_000
+MAX_BODY = COMMENT_CHARS  # the whole body, marker and note included (report/limits.py)
 TIMEOUT = (5.0, 20.0)
 DEFAULT_AUTHOR = "github-actions[bot]"  # the account GITHUB_TOKEN writes as
 
@@ -164,10 +164,14 @@ def _find_reply(client: HttpClient, issue: str, tag: str, author: str):
 
 
 def _body(tag: str, markdown: str, env: Mapping[str, str]) -> str:
+    """The marker and the Markdown, within GitHub's 65,536 characters: cut between lines (valid
+    Markdown kept) with a note pointing at the run when it would not fit. report_plan already
+    sends a plan's changes first; this is the last guard, for any caller."""
     text = markdown.rstrip("\n")
-    if len(text) > MAX_BODY:
-        text = text[:MAX_BODY].rsplit("\n", 1)[0]
-        text += f"\n\n_The plan is too long for a comment and was cut here; read it whole in {_run_link(env)}._"
+    note = f"\n\n_The plan is too long for a comment and was cut here; read it whole in {_run_link(env)}._"
+    fitted = fit(text, MAX_BODY - len(tag) - 2, size=len, tail=note)
+    if fitted.cut:
+        text = fitted.text.rstrip("\n") + note
     return f"{tag}\n{text}\n"
 
 

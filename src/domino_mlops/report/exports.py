@@ -10,7 +10,7 @@ from typing import Any
 
 from domino_mlops.apply.export_run import ExportResult
 from domino_mlops.plan.export_plan import ExportPlan
-from domino_mlops.report import github
+from domino_mlops.report import github, limits
 
 MAX_LOG_LINES = 40  # of a failed export's log, in the step summary
 
@@ -62,9 +62,11 @@ def report_export_plan(plan: ExportPlan, *, show: str = "markdown") -> str:
     markdown, as_json = plan_to_markdown(plan), json.dumps(plan_to_dict(plan), indent=2)
     if show != "none":
         print(as_json if show == "json" else markdown, flush=True)
-    github.set_output("plan-json", as_json)
+    artifact = limits.artifact_name("export-plan", "-".join(plan.targets) or "none")
+    limits.set_json("plan", as_json, github.write_run_file(f"{artifact}.json", as_json), artifact)
+    github.set_output("plan-count", str(len(plan.to_export)))
     github.set_output("has-changes", "true" if plan.to_export else "false")
-    github.append_summary(markdown)
+    github.append_summary(limits.within_summary(markdown, artifact, "plan"))
     for item in plan.waiting:
         github.annotate("warning", f"{item.model} version {item.version} waits for export to {item.target}: "
                         f"{item.detail}", title="domino-mlops export", stream=sys.stderr)
@@ -85,8 +87,10 @@ def report_export_result(result: ExportResult, plan: ExportPlan, *, show_json: b
                         print(o.log_text.rstrip(), flush=True)
         with github.untrusted():  # the Markdown quotes failed exports' log lines
             print(markdown, flush=True)
-    github.append_summary(markdown)
-    github.set_output("result-json", json.dumps(result_to_dict(result), separators=(",", ":")))
+    as_json = json.dumps(result_to_dict(result), separators=(",", ":"))
+    artifact = limits.artifact_name("export-result", "-".join(plan.targets) or "none")
+    limits.set_json("result", as_json, github.write_run_file(f"{artifact}.json", as_json), artifact)
+    github.append_summary(limits.within_summary(markdown, artifact, "result"))
     github.set_output("exported", " ".join(o.reference for o in result.exported))
     for o in result.outcomes:
         if o.status == "failed":

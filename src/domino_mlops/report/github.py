@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
@@ -47,6 +48,26 @@ def set_output(name: str, value: str, *, environ: Mapping[str, str] | None = Non
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
     return True
+
+
+def writes_outputs(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this step has outputs ($GITHUB_OUTPUT): what a workflow reads is then written."""
+    return bool((environ if environ is not None else os.environ).get("GITHUB_OUTPUT"))
+
+
+def write_run_file(name: str, text: str, *, environ: Mapping[str, str] | None = None) -> str | None:
+    """Write ``text`` to ``$RUNNER_TEMP/domino-mlops/<name>`` for the workflow to upload as an
+    artifact; return its path. Only where there are outputs to point at it (in Actions), and
+    None elsewhere: a terminal run prints what it has and leaves no files behind."""
+    env = environ if environ is not None else os.environ
+    if not writes_outputs(env):
+        return None
+    folder = os.path.join(env.get("RUNNER_TEMP") or tempfile.gettempdir(), "domino-mlops")
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, os.path.basename(name))
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
 
 
 def append_summary(markdown: str, *, environ: Mapping[str, str] | None = None) -> bool:

@@ -3,10 +3,11 @@ and in GitHub (outputs, step summary, PR comment, annotations on the manifest)."
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
-
-import json
+from collections.abc import Callable
+from dataclasses import replace
 
 from domino_mlops.apply.executor import ApplyResult
 from domino_mlops.clients.domino.urls import model_invocation, model_page
@@ -15,7 +16,7 @@ from domino_mlops.plan.actions import Action
 from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
 from domino_mlops.plan.render import plan_to_json, plan_to_markdown
 from domino_mlops.plan.steps import Plan
-from domino_mlops.report import github
+from domino_mlops.report import github, limits
 from domino_mlops.report.rollout_table import plan_table, result_table
 from domino_mlops.report.results import result_to_json, result_to_markdown, unchanged_to_dict
 
@@ -23,25 +24,57 @@ TITLES = {"deploy": "Deployed", "promote": "Promoted", "rollback": "Rolled back"
 
 
 def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str:
-    """Print the plan (Markdown, or JSON), write its outputs and step summary; return the Markdown.
+    """Print the plan (Markdown, or JSON), write its file, outputs and step summary; return the
+    Markdown for the pull-request comment (changes first and cut to GitHub's comment limit when
+    the whole plan would not fit; report/limits.py).
 
     Outputs include the plan's digest (plan/digest.py), overall and per project, for the apply
-    job to match: what the reviewer approved is what is applied."""
+    job to match: what the reviewer approved is what is applied. The whole plan is always in
+    plan-file (uploaded as the artifact plan-artifact); plan-json carries it only when small."""
     digest = plan_digest(plan, env)
     as_json = plan_to_json(plan)
-    picture = plan_table(plan)
-    markdown = plan_to_markdown(plan) + (f"\n{picture}" if picture else "") + f"\nPlan digest: `{digest}`\n"
+    markdown = _plan_markdown(plan, digest)
     shown = as_json if show_json else markdown
     print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
-    github.set_output("plan-json", as_json)
+    artifact = limits.artifact_name("plan", env.name)
+    path = github.write_run_file(f"plan-{env.name}.json", as_json)
+    limits.set_json("plan", as_json, path, artifact)
+    github.set_output("plan-count", str(len(plan.changed) + len(plan.changed_workloads)))
     github.set_output("plan-digest", digest)
     github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))
     github.set_output("changed-models", " ".join(c.model for c in plan.changed))
     github.set_output("has-changes", "true" if plan.has_work else "false")
     # The apply jobs' matrix: only projects with work, as JSON (never a string built in YAML).
     github.set_output("work-projects", json.dumps(projects_with_work(plan), separators=(",", ":")))
-    github.append_summary(markdown)
-    return markdown
+    github.append_summary(_shortened(plan, digest, markdown, limits.SUMMARY_BYTES, limits.utf8_size, artifact))
+    return _shortened(plan, digest, markdown, limits.COMMENT_CHARS - COMMENT_MARKER_ROOM, len, artifact)
+
+
+# The PR comment's hidden marker and the line joining it (report/comment.py) take this much of the
+# comment's 65,536 characters.
+COMMENT_MARKER_ROOM = 200
+
+
+def _plan_markdown(plan: Plan, digest: str) -> str:
+    picture = plan_table(plan)
+    return plan_to_markdown(plan) + (f"\n{picture}" if picture else "") + f"\nPlan digest: `{digest}`\n"
+
+
+def _shortened(plan: Plan, digest: str, markdown: str, limit: int, size: Callable[[str], int],
+               artifact: str) -> str:
+    """The plan's Markdown within ``limit``: whole if it fits; else the rows that change
+    something first (the unchanged ones counted, not shown), then, if still too long, as many of
+    those as fit; a line says what is left out and which artifact holds the whole plan."""
+    if size(markdown) <= limit:
+        return markdown
+    changes = replace(plan, changes=plan.changed, workloads=plan.changed_workloads)
+    unchanged = len(plan.changes) - len(changes.changes) + len(plan.workloads) - len(changes.workloads)
+    picture = plan_table(changes)
+    body = plan_to_markdown(changes) + (f"\n{picture}" if picture else "")
+    tail = limits.pointer(10 ** 9, unchanged, artifact) + f"\nPlan digest: `{digest}`\n"  # the longest it can be
+    cut = limits.fit(body, limit, size=size, tail=tail)
+    return (f"{cut.text.rstrip()}\n\n{limits.pointer(cut.rows_left_out, unchanged, artifact)}"
+            f"\nPlan digest: `{digest}`\n")
 
 
 def report_serving(plan: Plan, domino_host: str, model_host: str = "") -> None:
@@ -49,7 +82,8 @@ def report_serving(plan: Plan, domino_host: str, model_host: str = "") -> None:
     step (calling the endpoint) works on a re-run too. ``model_host``: where models answer
     (default: the Domino host); the page is in Domino's UI, on the Domino host. result-json says
     what was checked (every model as it serves, status "unchanged"), never nothing."""
-    github.set_output("result-json", json.dumps(unchanged_to_dict(plan, domino_host, model_host), indent=2))
+    as_json = json.dumps(unchanged_to_dict(plan, domino_host, model_host), indent=2)
+    _set_result_json(as_json, plan.environment, [c.project_id for c in plan.changes])
     first = next((d for c in plan.changes for d in c.serving if d.model_api_id and d.action == "none"), None)
     if first is not None and domino_host:
         github.set_output("endpoint-url", (model_host or domino_host) + model_invocation(first.model_api_id))
@@ -78,8 +112,8 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: A
     markdown = _with_picture(result_to_markdown(result, title=TITLES.get(action, action)), result_table(result))
     with github.untrusted():  # the Markdown quotes failed jobs' log lines
         print(markdown, flush=True)
-    github.append_summary(markdown)
-    github.set_output("result-json", result_to_json(result))
+    artifact = _set_result_json(result_to_json(result), result.environment, [c.project_id for c in plan.changes])
+    github.append_summary(limits.within_summary(markdown, artifact, "result"))
     first = next((d for m in result.models for d in m.deployed), None)
     if first is not None:
         github.set_output("endpoint-url", first.endpoint_url)
@@ -103,6 +137,14 @@ def report_result(result: ApplyResult, plan: Plan, manifest_file: str, action: A
             with github.untrusted(stream=sys.stderr):  # the job's output: shown, never obeyed
                 for text in work.log_tail:
                     print(f"  | {text}", file=sys.stderr)
+
+
+def _set_result_json(as_json: str, environment: str, projects: list[str]) -> str:
+    """result-json (only when small), result-file and result-artifact; returns the artifact's name.
+    A matrix job works on one project, which names its artifact apart from its siblings'."""
+    artifact = limits.artifact_name("result", environment, projects)
+    limits.set_json("result", as_json, github.write_run_file(f"{artifact}.json", as_json), artifact)
+    return artifact
 
 
 def _with_picture(markdown: str, picture: str) -> str:
