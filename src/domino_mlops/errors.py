@@ -14,6 +14,7 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── NamesCollide                  [2]  two names become one Domino name, image or folder
     │   ├── UnknownHardwareTier           [2]  a wave names a tier the Domino project does not have
     │   ├── FilesExist                    [2]  init would overwrite files (without --force)
+    │   ├── NotMonitored                  [2]  monitor-agent: the target has no monitoring block, or no spool
     │   └── MetricsRefused                [2]  400 from Domino's custom metrics API: values or alert as sent
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
@@ -190,6 +191,13 @@ class FilesExist(ConfigError):
                          hint="Nothing was written. Move them away, init into an empty folder, or add --force "
                               "to replace them.")
         self.paths = paths
+
+
+class NotMonitored(ConfigError):
+    """`monitor-agent` cannot start: no target to monitor, no monitoring block, or no spool to read."""
+
+    def __init__(self, message: str, *, hint: str) -> None:
+        super().__init__(message, hint=hint)
 
 
 # --- the operation failed (exit 1) ---------------------------------------------------------------
