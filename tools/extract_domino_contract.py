@@ -214,6 +214,10 @@ ROUTES: tuple[Route, ...] = (
           evidence=f"{PYTHON_DOMINO} runs_stdout(); job_start_blocking() prints ['stdout']; get_run_log() "
                    "reads ['setup'] unless include_setup_log=False",
           responses={"200": _obj({"stdout": STR, "setup": STR})}),
+    # --- custom metrics (public tag CustomMetrics): monitoring a model served outside Domino -------
+    Route("POST", "/api/metricValues/v1", "public", client=True),
+    Route("GET", "/api/metricValues/v1/{modelMonitoringId}/{metric}", "public", client=True),
+    Route("POST", "/api/metricAlerts/v1", "public", client=True),
     # --- apps ------------------------------------------------------------------------------------
     # The public Apps API (6.3: apps with versions and instances) where Domino publishes it; the
     # v4 model products below are the fallback for versions that do not (CONTRACT_DECISIONS.md).
@@ -321,12 +325,23 @@ DEF_OVERRIDES: dict[str, tuple[str, str]] = {
         "(automl-service/app/api/generated/domino_public_api_client/models/paginated_metadata_v1.py) "
         "reads the flat keys and requires no 'pagination'.",
     ),
+    "public.MetricValueV1": (
+        "referenceTimestamp: format date-time",
+        "The document gives the answer's referenceTimestamp as a bare string, but every value it returns was "
+        "logged as NewMetricValueV1, whose referenceTimestamp 'should follow the RFC3339 format with timezone', "
+        "and the range it is filtered by is RFC 3339 too. Read as an RFC 3339 date-time (a reading, "
+        "docs/CONTRACT_DECISIONS.md, custom metrics); the generated clients keep the string as it comes.",
+    ),
 }
 
 
 def _fix_def(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     if name == "public.PaginatedMetadataV1":
         return {**schema, "required": [k for k in schema.get("required", []) if k != "pagination"]}
+    if name == "public.MetricValueV1":
+        props = schema["properties"]
+        return {**schema, "properties": {**props, "referenceTimestamp": {**props["referenceTimestamp"],
+                                                                         "format": "date-time"}}}
     return schema
 
 

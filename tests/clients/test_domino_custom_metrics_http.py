@@ -19,7 +19,7 @@ from domino_mlops.errors import (
     NotFound,
     PermissionDenied,
 )
-from tests.clients.domino_fakes import API_KEY, HOST, make_client
+from tests.clients.domino_fakes import API_KEY, HOST, make_client, nonconforming_requests
 
 VALUES = f"{HOST}/api/metricValues/v1"
 ALERTS = f"{HOST}/api/metricAlerts/v1"
@@ -48,6 +48,7 @@ def test_log_values_sends_the_published_body_once(rsps):
         {"modelMonitoringId": MM, "metric": "latency_ms", "value": 12,
          "referenceTimestamp": "2025-03-01T12:00:01.000500Z"},  # UTC, with the zone RFC 3339 requires
     ]}
+    assert nonconforming_requests(rsps) == []
 
 
 def test_nothing_to_log_sends_nothing(rsps):
@@ -132,6 +133,7 @@ def test_send_alert_sends_the_published_body(rsps):
         {"modelMonitoringId": MM, "metric": "accuracy", "value": 0.2,
          "targetRange": {"condition": "greaterThanEqual", "lowerLimit": 0.8}},
     ]
+    assert nonconforming_requests(rsps) == []
 
 
 @pytest.mark.parametrize("target, match", [
@@ -162,6 +164,7 @@ def test_read_values_asks_the_inclusive_range_and_parses_the_answer(rsps):
     assert got == (MetricValue(MM, "accuracy", 0.91, AT, (("k", "v"),)),
                    MetricValue(MM, "accuracy", 1.0, AT + timedelta(seconds=5)))
     assert got[0].reference_timestamp.tzinfo == timezone.utc
+    assert nonconforming_requests(rsps) == []
 
 
 def test_read_values_quotes_the_path(rsps):

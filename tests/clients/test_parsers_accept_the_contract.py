@@ -11,6 +11,7 @@ then handed to the client method that reads it, which must not raise. Every kind
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from tests.support.schema_strategies import SchemaStrategies, with_variants
 
 CONTRACT = load_contract()
 ID = "65f0c0ffee0000000000aa01"
+WHEN = datetime(2025, 3, 1, tzinfo=timezone.utc)
 EXAMPLES = 200
 # Field answers carry these integers as digit strings too (docs/CONTRACT_DECISIONS.md).
 NUMBER_VARIANTS = ("registeredModelVersion", "registered_model_version", "model_version_number")
@@ -163,6 +165,8 @@ ANSWERS = (
            lambda p: client_answering(p).scheduled_jobs.create(ID, SCHEDULE)),
     Answer("scheduled job updated", "PUT", "/v4/projects/{}/scheduledjobs/{}", 200,
            lambda p: client_answering(p).scheduled_jobs.update(ID, ID, SCHEDULE)),
+    Answer("custom metric values", "GET", "/api/metricValues/v1/{}/{}", 200,
+           lambda p: client_answering(p).custom_metrics.read_values(ID, "accuracy", start=WHEN, end=WHEN)),
 )
 
 ERRORS = tuple(sorted({json.dumps(CONTRACT.default_errors[source], sort_keys=True)
@@ -225,6 +229,8 @@ def test_every_answer_the_client_reads_is_covered() -> None:
               "POST /v4/modelProducts/{modelProductId}/visibility",
               "PATCH /api/apps/beta/apps/{appId}",  # an entry point or visibility change: the answer is not read
               "DELETE /api/apps/beta/apps/{appId}/versions/{versionId}/instances/{instanceId}",  # 200, no body
+              "POST /api/metricValues/v1",  # 201, no body
+              "POST /api/metricAlerts/v1",  # 200, no body
               "GET /{ownerName}/{projectName}/r/notebookSession/{runId}"}  # the app's own page, not Domino's
     missing = {r.key for r in CONTRACT.routes if r.client} - covered - unread
     assert not missing

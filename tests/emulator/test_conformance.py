@@ -263,6 +263,19 @@ def _success_tour(tour: Tour, model: tuple[str, str]) -> None:
     doomed_schedule = ok("POST", schedules, params={"projectId": project}, body=scheduled)["id"]
     ok("DELETE", schedules + "/{scheduledJobKey}", params={"projectId": project, "scheduledJobKey": doomed_schedule})
 
+    # Custom metrics of a model Model Monitor knows (routes_custom_metrics: no published route registers one).
+    monitored = emu.add_monitored_model(project, "exported-churn")
+    at = "2025-03-01T12:00:00Z"
+    ok("POST", "/api/metricValues/v1", 201, body={"newMetricValues": [
+        {"modelMonitoringId": monitored, "metric": "accuracy", "value": 0.9, "referenceTimestamp": at,
+         "tags": [{"key": "region", "value": "eu"}]}]})
+    read = ok("GET", "/api/metricValues/v1/{modelMonitoringId}/{metric}",
+              params={"modelMonitoringId": monitored, "metric": "accuracy"},
+              query={"startingReferenceTimestampInclusive": at, "endingReferenceTimestampInclusive": at})
+    assert [v["value"] for v in read["metricValues"]] == [0.9]  # both ends included
+    ok("POST", "/api/metricAlerts/v1", body={"modelMonitoringId": monitored, "metric": "accuracy", "value": 0.5,
+                                             "targetRange": {"condition": "greaterThan", "lowerLimit": 0.8}})
+
     # Apps: the running app's own page too (HTML, not JSON).
     app = ok("POST", "/v4/modelProducts", body=app_body(project, "dashboard"))["id"]
     ok("GET", "/v4/modelProducts", query={"projectId": project})
@@ -312,6 +325,9 @@ _BODY_IDS: dict[str, Callable[[Any], Any]] = {
     "POST /v4/jobs/restart": lambda b: {**b, "jobId": NO_ID},
     "POST /v4/modelProducts": lambda b: {**b, "projectId": NO_ID},
     "POST /api/apps/beta/apps": lambda b: {**b, "projectId": NO_ID},
+    "POST /api/metricValues/v1": lambda b: {"newMetricValues": [
+        {**v, "modelMonitoringId": NO_ID} for v in b["newMetricValues"]]},
+    "POST /api/metricAlerts/v1": lambda b: {**b, "modelMonitoringId": NO_ID},
 }
 _QUERY_IDS = {"projectId": NO_ID, "ownerName": "nobody", "projectName": "nothing"}
 

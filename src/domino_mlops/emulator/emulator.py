@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from domino_mlops.emulator import access
+from domino_mlops.emulator import records as r
 from domino_mlops.emulator import seed as seeds
 from domino_mlops.emulator.context import Context
 from domino_mlops.emulator.crash import CrashPoint
@@ -19,7 +20,7 @@ from domino_mlops.emulator.faults import FaultInjector, FaultPlan, FaultRule
 from domino_mlops.emulator.predictor import ModelStore
 from domino_mlops.emulator.recorder import Counters, RequestLog, RequestRecord
 from domino_mlops.emulator.server import EmulatorHTTPServer, build_router
-from domino_mlops.emulator.world import World, load_state
+from domino_mlops.emulator.world import World, load_state, new_id
 from domino_mlops.errors import ConfigError
 
 
@@ -249,6 +250,17 @@ class Emulator:
             issued = access.issue_token(ctx.world.model_api(model_api_id), name, ctx.now())
             ctx.persist()
         return str(issued["token"])
+
+    def add_monitored_model(self, project_id: str, name: str) -> str:
+        """Register a model in Model Monitor (no published route does) and return its
+        ``modelMonitoringId``, the id the custom metrics routes take (routes_custom_metrics)."""
+        ctx = self._running().ctx
+        with ctx.world.lock:
+            model = r.MonitoredModel(id=new_id(), project_id=ctx.world.project(project_id).id, name=name,
+                                     created=ctx.now())
+            ctx.world.monitored_models[model.id] = model
+            ctx.persist()
+        return model.id
 
     def set_model_api_public(self, model_api_id: str, public: bool = True) -> None:
         """Make the Model API callable without a token (or restricted again)."""

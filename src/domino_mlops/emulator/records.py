@@ -229,6 +229,45 @@ class Export:
     fails: bool
 
 
+@dataclass(slots=True)
+class MonitoredModel:
+    """A model registered in Domino's Model Monitor: ``id`` is the ``modelMonitoringId`` of the
+    public custom metrics routes. It belongs to a project; who may see the project may use it."""
+
+    id: str
+    project_id: str
+    name: str
+    created: float = 0.0
+
+
+@dataclass(slots=True)
+class MetricValue:
+    """One logged value (``NewMetricValueV1``); ``at`` is the reference time in epoch seconds."""
+
+    id: str
+    model_monitoring_id: str
+    metric: str
+    value: float
+    reference_timestamp: str  # RFC 3339 in UTC, as the emulator answers it
+    at: float
+    tags: list[dict[str, str]] = field(default_factory=list)
+    logged: float = 0.0
+
+
+@dataclass(slots=True)
+class MetricAlert:
+    """A sent alert (``MetricAlertRequestV1``), kept so tests can read what would have been notified."""
+
+    id: str
+    model_monitoring_id: str
+    metric: str
+    value: float
+    target_range: dict[str, Any]
+    description: str = ""
+    sent: float = 0.0
+    sent_by: str = ""
+
+
 def to_dict(record: Any) -> dict[str, Any]:
     return asdict(record)
 

@@ -27,6 +27,7 @@ from domino_mlops.emulator import (
     routes_apps,
     routes_apps_public,
     routes_async,
+    routes_custom_metrics,
     routes_jobs,
     routes_legacy,
     routes_metrics,
@@ -53,7 +54,7 @@ def build_router() -> Router:
     router = Router()
     for module in (routes_platform, routes_models, routes_versions, routes_legacy, routes_metrics, routes_v1_models,
                    routes_predict, routes_async, routes_jobs, routes_scheduled_jobs, routes_apps, routes_app_pages,
-                   routes_apps_public, routes_service_accounts, routes_admin):
+                   routes_apps_public, routes_service_accounts, routes_custom_metrics, routes_admin):
         module.register(router)
     return router
 

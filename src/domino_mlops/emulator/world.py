@@ -37,6 +37,9 @@ _COLLECTIONS: dict[str, type] = {
     "exports": r.Export,
     "access_rules": r.AccessRule,
     "service_accounts": r.ServiceAccount,
+    "monitored_models": r.MonitoredModel,
+    "metric_values": r.MetricValue,
+    "metric_alerts": r.MetricAlert,
 }
 
 
@@ -71,6 +74,9 @@ class World:
         self.exports: dict[str, r.Export] = {}
         self.access_rules: dict[str, r.AccessRule] = {}
         self.service_accounts: dict[str, r.ServiceAccount] = {}  # by idpId
+        self.monitored_models: dict[str, r.MonitoredModel] = {}  # by modelMonitoringId
+        self.metric_values: dict[str, r.MetricValue] = {}
+        self.metric_alerts: dict[str, r.MetricAlert] = {}
         for name, items in collections.items():
             if name not in _COLLECTIONS:
                 raise TypeError(f"unknown collection {name!r}")
@@ -107,6 +113,9 @@ class World:
         if found is None or found.project_id != project_id:
             raise not_found("scheduled job", key)
         return found
+
+    def monitored_model(self, model_monitoring_id: str) -> r.MonitoredModel:
+        return _get(self.monitored_models, model_monitoring_id, "monitored model")
 
     def export(self, export_id: str) -> r.Export:
         return _get(self.exports, export_id, "export")
