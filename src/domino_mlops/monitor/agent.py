@@ -68,7 +68,7 @@ class Agent:
         """Read what the spool has, flush every interval that has ended by ``now`` (every one with
         ``flush_open``), acknowledge what was flushed; the rest stays in the spool."""
         fresh, unreadable, recounted = self._read()
-        self._settle_postings()
+        recounted += self._settle_postings()
         groups: dict[tuple[str, str, float], list[Record]] = {}
         for _receipt, record in self._held.values():
             after = self.state.flushed.get(_key(record.key))
@@ -113,9 +113,10 @@ class Agent:
             self._spool.ack(done)
         return fresh, unreadable, recounted
 
-    def _settle_postings(self) -> None:
-        """After a restart: a posting not known to be posted is checked against Domino; one that
-        is posted (its records acknowledged above, or gone) is finished."""
+    def _settle_postings(self) -> int:
+        """After a restart: a posting not known to be posted is checked against Domino; when its
+        values are there, its records are acknowledged without counting. Returns how many."""
+        dropped = 0
         for key, posting in list(self.state.postings.items()):
             if not posting.posted:
                 model, version = key.split("@", 1)
@@ -123,20 +124,22 @@ class Agent:
                     posting.posted = True
                     self.state.flushed[key] = posting.interval
                     self.state.save()
-                    self._drop_counted()
+                    dropped += self._drop_counted()
                 else:
                     del self.state.postings[key]
                     self.state.save()
             # A posted one stays until the next interval of its version replaces it: a broker
             # hands back a dead reader's messages only once it notices the reader is gone.
+        return dropped
 
-    def _drop_counted(self) -> None:
+    def _drop_counted(self) -> int:
         counted = self.state.counted_ids()
         receipts = [receipt for rid, (receipt, _r) in self._held.items() if rid in counted]
         if receipts:
             self._spool.ack(receipts)
         for rid in counted:
             self._held.pop(rid, None)
+        return len(receipts)
 
     def _flush(self, metrics: IntervalMetrics) -> list[MetricAlert]:
         key = _key((metrics.model, metrics.version))
