@@ -158,7 +158,7 @@ def test_predictions_reach_domino_as_metrics_with_an_alert(spooler, context, dom
     assert values(client, monitoring_id, "drift_age") and values(client, monitoring_id, "latency_p95_ms")
     alerts = requests.get(f"{emu.url}/_emulator/metricAlerts", params={"modelMonitoringId": monitoring_id},
                           timeout=10).json()
-    assert {a["metric"] for a in alerts["alerts"]} == {"latency_p95_ms"}  # error_rate 1/6 is in range
+    assert {a["metric"] for a in alerts["metricAlerts"]} == {"latency_p95_ms"}  # error_rate 1/6 is in range
     assert broker_url_nowhere(out, capture.get("DMLOPS_RABBITMQ_URL"))
 
     assert main(agent) == 0  # the spool is drained and acknowledged: a second run adds nothing
