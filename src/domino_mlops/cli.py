@@ -139,6 +139,39 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_export)
 
 
+def _cmd_monitor_agent(args: argparse.Namespace) -> int:
+    from domino_mlops.commands import monitor_agent
+
+    return monitor_agent.run(args)
+
+
+def _add_monitor_agent(sub: argparse._SubParsersAction) -> None:
+    env = os.environ.get
+    p = sub.add_parser("monitor-agent", help="read an exported image's prediction spool and log Domino custom "
+                                             "metrics (and alerts) for the target's monitored model")
+    p.add_argument("--targets", default=env("DMLOPS_TARGETS", DEFAULT_TARGETS),
+                   help="export targets file (env DMLOPS_TARGETS; default: %(default)s)")
+    p.add_argument("--target", default=env("DMLOPS_TARGET"), help="the target whose monitoring block applies "
+                                                                  "(env DMLOPS_TARGET)")
+    p.add_argument("--spool", choices=("sqlite", "rabbitmq"), default=env("DMLOPS_CAPTURE", "sqlite"),
+                   help="the spooler the image writes to (env DMLOPS_CAPTURE; default: %(default)s); "
+                        "rabbitmq reads the URL from DMLOPS_RABBITMQ_URL only")
+    p.add_argument("--spool-path", default=env("DMLOPS_SPOOL_PATH", "/var/spool/dmlops/predictions.sqlite"),
+                   help="the SQLite spool (env DMLOPS_SPOOL_PATH; default: %(default)s)")
+    p.add_argument("--rabbitmq-queue", default=env("DMLOPS_RABBITMQ_QUEUE", "dmlops.predictions"),
+                   help="the RabbitMQ queue (env DMLOPS_RABBITMQ_QUEUE; default: %(default)s)")
+    p.add_argument("--state", default=env("DMLOPS_AGENT_STATE", ".dmlops/monitor-agent-state.json"),
+                   help="the agent's state file, kept across restarts (env DMLOPS_AGENT_STATE; default: %(default)s)")
+    p.add_argument("--model-dir", default=env("DMLOPS_MODEL_DIR"),
+                   help="the exported model folder, whose input example is the drift reference (env DMLOPS_MODEL_DIR)")
+    p.add_argument("--once", action="store_true", help="one pass: flush the intervals that have ended, then exit "
+                                                       "(for cron and tests)")
+    p.add_argument("--flush-open", action="store_true", help="with --once, flush the open interval too")
+    p.add_argument("--poll", type=_positive(float), default=5.0,
+                   help="seconds between passes in loop mode (default: %(default)s)")
+    p.set_defaults(handler=_cmd_monitor_agent)
+
+
 def _add_apply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", help="only this Domino project's models (one matrix job per project)")
     parser.add_argument("--max-parallel", type=_positive(int), default=DEFAULT_MAX_PARALLEL,
@@ -301,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_init)
 
     _add_export(sub)
+    _add_monitor_agent(sub)
 
     # Every argument, --help included, goes to domino-emulator untouched: no prefix character is
     # ever seen, so argparse takes them all as positionals (its REMAINDER refuses a leading option).

@@ -16,7 +16,8 @@ Our exception hierarchy (the exit code the CLI uses is in brackets)::
     │   ├── FilesExist                    [2]  init would overwrite files (without --force)
     │   ├── EmulatorNotInstalled          [2]  `domino-mlops emulator` without the domino-emulator distribution
     │   ├── MetricsRefused                [2]  400 from Domino's custom metrics API: values or alert as sent
-    │   └── MatrixTooLarge                [2]  more projects than GitHub's 256 jobs of one matrix
+    │   ├── MatrixTooLarge                [2]  more projects than GitHub's 256 jobs of one matrix
+    │   └── NotMonitored                  [2]  monitor-agent: the target has no monitoring block, or no spool
     ├── OperationError                    [1]  the work itself failed
     │   ├── Unreachable                   [1]  connection refused, DNS, timeout
     │   ├── CredentialsExpired            [1]  409 from Domino: temporary credentials expired
@@ -213,6 +214,13 @@ class MatrixTooLarge(ConfigError):
                          hint=f"Run the workflow for fewer projects at a time (its `project` input), or split the "
                               f"manifest across repositories of at most {limit} projects each.")
         self.what, self.count, self.limit = what, count, limit
+
+
+class NotMonitored(ConfigError):
+    """`monitor-agent` cannot start: no target to monitor, no monitoring block, or no spool to read."""
+
+    def __init__(self, message: str, *, hint: str) -> None:
+        super().__init__(message, hint=hint)
 
 
 class MetricsRefused(ConfigError):

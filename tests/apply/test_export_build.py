@@ -97,8 +97,9 @@ def test_contexts_are_laid_out_for_tagged_versions_only(workspace, models, capsy
         assert f'MODEL_VERSION = "{version}"' in (context / "client" / "server.py").read_text()
         hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
         if hadolint:  # the dev extra installs it; a failure names the rule
-            done = subprocess.run([hadolint, str(context / "Dockerfile")], capture_output=True, text=True)
-            assert done.returncode == 0, done.stdout + done.stderr
+            for dockerfile in (context / "Dockerfile", context / "agent" / "Dockerfile"):
+                done = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
+                assert done.returncode == 0, done.stdout + done.stderr
     # Nothing was pushed, so nothing is marked exported and the next run plans the same again.
     assert export_tag(client, MODEL, v1, "CTX") is None
     assert outputs(workspace / "github_output")["has-changes"] == "true"
@@ -134,7 +135,8 @@ def test_the_client_server_answers_like_the_model_in_mlflow(workspace, models, m
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(f"{base}/health", server)
-        assert requests.get(f"{base}/health", timeout=5).json() == {"status": "ok", "model": MODEL, "version": v1}
+        assert requests.get(f"{base}/health", timeout=5).json() == {"status": "ok", "model": MODEL, "version": v1,
+                                                                     "capture": {"mode": "off"}}
         answer = requests.post(f"{base}/predict", json={"data": DIABETES_ROW}, timeout=30)
         assert answer.status_code == 200, answer.text
         bad = requests.post(f"{base}/predict", json={"data": "age"}, timeout=30)

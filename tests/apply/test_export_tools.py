@@ -33,7 +33,9 @@ def test_a_context_is_rendered_from_the_shipped_templates(tmp_path: Path, monkey
     context = lay_out(tmp_path / "out", ITEM, TARGET, fake_download)
 
     assert context.path == tmp_path / "out" / "churn-s-model" / "v4"
-    assert context.files == ("Dockerfile", "client/server.py", "create_docker_image.sh")
+    assert context.files == ("Dockerfile", "agent/Dockerfile", "client/requirements-rabbitmq.txt",
+                             "client/server.py", "client/spool.py", "create_docker_image.sh")
+    assert '"domino-mlops[monitor]==' in (context.path / "agent" / "Dockerfile").read_text()  # this release
     dockerfile = (context.path / "Dockerfile").read_text()
     assert dockerfile.startswith("# Churn_s model version 4 as registry.example.com/foundry/churn-s-model:v4")
     assert "FROM python:3.12-slim" in dockerfile  # the Python the model was saved with
@@ -66,7 +68,7 @@ def test_an_unknown_placeholder_names_the_template_and_line(tmp_path: Path, monk
 
     (issue,) = caught.value.issues
     assert (issue.file, issue.line, issue.path) == (str(own / "Dockerfile"), 3, "{{REGSTRY}}")
-    assert "known: IMAGE" in issue.message and not (tmp_path / "out" / "churn-s-model" / "v4").exists()
+    assert "known: DMLOPS_VERSION, IMAGE" in issue.message and not (tmp_path / "out" / "churn-s-model" / "v4").exists()
 
 
 def test_a_version_without_mlmodel_is_not_an_mlflow_model(tmp_path: Path) -> None:

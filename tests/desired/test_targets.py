@@ -129,3 +129,45 @@ def test_a_repository_with_empty_dot_or_dot_dot_components_is_refused_at_its_lin
             """))
     (issue,) = raised.value.issues
     assert issue.line == 5 and "is not an image repository" in issue.message
+
+
+def test_a_monitoring_block_is_read_with_its_defaults_and_alert_ranges(tmp_path: Path) -> None:
+    (target,) = load_targets(write_targets(tmp_path, """
+        targets:
+          - name: FOUNDRY
+            mode: build
+            registry: registry.example.com
+            monitoring:
+              model_monitoring_id: mon-1
+              alerts:
+                latency_p95_ms: {condition: lessThan, upper_limit: 500}
+                request_count: {condition: between, lower_limit: 1, upper_limit: 1000}
+        """)).items
+    monitoring = target.monitoring
+    assert monitoring is not None
+    assert (monitoring.model_monitoring_id, monitoring.interval, monitoring.capture_inputs) == ("mon-1", 60, False)
+    assert dict(monitoring.alerts)["latency_p95_ms"].upper_limit == 500
+    assert dict(monitoring.alerts)["request_count"].lower_limit == 1
+
+
+def test_the_example_file_monitors_its_build_target() -> None:
+    foundry = load_targets(REPO / "docs" / "export_targets.example.yaml").select("PLTR_FOUNDRY")[0]
+    assert foundry.monitoring is not None and foundry.monitoring.capture_inputs
+
+
+@pytest.mark.parametrize("block, line, message", [
+    ("      monitoring: {interval: 60}\n", 5, "missing required field 'model_monitoring_id'"),
+    ("      monitoring:\n        model_monitoring_id: m\n        alerts:\n"
+     "          latency_p95_ms: {condition: lessThan, lower_limit: 5}\n", 8, "condition lessThan needs upper_limit"),
+    ("      monitoring:\n        model_monitoring_id: m\n        alerts:\n"
+     "          error_rate: {condition: above, upper_limit: 5}\n", 8, "above"),
+    ("      monitoring:\n        model_monitoring_id: m\n        alerts:\n"
+     "          error_rate: {condition: between, lower_limit: 5, upper_limit: 1}\n", 8, "is above upper_limit"),
+])
+def test_a_bad_monitoring_block_is_refused_at_its_line(tmp_path: Path, block: str, line: int, message: str) -> None:
+    file = tmp_path / "targets.yaml"
+    file.write_text("targets:\n  - name: A\n    mode: build\n    registry: r.io\n" + block.replace("      ", "    ", 1))
+    with pytest.raises(ValidationFailed) as caught:
+        load_targets(file)
+    issues = caught.value.issues
+    assert any(issue.line == line and message in issue.message for issue in issues), issues

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from domino_mlops import __version__
 from domino_mlops.desired.targets import Target, model_slug
 from domino_mlops.errors import ConfigError, ValidationFailed, ValidationIssue
 from domino_mlops.plan.export_plan import ExportItem
@@ -66,7 +67,8 @@ def values_for(item: ExportItem, target: Target, python_version: str) -> dict[st
             "MODEL_VERSION": item.version, "IMAGE": item.image, "REGISTRY": target.registry,
             "REGISTRY_HOST": target.registry_host, "REPOSITORY": target.repository_for(item.model),
             "IMAGE_TAG": target.image_tag_for(item.version), "TARGET": target.name,
-            "RUN_ID": _SAFE.sub("_", item.run_id or ""), "PYTHON_VERSION": python_version}
+            "RUN_ID": _SAFE.sub("_", item.run_id or ""), "PYTHON_VERSION": python_version,
+            "DMLOPS_VERSION": __version__}  # the agent image installs this same release
 
 
 def render(text: str, values: Mapping[str, str], *, file: str) -> str:

@@ -14,6 +14,10 @@ file holds the names of the environment variables (GitHub secrets) with the regi
         mode: build
         registry: registry.example.com/foundry
         credentials: {username: FOUNDRY_REGISTRY_USER, password: FOUNDRY_REGISTRY_TOKEN}
+        monitoring:                  # optional: domino-mlops monitor-agent (docs/MONITORING.md)
+          model_monitoring_id: 65f0c0ffee0000000000abcd
+          interval: 60
+          alerts: {latency_p95_ms: {condition: lessThan, upper_limit: 500}}
 """
 
 from __future__ import annotations
@@ -45,6 +49,31 @@ class Credentials:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertRange:
+    """Where a metric's value belongs; outside it the agent sends a Domino metric alert."""
+
+    condition: str  # lessThan | lessThanEqual | greaterThan | greaterThanEqual | between
+    lower_limit: float | None = None
+    upper_limit: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Monitoring:
+    """A target's ``monitoring:`` block: what monitor-agent reports and where."""
+
+    model_monitoring_id: str
+    interval: int = 60
+    capture_inputs: bool = False
+    reference: str | None = None
+    alerts: tuple[tuple[str, AlertRange], ...] = ()
+
+
+# Which limit each condition compares with (Domino's TargetRange; the client checks the same).
+_NEEDS = {"lessThan": ("upper_limit",), "lessThanEqual": ("upper_limit",), "greaterThan": ("lower_limit",),
+          "greaterThanEqual": ("lower_limit",), "between": ("lower_limit", "upper_limit")}
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     name: str
     mode: str  # build | server
@@ -56,6 +85,7 @@ class Target:
     models: tuple[str, ...] = ()
     templates: str | None = None
     credentials: Credentials = Credentials()
+    monitoring: Monitoring | None = None
     line: int | None = None
 
     @property
@@ -152,9 +182,31 @@ def _build(located: Located) -> Targets:
             tag=raw.get("tag", ""), project_id=raw.get("project_id"), models=tuple(raw.get("models", ())),
             templates=raw.get("templates"),
             credentials=Credentials(credentials.get("username"), credentials.get("password")),
-            line=located.line_of(("targets", index)),
+            monitoring=_monitoring(raw.get("monitoring")), line=located.line_of(("targets", index)),
         ))
     return Targets(located.file, tuple(items))
+
+
+def _monitoring(raw: dict | None) -> Monitoring | None:
+    if raw is None:
+        return None
+    alerts = tuple((name, AlertRange(a["condition"], a.get("lower_limit"), a.get("upper_limit")))
+                   for name, a in sorted(raw.get("alerts", {}).items()))
+    return Monitoring(raw["model_monitoring_id"], raw.get("interval", 60), raw.get("capture_inputs", False),
+                      raw.get("reference"), alerts)
+
+
+def _monitoring_issues(target: Target, where: tuple, located: Located) -> list[ValidationIssue]:
+    """Each alert gives the limits its condition compares with, in order (as Domino would refuse)."""
+    issues: list[ValidationIssue] = []
+    for name, alert in target.monitoring.alerts if target.monitoring else ():
+        at = where + ("monitoring", "alerts", name)
+        missing = [limit for limit in _NEEDS[alert.condition] if getattr(alert, limit) is None]
+        if missing:
+            issues.append(located.issue(at, f"condition {alert.condition} needs {' and '.join(missing)}"))
+        elif alert.lower_limit is not None and alert.upper_limit is not None and alert.lower_limit > alert.upper_limit:
+            issues.append(located.issue(at, f"lower_limit {alert.lower_limit} is above upper_limit {alert.upper_limit}"))
+    return issues
 
 
 def _collision_issues(targets: Targets, located: Located) -> list[ValidationIssue]:
@@ -195,6 +247,7 @@ def _rule_issues(targets: Targets, located: Located) -> list[ValidationIssue]:
         if (target.credentials.username is None) != (target.credentials.password is None):
             issues.append(located.issue(where + ("credentials",),
                                         "name both variables, username and password, or neither"))
+        issues += _monitoring_issues(target, where, located)
         if target.templates is not None:
             if target.mode != "build":
                 issues.append(located.issue(where + ("templates",), "templates are used in build mode only"))

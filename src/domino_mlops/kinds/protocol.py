@@ -22,7 +22,6 @@ __all__ = ["Description", "Handler", "Kind", "WorkloadKind", "short_digest"]
 if TYPE_CHECKING:
     from domino_mlops.state.ledger import LedgerEntry
     from domino_mlops.apply.workload_run import WorkloadRun
-    from domino_mlops.connections import Connections
     from domino_mlops.desired.environments import Environment
     from domino_mlops.desired.load import Desired
 
