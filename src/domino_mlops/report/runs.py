@@ -7,12 +7,13 @@ import sys
 import threading
 
 import json
+import os
 
 from domino_mlops.apply.executor import ApplyResult
 from domino_mlops.clients.domino_urls import model_invocation, model_page
 from domino_mlops.desired.environments import Environment
 from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
-from domino_mlops.plan.render import plan_to_json, plan_to_markdown
+from domino_mlops.plan.render import plan_to_json, plan_to_markdown, write_json
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github
 from domino_mlops.report.rollout_table import plan_table, result_table
@@ -27,12 +28,15 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     Outputs include the plan's digest (plan/digest.py), overall and per project, for the apply
     job to match: what the reviewer approved is what is applied."""
     digest = plan_digest(plan, env)
-    as_json = plan_to_json(plan)
     picture = plan_table(plan)
     markdown = plan_to_markdown(plan) + (f"\n{picture}" if picture else "") + f"\nPlan digest: `{digest}`\n"
-    shown = as_json if show_json else markdown
-    print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
-    github.set_output("plan-json", as_json)
+    if show_json:  # streamed: a 10,000-model plan is 20 MB of JSON, never held whole for the terminal
+        write_json(plan, sys.stdout)
+        print(flush=True)
+    else:
+        print(markdown, end="" if markdown.endswith("\n") else "\n", flush=True)
+    if os.environ.get("GITHUB_OUTPUT"):  # the text is built only when there is an output file to hold it
+        github.set_output("plan-json", plan_to_json(plan))
     github.set_output("plan-digest", digest)
     github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))
     github.set_output("changed-models", " ".join(c.model for c in plan.changed))
