@@ -55,3 +55,18 @@ def test_a_version_that_is_not_a_number_is_a_bad_answer_from_mlflow() -> None:
     with pytest.raises(BadResponse) as caught:
         reader().models(["churn"])
     assert caught.value.service == "MLflow" and "not a number" in caught.value.message
+
+
+@responses.activate
+def test_rows_without_latest_versions_are_read_whole_and_a_bad_one_is_a_bad_answer() -> None:
+    """A server (or proxy) whose `registered-models/search` rows carry no latest_versions costs the
+    version search, as before; latest_versions of the wrong shape is MLflow's error, not a crash."""
+    responses.get(MODELS, json={"registered_models": [{"name": "churn", "aliases": [{"alias": "staging",
+                                                                                     "version": "2"}]}]})
+    responses.get(VERSIONS, json={"model_versions": [{"name": "churn", "version": "2"}]})
+    model = reader().models(["churn"], enough=lambda m: m.version("2") is not None)["churn"]
+    assert model.complete and model.version("2").aliases == ("staging",) and len(responses.calls) == 2
+
+    responses.replace(responses.GET, MODELS, json={"registered_models": [{"name": "churn", "latest_versions": {}}]})
+    with pytest.raises(BadResponse, match="registered-models/search"):
+        reader().models(["churn"], enough=lambda m: True)

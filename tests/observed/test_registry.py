@@ -127,9 +127,50 @@ def test_each_credential_asks_only_about_its_own_projects_models(mlflow_server, 
 
     assert [o.target.version for o in observed] == ["1"] * 5
     sent = {(path, token) for _, path, token, _ in proxy.log.calls}
-    assert len(sent) == 2 * 3  # two searches per credential, whatever the number of models
+    # One search per credential, whatever the number of models: the newest versions are the ones asked for.
+    assert len(sent) == 3 and all("/registered-models/search?" in path for path, _ in sent)
     assert {token for _, _, token, model in proxy.log.calls if model == prefix + "c1"} == {"general"}
     assert not any(model == prefix + "unlisted" for *_, model in proxy.log.calls)
+
+
+def test_versions_are_searched_only_for_models_whose_newest_versions_do_not_answer(mlflow_server, prefix) -> None:
+    """A registered-models/search row carries the newest version of each stage, whole: entries
+    naming those cost no version search. An older version, or a model with a version in a legacy
+    stage (the planner asks every holder), is read whole, alone in its search; the plan reads
+    the same targets, aliases and stage holders as from the one-model-at-a-time reader."""
+    names = {n: prefix + n for n in ("one", "aliased", "older", "staged", "big")}
+    register(mlflow_server.uri, names["one"], versions=1)
+    register(mlflow_server.uri, names["aliased"], versions=3, aliases={"candidate": 3, "champion": 1},
+             tags={3: {"DOMINO_MODEL_ID": "id-3", "note": 'va"l'}})
+    register(mlflow_server.uri, names["older"], versions=3, tags={2: {"k": "v"}})
+    register(mlflow_server.uri, names["staged"], versions=2, stage=(1, "Staging"))
+    register(mlflow_server.uri, names["big"], versions=30, aliases={"candidate": 30})
+    refs = {"one": VersionRef(number=1), "aliased": VersionRef(alias="candidate"), "older": VersionRef(number=2),
+            "staged": VersionRef(number=2), "big": VersionRef(alias="candidate")}
+    entries = [ManifestEntry("p1", names[n], ref, line=i) for i, (n, ref) in enumerate(refs.items(), 1)]
+    with auth_proxy(mlflow_server.uri, {"tok": None}) as proxy:
+        environ = {"MLFLOW_TRACKING_URI": proxy.url, "PROJECT_ID_p1": "tok"}
+        with Connections(environ) as connections:
+            observed = {o.model.name: o for o in observe_registry(entries, connections.mlflow_reader)}
+    credentials = MlflowCredentials.from_env({"MLFLOW_TRACKING_URI": mlflow_server.uri})
+    whole = OneModelAtATime(MlflowRegistry(credentials)).models(names.values())
+
+    for name in names.values():
+        assert observed[name].target == whole[name].version(observed[name].target.version)
+        assert observed[name].model.aliases == whole[name].aliases
+        assert observed[name].model.in_stage("Staging") == whole[name].in_stage("Staging")
+    assert [observed[names[n]].target.version for n in refs] == ["1", "3", "2", "2", "30"]
+    assert observed[names["aliased"]].target.tag_map == {"DOMINO_MODEL_ID": "id-3", "note": 'va"l'}
+    assert observed[names["aliased"]].target.aliases == ("candidate",)
+    assert [observed[names[n]].model.complete for n in refs] == [False, False, True, True, False]
+    assert observed[names["older"]].model == whole[names["older"]]  # read whole: every version
+    assert [len(observed[names[n]].model.versions) for n in ("one", "aliased", "big")] == [1, 1, 1]
+    searched = [(path.split("?")[0].rsplit("/", 2)[-2], model) for _, path, _, model in proxy.log.calls
+                if "/search" in path]
+    assert sorted(model for kind, model in searched if kind == "registered-models") == sorted(names.values())
+    assert sorted(model for kind, model in searched if kind == "model-versions") == sorted(
+        [names["older"], names["staged"]])
+    assert len({path for _, path, _, _ in proxy.log.calls}) == 2  # one search of each kind
 
 
 def test_a_batch_fits_the_query_budget_and_one_long_name_still_goes() -> None:

@@ -1,5 +1,7 @@
 """What MLflow holds for the models a plan is about, read in batches: one search for the models
-and one for their versions per credential (plus pages), however many entries the manifest has.
+per credential (plus pages), however many entries the manifest has, and one for the versions of
+the models whose newest versions do not answer the manifest (an older version asked for, a
+version in a legacy stage).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from domino_mlops.clients.mlflow.types import ModelVersionInfo, RegisteredModelInfo
-from domino_mlops.desired.manifest import ManifestEntry
+from domino_mlops.desired.manifest import ManifestEntry, VersionRef
 from domino_mlops.errors import NotFound
 
 if TYPE_CHECKING:  # annotations only: the planner imports ObservedModel without an HTTP library
@@ -33,12 +35,15 @@ class ObservedModel:
 
 
 class ModelReader(Protocol):
-    """Reads registered models (aliases and all versions) by name; absent names are left out."""
+    """Reads registered models (aliases and all versions) by name; absent names are left out.
+    ``enough``: a model with only its latest versions that satisfies it may come back so
+    (clients/mlflow/reader.py)."""
 
     @property
     def display_uri(self) -> str: ...
 
-    def models(self, names: Collection[str]) -> Mapping[str, RegisteredModelInfo]: ...
+    def models(self, names: Collection[str], *,
+               enough: Callable[[RegisteredModelInfo], bool] | None = None) -> Mapping[str, RegisteredModelInfo]: ...
 
 
 class OneModelAtATime:
@@ -52,7 +57,8 @@ class OneModelAtATime:
     def display_uri(self) -> str:
         return self._registry.credentials.display_uri
 
-    def models(self, names: Collection[str]) -> dict[str, RegisteredModelInfo]:
+    def models(self, names: Collection[str], *,
+               enough: Callable[[RegisteredModelInfo], bool] | None = None) -> dict[str, RegisteredModelInfo]:
         found = {}
         for name in sorted(set(names)):
             try:
@@ -71,15 +77,20 @@ def observe_registry(entries: Iterable[ManifestEntry],
     on behalf of a project whose credential it does not carry.
     """
     entries = tuple(entries)
-    groups: dict[int, tuple[ModelReader, set[str]]] = {}
+    groups: dict[int, tuple[ModelReader, dict[str, set[VersionRef]]]] = {}
     for entry in entries:
         reader = reader_for(entry.project_id)
-        groups.setdefault(id(reader), (reader, set()))[1].add(entry.name)
+        groups.setdefault(id(reader), (reader, {}))[1].setdefault(entry.name, set()).add(entry.version)
+
+    def read(group: tuple[ModelReader, dict[str, set[VersionRef]]]) -> Mapping[str, RegisteredModelInfo]:
+        reader, refs = group
+        return reader.models(refs, enough=lambda model: _answers(model, refs[model.name]))
+
     # Credentials are read side by side: most of a read is the server's time, and each reader has
     # its own session, used by one thread.
     with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(groups))),
                             thread_name_prefix="observe") as pool:
-        answers = pool.map(lambda group: (group[0], group[1][0].models(group[1][1])), list(groups.items()))
+        answers = pool.map(lambda item: (item[0], read(item[1])), list(groups.items()))
         known = {(key, name): model for key, models in answers for name, model in models.items()}
     observed, missing = [], []  # every entry MLflow cannot answer is reported, not only the first
     for entry in entries:
@@ -96,6 +107,18 @@ def observe_registry(entries: Iterable[ManifestEntry],
     if missing:
         raise _all_missing(missing)
     return tuple(observed)
+
+
+def _answers(model: RegisteredModelInfo, refs: Collection[VersionRef]) -> bool:
+    """Whether a model read with only its newest versions plans as the whole model would: every
+    version the manifest names is among them, and none holds a legacy stage (the planner asks
+    which versions hold one, and only the newest of each is here). Anything else, an error too
+    (its hint lists every version), is read whole."""
+    if any(v.current_stage != "None" for v in model.versions):
+        return False
+    aliases = model.alias_map
+    return all(model.version(aliases.get(ref.alias, "") if ref.alias is not None else str(ref.number)) is not None
+               for ref in refs)
 
 
 def _all_missing(missing: list[tuple[ManifestEntry, NotFound]]) -> NotFound:

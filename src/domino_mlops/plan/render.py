@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import json
+import io
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import IO, Any
 
+from domino_mlops.plan import json_stream
 from domino_mlops.plan.kinds import kind_of
 from domino_mlops.plan.steps import Plan
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return _document(plan, list, asdict)
+
+
+def _document(plan: Plan, many: Callable[[Iterable[Any]], Any], plain: Callable[[Any], Any]) -> dict[str, Any]:
+    """The plan's JSON document; ``many`` holds the per-model and per-workload lists (list, or
+    json_stream.Lazy to make each item only while it is written), ``plain`` turns a step into
+    what the JSON holds (asdict, or the dataclass itself, which json_stream writes alike)."""
     return {
         "environment": plan.environment,
         "alias": plan.alias,
@@ -20,27 +29,35 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "held_back": {c.model: c.held_back for c in plan.held_back},
         "warnings": list(plan.warnings),
         "analysis": plan.analysis,
-        "changes": [
+        "changes": many(
             {
                 "project_id": c.project_id, "model": c.model, "requested": c.requested,
                 "version": c.version, "current": c.current, "run_id": c.run_id, "line": c.line,
                 "changed": c.changed,
-                "gate": None if c.gate is None else asdict(c.gate),
-                "steps": [asdict(step) for step in c.steps],
+                "gate": None if c.gate is None else plain(c.gate),
+                "steps": [plain(step) for step in c.steps],
             }
             for c in plan.changes
-        ],
-        "workloads": [
+        ),
+        "workloads": many(
             {"subject": w.subject, "name": w.name, "project_id": w.project_id, "phase": w.phase, "gate": w.gate,
              "line": w.line, "changed": w.changed, "observed": w.observed, "digest": w.digest,
-             "steps": [asdict(step) for step in w.steps]}
+             "steps": [plain(step) for step in w.steps]}
             for w in plan.workloads
-        ],
+        ),
     }
 
 
 def plan_to_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, sort_keys=False)
+    text = io.StringIO()
+    write_json(plan, text)
+    return text.getvalue()
+
+
+def write_json(plan: Plan, stream: IO[str]) -> None:
+    """The plan's JSON (plan_to_json's text, byte for byte) written model by model: a 10,000-model
+    plan is never whole in memory, as a document or as text."""
+    json_stream.write(_document(plan, json_stream.Lazy, lambda step: step), stream)
 
 
 def plan_to_markdown(plan: Plan) -> str:

@@ -4,6 +4,7 @@ and in GitHub (outputs, step summary, PR comment, annotations on the manifest)."
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from domino_mlops.clients.domino.urls import model_invocation, model_page
 from domino_mlops.desired.environments import Environment
 from domino_mlops.plan.actions import Action
 from domino_mlops.plan.digest import digests_by_project, plan_digest, projects_with_work
-from domino_mlops.plan.render import plan_to_json, plan_to_markdown
+from domino_mlops.plan.render import plan_to_json, plan_to_markdown, write_json
 from domino_mlops.plan.steps import Plan
 from domino_mlops.report import github, limits
 from domino_mlops.report.rollout_table import plan_table, result_table
@@ -32,13 +33,17 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
     job to match: what the reviewer approved is what is applied. The whole plan is always in
     plan-file (uploaded as the artifact plan-artifact); plan-json carries it only when small."""
     digest = plan_digest(plan, env)
-    as_json = plan_to_json(plan)
     markdown = _plan_markdown(plan, digest)
-    shown = as_json if show_json else markdown
-    print(shown, end="" if shown.endswith("\n") else "\n", flush=True)
-    artifact = limits.artifact_name("plan", env.name)
-    path = github.write_run_file(f"plan-{env.name}.json", as_json)
-    limits.set_json("plan", as_json, path, artifact)
+    if show_json:  # streamed: a 10,000-model plan is 20 MB of JSON, never held whole for the terminal
+        write_json(plan, sys.stdout)
+        print(flush=True)
+    else:
+        print(markdown, end="" if markdown.endswith("\n") else "\n", flush=True)
+    if os.environ.get("GITHUB_OUTPUT"):  # the file and the outputs exist only in a run
+        as_json = plan_to_json(plan)
+        artifact = limits.artifact_name("plan", env.name)
+        path = github.write_run_file(f"plan-{env.name}.json", as_json)
+        limits.set_json("plan", as_json, path, artifact)
     github.set_output("plan-count", str(len(plan.changed) + len(plan.changed_workloads)))
     github.set_output("plan-digest", digest)
     github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))

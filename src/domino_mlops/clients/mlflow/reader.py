@@ -14,12 +14,17 @@ Limits we follow (MLflow 3.x server; tests/observed/test_registry.py runs agains
 - MLflow reads a name list as a Python tuple literal, so ``repr(name)`` quotes any name (both
   kinds of quote, backslashes, commas); `name = '...'` would not (MLflow strips those quotes
   without unescaping);
-- search answers carry no aliases on versions: the registered model's alias list is the source.
+- search answers carry no aliases on versions (MLflow 3.17's SqlModelVersion gives search results
+  an empty alias list; only `model-versions/get` fills it): the registered model's alias list is
+  the source;
+- a `registered-models/search` row carries, beside the aliases, `latest_versions`: the newest
+  version of each stage, whole (tags, stage, run). A plan whose targets are among them needs no
+  version search at all (``models(..., enough=...)``): one request per batch of names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -56,6 +61,7 @@ class MlflowReader:
 
         reader = MlflowReader(MlflowCredentials.from_env(project_id="6650c1a3"))
         models = reader.models(["churn", "fraud", "missing"])   # 2 requests, plus pages
+        reader.models(["churn"], enough=lambda m: m.version("3") is not None)  # 1 request when 3 is newest
         sorted(models)                                           # ['churn', 'fraud']
         models["churn"].alias_map                                # {'staging': '3'}
     """
@@ -76,19 +82,37 @@ class MlflowReader:
 
     # --- the registry ------------------------------------------------------------------------
 
-    def models(self, names: Collection[str]) -> dict[str, RegisteredModelInfo]:
+    def models(self, names: Collection[str], *,
+               enough: Callable[[RegisteredModelInfo], bool] | None = None) -> dict[str, RegisteredModelInfo]:
         """The registered models among ``names`` with their aliases and every version (tags,
-        stages). A name MLflow does not have is absent from the answer, not an error."""
+        stages). A name MLflow does not have is absent from the answer, not an error.
+
+        ``enough``: told a model with only its latest versions (one per stage, ``complete=False``),
+        says whether the caller needs no more; the versions are then searched only for the models
+        it refuses, so a model with thousands of versions costs nothing when its newest is the one
+        asked for."""
         wanted = sorted(set(names))
         found = self._registered(wanted)
+        lean: dict[str, RegisteredModelInfo] = {}
+        if enough is not None:
+            for name in (name for name in wanted if name in found):
+                model = shaped(lambda: model_from_rest(found[name], latest_from_rest(found[name]), complete=False))
+                if enough(model):
+                    lean[name] = model
+        versions = self._versions([name for name in wanted if name in found and name not in lean])
+        # A model no request asked for (a server answering more than asked) is left out.
+        return {name: lean.get(name) or shaped(lambda: model_from_rest(found[name],
+                                                                       tuple(versions.get(name, {}).values())))
+                for name in wanted if name in found}
+
+    def _versions(self, names: list[str]) -> dict[str, dict[str, ModelVersionInfo]]:
+        """Every version of these models, by model and number (no request when there are none)."""
         versions: dict[str, dict[str, ModelVersionInfo]] = {}
-        for batch in self.batches([name for name in wanted if name in found]):
+        for batch in self.batches(names):
             for item in self._search("model-versions/search", "model_versions", batch, self.versions_page):
                 info = shaped(lambda: version_from_rest(item))
                 versions.setdefault(info.name, {})[info.version] = info  # a repeat across pages counts once
-        # A model no request asked for (a server answering more than asked) is left out.
-        return {name: shaped(lambda: model_from_rest(found[name], tuple(versions.get(name, {}).values())))
-                for name in wanted if name in found}
+        return versions
 
     def heads(self, names: Collection[str]) -> dict[str, ModelHead]:
         """The registered models among ``names``, their own tags and aliases only (no versions):
@@ -155,9 +179,9 @@ def _query_bytes(filter_string: str) -> int:
 # --- parsing: raw JSON stops here ---------------------------------------------------------------
 
 
-def version_from_rest(item: object) -> ModelVersionInfo:
+def version_from_rest(item: object, endpoint: str = "model-versions/search") -> ModelVersionInfo:
     """One `ModelVersion` JSON object."""
-    f = Fields(item, "model-versions/search")
+    f = Fields(item, endpoint)
     return ModelVersionInfo(
         name=f.req_str("name"), version=_number(f.req_str("version")), run_id=f.opt_str("run_id") or None,
         source=f.opt_str("source") or "", current_stage=f.opt_str("current_stage") or "None",
@@ -165,14 +189,20 @@ def version_from_rest(item: object) -> ModelVersionInfo:
         tags=tuple(sorted(_pairs(f.opt_list("tags"), "key", "value"))), user_id=f.opt_str("user_id") or None)
 
 
-def model_from_rest(item: object, versions: tuple[ModelVersionInfo, ...]) -> RegisteredModelInfo:
+def latest_from_rest(item: object) -> tuple[ModelVersionInfo, ...]:
+    """The `latest_versions` of one `RegisteredModel` JSON object (the newest of each stage)."""
+    return tuple(version_from_rest(v, "registered-models/search")
+                 for v in Fields(item, "registered-models/search").opt_list("latest_versions"))
+
+
+def model_from_rest(item: object, versions: tuple[ModelVersionInfo, ...], *, complete: bool = True) -> RegisteredModelInfo:
     """One `RegisteredModel` JSON object, its versions marked with the aliases it lists."""
     f = Fields(item, "registered-models/search")
     aliases = tuple(sorted((alias, _number(v)) for alias, v in _pairs(f.opt_list("aliases"), "alias", "version")))
     marked = tuple(ModelVersionInfo(v.name, v.version, v.run_id, v.source, v.current_stage, v.status,
                                     tuple(sorted(a for a, n in aliases if n == v.version)), v.tags, v.user_id)
                    for v in sorted(versions, key=lambda v: int(v.version)))
-    return RegisteredModelInfo(name=f.req_str("name"), aliases=aliases, versions=marked)
+    return RegisteredModelInfo(name=f.req_str("name"), aliases=aliases, versions=marked, complete=complete)
 
 
 def head_from_rest(item: object, endpoint: str) -> ModelHead:

@@ -55,6 +55,9 @@ class RegisteredModelInfo:
     name: str
     aliases: tuple[tuple[str, str], ...] = ()  # (alias, version) sorted
     versions: tuple[ModelVersionInfo, ...] = field(default=())
+    # False: ``versions`` holds only the newest version of each stage (a `registered-models/search`
+    # row's latest_versions), read so because they answered all the reader was asked.
+    complete: bool = True
 
     @property
     def alias_map(self) -> dict[str, str]:
