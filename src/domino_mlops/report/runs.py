@@ -39,9 +39,9 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
         print(flush=True)
     else:
         print(markdown, end="" if markdown.endswith("\n") else "\n", flush=True)
+    artifact = limits.artifact_name("plan", env.name)
     if os.environ.get("GITHUB_OUTPUT"):  # the file and the outputs exist only in a run
         as_json = plan_to_json(plan)
-        artifact = limits.artifact_name("plan", env.name)
         path = github.write_run_file(f"plan-{env.name}.json", as_json)
         limits.set_json("plan", as_json, path, artifact)
     github.set_output("plan-count", str(len(plan.changed) + len(plan.changed_workloads)))
