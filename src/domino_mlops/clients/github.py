@@ -79,8 +79,9 @@ class GitHubClient:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *,
                  on_secret: Callable[[str], None] = lambda value: None,
-                 token_variable: str = "GITHUB_TOKEN") -> GitHubClient:
-        """A client for the run's repository (GITHUB_REPOSITORY) with the token in ``token_variable``."""
+                 token_variable: str = "GITHUB_TOKEN", session: Any = None) -> GitHubClient:
+        """A client for the run's repository (GITHUB_REPOSITORY) with the token in ``token_variable``
+        (``session``: a requests.Session to send through, for tests)."""
         import requests
 
         env = os.environ if environ is None else environ
@@ -92,7 +93,7 @@ class GitHubClient:
                               hint="Pass the job's token to the action (`github-token`, with `permissions: "
                                    "actions: read, contents: read`).")
         on_secret(token)
-        session = requests.Session()
+        session = session or requests.Session()
         session.headers["X-GitHub-Api-Version"] = "2022-11-28"
         http = HttpClient(env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL,
                           BearerTokenAuth(token, token_variable), service=SERVICE, conflict_means_expired=False,
@@ -241,6 +242,58 @@ class GitHubClient:
         if status not in ("ahead", "behind", "identical", "diverged"):
             raise BadResponse(SERVICE, reply.endpoint, f"$.status is {status!r}")
         return str(status)
+
+
+    # --- pull-request comments (report/comment.py decides what to say and which comment is ours) ---
+
+    COMMENTS_PER_PAGE = 100  # GitHub's maximum
+    COMMENT_PAGES = 50  # 5,000 comments: past that, a misbehaving server, not a pull request
+
+    def find_comment(self, number: int, marker: str, author: str) -> int | None:
+        """The id of the first comment on pull request ``number`` that carries ``marker`` and was
+        written by ``author`` (anyone can paste a marker; only our own account's comment counts),
+        paging through all of them; None when there is none."""
+        issue = f"{self._repo}/issues/{number}"
+        for page in range(1, self.COMMENT_PAGES + 1):
+            items = self._http.call("GET", f"{issue}/comments?per_page={self.COMMENTS_PER_PAGE}&page={page}").body
+            if not isinstance(items, list):
+                return None
+            for item in items:
+                if (isinstance(item, dict) and marker in str(item.get("body") or "")
+                        and isinstance(item.get("id"), int) and _login(item) == author):
+                    return int(item["id"])
+            if len(items) < self.COMMENTS_PER_PAGE:
+                return None
+        return None
+
+    def update_comment(self, comment_id: int, body: str) -> str | None:
+        """Replace a comment's body; its URL."""
+        reply = self._http.call("PATCH", f"{self._repo}/issues/comments/{comment_id}", json={"body": body})
+        return _html_url(reply.body)
+
+    def create_comment(self, number: int, body: str, *, marker: str, author: str) -> str | None:
+        """Post a comment on pull request ``number``, once: after an answer that was lost, the
+        comment is looked for (by ``marker`` and ``author``) before anything is sent again."""
+        issue = f"{self._repo}/issues/{number}"
+
+        def created():
+            found = self.find_comment(number, marker, author)
+            return None if found is None else self._http.call("GET", f"{self._repo}/issues/comments/{found}")
+
+        reply = self._http.create_idempotent(lambda: self._http.call("POST", f"{issue}/comments", json={"body": body}),
+                                             created, what="pull-request comment")
+        return _html_url(reply.body)
+
+
+def _login(item: dict) -> str | None:
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return login if isinstance(login, str) else None
+
+
+def _html_url(body: Any) -> str | None:
+    url = body.get("html_url") if isinstance(body, dict) else None
+    return url if isinstance(url, str) else None
 
 
 def _object(body: Any, endpoint: str) -> dict[str, Any]:

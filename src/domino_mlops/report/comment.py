@@ -4,9 +4,10 @@ Our comment carries a hidden HTML marker (``<!-- domino-mlops:plan:STAGE -->``);
 it among the PR's comments and edits it. Only a comment written by the token's own account counts
 as ours (``github-actions[bot]`` for GITHUB_TOKEN; another account, such as a GitHub App's bot,
 through DMLOPS_COMMENT_AUTHOR or the action's ``comment-author``): anyone can paste the marker
-into a comment of theirs, and that comment is neither edited nor trusted; a new one is posted. Calls go through the project's one HTTP layer
-(`clients.http.HttpClient`: timeouts, safe retries, our exceptions), with GITHUB_TOKEN as a Bearer
-token that is masked when read and never named by value.
+into a comment of theirs, and that comment is neither edited nor trusted; a new one is posted. The
+calls are the GitHub client's (clients/github.py: the project's one HTTP layer, timeouts, safe
+retries, our exceptions), with GITHUB_TOKEN as a Bearer token that is masked when read and never
+named by value; this module decides what the comment says and on which pull request.
 
 Nothing to comment on is not an error: on a push or workflow_dispatch event, without a token, or
 when GitHub answers 403 (a pull request from a fork gets a read-only token), the reason becomes a
@@ -20,23 +21,17 @@ import json
 import logging
 import os
 from collections.abc import Mapping
-from urllib.parse import quote
 
 import requests
 
-from domino_mlops.clients.domino.auth import BearerTokenAuth
-from domino_mlops.clients.http import HttpClient
+from domino_mlops.clients.github import GitHubClient
 from domino_mlops.errors import PermissionDenied
 from domino_mlops.report import github
 from domino_mlops.report.limits import COMMENT_CHARS, fit
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.github.com"
-PER_PAGE = 100  # GitHub's maximum
-MAX_PAGES = 50  # 5,000 comments: past that, a misbehaving server, not a pull request
 MAX_BODY = COMMENT_CHARS  # the whole body, marker and note included (report/limits.py)
-TIMEOUT = (5.0, 20.0)
 DEFAULT_AUTHOR = "github-actions[bot]"  # the account GITHUB_TOKEN writes as
 
 _FORBIDDEN = (
@@ -88,30 +83,20 @@ def upsert_pr_comment(markdown: str, marker: str, *, environ: Mapping[str, str] 
                         "to the action (or set GITHUB_TOKEN) to get the plan on the pull request.",
                         title="domino-mlops", environ=env)
         return None
-    base = env.get("GITHUB_API_URL", "").strip() or DEFAULT_API_URL
-    http_session = session or requests.Session()
-    http_session.headers["X-GitHub-Api-Version"] = "2022-11-28"
-    client = HttpClient(base, BearerTokenAuth(token, "GITHUB_TOKEN"), service="GitHub",
-                        conflict_means_expired=False, timeout=TIMEOUT, session=http_session)
     body = _body(tag, markdown, env)
-    issue = f"/repos/{_quote_repository(repository)}/issues/{number}"
     author = env.get("DMLOPS_COMMENT_AUTHOR", "").strip() or DEFAULT_AUTHOR
     try:
-        with client:
-            found = _find_comment(client, issue, tag, author)
+        with GitHubClient.from_env(env, session=session) as client:
+            found = client.find_comment(number, tag, author)
             if found is not None:
-                reply = client.call("PATCH", f"/repos/{_quote_repository(repository)}/issues/comments/"
-                                             f"{found}", json={"body": body})
+                url = client.update_comment(found, body)
             else:
-                reply = client.create_idempotent(
-                    lambda: client.call("POST", f"{issue}/comments", json={"body": body}),
-                    lambda: _find_reply(client, issue, tag, author), what="pull-request comment")
+                url = client.create_comment(number, body, marker=tag, author=author)
     except PermissionDenied:
         github.annotate("warning", _FORBIDDEN.format(number=number), title="domino-mlops", environ=env)
         return None
-    url = reply.body.get("html_url") if isinstance(reply.body, dict) else None
     log.info("pull-request comment %s: %s", "updated" if found is not None else "created", url)
-    return url if isinstance(url, str) else None
+    return url
 
 
 def _pull_request_number(env: Mapping[str, str]) -> tuple[int | None, str]:
@@ -130,37 +115,6 @@ def _pull_request_number(env: Mapping[str, str]) -> tuple[int | None, str]:
     if isinstance(number, int) and not isinstance(number, bool) and number > 0:
         return number, ""
     return None, f"this run was started by a {event_name} event, not a pull request"
-
-
-def _find_comment(client: HttpClient, issue: str, tag: str, author: str) -> int | None:
-    """The id of our earlier comment (the first one carrying the marker and written by
-    ``author``), paging through all."""
-    for page in range(1, MAX_PAGES + 1):
-        items = client.call("GET", f"{issue}/comments?per_page={PER_PAGE}&page={page}").body
-        if not isinstance(items, list):
-            return None
-        for item in items:
-            if (isinstance(item, dict) and tag in str(item.get("body") or "") and isinstance(item.get("id"), int)
-                    and _login(item) == author):
-                return int(item["id"])
-        if len(items) < PER_PAGE:
-            return None
-    return None
-
-
-def _login(item: dict) -> str | None:
-    user = item.get("user")
-    login = user.get("login") if isinstance(user, dict) else None
-    return login if isinstance(login, str) else None
-
-
-def _find_reply(client: HttpClient, issue: str, tag: str, author: str):
-    """After an ambiguous POST: the comment if it was created after all (so we do not post twice)."""
-    found = _find_comment(client, issue, tag, author)
-    if found is None:
-        return None
-    owner_repo = issue.split("/issues/")[0]
-    return client.call("GET", f"{owner_repo}/issues/comments/{found}")
 
 
 def _body(tag: str, markdown: str, env: Mapping[str, str]) -> str:
@@ -182,6 +136,3 @@ def _run_link(env: Mapping[str, str]) -> str:
     return "the run's step summary"
 
 
-def _quote_repository(repository: str) -> str:
-    owner, _, name = repository.partition("/")
-    return f"{quote(owner, safe='')}/{quote(name, safe='')}"
