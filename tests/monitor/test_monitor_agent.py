@@ -6,6 +6,8 @@ the metric POST, or after its state but before the ack) and restarts: nothing lo
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -243,3 +245,61 @@ def test_an_agent_killed_mid_batch_loses_nothing_and_counts_nothing_twice(spoole
         spool.close()
     counts = values(client, monitoring_id, "request_count")
     assert [(v.reference_timestamp.timestamp() - base, v.value) for v in counts] == [(0, 5.0), (60, 4.0), (120, 3.0)]
+
+
+CLI = str(Path(sys.executable).with_name("domino-mlops"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spooler", ["sqlite", "rabbitmq"])
+def test_the_agent_process_killed_while_its_post_is_in_flight_loses_nothing(spooler, domino_emulator, tmp_path,
+                                                                            request):
+    """A real kill: `domino-mlops monitor-agent --once` as its own process, SIGKILLed while Domino
+    holds the answer to its first metric POST (applied, not yet answered: the agent never learns it
+    went through). The next run counts each interval exactly once and acknowledges everything."""
+    emu = domino_emulator
+    monitoring_id = emu.add_monitored_model(emu.project_id, f"killed-{spooler}")
+    client = DominoClient.from_env({"DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key})
+    queue = f"dmlops.test.{uuid.uuid4().hex}"
+    module = spool_module()
+    writer = _spool(spooler, tmp_path, request, queue)
+    base = 946_684_800.0  # 2000-01-01T00:00:00Z: every interval has ended
+    stamps = [base + 5 * i for i in range(5)] + [base + 60 + i for i in range(4)] + [base + 120 + i for i in range(3)]
+    for seq, ts in enumerate(stamps):
+        writer.put(module.new_record(MODEL, "1", seq, latency_ms=5.0, rows=1, status=200, now=ts))
+    writer.close()
+    targets = write_targets(tmp_path, f"""
+        targets:
+          - name: MON
+            mode: build
+            registry: r.example.com
+            monitoring: {{model_monitoring_id: {monitoring_id}, interval: 60}}
+        """)
+    argv = [CLI, "monitor-agent", "--targets", str(targets), "--target", "MON", "--spool", spooler,
+            "--spool-path", str(tmp_path / "spool.sqlite"), "--rabbitmq-queue", queue,
+            "--state", str(tmp_path / "state.json"), "--once"]
+    env = {**os.environ, "DOMINO_API_HOST": emu.url, "DOMINO_USER_API_KEY": emu.api_key}
+    if spooler == "rabbitmq":
+        env["DMLOPS_RABBITMQ_URL"] = request.getfixturevalue("rabbitmq").url
+
+    with emu.crash_at(1, after=True) as point:
+        run = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                               start_new_session=True)
+        try:
+            reached = point.reached.wait(180)
+        finally:
+            os.killpg(run.pid, signal.SIGKILL)  # the whole process, at once: no finally, no atexit
+            output = run.communicate(timeout=60)[0]
+        assert reached, f"the agent never posted:\n{output}"
+    assert point.route and "metricValues" in point.route
+    assert len(values(client, monitoring_id, "request_count")) == 1  # the held POST was applied
+
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    counts = values(client, monitoring_id, "request_count")
+    assert [(v.reference_timestamp.timestamp() - base, v.value) for v in counts] == [(0, 5.0), (60, 4.0), (120, 3.0)]
+    spool = _spool(spooler, tmp_path, request, queue)
+    try:
+        assert spool.read() == []  # everything acknowledged: a third run finds nothing
+    finally:
+        spool.close()
