@@ -579,9 +579,10 @@ class ApprovalNotGiven(ApprovalMissing):
     counts (domino_mlops.api: ``approval=``): refused before anything is written, so no program
     applies an unapproved plan by leaving an argument out."""
 
-    def __init__(self, environment: str, github_environment: str) -> None:
+    def __init__(self, environment: str, github_environment: str, *, in_actions: bool = False) -> None:
         DominoMlopsError.__init__(
-            self, f"{environment} is protected and this call names no approval",
+            self, f"{environment} is protected and this call names no approval" if not in_actions else
+            f"{environment} is protected, and in GitHub Actions a local user's approval does not count",
             hint="In GitHub Actions pass approval=api.GitHubRun.from_env() (the run's approval is then checked "
                  "with GitHub); outside it, approval=api.LocalApproval(user) records that the holder of the "
                  "credentials approves.",

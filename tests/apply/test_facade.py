@@ -59,6 +59,20 @@ def test_in_actions_an_unguarded_production_is_refused_before_any_write(pipeline
     assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
 
 
+def test_in_actions_a_local_approval_does_not_count(pipeline, monkeypatch) -> None:
+    """An insider's script in a workflow job, holding production credentials, cannot approve its own
+    promotion by naming a local user: only the run's approval, asked of GitHub, counts there."""
+    model, _ = _staged(pipeline, "self-vouched")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
+
+    with pytest.raises(ApprovalNotGiven) as refused:
+        _call(pipeline, "promote", api.DeployRequest("PROD", approval=api.LocalApproval("insider")))
+
+    assert "local user's approval does not count" in str(refused.value) and "GitHubRun" in refused.value.hint
+    assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
+
+
 def test_a_plan_that_is_not_the_approved_one_is_refused_with_nothing_written(pipeline) -> None:
     model, _ = _staged(pipeline, "digest")
     writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)

@@ -7,6 +7,8 @@ and this run's approval, or the local user's); with nothing to do, stale leases 
 
 from __future__ import annotations
 
+import os
+
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -153,6 +155,10 @@ def _guard(env: Environment, desired: Desired, approval: Approval, reporter: Rep
         return ""
     if approval is None:
         raise ApprovalNotGiven(env.name, env.github_environment)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        # Inside a workflow run the run's GitHub approval is the only one that counts: a program
+        # with production credentials in a job cannot vouch for itself by naming a local user.
+        raise ApprovalNotGiven(env.name, env.github_environment, in_actions=True)
     reporter.on_warning("", f"{env.name} is protected; outside GitHub Actions no approval of "
                             f"{env.github_environment!r} is checked: the holder of the credentials "
                             f"({approval.user}) approves")
