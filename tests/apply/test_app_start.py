@@ -29,7 +29,8 @@ class ScriptedApps:
 
 def _run(timeout: float = 30.0) -> SimpleNamespace:
     said: list[str] = []
-    return SimpleNamespace(ctx=SimpleNamespace(poll=PollSettings(first=0.001, cap=0.001, timeout=timeout)),
+    return SimpleNamespace(ctx=SimpleNamespace(options=SimpleNamespace(poll=PollSettings(first=0.001, cap=0.001,
+                                                                                      timeout=timeout))),
                            env=SimpleNamespace(name="STAGE"), say=said.append, said=said)
 
 

@@ -39,6 +39,8 @@ def test_history_prints_a_timeline_and_json_and_csv_for_tools(pipeline, capsys) 
     assert pipeline.run("history", "--model", model, "--json") == 0  # the alias says the same
     assert json.loads(capsys.readouterr().out) == as_json
     assert sorted((e["environment"], e["to_version"]) for e in as_json) == [("PROD", v1), ("STAGE", v1), ("STAGE", v2)]
+    # An entry names its subject (a model here; a job or an app elsewhere), and its kind says which.
+    assert {(e["subject"], e["kind"]) for e in as_json} == {(model, "model")} and "model" not in as_json[0]
 
     assert pipeline.run("history", "--model", model, "--env", "PROD", "--format", "csv") == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))

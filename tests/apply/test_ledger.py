@@ -21,7 +21,7 @@ def test_an_entry_whose_create_answer_was_lost_is_recorded_once(mlflow_server) -
         assert proxy.counters.faults() == {"lost": 1}
 
     assert written
-    (recorded,) = ledger(mlflow_server.uri).entries(model=entry.model)
+    (recorded,) = ledger(mlflow_server.uri).entries(model=entry.subject)
     assert recorded.run_id == stored.run_id and recorded.key == stored.key and recorded.actor == "octocat"
     assert ledger(mlflow_server.uri).record(entry) == (recorded, False)  # and a re-run finds it
 
@@ -55,8 +55,8 @@ def test_a_read_only_ledger_answers_as_the_writing_one_does(mlflow_server) -> No
     assert [e.to_version for e in Ledger(reader).entries(model="rest-a", environment="REST")] == ["1", "2"]
     # Names with quotes (MLflow does not unescape): one kind, both kinds, and a near miss.
     for name in ("rest-c'q", "rest-d'\"q"):
-        assert [e.model for e in Ledger(reader).entries(model=name)] == [name]
-        assert [e.model for e in ledger(mlflow_server.uri).entries(model=name)] == [name]
+        assert [e.subject for e in Ledger(reader).entries(model=name)] == [name]
+        assert [e.subject for e in ledger(mlflow_server.uri).entries(model=name)] == [name]
     before = reader.rest.requests
     Ledger(reader).entries(environment="REST")
     assert reader.rest.requests - before == 2  # the experiment, then one search
@@ -94,4 +94,4 @@ def test_many_models_share_one_lookup_and_one_history_search(mlflow_server) -> N
                 assert not any(written for _, written in results) and proxy.counters.writes() == 0
             assert routes.get("get-by-name", 0) <= 1 and routes["search"] == 1, routes
 
-    assert [e.model for e in ledger(mlflow_server.uri).entries(environment="BATCH")] == models
+    assert [e.subject for e in ledger(mlflow_server.uri).entries(environment="BATCH")] == models

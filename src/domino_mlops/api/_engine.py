@@ -186,8 +186,8 @@ def _last_entries(connections: Connections, env: Environment,
         names = {item.model.name for item in observed}
         for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name,
                                                                                     kind="model"):
-            if entry.model in names:
-                last[entry.model] = entry
+            if entry.subject in names:
+                last[entry.subject] = entry
     return last
 
 
@@ -201,8 +201,8 @@ def _failed_analyses(connections: Connections, env: Environment, observed: Seque
     targets = {c.model: c.version for c in changes}
     newest: dict[str, LedgerEntry] = {}
     for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name):
-        if entry.model in targets and entry.kind in ("model", "analysis"):
-            newest[entry.model] = entry  # oldest first: the last one wins
+        if entry.subject in targets and entry.kind in ("model", "analysis"):
+            newest[entry.subject] = entry  # oldest first: the last one wins
     return {model: (f"version {entry.to_version} failed its analysis in {env.name} ({entry.analysis}; "
                     f"{entry.run_url or 'run not recorded'}); change the manifest or re-run with --retry-failed-builds")
             for model, entry in newest.items()

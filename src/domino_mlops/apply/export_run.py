@@ -138,7 +138,7 @@ def _export_one(item: ExportItem, target: Target, connections: Connections, opti
     record = ExportRecord(item.image, outcome.digest, target.mode,
                           datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     stored, _ = Ledger(registry).record(LedgerEntry(
-        environment=f"export:{target.name}", model=item.model, from_version=None, to_version=item.version,
+        environment=f"export:{target.name}", subject=item.model, from_version=None, to_version=item.version,
         action="export", project_id=target.project_id or "", model_api_ids=item.model_api_id or "",
         model_api_version_ids=item.model_api_version_id or "", commit_sha=options.run.commit_sha,
         run_url=options.run.run_url, actor=options.run.actor, image=record.reference))

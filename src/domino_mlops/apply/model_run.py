@@ -244,7 +244,7 @@ class ModelRun:
         if not isinstance(error, (AnalysisFailed, AnalysisInconclusive)):
             return
         entry = LedgerEntry(
-            environment=self.env.name, model=self.change.model, from_version=self.change.current,
+            environment=self.env.name, subject=self.change.model, from_version=self.change.current,
             to_version=self.change.version, action="breach" if isinstance(error, AnalysisFailed) else "inconclusive",
             project_id=self.change.project_id, model_api_ids=error.model_api_name,
             model_api_version_ids=error.version_id, commit_sha=self.ctx.options.run.commit_sha,
@@ -575,7 +575,7 @@ def _record(change: ModelChange, ledger: Ledger, deployed: list[Deployed], ctx: 
     if step is None:
         return None, False
     entry = LedgerEntry(
-        environment=step.environment, model=step.model, from_version=step.from_version, to_version=step.to_version,
+        environment=step.environment, subject=step.model, from_version=step.from_version, to_version=step.to_version,
         action=step.action, project_id=change.project_id,
         model_api_ids=",".join(d.model_api_id for d in deployed),
         model_api_version_ids=",".join(d.version_id for d in deployed),

@@ -108,7 +108,7 @@ class Apps(WorkloadKind):
 
     def plan(self, specs: Sequence[AppSpec], observed: Found, env: Environment, *, commit: str, action: str,
              ledger: Sequence[LedgerEntry]) -> tuple[WorkloadChange, ...]:
-        last = {entry.model: entry.to_version for entry in ledger if entry.kind == self.ledger_kind}  # last wins
+        last = {entry.subject: entry.to_version for entry in ledger if entry.kind == self.ledger_kind}  # last wins
         return tuple(plan_app(app, env, observed.get((app.project_for(env), app_name(app.name, env))), action=action,
                               last_recorded=last.get(app.name)) for app in specs)
 

@@ -69,7 +69,7 @@ class WorkloadKind:
 
     def recorded(self, ledger: Sequence[LedgerEntry]) -> set[tuple[str, str, str]]:
         """(kind, name, version) of every ledger entry of this kind."""
-        return {(entry.kind, entry.model, entry.to_version) for entry in ledger if entry.kind == self.ledger_kind}
+        return {(entry.kind, entry.subject, entry.to_version) for entry in ledger if entry.kind == self.ledger_kind}
 
 
 def short_digest(document: object) -> str:

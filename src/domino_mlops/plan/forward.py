@@ -59,7 +59,7 @@ def _older_commit(entry: LedgerEntry, environment: str, run_commit: str,
                   relation: Callable[[str, str], str | None], warnings: list[str]) -> str | None:
     if not run_commit or not entry.commit_sha:
         return None  # a local run, or an entry made by one: no commit to compare
-    last_change = (f"{entry.commit_sha[:12]}, which last changed {entry.model} in {environment} "
+    last_change = (f"{entry.commit_sha[:12]}, which last changed {entry.subject} in {environment} "
                    f"({entry.action} {entry.from_version or '(none)'} -> {entry.to_version}; {_made(entry)})")
     if run_commit == entry.commit_sha:
         if entry.action == "rollback":
@@ -72,7 +72,7 @@ def _older_commit(entry: LedgerEntry, environment: str, run_commit: str,
                 "changes nothing; only rollback moves an environment back")
     if found is None:
         warnings.append(f"cannot tell whether commit {run_commit[:12]} comes after {entry.commit_sha[:12]}, the "
-                        f"last change of {entry.model} in {environment}; going ahead")
+                        f"last change of {entry.subject} in {environment}; going ahead")
     return None
 
 

@@ -2,9 +2,11 @@
 
 No I/O here (state/ledger.py reads and writes entries), so the planner can hold entries without
 loading an HTTP library.
-An entry's ``kind`` says what ``model`` names: a model (the default, and what entries written
+An entry's ``kind`` says what its ``subject`` is: a model (the default, and what entries written
 before jobs and apps existed are), a job (``to_version``: the digest of the definition and commit
 it ran for) or an app (``to_version``: the digest of what the manifest asked of it).
+In MLflow the subject is the tag ``dmlops.model`` (its name before jobs and apps were recorded),
+so every ledger written since the first release is read and searched the same way.
 No secret is ever a tag here: only versions, Domino ids, the commit, the run URL and the actor.
 """
 
@@ -21,7 +23,7 @@ TAG_PREFIX = "dmlops."
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
     environment: str
-    model: str
+    subject: str  # what changed: a model, a job or an app (``kind`` says which)
     from_version: str | None
     to_version: str
     action: str  # deploy | promote | rollback | rollout | export
@@ -44,7 +46,7 @@ class LedgerEntry:
     analysis: str = ""
 
     def tags(self) -> dict[str, str]:
-        fields = {"kind": self.kind, "environment": self.environment, "model": self.model, "from": self.from_version or "",
+        fields = {"kind": self.kind, "environment": self.environment, "model": self.subject, "from": self.from_version or "",
                   "to": self.to_version, "action": self.action, "project": self.project_id,
                   "model_api_ids": self.model_api_ids, "model_api_version_ids": self.model_api_version_ids,
                   "commit": self.commit_sha, "run_url": self.run_url, "actor": self.actor, "key": self.key}
@@ -61,7 +63,7 @@ class LedgerEntry:
     @classmethod
     def from_tags(cls, tags: Mapping[str, str], *, start_time: int, run_id: str) -> LedgerEntry:
         get = lambda k: tags.get(TAG_PREFIX + k, "")  # noqa: E731
-        return cls(environment=get("environment"), model=get("model"), from_version=get("from") or None,
+        return cls(environment=get("environment"), subject=get("model"), from_version=get("from") or None,
                    to_version=get("to"), action=get("action"), project_id=get("project"),
                    model_api_ids=get("model_api_ids"), model_api_version_ids=get("model_api_version_ids"),
                    commit_sha=get("commit"), run_url=get("run_url"), actor=get("actor"),
@@ -71,7 +73,7 @@ class LedgerEntry:
 
 
 def chain_key(entry: LedgerEntry, previous: LedgerEntry | None) -> str:
-    text = "|".join([entry.environment, entry.model, entry.from_version or "", entry.to_version,
+    text = "|".join([entry.environment, entry.subject, entry.from_version or "", entry.to_version,
                      entry.action, previous.key if previous else ""]
                     # A model's key stays what it was before kinds existed; a job or an app
                     # never chains onto a model of the same name.

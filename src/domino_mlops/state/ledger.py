@@ -54,8 +54,8 @@ class Ledger:
         wanted = set(models)
         found: dict[str, list[LedgerEntry]] = {model: [] for model in wanted}
         for entry in self.entries(environment=environment, kind=kind):
-            if entry.model in wanted:
-                found[entry.model].append(entry)
+            if entry.subject in wanted:
+                found[entry.subject].append(entry)
         return {model: tuple(entries) for model, entries in found.items()}
 
     def record(self, entry: LedgerEntry, *,
@@ -67,7 +67,7 @@ class Ledger:
         None: read it now."""
         registry = self._writer()
         if history is None:
-            history = self.entries(model=entry.model, environment=entry.environment, kind=entry.kind)
+            history = self.entries(model=entry.subject, environment=entry.environment, kind=entry.kind)
         previous = history[-1] if history else None
         before = history[-2] if len(history) > 1 else None
         if previous is not None and previous.key == chain_key(entry, before):
@@ -76,7 +76,7 @@ class Ledger:
         stamped = replace(entry, key=key, time_ms=entry.time_ms or int(time.time() * 1000))
         experiment_id = self._experiment(create=True)
         assert experiment_id is not None  # create=True finds or makes it
-        what = entry.model if entry.kind == "model" else f"{entry.kind} {entry.model}"
+        what = entry.subject if entry.kind == "model" else f"{entry.kind} {entry.subject}"
         name = f"{entry.environment} {what} {entry.from_version or '-'}->{entry.to_version}"
 
         def recorded() -> str | None:  # the entry, if a create whose answer was lost made it
@@ -124,7 +124,7 @@ def _clause(key: str, value: str) -> str:
 def _matching(entries: Iterable[LedgerEntry], model: str | None, environment: str | None,
               kind: str | None = None) -> tuple[LedgerEntry, ...]:
     # Kind is filtered here, not in MLflow: entries from before kinds carry no kind tag.
-    return tuple(e for e in entries if model in (None, "", e.model) and environment in (None, "", e.environment)
+    return tuple(e for e in entries if model in (None, "", e.subject) and environment in (None, "", e.environment)
                  and kind in (None, e.kind))
 
 
