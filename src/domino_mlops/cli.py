@@ -356,35 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    from domino_mlops.errors import DominoMlopsError
+    from domino_mlops.report.errors import run_guarded  # the one exit-code table, shared with domino-emulator
 
-    # MLflow's telemetry thread, when it cannot reach its endpoint (any network without
-    # internet access), unsets an environment variable while our worker threads read
-    # os.environ (requests does, for proxies): a KeyError at random. A deploy tool has no
-    # business phoning home anyway; MLFLOW_DISABLE_TELEMETRY=false still turns it back on.
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-
-    try:
-        return handler(args)
-    except DominoMlopsError as exc:
-        if args.traceback:  # only adds the traceback: workflows branch on the exit code
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
-        from domino_mlops.report import errors as error_report
-
-        error_report.report_error(exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # noqa: BLE001 - the one place that catches everything
-        if args.traceback:
-            raise
-        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
-        print("hint: this is a bug; please report it with the output of the same command run with "
-              "--traceback", file=sys.stderr)
-        return EXIT_FAILED
+    return run_guarded(handler, args)
 
 
 def entry() -> None:

@@ -32,10 +32,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "domino-emulator") ->
     args = build_parser(prog).parse_args(list(argv) if argv is not None else None)
     # domino-mlops's guard: one exit-code table and one error report (one line, a hint, an
     # annotation) for both commands, rather than a second copy that could drift.
-    from domino_mlops.cli import _run_guarded
+    from domino_mlops.report.errors import run_guarded
     from domino_emulator import serve
 
-    return _run_guarded(serve.run, args)
+    return run_guarded(serve.run, args)
 
 
 def entry() -> None:
