@@ -1,7 +1,10 @@
-"""The production gate through the CLI, in Actions (GITHUB_ACTIONS=true), against MLflow, the
-emulator and a fake GitHub answering with its published examples: a protected environment whose
-GitHub environment does not enforce an approval, a run nobody else approved, and credentials that
-reach production from an unguarded environment are each refused (exit 3) with nothing written.
+"""The production gate in Actions (GITHUB_ACTIONS=true), against MLflow, the emulator and a fake
+GitHub answering with its published examples: a protected environment whose GitHub environment
+does not enforce an approval, a run nobody else approved, and credentials that reach production
+from an unguarded environment are each refused (ApprovalNotEnforced, ApprovalMissing,
+ReachNotGuarded: exit 3) with nothing written. The refusals are asked of the facade with the run's
+approval (api.GitHubRun.from_env(), as the CLI passes it in Actions); the CLI is driven where its
+own part is the subject: what it prints, and which approval it picks in and outside Actions.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from domino_mlops import api
+from domino_mlops.errors import ApprovalMissing, ApprovalNotEnforced, ReachNotGuarded
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.fake_github import FakeGitHub, fake_github
 from tests.support.fake_github import recorded as fake_recorded
@@ -63,13 +68,26 @@ def _passed_staging(pipeline, model: str) -> str:
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest({"name": model, "version": int(version),
                        "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}})
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     return version
+
+
+def _as_this_run(pipeline, verb: str = "promote", env: str | None = None) -> api.DeployOutcome:
+    """The verb through the facade, approved (or not) by GitHub's record of this run."""
+    return pipeline.deploy(verb, env, approval=api.GitHubRun.from_env())
+
+
+class _Warnings(api.Reporter):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def on_warning(self, subject: str, message: str) -> None:
+        self.lines.append(message)
 
 
 @pytest.mark.parametrize("setting", ["missing", "no-rules", "other-branches", "self-review", "admin-bypass",
                                      "protected-branches-none"])
-def test_promote_refuses_an_unguarded_production_and_writes_nothing(pipeline, github, capsys, setting) -> None:
+def test_promote_refuses_an_unguarded_production_and_writes_nothing(pipeline, github, setting) -> None:
     model = pipeline.unique("unguarded")
     version = _passed_staging(pipeline, model)
     if setting == "no-rules":
@@ -81,11 +99,12 @@ def test_promote_refuses_an_unguarded_production_and_writes_nothing(pipeline, gi
     github.approve(REPO, "production", "second-reviewer", run_id=RUN_ID)  # approved: the setting alone refuses
     _in_actions(pipeline, github)
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
-    capsys.readouterr()
 
-    assert pipeline.run("promote", "--env", "PROD") == 3
+    with pytest.raises(ApprovalNotEnforced) as refused:
+        _as_this_run(pipeline)
 
-    err = capsys.readouterr().err
+    err = f"{refused.value}\n{refused.value.hint}"
+    assert refused.value.exit_code == 3
     assert "PROD is protected, but its GitHub environment does not enforce an approval" in err
     assert "Settings > Environments" in err and TOKEN not in err
     expected = {"self-review": "Prevent self-review", "admin-bypass": "Allow administrators to bypass",
@@ -96,6 +115,7 @@ def test_promote_refuses_an_unguarded_production_and_writes_nothing(pipeline, gi
 
 
 def test_promote_goes_ahead_when_another_reviewer_approved_this_run(pipeline, github, capsys) -> None:
+    # On the CLI: in Actions it must hand the facade GitHub's approval (not the local user's) and say who approved.
     model = pipeline.unique("guarded")
     version = _passed_staging(pipeline, model)
     _guarded(github)
@@ -113,7 +133,7 @@ def test_promote_goes_ahead_when_another_reviewer_approved_this_run(pipeline, gi
 
 @pytest.mark.parametrize("who", ["actor", "triggering-actor", "initiated-by", "another-run", "another-environment",
                                  "rejected"])
-def test_an_approval_that_does_not_count_refuses_and_writes_nothing(pipeline, github, capsys, who) -> None:
+def test_an_approval_that_does_not_count_refuses_and_writes_nothing(pipeline, github, who) -> None:
     model = pipeline.unique(f"self-{who}")
     _passed_staging(pipeline, model)
     _guarded(github, approver=None)
@@ -133,18 +153,19 @@ def test_an_approval_that_does_not_count_refuses_and_writes_nothing(pipeline, gi
         pipeline.monkeypatch.setenv("GITHUB_TRIGGERING_ACTOR", "github-actions[bot]")
         pipeline.monkeypatch.setenv("DMLOPS_INITIATED_BY", "mallory,mallory")
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
-    capsys.readouterr()
 
-    assert pipeline.run("promote", "--env", "PROD") == 3
+    with pytest.raises(ApprovalMissing) as refused:
+        _as_this_run(pipeline)
 
-    err = capsys.readouterr().err
+    err = str(refused.value)
+    assert refused.value.exit_code == 3
     assert f"PROD was not approved in this run ({RUN_ID}) by a reviewer of 'production' other than" in err
     if who in ("actor", "triggering-actor", "initiated-by"):
         assert "does not count: nobody approves their own run" in err
     assert pipeline.mlflow_state(model) == before and pipeline.emu.counters.writes() == writes
 
 
-def test_allow_admin_bypass_is_accepted_with_a_warning(pipeline, github, capsys) -> None:
+def test_allow_admin_bypass_is_accepted_with_a_warning(pipeline, github) -> None:
     model = pipeline.unique("bypass")
     version = _passed_staging(pipeline, model)
     _guarded(github)
@@ -153,34 +174,35 @@ def test_allow_admin_bypass_is_accepted_with_a_warning(pipeline, github, capsys)
     environments.write_text(environments.read_text().replace(
         "    requires: STAGE ", "    allow_admin_bypass: true\n    requires: STAGE "))
     _in_actions(pipeline, github)
-    capsys.readouterr()
+    warnings = _Warnings()
 
-    assert pipeline.run("promote", "--env", "PROD") == 0
+    assert pipeline.deploy("promote", approval=api.GitHubRun.from_env(), reporter=warnings).exit_code == 0
 
-    assert "accepted: environments.yaml says allow_admin_bypass: true" in capsys.readouterr().out
+    assert any("accepted: environments.yaml says allow_admin_bypass: true" in line for line in warnings.lines)
     assert pipeline.aliases(model)["production"] == version
     assert pipeline.run("plan", "--env", "PROD") == 0  # every plan shows it, not only the apply's log
     assert "PROD allows administrators to bypass the review of 'production'" in (pipeline.root / "summary.md").read_text()
 
 
-def test_staging_that_shares_production_reach_must_be_kept_to_the_default_branch(pipeline, github, capsys) -> None:
+def test_staging_that_shares_production_reach_must_be_kept_to_the_default_branch(pipeline, github) -> None:
     model = pipeline.unique("reach")
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest({"name": model, "version": int(version)})
     github.protect(REPO, "production")  # production is guarded, staging (same project, same model) is not
     _in_actions(pipeline, github)
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
-    capsys.readouterr()
 
-    assert pipeline.run("deploy", "--env", "STAGE") == 3
+    with pytest.raises(ReachNotGuarded) as refused:
+        _as_this_run(pipeline, "deploy")
 
-    err = capsys.readouterr().err
+    err = f"{refused.value}\n{refused.value.hint}"
+    assert refused.value.exit_code == 3
     assert f"STAGE can reach what PROD (Domino project {pipeline.emu.project_id} and MLflow registered model {model}" in err
     assert "'staging' does not exist" in err and "mlflow.registered_model" in err
     assert pipeline.mlflow_state(model) == before and pipeline.emu.counters.writes() == writes
 
     github.protect(REPO, "staging", reviewers=False)  # only main may deploy to staging: its secrets stay there
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert _as_this_run(pipeline, "deploy").exit_code == 0
     assert pipeline.aliases(model)["staging"] == version
 
 
@@ -193,7 +215,7 @@ def _git_repository(root) -> None:
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", "reviewed")
 
 
-def test_a_branch_cannot_unprotect_production_by_editing_its_file(pipeline, github, capsys) -> None:
+def test_a_branch_cannot_unprotect_production_by_editing_its_file(pipeline, github) -> None:
     model = pipeline.unique("branch")
     version = _passed_staging(pipeline, model)
     _git_repository(pipeline.root)
@@ -204,11 +226,11 @@ def test_a_branch_cannot_unprotect_production_by_editing_its_file(pipeline, gith
         "    requires: STAGE ", "    protected: false\n    requires: STAGE "))
     _in_actions(pipeline, github, ref="refs/heads/feature")
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
-    capsys.readouterr()
 
-    assert pipeline.run("promote", "--env", "PROD") == 3
+    with pytest.raises(ApprovalNotEnforced) as refused:
+        _as_this_run(pipeline)
 
-    err = capsys.readouterr().err
+    err = str(refused.value)
     assert "PROD is protected, but its GitHub environment does not enforce an approval: this run is on " \
            "refs/heads/feature, not the default branch 'main'" in err
     assert any(r.path == "/repos/acme/models/contents/scripts/environments.yaml" and r.query.get("ref") == "main"
@@ -217,10 +239,10 @@ def test_a_branch_cannot_unprotect_production_by_editing_its_file(pipeline, gith
     assert version
 
 
-def test_a_pull_request_that_points_staging_at_the_production_alias_is_refused(pipeline, github, capsys) -> None:
+def test_a_pull_request_that_points_staging_at_the_production_alias_is_refused(pipeline, github) -> None:
     model = pipeline.unique("alias-grab")
     version = _passed_staging(pipeline, model)
-    assert pipeline.run("promote", "--env", "PROD") == 0  # production at version 1, locally
+    assert pipeline.deploy("promote").exit_code == 0  # production at version 1, locally
     newer = register_diabetes_model(pipeline.mlflow_uri, model, alpha=2.0)
     _git_repository(pipeline.root)
     github.git_dirs[REPO] = pipeline.root
@@ -236,12 +258,12 @@ def test_a_pull_request_that_points_staging_at_the_production_alias_is_refused(p
     pipeline.manifest({"name": model, "version": int(newer)})
     _in_actions(pipeline, github, ref="refs/pull/7/merge")
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
-    capsys.readouterr()
 
-    code = pipeline.run("deploy", "--env", "STAGE")
+    with pytest.raises((ApprovalNotEnforced, ReachNotGuarded)) as refused:
+        _as_this_run(pipeline, "deploy")
 
-    err = capsys.readouterr().err
-    assert code == 3, err
+    err = str(refused.value)
+    assert refused.value.exit_code == 3, err
     # With the production alias STAGE even counts as protected by default: either way, off main, nothing.
     assert "this run is on refs/pull/7/merge, not the default branch 'main'" in err
     assert pipeline.mlflow_state(model) == before and pipeline.emu.counters.writes() == writes
@@ -249,6 +271,7 @@ def test_a_pull_request_that_points_staging_at_the_production_alias_is_refused(p
 
 
 def test_outside_actions_a_protected_environment_is_a_warning_and_the_ledger_says_so(pipeline, capsys) -> None:
+    # On the CLI: outside Actions it is the CLI that names the local user ($USER) as the approval.
     model = pipeline.unique("local")
     version = _passed_staging(pipeline, model)
     pipeline.monkeypatch.setenv("USER", "alice")

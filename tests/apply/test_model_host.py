@@ -4,9 +4,11 @@ not answer is a configuration error (exit 2), and the healthy version is not put
 
 from __future__ import annotations
 
-import json
 import socket
 
+import pytest
+
+from domino_mlops.errors import ConfigError, ModelHostUnreachable
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.report.test_github import parse_output_file
 from tests.support.fault_proxy import fault_proxy
@@ -59,49 +61,51 @@ def test_the_environments_file_names_the_model_host_of_its_environment(pipeline)
             "      waves: [[small-k8s]]\n      # How often", f"      waves: [[small-k8s]]\n"
             f"      model_host: {models.url}\n      # How often", 1))
         pipeline.monkeypatch.setenv("DOMINO_MODEL_HOST", closed_port_url())  # the file's is more specific
-        assert pipeline.run("deploy", "--env", "STAGE") == 0
+        outcome = pipeline.deploy()
+        assert outcome.exit_code == 0
         assert any(route.startswith("POST /models/") for route in models.counters.by_route())
-    assert outputs(pipeline)["endpoint-url"].startswith(models.url + "/models/")
+    [(result,)] = [m.deployed for m in outcome.result.models]
+    assert result.endpoint_url.startswith(models.url + "/models/")
 
 
-def test_a_model_host_that_does_not_answer_is_exit_2_and_the_new_version_is_not_put_back(pipeline, capsys) -> None:
+def test_a_model_host_that_does_not_answer_is_exit_2_and_the_new_version_is_not_put_back(pipeline) -> None:
     model = pipeline.unique("deadhost")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     v2 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     api, (first,) = pipeline.serving(f"{model}-stage")
 
     pipeline.manifest(entry(model, v2))
     pipeline.monkeypatch.setenv("DOMINO_MODEL_HOST", closed_port_url())
     writes = pipeline.emu.counters.writes()
-    capsys.readouterr()
-    assert pipeline.run("deploy", "--env", "STAGE") == 2
+    outcome = pipeline.deploy()
+    assert outcome.exit_code == 2
 
-    err = capsys.readouterr().err
-    assert "DOMINO_MODEL_HOST" in err and "connection refused" in err
+    (error,) = [m.error for m in outcome.result.models]
+    assert isinstance(error, ModelHostUnreachable)
+    assert "DOMINO_MODEL_HOST" in f"{error}\n{error.hint}" and "connection refused" in f"{error}\n{error.hint}"
     api, versions = pipeline.serving(f"{model}-stage")
     # One write (the new version); no start of the previous one: Domino still serves v2, healthy.
     assert pipeline.emu.counters.writes() == writes + 1
     assert api.active_version.id != first.id
     assert {v.source.registered_model_version for v in versions if v.status == "Running"} == {int(v2)}
     assert pipeline.aliases(model) == {"staging": v1}  # not marked: nothing verified v2
-    result = json.loads(outputs(pipeline)["result-json"])
-    assert result["exit_code"] == 2
 
     # Fixed, a re-run verifies what serves and marks it, deploying nothing again.
     pipeline.monkeypatch.delenv("DOMINO_MODEL_HOST")
     writes = pipeline.emu.counters.writes()
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     assert pipeline.emu.counters.writes() == writes and pipeline.aliases(model) == {"staging": v2}
 
 
-def test_a_malformed_model_host_is_exit_2_naming_it(pipeline, capsys) -> None:
+def test_a_malformed_model_host_is_exit_2_naming_it(pipeline) -> None:
     model = pipeline.unique("badhost")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
     pipeline.monkeypatch.setenv("DOMINO_MODEL_HOST", "models.example.com")  # no scheme
     writes = pipeline.emu.counters.writes()
-    assert pipeline.run("deploy", "--env", "STAGE") == 2
-    assert "DOMINO_MODEL_HOST must be an http:// or https:// URL" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="DOMINO_MODEL_HOST must be an http:// or https:// URL") as refused:
+        pipeline.deploy()
+    assert refused.value.exit_code == 2
     assert pipeline.emu.counters.writes() == writes

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from domino_mlops import api
 from domino_mlops.state.lease import Claim, Leases, LeaseSettings
 from domino_mlops.clients.mlflow.registry import MlflowRegistry
 from domino_mlops.clients.mlflow.auth import MlflowCredentials
@@ -100,10 +101,10 @@ def test_two_real_applies_at_once_leave_production_consistent(pipeline, second) 
     versions = [register_diabetes_model(pipeline.mlflow_uri, model, alpha=a) for a in (1.0, 2.0, 3.0)]
     for version in versions:  # each version passes STAGE, so the gate lets any of them into PROD
         pipeline.manifest({"name": model, "version": int(version), "smoke_test": SMOKE})
-        assert pipeline.run("deploy", "--env", "STAGE") == 0
+        assert pipeline.deploy().exit_code == 0
     for version in versions[:2]:  # production at v1 (then v2, for a rollback to have somewhere to go)
         pipeline.manifest({"name": model, "version": int(version), "smoke_test": SMOKE})
-        assert pipeline.run("promote", "--env", "PROD") == 0
+        assert pipeline.deploy("promote").exit_code == 0
         if second == "promote":
             break
     if second == "promote":
@@ -128,4 +129,4 @@ def test_two_real_applies_at_once_leave_production_consistent(pipeline, second) 
         if code == 4:
             assert any(reason in output for reason in ("another apply holds", "took over", "is at version")), output
     assert _assert_consistent(pipeline, model) in versions
-    assert pipeline.run("plan", "--env", "PROD") == 0  # and a plan afterwards reads a settled state
+    pipeline.call("plan", api.PlanRequest("PROD"))  # and a plan afterwards reads a settled state (raises if not)

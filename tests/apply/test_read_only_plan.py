@@ -6,6 +6,7 @@ the first write, says which credential was refused, and leaves Domino and MLflow
 
 from __future__ import annotations
 
+from domino_mlops.errors import DominoMlopsError
 from domino_emulator.seed import READER_API_KEY
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 from tests.support.auth_proxy import auth_proxy
@@ -26,22 +27,24 @@ def test_a_plan_needs_only_read_access_and_read_access_changes_nothing(pipeline,
     model = pipeline.unique("reader")
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest({"name": model, "version": int(version), "smoke_test": SMOKE})
-    assert pipeline.run("deploy", "--env", "STAGE") == 0  # with the writer's credentials
+    assert pipeline.deploy().exit_code == 0  # with the writer's credentials
     grants = {WRITER: None, READER: None}
     with auth_proxy(mlflow_server.uri, grants, read_only=frozenset({READER})) as proxy:
         _as_plan_job(pipeline, proxy.url)
         before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
         capsys.readouterr()
 
-        assert pipeline.run("plan", "--env", "PROD") == 0
+        assert pipeline.run("plan", "--env", "PROD") == 0  # the CLI: the plan job prints what a reviewer reads
         out = capsys.readouterr().out
         assert model in out and f"-> {version}" in out  # the promotion the reviewer will approve
         assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == before
         assert {token for _, _, token, _ in proxy.log.calls} == {READER}
 
         # The same credentials in an apply: refused at the first write, nothing changed.
-        assert pipeline.run("promote", "--env", "PROD") != 0
-        err = capsys.readouterr().err
-        assert "403" in err and "Traceback" not in err
+        # The model fails with one of our errors naming the 403 (an unexpected exception would raise here).
+        outcome = pipeline.deploy("promote")
+        assert outcome.exit_code != 0
+        errors = [m.error for m in outcome.result.models]
+        assert errors and all(isinstance(e, DominoMlopsError) and "403" in f"{e} {e.hint}" for e in errors), errors
         assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == before
         assert "production" not in pipeline.aliases(model)

@@ -13,6 +13,7 @@ from domino_mlops import api
 from domino_mlops.connections import Connections
 from domino_mlops.desired.load import read_desired
 from domino_emulator.local.models import SAMPLE_PATIENT, register_broken_model, register_diabetes_model
+from tests.apply.conftest import events_to
 
 SMOKE = {"input": SAMPLE_PATIENT, "expect_shape": [1]}
 
@@ -32,7 +33,7 @@ def active(pipeline, model_api_name: str) -> int | None:
 
 def roll_through(pipeline, *environments: str) -> None:
     for name in environments:
-        assert pipeline.run("rollout", "--env", name) == 0, name
+        assert pipeline.deploy("rollout", name).exit_code == 0, name
 
 
 def test_one_version_goes_dev_stage_prod_wave_by_wave(pipeline) -> None:
@@ -40,7 +41,8 @@ def test_one_version_goes_dev_stage_prod_wave_by_wave(pipeline) -> None:
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, version))
 
-    roll_through(pipeline, "DEV", "STAGE", "PROD")
+    roll_through(pipeline, "DEV", "STAGE")
+    assert pipeline.run("rollout", "--env", "PROD") == 0  # the CLI: its step summary draws the waves
 
     assert pipeline.aliases(model) == {"dev": version, "staging": version, "production": version}
     assert active(pipeline, f"{model}-prod") == int(version)  # wave 1: medium-k8s
@@ -68,24 +70,27 @@ def upgraded(pipeline, stem: str) -> tuple[str, str, str]:
     return model, v1, v2
 
 
-def test_a_failed_second_wave_puts_back_the_first_and_leaves_the_alias(pipeline, capsys) -> None:
+def test_a_failed_second_wave_puts_back_the_first_and_leaves_the_alias(pipeline) -> None:
     model, v1, v2 = upgraded(pipeline, "wave-fault")
     pipeline.emu.set_faults({"failing_tiers": ["prod-small"]})  # the second wave's data plane
-    capsys.readouterr()
+    events: list[str] = []
 
-    assert pipeline.run("rollout", "--env", "PROD") == 1
+    outcome = pipeline.deploy("rollout", reporter=events_to(lambda subject, message: events.append(message)))
+
+    assert outcome.exit_code == 1
 
     assert active(pipeline, f"{model}-prod") == int(v1)  # wave 1 put back
     assert active(pipeline, f"{model}-prod-prod-small") == int(v1)  # wave 2 never took over
     assert pipeline.aliases(model)["production"] == v1
     assert [e["to"] for e in pipeline.ledger(model) if e["environment"] == "PROD"] == [v1]
-    out = capsys.readouterr().out
-    assert f"{model}-prod: previous version" in out and "is serving again" in out
-    planes = (pipeline.root / "summary.md").read_text().rsplit("#### Data planes", 1)[1]
-    assert planes.count("put back") == 2 and "cannot run this version" not in planes
+    assert any(e.startswith(f"{model}-prod: previous version") and "is serving again" in e for e in events)
+    (result,) = [m for m in outcome.result.models if m.model == model]
+    planes = [(p.status, p.note) for p in result.data_planes]
+    assert [status for status, _ in planes] == ["put back", "put back"], planes
+    assert not any("cannot run this version" in note for _, note in planes)
 
 
-def test_a_rollout_moves_the_environment_as_one(pipeline, capsys) -> None:
+def test_a_rollout_moves_the_environment_as_one(pipeline) -> None:
     """Two models; one cannot be loaded. promote lets the good one through; rollout puts it back."""
     good, bad = pipeline.unique("as-one-good"), pipeline.unique("as-one-bad")
     pipeline.manifest(entry(good, register_diabetes_model(pipeline.mlflow_uri, good)),
@@ -95,18 +100,18 @@ def test_a_rollout_moves_the_environment_as_one(pipeline, capsys) -> None:
                 bad: register_broken_model(pipeline.mlflow_uri, bad)}
     pipeline.manifest(*(entry(m, v) for m, v in versions.items()))
     for name in ("DEV", "STAGE"):
-        pipeline.run("deploy", "--env", name, "--model", good)  # only the good one passes STAGE
+        pipeline.deploy("deploy", name, model=good)  # only the good one passes STAGE
         pipeline.mlflow.set_model_version_tag(bad, versions[bad], f"domino_mlops.{name}.status", "passed")
-    capsys.readouterr()
 
-    assert pipeline.run("rollout", "--env", "PROD") == 1
+    outcome = pipeline.deploy("rollout")
 
+    assert outcome.exit_code == 1
     assert pipeline.aliases(good)["production"] == "1" and pipeline.aliases(bad)["production"] == "1"
     assert active(pipeline, f"{good}-prod") == 1  # put back although it passed its own smoke test
-    err = capsys.readouterr().err
-    assert f"{good} was put back: {bad} failed in PROD" in err
+    errors = {m.model: str(m.error) for m in outcome.result.models}
+    assert f"{good} was put back: {bad} failed in PROD" in errors[good]
 
-    assert pipeline.run("promote", "--env", "PROD") == 1  # per model: the good one goes on
+    assert pipeline.deploy("promote").exit_code == 1  # per model: the good one goes on
     assert pipeline.aliases(good)["production"] == versions[good]
     assert pipeline.aliases(bad)["production"] == "1"
 
@@ -150,7 +155,7 @@ def test_a_bake_that_passes_smoke_tests_each_wave_again(pipeline) -> None:
                                                              "      replicas: 2\n      bake_seconds: 0.1\n"))
     calls_before = len([r for r in pipeline.emu.requests if (r.route or "").endswith("/latest/model")])
 
-    assert pipeline.run("rollout", "--env", "PROD") == 0
+    assert pipeline.deploy("rollout").exit_code == 0
 
     calls = [r.path for r in pipeline.emu.requests if (r.route or "").endswith("/latest/model")][calls_before:]
     wave_one = pipeline.domino.model_apis.find(pipeline.project_id, f"{model}-prod").id
@@ -172,7 +177,7 @@ def test_an_environment_served_from_its_own_project_with_its_own_credential(pipe
         "      replicas: 2\n", f"      replicas: 2\n      project_id: \"{OTHER_PROJECT_ID}\"\n"))
     pipeline.monkeypatch.setenv("DOMINO_USER_API_KEY", OTHER_API_KEY)  # PROD's own secret
 
-    assert pipeline.run("rollout", "--env", "PROD") == 0
+    assert pipeline.deploy("rollout").exit_code == 0
 
     for name in (f"{model}-prod", f"{model}-prod-prod-small"):
         assert pipeline.domino.model_apis.find(pipeline.project_id, name) is None

@@ -1,7 +1,7 @@
 """The separated topology: PROD has its own Domino project and its own registered model
 (environments.yaml `mlflow.registered_model: "{model}-prod"`); promotion copies the version that
 passed STAGE into it, so nothing PROD serves is written with STAGE's credential. Real MLflow
-server, the emulator over HTTP, the CLI in-process.
+server, the emulator over HTTP; the facade, and the CLI in-process for what it prints and outputs.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from domino_mlops import api
+from domino_mlops.errors import GateRefused
 from domino_emulator import Emulator
 from domino_emulator.seed import OTHER_API_KEY, OTHER_PROJECT_ID, READER_API_KEY, default_seed
 from domino_emulator.local.models import register_diabetes_model
@@ -33,9 +35,13 @@ def separated(tmp_path, mlflow_server, monkeypatch: pytest.MonkeyPatch) -> Itera
         yield pipeline
 
 
-def promote_with_prod_credential(pipeline: Pipeline) -> int:
+def with_prod_credential(pipeline: Pipeline) -> None:
     pipeline.monkeypatch.setenv("DOMINO_USER_API_KEY", OTHER_API_KEY)  # PROD's own Domino secret
-    return pipeline.run("promote", "--env", "PROD")
+
+
+def promote_with_prod_credential(pipeline: Pipeline) -> api.DeployOutcome:
+    with_prod_credential(pipeline)
+    return pipeline.deploy("promote")
 
 
 def test_promotion_copies_the_passed_version_into_prods_own_model(separated, capsys) -> None:
@@ -43,7 +49,7 @@ def test_promotion_copies_the_passed_version_into_prods_own_model(separated, cap
     model = pipeline.unique("sep")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     dst = f"{model}-prod"
     # The plan job (read-only credentials) shows the copy it would make, and makes none.
     pipeline.monkeypatch.setenv("DOMINO_USER_API_KEY", READER_API_KEY)
@@ -52,7 +58,8 @@ def test_promotion_copies_the_passed_version_into_prods_own_model(separated, cap
     assert f"copy {model} v{v1} (passed STAGE) -> {dst} v(new)" in capsys.readouterr().out
     assert pipeline.mlflow.search_registered_models(f"name='{dst}'") == []
 
-    assert promote_with_prod_credential(pipeline) == 0
+    with_prod_credential(pipeline)  # the CLI: it prints the copy and outputs the Model API
+    assert pipeline.run("promote", "--env", "PROD") == 0
 
     (copy,) = pipeline.mlflow.search_model_versions(f"name='{dst}'")
     source = pipeline.mlflow.get_model_version(model, v1)
@@ -85,7 +92,8 @@ def test_promotion_copies_the_passed_version_into_prods_own_model(separated, cap
 
     # A re-run copies nothing and writes nothing.
     before = (pipeline.mlflow_state(dst), pipeline.mlflow_state(model))
-    assert promote_with_prod_credential(pipeline) == 0
+    again = promote_with_prod_credential(pipeline)
+    assert again.exit_code == 0 and again.result is None and again.nothing_to_do
     assert (pipeline.mlflow_state(dst), pipeline.mlflow_state(model)) == before
     assert len(pipeline.mlflow.search_model_versions(f"name='{dst}'")) == 1
 
@@ -102,7 +110,7 @@ def test_a_plan_after_a_copy_shows_it_done_and_a_crash_after_the_copy_reuses_it(
     model = pipeline.unique("sep-crash")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     registry = MlflowRegistry(MlflowCredentials(pipeline.mlflow_uri, "(none)"))
     made, wrote = copy_version(registry, CopyVersion(model, v1, f"{model}-prod", "STAGE"))
     again, wrote_again = copy_version(registry, CopyVersion(model, v1, f"{model}-prod", "STAGE"))
@@ -112,7 +120,7 @@ def test_a_plan_after_a_copy_shows_it_done_and_a_crash_after_the_copy_reuses_it(
 
     assert pipeline.run("plan", "--env", "PROD") == 0
     assert f"-> {model}-prod: already copied as v{made.version}" in capsys.readouterr().out
-    assert promote_with_prod_credential(pipeline) == 0
+    assert promote_with_prod_credential(pipeline).exit_code == 0
     assert [v.version for v in pipeline.mlflow.search_model_versions(f"name='{model}-prod'")] == [made.version]
     assert pipeline.aliases(f"{model}-prod") == {"production": made.version}
 
@@ -123,7 +131,10 @@ def test_the_gate_refuses_before_anything_is_copied(separated) -> None:
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest(entry(model, v1))
 
-    assert promote_with_prod_credential(pipeline) == 3  # v1 never passed STAGE
+    with pytest.raises(GateRefused, match="may not enter PROD") as refused:  # v1 never passed STAGE
+        promote_with_prod_credential(pipeline)
+
+    assert refused.value.exit_code == 3
 
     assert pipeline.mlflow.search_registered_models(f"name='{model}-prod'") == []
     assert pipeline.aliases(model) == {}
