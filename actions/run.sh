@@ -69,6 +69,7 @@ case "$command" in
     flag export-timeout "${DMLOPS_EXPORT_TIMEOUT:-}"
     flag project "${DMLOPS_PROJECT:-}"
     flag github-environment "${DMLOPS_EXPORT_ENVIRONMENT:-}"
+    flag expect-plan-digest "${DMLOPS_EXPECT_PLAN_DIGEST:-}"
     case "${DMLOPS_CONTEXT_ONLY:-false}" in
       true) args+=(--context-only) ;;
       false | "") ;;

@@ -132,6 +132,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                    help="the GitHub environment this run's export secrets come from (default: %(default)s): "
                         "in Actions it must admit only the default branch when those secrets reach a protected "
                         "environment's models")
+    _add_expect_digest(p)
     _add_files(p)
     p.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
     p.add_argument("--pr-comment", action="store_true",

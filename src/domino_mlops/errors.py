@@ -597,10 +597,11 @@ class PlanChanged(DominoMlopsError):
 
     exit_code = 4
 
-    def __init__(self, environment: str, approved: str, planned: str) -> None:
+    def __init__(self, environment: str, approved: str, planned: str,
+                 why: str = "a version the manifest names by alias moved, or the manifest changed") -> None:
         super().__init__(
             f"the plan for {environment} is not the one that was approved: approved digest {approved[:16]}, "
-            f"now {planned[:16]} (a version the manifest names by alias moved, or the manifest changed)",
+            f"now {planned[:16]} ({why})",
             hint="Nothing was written. Compare the plan above with the plan job's summary; to apply the new "
                  "plan, re-run the whole workflow (not only this job) so it is reviewed and approved again.",
         )

@@ -157,7 +157,9 @@ class ExportRequest:
     """``target``: only that export target. ``plan_only``: plan, export nothing. ``tool``: the
     container tool's path (None: lay out the build contexts only, push and tag nothing).
     ``manifest``, ``environments``: the repository's files, read only in GitHub Actions to check
-    that the export's credentials do not reach a protected environment unguarded."""
+    that the export's credentials do not reach a protected environment unguarded.
+    ``expect_plan_digest``: the approved export plan's digest; a different plan is refused
+    (PlanChanged) before any write."""
 
     target: str | None = None
     plan_only: bool = False
@@ -170,6 +172,7 @@ class ExportRequest:
     github_environment: str = "export"  # the GitHub environment this run's export secrets come from
     manifest: str = DEFAULT_MANIFEST
     environments: str | None = None
+    expect_plan_digest: str | None = None
     reporter: Reporter = field(default_factory=Reporter, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 

@@ -79,38 +79,59 @@ class ExportResult:
         return tuple(o for o in self.outcomes if o.status == "exported")
 
 
+@dataclass(slots=True)
+class ExportRun:
+    """What the versions of one export run share: the targets by name, the connections, the
+    options, the container tool (one auth file for the run) and which user it is logged in as on
+    each registry host. Not frozen: the logins accumulate as the run goes."""
+
+    targets: Mapping[str, Target]
+    connections: Connections
+    options: ExportOptions
+    environ: Mapping[str, str]
+    tool: ContainerTool | None = None
+    logged_in: dict[str, str] = field(default_factory=dict)  # registry host -> the user the auth file holds
+
+
+ExportOne = Callable[[ExportItem, ExportRun], ExportOutcome]
+
+
 def apply_exports(plan: ExportPlan, targets: Targets, connections: Connections,
-                  options: ExportOptions = ExportOptions(), *, environ: Mapping[str, str] | None = None) -> ExportResult:
-    """Export every version the plan says to; a failure is recorded and the next one goes on."""
+                  options: ExportOptions = ExportOptions(), *, environ: Mapping[str, str] | None = None,
+                  export: ExportOne | None = None) -> ExportResult:
+    """Export every version the plan says to; a failure is recorded and the next one goes on.
+    ``export``: the per-version work (the export kind's apply, kinds/exports.py; export_one)."""
     env = connections.environ if environ is None else environ
-    by_name = {t.name: t for t in targets.items}
-    outcomes = []
     hidden = {n for t in targets.items for n in (t.credentials.username, t.credentials.password) if n}
     hidden |= {name for name in env if name in HIDDEN_FROM_TOOL or name.startswith("PROJECT_ID_")}
     tool = ContainerTool(options.tool, hide=hidden, environ=env) if options.tool and not options.context_only \
         else None
-    logged_in: dict[str, str] = {}  # registry host -> the user the tool's auth file holds for it
+    run = ExportRun({t.name: t for t in targets.items}, connections, options, env, tool)
     try:
-        for item in plan.to_export:
-            subject = f"{item.target}: {item.model} v{item.version}"
-            try:
-                outcomes.append(_export_one(item, by_name[item.target], connections, options, tool, logged_in, env))
-            except DominoMlopsError as exc:
-                log.info("export of %s failed: %s", subject, exc)
-                outcomes.append(ExportOutcome(item, "failed", error=exc.message, hint=exc.hint,
-                                              log_text=getattr(exc, "log_text", ""), exit_code=exc.exit_code))
-                options.on_event(subject, f"failed: {exc.message}")
-                continue
-            done = outcomes[-1]
-            options.on_event(subject, f"{done.status}: {done.error if done.status == 'skipped' else done.reference}")
+        return ExportResult(tuple(_attempt(item, run, export or export_one) for item in plan.to_export))
     finally:
         if tool is not None:
             tool.close()
-    return ExportResult(tuple(outcomes))
 
 
-def _export_one(item: ExportItem, target: Target, connections: Connections, options: ExportOptions,
-                tool: ContainerTool | None, logged_in: dict[str, str], env: Mapping[str, str]) -> ExportOutcome:
+def _attempt(item: ExportItem, run: ExportRun, export: ExportOne) -> ExportOutcome:
+    subject = f"{item.target}: {item.model} v{item.version}"
+    try:
+        done = export(item, run)
+    except DominoMlopsError as exc:
+        log.info("export of %s failed: %s", subject, exc)
+        run.options.on_event(subject, f"failed: {exc.message}")
+        return ExportOutcome(item, "failed", error=exc.message, hint=exc.hint,
+                             log_text=getattr(exc, "log_text", ""), exit_code=exc.exit_code)
+    run.options.on_event(subject, f"{done.status}: {done.error if done.status == 'skipped' else done.reference}")
+    return done
+
+
+def export_one(item: ExportItem, run: ExportRun) -> ExportOutcome:
+    """Check again, build context, build and push (or Domino's export), ledger entry, then the tag;
+    raise our error on failure (nothing tagged)."""
+    target, connections, options, tool, logged_in, env = (run.targets[item.target], run.connections, run.options,
+                                                          run.tool, run.logged_in, run.environ)
     registry = connections.registry(target.project_id or "")
     subject = f"{item.target}: {item.model} v{item.version}"
     now = registry.get_version(item.model, item.version).tag_map  # re-checked: the plan may be minutes old

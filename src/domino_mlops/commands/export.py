@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         target=args.target, plan_only=args.plan_only, context_only=args.context_only, output=Path(args.output),
         tool=None if args.context_only else find_tool(), poll=PollSettings(timeout=args.export_timeout),
         run=run_info(), approval=approval(), github_environment=args.github_environment, manifest=args.manifest,
-        environments=args.environments,
+        environments=args.environments, expect_plan_digest=args.expect_plan_digest,
         reporter=ExportReporter(json=args.json, pr_comment=args.pr_comment, plan_only=args.plan_only))
     with connect() as connections:
         outcome = api.export(request, targets, connections)

@@ -49,6 +49,9 @@ class ExportItem:
 class ExportPlan:
     targets: tuple[str, ...]
     items: tuple[ExportItem, ...]
+    # What an approval of the plan covers (kinds/exports.py fills it in; "" from plan_exports alone):
+    # `domino-mlops export --expect-plan-digest` refuses a plan whose digest differs.
+    digest: str = ""
 
     @property
     def to_export(self) -> tuple[ExportItem, ...]:

@@ -2,7 +2,7 @@
 registry the engine asks (render, digest, the executor and api.plan loop over it and never name a
 kind).
 
-The kinds themselves (src/domino_mlops/kinds/: models, jobs, scheduled jobs, apps) sit above the
+The kinds themselves (src/domino_mlops/kinds/: models, jobs, scheduled jobs, apps, exports) sit above the
 apply layer, since carrying a change out is theirs; the engine below them reaches them only
 through this registry, the way a plugin host reaches its plugins. The built-in kinds are loaded
 on first use, by name (``_load_builtins``), so the engine imports none of them. Docs: docs/KINDS.md.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from domino_mlops.desired.load import Desired
     from domino_mlops.state.entries import LedgerEntry
 
-BUILTIN_KINDS = "domino_mlops.kinds"  # its __init__ registers models, jobs, scheduled jobs and apps, in that order
+BUILTIN_KINDS = "domino_mlops.kinds"  # its __init__ registers models, jobs, scheduled jobs, apps and exports, in that order
 
 KINDS: tuple[Kind, ...] = ()
 _builtins_loaded = False
@@ -84,8 +84,11 @@ def unregister(kind: Kind) -> None:
 
 
 def workload_kinds() -> tuple[Kind, ...]:
-    """Every kind but the one that moves in waves (its changes are the plan's ``changes``)."""
-    return tuple(kind for kind in kinds() if not getattr(kind, "moves_in_waves", False))
+    """Every kind but the one that moves in waves (its changes are the plan's ``changes``) and
+    those with a verb of their own (exports: their specs come from the targets file, not from an
+    environment's manifest, and an environment's run never exports)."""
+    return tuple(kind for kind in kinds()
+                 if not getattr(kind, "moves_in_waves", False) and not getattr(kind, "own_verb", False))
 
 
 def kind_named(name: str) -> Kind:

@@ -9,14 +9,15 @@ from dataclasses import asdict
 from typing import Any
 
 from domino_mlops.apply.export_run import ExportResult
-from domino_mlops.plan.export_plan import ExportPlan
+from domino_mlops.plan.export_plan import ExportItem, ExportPlan
+from domino_mlops.plan.kinds import kind_named
 from domino_mlops.report import github, limits
 
 MAX_LOG_LINES = 40  # of a failed export's log, in the step summary
 
 
 def plan_to_dict(plan: ExportPlan) -> dict[str, Any]:
-    return {"targets": list(plan.targets),
+    return {"targets": list(plan.targets), "digest": plan.digest,
             "to_export": [f"{i.target}:{i.model}:{i.version}" for i in plan.to_export],
             "items": [{**asdict(i), "done": asdict(i.done) if i.done else None} for i in plan.items]}
 
@@ -28,7 +29,9 @@ def plan_to_markdown(plan: ExportPlan) -> str:
     lines = [head, "", f"{len(plan.to_export)} to export, {len(plan.done)} exported before, "
              f"{len(plan.waiting)} waiting.", "", "| target | model | version | mode | what |", "|---|---|---|---|---|"]
     for i in plan.items:
-        lines.append(f"| {i.target} | `{_cell(i.model)}` | {i.version} | {i.mode} | {_cell(i.describe())} |")
+        lines.append(f"| {i.target} | `{_cell(i.model)}` | {i.version} | {i.mode} | {_cell(_what(i))} |")
+    # What `export --expect-plan-digest` matches: the versions exported or to export, by image.
+    lines += ["", f"Plan digest: `{plan.digest}`"] if plan.digest else []
     return "\n".join(lines) + "\n"
 
 
@@ -66,6 +69,7 @@ def report_export_plan(plan: ExportPlan, *, show: str = "markdown") -> str:
     limits.set_json("plan", as_json, github.write_run_file(f"{artifact}.json", as_json), artifact)
     github.set_output("plan-count", str(len(plan.to_export)))
     github.set_output("has-changes", "true" if plan.to_export else "false")
+    github.set_output("plan-digest", plan.digest)
     github.append_summary(limits.within_summary(markdown, artifact, "plan"))
     for item in plan.waiting:
         github.annotate("warning", f"{item.model} version {item.version} waits for export to {item.target}: "
@@ -96,6 +100,11 @@ def report_export_result(result: ExportResult, plan: ExportPlan, *, show_json: b
         if o.status == "failed":
             github.annotate("error", f"export of {o.item.model} version {o.item.version} to {o.item.target} "
                             f"failed: {o.error}", title="domino-mlops export", stream=sys.stderr)
+
+
+def _what(item: ExportItem) -> str:
+    """The row's "what" cell: the export kind's description of the version (kinds/exports.py)."""
+    return " ".join(kind_named("export").describe(item).steps)
 
 
 def _cell(text: str) -> str:

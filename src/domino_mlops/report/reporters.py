@@ -68,5 +68,8 @@ class ExportReporter(Reporter):
         github.annotate("warning", f"{subject}: {message}" if subject else message, title="domino-mlops export",
                         stream=sys.stderr)
 
+    def on_notice(self, message: str) -> None:
+        print(message, file=sys.stderr if self.json else sys.stdout, flush=True)  # stdout: one JSON document
+
     def on_secret(self, value: str) -> None:
         github.mask(value)
