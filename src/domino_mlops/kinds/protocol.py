@@ -1,7 +1,7 @@
 """What a kind of change is: one module answers select, observe, plan, describe, apply and ledger.
 
 The engine (api.plan_jobs_and_apps, plan/render.py, plan/digest.py, apply/executor.py,
-report/results.py) never names a kind: it loops over the registry (kinds/registry.py) and asks
+report/results.py) never names a kind: it loops over the registry (plan/kinds.py) and asks
 each kind. A new kind is one module implementing ``Kind`` plus one ``register`` call
 (docs/KINDS.md). The models are the kind whose changes move in waves (kinds/models.py); every
 other kind plans ``WorkloadChange`` values that run one after the other in their phase.

@@ -94,7 +94,7 @@ def workload_kinds() -> tuple[Kind, ...]:
 def kind_named(name: str) -> Kind:
     found = next((kind for kind in kinds() if kind.name == name), None)
     if found is None:
-        raise KeyError(f"no kind named {name!r} is registered (kinds/registry.py)")
+        raise KeyError(f"no kind named {name!r} is registered (plan/kinds.py; the built-in kinds: kinds/__init__.py)")
     return found
 
 
