@@ -83,11 +83,12 @@ class Models:
                 ) -> ModelsObserved:
         """Read MLflow (two searches per credential, plus pages), Domino when configured (one list
         per project and the versions of the Model APIs involved) and the ledger only when it can
-        change the plan. Writes nothing. ``check_domino``: the facade's check of what this Domino
-        version can run where (it spans kinds: apps' tiers too), called with the models' projects
-        after MLflow is read and before Domino is."""
+        change the plan. Writes nothing. ``check_domino``: what this Domino version can run where
+        (observed/domino_version.py), called with the models' projects after MLflow is read and
+        before Domino is; the facade's spans the kinds (apps' tiers too), the default the models'."""
         from domino_mlops.errors import NotFound
         from domino_mlops.observed.copies import observe_copies
+        from domino_mlops.observed.domino_version import check_data_planes
         from domino_mlops.observed.registry import observe_registry
 
         try:
@@ -98,8 +99,8 @@ class Models:
         observed = observe_copies(observed, env, connections.mlflow_reader)
         if not connections.domino_configured:
             return ModelsObserved(observed)
-        if check_domino is not None:  # refused before anything is read further
-            check_domino({env.project_id or item.entry.project_id for item in observed})
+        check = check_domino or (lambda projects: check_data_planes(env, projects, (), connections))
+        check({env.project_id or item.entry.project_id for item in observed})  # refused before more is read
         seen = ModelsObserved(observed, _observe_serving(observed, env, connections),
                               connections.model_tokens(env.name))
         # The ledger (two requests and its pages) is read only when it can change the plan: a
