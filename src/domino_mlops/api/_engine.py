@@ -7,7 +7,6 @@ given, so only a verb calls it, after its checks.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +27,6 @@ from domino_mlops.errors import (
     ApprovalNotEnforced,
     ConfigError,
     GateRefused,
-    NotFound,
     ReachNotGuarded,
     RollbackMoved,
 )
@@ -36,18 +34,11 @@ from domino_mlops.observed.approvals import check_run_approval
 from domino_mlops.observed.default_branch import read_default_branch
 from domino_mlops.observed.domino_version import check_data_planes
 from domino_mlops.observed.ancestry import Ancestry
-from domino_mlops.clients.domino.serving_types import RegistrySource
-from domino_mlops.observed.deploy_record import KnownServing, decode
-from domino_mlops.observed.copies import observe_copies
+from domino_mlops.kinds.models import MODELS, ModelAsk
 from domino_mlops.observed.protection import check_branch_rule, check_protection
-from domino_mlops.observed.registry import READ_PARALLELISM, ObservedModel, observe_registry
-from domino_mlops.observed.serving import ServingSnapshot, observe_serving
 from domino_mlops.plan.kinds import in_run_order, kind_named, workload_kinds
 from domino_mlops.plan.actions import PlanAction
-from domino_mlops.desired.naming import model_api_name, tiers_in_waves
-from domino_mlops.plan.forward import FORWARD_ACTIONS, hold_back
-from domino_mlops.plan.planner import ledger_decides, plan_environment, plan_registry
-from domino_mlops.plan.steps import ModelChange, Plan, WorkloadChange
+from domino_mlops.plan.steps import Plan, WorkloadChange
 from domino_mlops.desired.selection import select_entries
 
 
@@ -74,30 +65,17 @@ def select_workloads(desired: Desired, env: Environment, *, project: str | None 
                            if (specs := kind.select(desired, env, project=project, model=model))))
 
 
-def observe(entries: Sequence[ManifestEntry], desired: Desired, connections: Connections) -> tuple[ObservedModel, ...]:
-    """What MLflow holds for the entries; every missing model or version points at its manifest line."""
-    try:
-        return observe_registry(entries, connections.mlflow_reader)
-    except NotFound as exc:
-        exc.places = [(file or desired.manifest.file, line, what) for file, line, what in exc.places]
-        raise
-
-
 def plan(desired: Desired, env: Environment, connections: Connections, *,
          entries: Sequence[ManifestEntry] | None = None, action: PlanAction = "plan", retry_failed: bool = False,
          see_tokens: bool = True, commit: str = "", ancestry: Ancestry | None = None,
          explicit: Collection[str] = (), workloads: Workloads = Workloads(),
          rollback: RollbackTarget | None = None) -> Plan:
-    """Read MLflow (two searches per credential, plus pages), Domino when configured (one list
-    per project and the versions of the Model APIs involved) and the ledger, then plan. Writes
-    nothing.
+    """The models observe and plan first (kinds/models.py: MLflow, Domino when configured, the
+    ledger when it can change the plan), then every other kind (plan_jobs_and_apps). Writes nothing.
 
-    ``see_tokens=False``: this run does not hold the smoke tests' tokens (a plan job outside the
-    GitHub environment that has them), so the plan does not predict skipped smoke tests.
-    ``commit``: the run's commit; a forward action (promote, rollout) holds back every model
-    whose last ledger entry comes from a later commit, or from a rollback (plan/forward.py);
-    ``ancestry`` tells how two commits relate; ``explicit``: models whose version was named.
-    ``workloads``: the jobs and apps to plan beside the models (select_workloads).
+    ``see_tokens``, ``retry_failed``, ``ancestry``, ``explicit``: the models' (kinds/models.py,
+    ModelAsk). ``commit``: the run's commit. ``workloads``: the jobs and apps to plan beside the
+    models (select_workloads).
     ``rollback``: a rollback's target (rollback_target); the plan then names the version each model
     goes back from, and refuses (RollbackMoved) when MLflow's alias serves neither it nor the target.
     """
@@ -106,65 +84,17 @@ def plan(desired: Desired, env: Environment, connections: Connections, *,
                                   retry_failed=retry_failed, see_tokens=see_tokens, commit=commit,
                                   ancestry=ancestry, explicit=explicit, workloads=workloads), rollback)
     entries = select_entries(desired, env) if entries is None else tuple(entries)
-    observed = observe_copies(observe(entries, desired, connections), env, connections.mlflow_reader)
-    if not connections.domino_configured:
-        registry_only = plan_registry(env, desired.environments, observed)
-        if workloads:
-            registry_only = replace(registry_only, warnings=registry_only.warnings + (
-                "jobs and apps are left out: DOMINO_API_HOST is not set",))
-        return replace(registry_only, warnings=registry_only.warnings + _bypass_warning(env))
-    # What this Domino version cannot run where (clients/domino/capabilities.py): refused before anything is read further.
-    check_data_planes(env, {env.project_id or item.entry.project_id for item in observed}, workloads.of("app"),
-                      connections)
-    wanted: dict[str, set[tuple[str, str]]] = {}
-    known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
-    for item in observed:
-        project = env.project_id or item.entry.project_id
-        recorded = {record.tier: record for record in decode(item.target.tag_map, env.name)}
-        for _, tier in tiers_in_waves(env):
-            key = (project, model_api_name(item.entry.name, env, tier))
-            wanted.setdefault(project, set()).add(key)
-            record = recorded.get(tier)
-            if record is not None and record.settings == env.model_api:  # else: the versions decide
-                known[key] = KnownServing(record.model_api_id, record.version_id,
-                                          RegistrySource(item.target.name, int(item.target.version)), record.settings)
-    # One Domino client per project, each used by one thread: the projects are read side by side.
-    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))),
-                            thread_name_prefix="serving") as pool:
-        snapshots = list(pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1], known,
-                                                               list_tiers=bool(env.waves)), sorted(wanted.items())))
-        apis = [api for snapshot in snapshots for api in snapshot.apis]
-        tiers = tuple(sorted(listed for snapshot in snapshots for listed in snapshot.tiers))
-    tokens = connections.model_tokens(env.name)
-    targets = {item.model.name: item.target.version for item in observed}
-
-    def plan_models(last: dict[str, LedgerEntry] | None, failed: dict[str, str] | None = None) -> Plan:
-        """``last``: each model's last ledger entry here; None: the ledger is not read.
-        ``failed``: models held back because an analysis failed their target (and why)."""
-        known = last or {}
-        forward = hold_back(action, env.name, known, targets, commit, (ancestry or Ancestry()).relation, explicit)
-        forward = replace(forward, held={**forward.held, **(failed or {})})
-        return plan_environment(env, desired.environments, observed, ServingSnapshot(tuple(sorted(apis)), tiers),
-                                action=action, ledger_last=None if last is None else {
-                                    name: known[name].to_version if name in known else None for name in targets},
-                                tokens=tokens if see_tokens or tokens.variable else None, retry_failed=retry_failed,
-                                held_back=forward.held, warnings=forward.warnings)
-
-    # The ledger (two requests and its pages) is read only when it can change the plan: a forward
-    # action's hold-backs, or a model the registry and Domino already show at its target. A pull
-    # request's plan of new versions reads none of it.
-    last: dict[str, LedgerEntry] | None = None
-    models = None if action in FORWARD_ACTIONS else plan_models(None)
-    if models is None or any(ledger_decides(change) for change in models.changes):
-        last = _last_entries(connections, env, observed)
-        models = plan_models(last)
-    # Only a change an earlier attempt reached Domino with (a built version of the target to start,
-    # or serving already) can be one an analysis failed: a plan of new versions reads no ledger.
-    tried = [c for c in models.changed if any(s.action in ("start_version", "none") for s in c.deploys)]
-    if env.analysis is not None and not retry_failed and tried:
-        failed = _failed_analyses(connections, env, observed, tried)
-        if failed:
-            models = plan_models(last, failed)
+    ask = ModelAsk(desired.environments, desired.manifest.file, see_tokens=see_tokens, retry_failed=retry_failed,
+                   ancestry=ancestry, explicit=frozenset(explicit))
+    # What this Domino version cannot run where (clients/domino/capabilities.py) spans the kinds
+    # (Model API waves and apps' tiers): the models call it once MLflow is read, before Domino is.
+    observed = MODELS.observe(entries, env, connections, commit=commit, action=action, ask=ask,
+                              check_domino=lambda projects: check_data_planes(env, projects, workloads.of("app"),
+                                                                              connections))
+    models = MODELS.plan(entries, observed, env, commit=commit, action=action, ask=ask)
+    if not connections.domino_configured:  # MLflow's side only
+        left_out = ("jobs and apps are left out: DOMINO_API_HOST is not set",) if workloads else ()
+        return replace(models, warnings=models.warnings + left_out + _bypass_warning(env))
     return replace(models, workloads=plan_jobs_and_apps(env, workloads, connections, commit=commit, action=action),
                    warnings=models.warnings + _bypass_warning(env))
 
@@ -175,38 +105,6 @@ def _bypass_warning(env: Environment) -> tuple[str, ...]:
         return ()
     return (f"{env.name} allows administrators to bypass the review of {env.github_environment!r} "
             "(allow_admin_bypass: true in environments.yaml): an administrator can promote without an approval",)
-
-
-def _last_entries(connections: Connections, env: Environment,
-                  observed: Sequence[ObservedModel]) -> dict[str, LedgerEntry]:
-    """Each observed model's last ledger entry in ``env``: one search for the environment
-    (entries come oldest first), not one per model."""
-    last: dict[str, LedgerEntry] = {}
-    if observed:
-        names = {item.model.name for item in observed}
-        for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name,
-                                                                                    kind="model"):
-            if entry.subject in names:
-                last[entry.subject] = entry
-    return last
-
-
-def _failed_analyses(connections: Connections, env: Environment, observed: Sequence[ObservedModel],
-                     changes: Sequence[ModelChange]) -> dict[str, str]:
-    """Models whose target version an analysis failed here (a ledger entry of kind "analysis",
-    newer than the model's own last entry): a re-run does not deploy the put-back version again
-    unless the manifest names another version or --retry-failed says to."""
-    if not observed:
-        return {}
-    targets = {c.model: c.version for c in changes}
-    newest: dict[str, LedgerEntry] = {}
-    for entry in connections.ledger_reader(observed[0].entry.project_id).entries(environment=env.name):
-        if entry.subject in targets and entry.kind in ("model", "analysis"):
-            newest[entry.subject] = entry  # oldest first: the last one wins
-    return {model: (f"version {entry.to_version} failed its analysis in {env.name} ({entry.analysis}; "
-                    f"{entry.run_url or 'run not recorded'}); change the manifest or re-run with --retry-failed-builds")
-            for model, entry in newest.items()
-            if entry.kind == "analysis" and entry.to_version == targets[model]}
 
 
 def _environment_ledger(connections: Connections, env: Environment, projects: set[str]) -> list[LedgerEntry]:
