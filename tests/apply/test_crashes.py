@@ -11,6 +11,10 @@ the ledger): a fault proxy in front of the real MLflow server holds its Nth writ
 (tests/support/fault_proxy.py), N drawn from a seeded random generator over the writes the same
 command makes on a twin model.
 
+The killed run is the CLI in its own process, as a workflow step runs it (and the twin that
+measures its writes); the deploys before it and the re-runs after it go through the facade
+(domino_mlops.api), with the outcome and the real state asserted.
+
 A few cases run in `make test`; `make stress` runs every Domino write of a promotion, a rollback
 and a rollout in both kinds (12) and 6 seeded MLflow write points (2 per command): 18 kills;
 `make soak` adds 12 more seeded MLflow write points (6 per command in all).
@@ -30,7 +34,11 @@ from pathlib import Path
 
 import pytest
 
+from domino_mlops.api import DeployOutcome, DeployRequest, PlanRequest, RollbackRequest
+from domino_mlops.errors import LeaseHeld
+from domino_mlops.state.lease import LeaseSettings
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
+from tests.apply.conftest import events_to
 from tests.support.fault_proxy import fault_proxy
 
 CLI = str(Path(sys.executable).with_name("domino-mlops"))
@@ -44,14 +52,23 @@ def _prepare(pipeline, command: str) -> tuple[str, list[str], str]:
     v1, v2 = (register_diabetes_model(pipeline.mlflow_uri, model, alpha=a) for a in (1.0, 2.0))
     for version in (v1, v2):
         pipeline.manifest({"name": model, "version": int(version), "smoke_test": SMOKE})
-        assert pipeline.run("deploy", "--env", "STAGE") == 0
+        assert pipeline.deploy().exit_code == 0
     pipeline.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
-    assert pipeline.run("promote", "--env", "PROD") == 0
+    assert pipeline.deploy("promote").exit_code == 0
     pipeline.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
     if command == "rollback":
-        assert pipeline.run("promote", "--env", "PROD") == 0
+        assert pipeline.deploy("promote").exit_code == 0
         return model, ["rollback", "--env", "PROD", "--model", model], v1
     return model, [command, "--env", "PROD"], v2
+
+
+def _rerun(pipeline, argv: list[str], reporter=None, **fields) -> DeployOutcome:
+    """The killed command again, through the facade (``fields``: more of its request)."""
+    if argv[0] == "rollback":
+        request = RollbackRequest("PROD", argv[argv.index("--model") + 1], **fields)
+    else:
+        request = DeployRequest("PROD", **fields)
+    return pipeline.call(argv[0], request, reporter)
 
 
 def _writes_of(pipeline, argv: list[str]) -> int:
@@ -97,7 +114,8 @@ def _crash_mlflow_and_rerun(pipeline, mlflow_server, command: str, seed: int) ->
         # often than the twin would never reach it.
         nth, after = draw.randint(1, max(1, writes - 1)), draw.random() < 0.5
         route = _kill_at(pipeline, argv, nth, after, proxy)
-    assert pipeline.run(*argv) == 0, f"the re-run after a kill at MLflow write {nth}/{writes} ({route}) failed"
+    rerun = _rerun(pipeline, argv)
+    assert rerun.exit_code == 0, f"the re-run after a kill at MLflow write {nth}/{writes} ({route}) failed: {rerun}"
     _assert_converged(pipeline, model, version)
 
 
@@ -114,14 +132,15 @@ def _assert_converged(pipeline, model: str, version: str) -> None:
     assert len(entries) == len(set(entries)), entries  # the change once
     assert entries[-1][1] == version
     writes = pipeline.emu.counters.writes()
-    assert pipeline.run("plan", "--env", "PROD") == 0
+    pipeline.call("plan", PlanRequest("PROD"))  # a plan reads only
     assert pipeline.emu.counters.writes() == writes
 
 
 def _crash_and_rerun(pipeline, command: str, nth: int, after: bool) -> None:
     model, argv, version = _prepare(pipeline, command)
     route = _kill_at(pipeline, argv, nth, after)
-    assert pipeline.run(*argv) == 0, f"the re-run after a kill at write {nth} ({route}) failed"
+    rerun = _rerun(pipeline, argv)
+    assert rerun.exit_code == 0, f"the re-run after a kill at write {nth} ({route}) failed: {rerun}"
     _assert_converged(pipeline, model, version)
 
 
@@ -156,7 +175,8 @@ def test_stress_every_domino_write_killed(pipeline, command, nth, after) -> None
     assert _writes_of(pipeline, twin_argv) == DOMINO_WRITES, "the cases no longer cover every Domino write"
     model, argv, version = _prepare(pipeline, command)
     route = _kill_at(pipeline, argv, nth, after)
-    assert pipeline.run(*argv) == 0, f"the re-run after a kill at write {nth} ({route}) failed"
+    rerun = _rerun(pipeline, argv)
+    assert rerun.exit_code == 0, f"the re-run after a kill at write {nth} ({route}) failed: {rerun}"
     _assert_converged(pipeline, model, version)
 
 
@@ -174,7 +194,7 @@ def test_stress_seeded_mlflow_writes_killed(pipeline, mlflow_server, command, se
 
 
 @pytest.mark.parametrize("command", ["promote", "rollout"])
-def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(pipeline, capsys, command) -> None:
+def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(pipeline, command) -> None:
     """Killed once wave 1's new version reached Domino, then re-run with wave 2's tier failing:
     wave 1 serves v2 by the dead run's hand, which this run never wrote. The failed re-run still
     puts it back, since what the alias names (not what this run wrote) decides; and again on the
@@ -184,17 +204,19 @@ def test_a_run_killed_in_wave_1_then_a_failed_rerun_puts_every_data_plane_back(p
     pipeline.emu.set_faults({"failing_tiers": ["prod-small"]})  # wave 2's data plane cannot serve
     _kill_at(pipeline, argv, 1, True)  # wave 1's new version made, the run dead before it heard so
     for attempt in (1, 2):
-        capsys.readouterr()
-        assert pipeline.run(*argv) == 1, f"re-run {attempt}"
-        out = capsys.readouterr().out
-        assert f"{model}-prod: previous version" in out and "is serving again" in out, out  # wave 1 named
+        events: list[str] = []
+        rerun = _rerun(pipeline, argv, events_to(lambda _, message: events.append(message)))
+        assert rerun.exit_code == 1, f"re-run {attempt}"
+        assert any(m.startswith(f"{model}-prod: previous version") and "is serving again" in m
+                   for m in events), events  # wave 1 named
         assert pipeline.aliases(model)["production"] == v1
         for tier in TIERS:
             api, versions = pipeline.serving(f"{model}-{tier}")
             active = next(v for v in versions if v.id == api.active_version.id)
             assert (active.source.registered_model_version, active.status) == (int(v1), "Running"), (attempt, tier)
-        planes = (pipeline.root / "summary.md").read_text().rsplit("#### Data planes", 1)[1]
-        assert planes.count("put back") == 2 and "unchanged" not in planes, planes  # wave 1 too, not "unchanged"
+        (result,) = rerun.result.models
+        planes = [p.status for p in result.data_planes]
+        assert planes == ["put back", "put back"], result.data_planes  # wave 1 too, not "unchanged"
 
 
 # --- the lease a killed job leaves (issue 19, item 6) ----------------------------------------------
@@ -213,6 +235,11 @@ def _as_attempt(pipeline, attempt: int) -> None:
     """Run as attempt ``attempt`` of job ``promote`` of GitHub run 4242 (a killed CLI inherits it)."""
     for name, value in (("GITHUB_RUN_ID", "4242"), ("GITHUB_JOB", "promote"), ("GITHUB_RUN_ATTEMPT", str(attempt))):
         pipeline.monkeypatch.setenv(name, value)
+
+
+def _as_lease_of_attempt(attempt: int) -> LeaseSettings:
+    """The lease settings the CLI reads from _as_attempt's variables (commands/runtime.py), for the facade."""
+    return LeaseSettings(settle=0.05, job="4242/promote", attempt=attempt)
 
 
 def _lease(pipeline, model: str) -> str | None:
@@ -247,10 +274,12 @@ def test_a_rerun_of_a_killed_job_takes_over_its_earlier_attempts_lease(pipeline)
     for who, changes in LIVE_OTHERS.items():
         held = _set_lease(pipeline, model, _on_a_runner_gone(dead, **changes))
         writes = pipeline.emu.counters.writes()
-        assert pipeline.run(*argv) == 4, who
+        refused = _rerun(pipeline, argv, lease=_as_lease_of_attempt(2))
+        assert refused.exit_code == 4, who
+        assert [(m.status, type(m.error)) for m in refused.result.models] == [("conflict", LeaseHeld)], who
         assert _lease(pipeline, model) == held and pipeline.emu.counters.writes() == writes, who
     _set_lease(pipeline, model, dead)
-    assert pipeline.run(*argv) == 0
+    assert _rerun(pipeline, argv, lease=_as_lease_of_attempt(2)).exit_code == 0
     _assert_converged(pipeline, model, version)
     assert _lease(pipeline, model) is None
 
@@ -269,11 +298,12 @@ def test_a_rerun_with_nothing_to_do_removes_the_lease_a_killed_attempt_left(pipe
     _as_attempt(pipeline, 2)
     for who, changes in LIVE_OTHERS.items():
         held = _set_lease(pipeline, model, _on_a_runner_gone(dead, **changes))
-        assert pipeline.run(*argv) == 0, who
+        idle = _rerun(pipeline, argv, lease=_as_lease_of_attempt(2))
+        assert idle.result is None and idle.cleared_leases == (), who
         assert _lease(pipeline, model) == held, who
     _set_lease(pipeline, model, dead)
     capsys.readouterr()
-    assert pipeline.run(*argv) == 0
+    assert pipeline.run(*argv) == 0  # the CLI, which reads the attempt from GITHUB_* and says what it removed
     out = capsys.readouterr().out
     assert "Nothing to do" in out, out
     assert _lease(pipeline, model) is None, f"killed after {route}:\n{out}"

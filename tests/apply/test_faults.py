@@ -1,7 +1,9 @@
-"""Deploys converge under transient faults: the CLI in-process against the Domino emulator with
+"""Deploys converge under transient faults: the facade (domino_mlops.api) against the Domino emulator with
 seeded faults (429 with Retry-After, 503, dropped connections, latency) and the real MLflow server
 behind a seeded fault proxy (tests/support/fault_proxy.py). Re-run loops are bounded and asserted;
-nothing waits on time. The long and load runs are in test_stress.py (`make stress`)."""
+nothing waits on time. The CLI in-process where what it says is the subject (an unverified
+version's error line, result-json, the summary). The long and load runs are in test_stress.py
+(`make stress`)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from domino_mlops.api import DeployRequest
 from domino_mlops.clients.domino.deployments import ModelDeployments
 from domino_mlops.errors import RemoteError
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
-from tests.apply.conftest import RELAXED_LATENCY_MS, Pipeline, _workspace
+from tests.apply.conftest import RELAXED_LATENCY_MS, Pipeline, _workspace, events_to
 from tests.apply.test_smoke_access import deployed_once
 from tests.report.test_github import parse_output_file
 from tests.support.convergence import (
@@ -46,7 +49,7 @@ def test_a_rate_limited_smoke_call_is_retried_and_timed_on_the_attempt_that_answ
         f"max_latency_ms: {RELAXED_LATENCY_MS}", "max_latency_ms: 2000", 1))
     pipeline.emu.set_faults(seed=1, prefix="/models/", methods=["POST"], rate_429=1.0, limit=3, retry_after=1)
 
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
 
     assert [r.status for r in pipeline.emu.requests if r.route == MODEL_ROUTE] == [429, 429, 429, 200]
     assert pipeline.aliases(model) == {"staging": v1}
@@ -54,16 +57,17 @@ def test_a_rate_limited_smoke_call_is_retried_and_timed_on_the_attempt_that_answ
     assert smoke["latency_ms"] < 3000  # the answer's own time: the waits alone took 3 s
 
 
-def test_a_failed_smoke_test_puts_each_tier_back_once(pipeline, capsys) -> None:
+def test_a_failed_smoke_test_puts_each_tier_back_once(pipeline) -> None:
     model, v1, v2, api = deployed_once(pipeline, "put-back-once")
     _, (first,) = pipeline.serving(f"{model}-stage")
     pipeline.manifest({"name": model, "version": int(v2), "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [3]}})
-    capsys.readouterr()
+    events: list[str] = []
 
-    assert pipeline.run("deploy", "--env", "STAGE") == 1
+    outcome = pipeline.call("deploy", DeployRequest("STAGE"), events_to(lambda _, message: events.append(message)))
 
-    out = capsys.readouterr().out
-    assert out.count(f"previous version {first.id} is serving again") == 1, out
+    assert outcome.exit_code == 1 and [m.status for m in outcome.result.models] == ["failed"]
+    put_back = [m for m in events if f"previous version {first.id} is serving again" in m]
+    assert len(put_back) == 1, events
     assert pipeline.domino.model_apis.get(api.id).active_version.id == first.id
 
 
@@ -139,10 +143,12 @@ def test_a_run_stopped_while_tagging_records_the_smoke_test_before_the_alias_mov
         return real(self, method, endpoint, body, what=what)
 
     monkeypatch.setattr(MlflowRest, "write", stop_at_the_smoke_tag_once)
-    assert pipeline.run("deploy", "--env", "STAGE") == 1
+    with pytest.raises(RuntimeError, match="the runner was killed"):  # not ours: the CLI says re-run (exit 1)
+        pipeline.deploy()
+    assert stopped
     assert "domino_mlops.STAGE.status" not in pipeline.tags(model, v1)  # "passed" is written last
 
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
 
     tags = pipeline.tags(model, v1)
     assert pipeline.aliases(model) == {"staging": v1} and tags["domino_mlops.STAGE.status"] == "passed"

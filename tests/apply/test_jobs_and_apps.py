@@ -1,8 +1,9 @@
 """Jobs and apps through the same plan and apply as the models (issue 11): a validation job before
 the model (a gate), the model, then a dashboard app, in one environment.
 
-Against a real MLflow server and the Domino emulator over HTTP, through ``cli.main`` as a
-workflow step runs it. The emulator fails a job whose command matches "fail" (its log ends with a
+Against a real MLflow server and the Domino emulator over HTTP, through the facade
+(domino_mlops.api); a first deploy and a failed one through ``cli.main`` as a workflow step runs
+them, for what a reader sees (the order printed, the summary, result-json, a job's log). The emulator fails a job whose command matches "fail" (its log ends with a
 traceback) and an app started on a tier of the fault plan's ``failing_tiers``.
 """
 
@@ -27,6 +28,11 @@ def workloads_manifest(pipeline, model: str, version: str, *, job_command: str =
         "apps": [app_spec],
     }}
     (pipeline.root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
+
+
+def workload_statuses(outcome) -> dict[str, str]:
+    """Each job's and app's status in a facade outcome, by name."""
+    return {w.name: w.status for w in outcome.result.workloads}
 
 
 def domino_writes(pipeline) -> list[str]:
@@ -76,10 +82,10 @@ def test_job_model_app_in_order_then_a_rerun_writes_nothing(pipeline, capsys) ->
     assert f"Ledger of app {app}" in capsys.readouterr().out
 
     before_domino, before_mlflow = len(domino_writes(pipeline)), pipeline.mlflow_state(model)
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    again = pipeline.deploy()
+    assert again.result is None and again.nothing_to_do == "already serves what the manifest says"
     assert domino_writes(pipeline)[before_domino:] == []  # the job is not run again, the app not restarted
     assert pipeline.mlflow_state(model) == before_mlflow
-    assert "Nothing to do" in capsys.readouterr().out
 
 
 def test_a_failing_gate_job_blocks_the_model_and_shows_its_log(pipeline, capsys) -> None:
@@ -104,30 +110,29 @@ def test_a_failing_gate_job_blocks_the_model_and_shows_its_log(pipeline, capsys)
 
     # Fixed: a new attempt runs (the failed one does not count as run), and the model moves.
     workloads_manifest(pipeline, model, version, app=app)
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    fixed = pipeline.deploy()
+    assert fixed.exit_code == 0 and workload_statuses(fixed) == {"validate": "done", app: "done"}
     assert pipeline.aliases(model)["staging"] == version
 
 
-def test_an_app_that_fails_to_start_is_put_back(pipeline, capsys) -> None:
+def test_an_app_that_fails_to_start_is_put_back(pipeline) -> None:
     model = pipeline.unique("app-putback")
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     app = pipeline.unique("dashboard")
     workloads_manifest(pipeline, model, version, app=app)
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     first = app_named(pipeline, app)
 
     workloads_manifest(pipeline, model, version, app=app, app_tier="medium-k8s")
     pipeline.emu.set_faults({"failing_tiers": ["medium-k8s"]})  # the new tier cannot serve the app
-    capsys.readouterr()
-    assert pipeline.run("deploy", "--env", "STAGE") == 1
+    outcome = pipeline.deploy()
+    assert outcome.exit_code == 1
 
     again = app_named(pipeline, app)
     assert again.is_running and again.hardware_tier_id == "small-k8s"
     assert again.running_commit_id == first.running_commit_id
-    err = capsys.readouterr().err
-    assert "is running again" in err
-    statuses = {w["name"]: w["status"] for w in result_json(pipeline)["workloads"]}
-    assert statuses[app] == "put back"
+    (put_back,) = [w for w in outcome.result.workloads if w.name == app]
+    assert put_back.status == "put back" and "is running again" in put_back.message
     assert [e["kind"] for e in pipeline.ledger(app)] == ["app"]  # the failed change is not recorded
 
 
@@ -144,25 +149,25 @@ def test_a_scheduled_job_is_created_once_and_replaced_when_it_changes(pipeline) 
         return [s for s in pipeline.domino.scheduled_jobs.list(pipeline.project_id) if s.title.startswith(f"{name} ")]
 
     declare("0 0 2 * * ?")
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     (scheduled,) = mine()
     assert scheduled.cron == "0 0 2 * * ?" and scheduled.timezone == "Europe/Paris"
     assert scheduled.command.startswith("env DOMINO_ENV=STAGE python retrain.py")
     assert scheduled.hardware_tier_id == "small-k8s"
 
     writes = len(domino_writes(pipeline))
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().result is None
     assert domino_writes(pipeline)[writes:] == []
 
     declare("0 30 3 * * ?")
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     (replaced,) = mine()
     assert replaced.id == scheduled.id and replaced.cron == "0 30 3 * * ?"
     assert domino_writes(pipeline)[writes:] == ["PUT /v4/projects/{projectId}/scheduledjobs/{scheduledJobKey}"]
     assert [e["kind"] for e in pipeline.ledger(name)] == ["job", "job"]
 
 
-def test_a_failing_job_that_is_no_gate_fails_the_run_but_not_the_model(pipeline, capsys) -> None:
+def test_a_failing_job_that_is_no_gate_fails_the_run_but_not_the_model(pipeline) -> None:
     model = pipeline.unique("no-gate")
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     doc = {pipeline.project_id: {
@@ -171,13 +176,13 @@ def test_a_failing_job_that_is_no_gate_fails_the_run_but_not_the_model(pipeline,
     }}
     (pipeline.root / "scripts" / "model_version.json").write_text(json.dumps(doc, indent=2))
 
-    assert pipeline.run("deploy", "--env", "STAGE") == 1
+    outcome = pipeline.deploy()
+    assert outcome.exit_code == 1
 
     assert pipeline.aliases(model)["staging"] == version  # the model moved all the same
-    assert "RuntimeError: emulated failure" in capsys.readouterr().err
-    outcome = result_json(pipeline)
-    assert [m["status"] for m in outcome["models"]] == ["done"]
-    assert [w["status"] for w in outcome["workloads"]] == ["failed"]
+    assert [m.status for m in outcome.result.models] == ["done"]
+    (job,) = outcome.result.workloads
+    assert job.status == "failed" and "RuntimeError: emulated failure" in job.log_tail
 
 
 def test_in_a_rollout_a_failed_model_keeps_the_app_from_publishing(pipeline) -> None:
@@ -187,9 +192,9 @@ def test_in_a_rollout_a_failed_model_keeps_the_app_from_publishing(pipeline) -> 
     workloads_manifest(pipeline, model, version, app=app)
     pipeline.emu.set_faults({"failing_tiers": ["small-k8s"]})  # DEV's only data plane cannot serve
 
-    assert pipeline.run("rollout", "--env", "DEV") == 1
+    outcome = pipeline.deploy("rollout", env="DEV")
+    assert outcome.exit_code == 1
 
-    statuses = {w["name"]: w["status"] for w in result_json(pipeline)["workloads"]}
-    assert statuses == {"validate": "done", app: "blocked"}
+    assert workload_statuses(outcome) == {"validate": "done", app: "blocked"}
     assert all(a.name != f"{app}-dev" for a in pipeline.domino.apps.list(pipeline.project_id))
     assert "dev" not in pipeline.aliases(model)

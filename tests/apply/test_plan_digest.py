@@ -1,13 +1,19 @@
 """The approved plan is the applied plan: the plan job's digest must match the apply job's
-re-plan (--expect-plan-digest), or nothing is written (exit 4).
+re-plan (--expect-plan-digest), or nothing is written (exit 4: PlanChanged). Through the facade
+(domino_mlops.api); the CLI for what it prints and outputs, and the digest given to it as text.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
+import pytest
+
+from domino_mlops import api
 from domino_mlops.desired.environments import default_environments
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
+from domino_mlops.errors import PlanChanged
 from domino_mlops.plan.digest import digests_by_project, plan_digest
 from domino_mlops.plan.steps import DeployVersion, ModelChange, Plan
 from tests.report.test_github import parse_output_file
@@ -19,25 +25,32 @@ def outputs(pipeline) -> dict[str, str]:
     return parse_output_file((pipeline.root / "github_output").read_text())
 
 
-def test_an_alias_that_moved_after_approval_is_refused_and_nothing_written(pipeline, capsys) -> None:
+def approved_digest(pipeline, env: str) -> str:
+    """The digest a reviewer approves, planned as the plan job plans: at the run's commit, without
+    the smoke tests' tokens (commands/plan.py)."""
+    planned = pipeline.call("plan", api.PlanRequest(env, see_tokens=False, commit=os.environ["GITHUB_SHA"]))
+    return plan_digest(planned.plan, planned.environment)
+
+
+def test_an_alias_that_moved_after_approval_is_refused_and_nothing_written(pipeline) -> None:
     model = pipeline.unique("candidate")
     v1 = register_diabetes_model(pipeline.mlflow_uri, model)
     v2 = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.mlflow.set_registered_model_alias(model, "candidate", v1)
     pipeline.manifest({"name": model, "version": "@candidate", "smoke_test": SMOKE})
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
-    assert pipeline.run("plan", "--env", "PROD") == 0
-    approved = outputs(pipeline)["plan-digest"]  # what the reviewer saw: @candidate = v1
+    assert pipeline.deploy().exit_code == 0
+    approved = approved_digest(pipeline, "PROD")  # what the reviewer saw: @candidate = v1
     # Meanwhile someone moves @candidate to v2, which passes staging too.
     pipeline.mlflow.set_registered_model_alias(model, "candidate", v2)
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     before, writes = pipeline.mlflow_state(model), pipeline.emu.counters.writes()
-    capsys.readouterr()
 
-    assert pipeline.run("promote", "--env", "PROD", "--expect-plan-digest", approved) == 4
+    with pytest.raises(PlanChanged) as refused:
+        pipeline.deploy("promote", expect_plan_digest=approved)
 
-    err = capsys.readouterr().err
-    assert "the plan for PROD is not the one that was approved" in err and "re-run the whole workflow" in err
+    assert refused.value.exit_code == 4 and refused.value.approved == approved
+    assert "the plan for PROD is not the one that was approved" in str(refused.value)
+    assert "re-run the whole workflow" in refused.value.hint
     assert pipeline.mlflow_state(model) == before and pipeline.emu.counters.writes() == writes
     assert "production" not in pipeline.aliases(model)
 
@@ -46,7 +59,7 @@ def test_the_approved_plan_is_applied(pipeline, capsys) -> None:
     model = pipeline.unique("approved")
     version = register_diabetes_model(pipeline.mlflow_uri, model)
     pipeline.manifest({"name": model, "version": int(version), "smoke_test": SMOKE})
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     assert pipeline.run("plan", "--env", "PROD") == 0
     out = outputs(pipeline)
     assert out["plan-digests"] == f'{{"{pipeline.project_id}":"{out["plan-digest"]}"}}'
@@ -65,12 +78,13 @@ def test_a_rerun_after_a_partial_first_attempt_keeps_the_digest(pipeline) -> Non
     entries = [{"name": m, "version": int(register_diabetes_model(pipeline.mlflow_uri, m)), "smoke_test": SMOKE}
                for m in (first, second)]
     pipeline.manifest(*entries)
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
-    assert pipeline.run("plan", "--env", "PROD") == 0
-    approved = outputs(pipeline)["plan-digest"]
-    assert pipeline.run("promote", "--env", "PROD", "--model", first) == 0  # the half that got through
+    assert pipeline.deploy().exit_code == 0
+    approved = approved_digest(pipeline, "PROD")
+    assert pipeline.deploy("promote", model=first).exit_code == 0  # the half that got through
 
-    assert pipeline.run("promote", "--env", "PROD", "--expect-plan-digest", approved) == 0
+    outcome = pipeline.deploy("promote", expect_plan_digest=approved)
+    assert outcome.exit_code == 0
+    assert {m.model: m.status for m in outcome.result.models} == {first: "unchanged", second: "done"}
     assert {m: pipeline.aliases(m)["production"] for m in (first, second)} == {first: "1", second: "1"}
 
 

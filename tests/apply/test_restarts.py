@@ -17,7 +17,9 @@ what must hold; neither is hoped for.
 
 After each: the environment's alias names the version that passed its smoke test (the
 ``passed`` tag), one Model API version per (model, environment, registry version), the ledger
-records each change once, and a further run writes nothing.
+records each change once, and a further run writes nothing. The interrupted apply is the CLI in its
+own process (what a workflow step runs, and what says the one line); the deploys around it, the
+re-runs, go through the facade (domino_mlops.api).
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ def assert_converged(pipeline: Pipeline, model: str, versions: tuple[str, ...], 
     assert changes == [("", versions[0]), *zip(versions, versions[1:])], changes  # "" : from nothing
     assert_alias_passed(pipeline, model, env_name)
     writes, state = pipeline.emu.counters.writes(), pipeline.mlflow_state(model)
-    assert pipeline.run("deploy", "--env", env_name) == 0
+    assert pipeline.deploy(env=env_name).result is None  # nothing applied
     assert pipeline.emu.counters.writes() == writes and pipeline.mlflow_state(model) == state
 
 
@@ -200,7 +202,7 @@ def test_domino_restarts_in_the_middle_of_a_deploy(restartable, diabetes_model, 
     emu = pipeline.emu
     model, v1, v2 = two_versions(pipeline, diabetes_model, "domino-restart")
     pipeline.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     pipeline.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
 
     with clock.held():  # the new version stays building until Domino is back
@@ -225,7 +227,7 @@ def test_domino_restarts_in_the_middle_of_a_deploy(restartable, diabetes_model, 
         assert_clear_failure(code, run.output)
         assert "Domino" in run.output, run.output
         assert_alias_passed(pipeline, model)
-        assert pipeline.run("deploy", "--env", "STAGE") == 0
+        assert pipeline.deploy().exit_code == 0
     said = next((line for line in run.output.splitlines() if line.startswith("error: ")), "")
     print(f"\n{when}: the interrupted apply exited {code} {said[:160]}", flush=True)  # -s shows it
     assert_converged(pipeline, model, (v1, v2))
@@ -333,7 +335,7 @@ def test_mlflow_restarts_in_the_middle_of_marking(request, behind_gateway, track
     pipeline, gateway = behind_gateway
     model, v1, v2 = two_versions(pipeline, tracked_model, "mlflow-restart")
     pipeline.manifest({"name": model, "version": int(v1), "smoke_test": SMOKE})
-    assert pipeline.run("deploy", "--env", "STAGE") == 0
+    assert pipeline.deploy().exit_code == 0
     pipeline.manifest({"name": model, "version": int(v2), "smoke_test": SMOKE})
     forwarded = gateway.forwarded
     forwarded.clear()
@@ -353,7 +355,7 @@ def test_mlflow_restarts_in_the_middle_of_marking(request, behind_gateway, track
         again = FaultProxy(tracking.uri, ProxyFaults(), port=int(gateway.url.rsplit(":", 1)[1])).start()
         request.addfinalizer(again.stop)  # the gateway is back too, where the CLI looks for it
         assert_alias_passed(pipeline, model)
-        assert pipeline.run("deploy", "--env", "STAGE") == 0
+        assert pipeline.deploy().exit_code == 0
         forwarded = forwarded + again.forwarded
         code = 1
     else:
@@ -363,7 +365,7 @@ def test_mlflow_restarts_in_the_middle_of_marking(request, behind_gateway, track
         if code != 0:  # MLflow took longer to come back than the apply's retries: one line, then a re-run
             assert_clear_failure(code, run.output)
             assert_alias_passed(pipeline, model)
-            assert pipeline.run("deploy", "--env", "STAGE") == 0
+            assert pipeline.deploy().exit_code == 0
         forwarded = list(gateway.forwarded)
     said = next((line for line in run.output.splitlines() if line.startswith("error: ")), "")
     print(f"\nMLflow restart ({'gateway down too' if gateway_too else 'behind its gateway'}): the interrupted "
