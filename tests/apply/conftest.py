@@ -49,13 +49,17 @@ class Pipeline(Lookups):
 
         from domino_mlops import api
         from domino_mlops.apply.options import RunInfo
-        from domino_mlops.commands.runtime import run_info
+        from domino_mlops.commands.runtime import lease_settings, run_info
+        from domino_mlops.state.lease import LeaseSettings
         from domino_mlops.connections import Connections
         from domino_mlops.desired.load import read_desired
 
         names = {f.name for f in fields(request)}
         if "run" in names and request.run == RunInfo():
             request = replace(request, run=run_info())
+        if "lease" in names and request.lease == LeaseSettings():
+            # The lease timing the CLI reads (DMLOPS_LEASE_SETTLE_SECONDS, ...), as a run would have it.
+            request = replace(request, lease=lease_settings(request.run))
         if "approval" in names and request.approval is None:
             request = replace(request, approval=api.LocalApproval("tester"))
         if reporter is not None:
