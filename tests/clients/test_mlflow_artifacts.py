@@ -9,7 +9,7 @@ import os
 import pytest
 import responses
 
-from domino_mlops.clients.mlflow import artifacts
+from domino_mlops.clients.mlflow import artifacts as mlflow_artifacts
 from domino_mlops.clients.mlflow.registry import MlflowRegistry
 from domino_mlops.clients.mlflow.artifacts import proxied_path
 from domino_mlops.clients.mlflow.auth import MlflowCredentials
