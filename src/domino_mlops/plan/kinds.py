@@ -11,6 +11,7 @@ on first use, by name (``_load_builtins``), so the engine imports none of them. 
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -27,6 +28,8 @@ BUILTIN_KINDS = "domino_mlops.kinds"  # its __init__ registers models, jobs, sch
 
 KINDS: tuple[Kind, ...] = ()
 _builtins_loaded = False
+_builtins_loading = False  # this thread is importing them (an RLock lets its own calls through)
+_builtins_lock = threading.RLock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +122,18 @@ def kinds() -> tuple[Kind, ...]:
 
 
 def _load_builtins() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True  # first: registering them calls back here
-        importlib.import_module(BUILTIN_KINDS)
+    """Import the built-in kinds once. Another thread waits until they are all registered (the
+    executor's workers ask kinds side by side); the importing thread's own calls, which come back
+    here from ``register``, go through."""
+    global _builtins_loading, _builtins_loaded
+    if _builtins_loaded:
+        return
+    with _builtins_lock:
+        if _builtins_loaded or _builtins_loading:
+            return
+        _builtins_loading = True
+        try:
+            importlib.import_module(BUILTIN_KINDS)
+        finally:
+            _builtins_loading = False
+        _builtins_loaded = True
