@@ -11,7 +11,9 @@ smoke test); between waves an optional bake, after which the wave is
 smoke-tested again; then each model's MLflow marking and ledger entry. Waves are barriers (a
 wave reaches every model before the next starts), but in a deploy or promote a model is marked as
 soon as its own last wave is done, without waiting for the others; a rollout marks no model
-before every model passed (one failure stops the environment).
+before every model passed (one failure stops the environment). The leases are taken before the
+first write, all at once, except in a deploy or promote into a one-wave environment: there batch
+by batch (``max_parallel`` models), each just before its batch's work.
 
 A failure puts back what changed and leaves MLflow as it was: the failing model's data planes
 (deploy, promote: the other models go on), or, in a rollout, every data plane this run changed
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 
 from domino_mlops.apply.analysis import Verdict
@@ -189,11 +191,18 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
 
         try:
             _create_destinations(runs, ctx)
-            _take_leases(runs, env, ctx)
-            # Read once the leases are held (nobody else writes these models' entries from now on),
-            # so that each model can record its entry as soon as its own last wave is done.
-            _read_ledger(_live(runs), env, ctx)
-            for position, wave in enumerate(waves):
+            # A deploy or promote into a one-wave environment (the common case) takes each model's
+            # lease just before its work; across several waves (barriers across models) or in a
+            # rollout every model's lease is taken before the first write, as the waves need them all.
+            batched = len(waves) == 1 and not ctx.options.whole_environment
+            if batched:
+                _last_wave_in_batches(runs, waves[0], env, ctx, pool)
+            else:
+                _take_leases(runs, env, ctx)
+                # Read once the leases are held (nobody else writes these models' entries from now on),
+                # so that each model can record its entry as soon as its own last wave is done.
+                _read_ledger(_live(runs), env, ctx)
+            for position, wave in enumerate(() if batched else waves):
                 if position == len(waves) - 1 and not ctx.options.whole_environment:
                     # The last wave of a deploy or promote: no other model's outcome changes this
                     # one's, so each goes on to its marking (or put-back) and gives its lease back
@@ -218,6 +227,37 @@ def _apply_models(plan: Plan, env: Environment, ctx: ApplyContext) -> tuple[Mode
         finally:
             each(ModelRun.release, runs)
     return tuple(_result(run) for run in runs) + unchanged
+
+
+def _last_wave_in_batches(runs: list[ModelRun], wave: int, env: Environment, ctx: ApplyContext,
+                          pool: ThreadPoolExecutor) -> None:
+    """The one wave of a deploy or promote, the leases taken batch by batch (``max_parallel``
+    models, one settle and one ledger search per batch and credential) just before the batch's work
+    rather than all up front: a model's lease is held for its own work, not for the whole apply
+    (issue 23: in a 1,000-model deploy the last model's lease was held, and renewed, from the start).
+
+    The next batch is taken while the workers are on this one and queued behind it, so no worker
+    waits for a settle; it is taken only once the batch before this one is done, so at most two
+    batches' leases are held at once. Each model gives its lease back when done (``last_wave``)."""
+    size = max(1, ctx.options.max_parallel)
+    books: dict[MlflowRegistry, Ledger] = {}  # one experiment lookup per credential for every batch
+    submitted: list[Future] = []
+    running: list[Future] = []
+    try:
+        for start in range(0, len(runs), size):
+            batch = runs[start:start + size]
+            _take_leases(batch, env, ctx)
+            _read_ledger(_live(batch), env, ctx, books)
+            queued = [pool.submit(run.last_wave, wave) for run in _live(batch)]
+            submitted += queued
+            for future in running:  # the batch before: done before another batch's leases are taken
+                future.result()
+            running = queued
+        for future in running:
+            future.result()
+    finally:
+        # A failure on this thread must not let the executor's release overtake a model still at work.
+        wait(submitted)
 
 
 def _create_destinations(runs: list[ModelRun], ctx: ApplyContext) -> None:
@@ -250,12 +290,15 @@ def _by_registry(runs: list[ModelRun], ctx: ApplyContext) -> dict[MlflowRegistry
     return groups
 
 
-def _read_ledger(runs: list[ModelRun], env: Environment, ctx: ApplyContext) -> None:
-    """One ledger per credential for every model that holds its lease, and their histories in one
-    search (the leases are held, so nobody else writes them meanwhile), not a lookup per model."""
+def _read_ledger(runs: list[ModelRun], env: Environment, ctx: ApplyContext,
+                 books: dict[MlflowRegistry, Ledger] | None = None) -> None:
+    """One ledger per credential for every model that holds its lease (shared through ``books``
+    across batches), and their histories in one search (the leases are held, so nobody else
+    writes them meanwhile), not a lookup per model."""
     recording = [run for run in runs if any(isinstance(step, RecordLedger) for step in run.change.steps)]
+    books = {} if books is None else books
     for registry, members in _by_registry(recording, ctx).items():
-        ledger = Ledger(registry)
+        ledger = books.setdefault(registry, Ledger(registry))
         try:
             histories = ledger.histories(env.name, [run.change.model for run in members])
         except DominoMlopsError as exc:  # each model then reads its own history, and fails on its own
