@@ -11,9 +11,9 @@ import os
 import secrets
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from typing import IO, TextIO
 
 
 def in_actions(environ: Mapping[str, str] | None = None) -> bool:
@@ -55,10 +55,12 @@ def writes_outputs(environ: Mapping[str, str] | None = None) -> bool:
     return bool((environ if environ is not None else os.environ).get("GITHUB_OUTPUT"))
 
 
-def write_run_file(name: str, text: str, *, environ: Mapping[str, str] | None = None) -> str | None:
-    """Write ``text`` to ``$RUNNER_TEMP/domino-mlops/<name>`` for the workflow to upload as an
-    artifact; return its path. Only where there are outputs to point at it (in Actions), and
-    None elsewhere: a terminal run prints what it has and leaves no files behind."""
+def write_run_file(name: str, text: str | Callable[[IO[str]], None], *,
+                   environ: Mapping[str, str] | None = None) -> str | None:
+    """Write ``text`` (or what the callable writes to the file: a large plan, streamed) to
+    ``$RUNNER_TEMP/domino-mlops/<name>`` for the workflow to upload as an artifact; return its
+    path. Only where there are outputs to point at it (in Actions), and None elsewhere: a terminal
+    run prints what it has and leaves no files behind."""
     env = environ if environ is not None else os.environ
     if not writes_outputs(env):
         return None
@@ -66,7 +68,10 @@ def write_run_file(name: str, text: str, *, environ: Mapping[str, str] | None = 
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, os.path.basename(name))
     with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        if callable(text):
+            text(handle)
+        else:
+            handle.write(text)
     return path
 
 

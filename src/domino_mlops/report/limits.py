@@ -126,14 +126,16 @@ def within_summary(markdown: str, artifact: str, what: str) -> str:
     return f"{cut.text.rstrip()}\n\n{pointer(cut.rows_left_out, 0, artifact, what)}"
 
 
-def set_json(kind: str, text: str, path: str | None, artifact: str) -> None:
+def set_json(kind: str, text: str, path: str | None, artifact: str, *, size: int | None = None) -> None:
     """``<kind>-json`` (only when small), ``<kind>-file`` and ``<kind>-artifact``; a notice says
-    where a document too large for an output is."""
-    small = inline_json(text)
+    where a document too large for an output is. ``size``: the document's bytes when ``text`` is
+    not all of it (a large plan streamed to its file is never read back whole)."""
+    size = utf8_size(text) if size is None else size
+    small = text if size <= INLINE_JSON_BYTES else ""
     github.set_output(f"{kind}-json", small)
     github.set_output(f"{kind}-file", path or "")
     github.set_output(f"{kind}-artifact", artifact)
     if not small and path:
-        github.annotate("notice", f"{kind}-json is empty: the {kind} is {utf8_size(text):,} bytes, over the "
+        github.annotate("notice", f"{kind}-json is empty: the {kind} is {size:,} bytes, over the "
                         f"{INLINE_JSON_BYTES:,} an output carries; it is in {kind}-file ({path}), uploaded "
                         f"as the artifact {artifact}", title="domino-mlops", stream=sys.stderr)

@@ -41,9 +41,17 @@ def report_plan(plan: Plan, env: Environment, *, show_json: bool = False) -> str
         print(markdown, end="" if markdown.endswith("\n") else "\n", flush=True)
     artifact = limits.artifact_name("plan", env.name)
     if os.environ.get("GITHUB_OUTPUT"):  # the file and the outputs exist only in a run
-        as_json = plan_to_json(plan)
-        path = github.write_run_file(f"plan-{env.name}.json", as_json)
-        limits.set_json("plan", as_json, path, artifact)
+        # Streamed to its file (a 10,000-model plan is 20 MB of JSON), read back only when small
+        # enough for the plan-json output.
+        path = github.write_run_file(f"plan-{env.name}.json", lambda out: write_json(plan, out))
+        if path is None:
+            as_json = plan_to_json(plan)
+            limits.set_json("plan", as_json, path, artifact)
+        else:
+            size = os.path.getsize(path)
+            with open(path, encoding="utf-8") as handle:
+                as_json = handle.read() if size <= limits.INLINE_JSON_BYTES else ""
+            limits.set_json("plan", as_json, path, artifact, size=size)
     github.set_output("plan-count", str(len(plan.changed) + len(plan.changed_workloads)))
     github.set_output("plan-digest", digest)
     github.set_output("plan-digests", json.dumps(digests_by_project(plan, env), separators=(",", ":")))
