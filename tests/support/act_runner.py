@@ -23,6 +23,13 @@ proved necessary, and why:
   commands, their parsed form (``set-output`` name/arg, ``summary`` content, ``error`` ...).
   That is how tests read step outputs and the step summary reliably.
 
+act gives every step a pseudo-terminal when it can open one, and when a step fails it returns
+before it has read what the step wrote last: a failing step's ``::error`` line went missing in
+about one run in ten (act 0.2.89, tried 40 times). GitHub's runner gives steps a pipe, and so
+does act when no terminal can be opened, waiting for the pipe's end. So the harness starts act in
+its own mount namespace with /dev/null over /dev/ptmx (`_without_terminal`), where root or user
+namespaces allow it; elsewhere act runs as it is, racy.
+
 act passes the host's environment through to the steps of a self-hosted run, so the harness
 starts it with a clean one: no GITHUB_*, MLFLOW_*, DOMINO_*, PROJECT_ID_* from the shell.
 """
@@ -35,6 +42,7 @@ import re
 import shutil
 import subprocess
 import sys
+from functools import cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,13 +273,37 @@ class ActRepo:
             argv += ["-j", job]
         if actor:
             argv += ["--actor", actor]
-        done = subprocess.run(argv, cwd=self.work, env=clean_environment(), capture_output=True,
+        done = subprocess.run(_without_terminal(argv), cwd=self.work, env=clean_environment(), capture_output=True,
                               text=True, timeout=timeout, check=False)
         return ActRun(done.returncode, tuple(_records(done.stdout + "\n" + done.stderr)), done.stderr,
                       files / "act-cache")
 
     def _git(self, *args: str) -> None:
         subprocess.run(["git", *args], cwd=self.work, check=True, capture_output=True, text=True)
+
+
+# Inside the namespace the bind mount hides the terminal multiplexer from act alone; `exec` keeps
+# act the process a timeout kills.
+_HIDE_PTMX = "mount --bind /dev/null /dev/ptmx && exec \"$0\" \"$@\""
+_NAMESPACES = (("unshare", "--mount"), ("unshare", "--user", "--map-root-user", "--mount"))
+
+
+@cache
+def _namespace() -> tuple[str, ...] | None:
+    """The first way this machine lets us start a process with /dev/ptmx hidden, if any."""
+    if shutil.which("unshare") is None:
+        return None
+    for prefix in _NAMESPACES:
+        probe = subprocess.run([*prefix, "sh", "-c", _HIDE_PTMX, "true"], capture_output=True, check=False)
+        if probe.returncode == 0:
+            return prefix
+    return None
+
+
+def _without_terminal(argv: list[str]) -> list[str]:
+    """``argv`` run where act cannot open a pseudo-terminal, so it waits for a step's last line."""
+    prefix = _namespace()
+    return [*prefix, "sh", "-c", _HIDE_PTMX, *argv] if prefix else argv
 
 
 def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
