@@ -120,6 +120,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--deploy-seconds", type=float, default=2.0)
     args = parser.parse_args()
+    if args.models < 1 or args.workers < 1 or args.deploy_seconds < 0:
+        parser.error("--models and --workers must be at least 1, --deploy-seconds not negative "
+                     "(e.g. --models 1000 --workers 8 --deploy-seconds 2)")
 
     root = Path(tempfile.mkdtemp(prefix="dmlops-bench-"))
     server = start_mlflow_server(root / "mlflow")
