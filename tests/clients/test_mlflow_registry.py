@@ -73,6 +73,26 @@ def test_stage_transition_archives_previous_holder(mlflow_server, two_versions) 
     assert stages[v1] == "Archived" and stages[v2] == "Production"
 
 
+def test_a_stage_the_caller_saw_elsewhere_is_written_without_a_search(mlflow_server, two_versions) -> None:
+    """``seen_stage`` (the plan's read) outside the stage: the write alone, same outcome."""
+    name, v1, _ = two_versions
+    reg = registry(mlflow_server.uri)
+    model = "registry-layer-seen-stage"
+    reg.create_registered_model(model)
+    made = [reg.create_version(model, source=f"models:/{name}/{v1}", run_id=None, tags={}, lookup=lambda: None)
+            for _ in range(2)]
+    with fault_proxy(mlflow_server.uri) as proxy:
+        counted = registry(proxy.url)
+        assert counted.transition_stage(model, made[0].version, "Staging", seen_stage="None") is True
+        assert counted.transition_stage(model, made[1].version, "Staging", seen_stage="None") is True
+        assert counted.transition_stage(model, made[1].version, "Staging", seen_stage="Staging") is False
+        routes = proxy.counters.by_route()
+    assert routes["POST /api/2.0/mlflow/model-versions/transition-stage"] == 2
+    assert routes["GET /api/2.0/mlflow/model-versions/search"] == 1  # only where it saw the stage already
+    stages = {v.version: v.current_stage for v in reg.get_model(model).versions}
+    assert stages == {made[0].version: "Archived", made[1].version: "Staging"}
+
+
 def test_tag_round_trip_writes_only_differences(mlflow_server, two_versions) -> None:
     name, v1, _ = two_versions
     reg = registry(mlflow_server.uri)

@@ -500,6 +500,7 @@ class _Marking:
     smoke: list[tuple[str, SmokeResult]]
     lease: Lease | None
     verdicts: list[measuring.Verdict] = field(default_factory=list)
+    target: ModelVersionInfo | None = None  # the version as the plan read it
 
     def check_lease(self, head: ModelHead | None = None) -> None:
         """Before each write: the lease still ours (on a read the write makes anyway, if given)."""
@@ -535,7 +536,10 @@ def _set_tags(step: SetTags, m: _Marking) -> int:
 
 
 def _transition_stage(step: TransitionStage, m: _Marking) -> int:
-    return m.registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
+    # The plan saw the version's stage: outside this one, the write is due without reading the
+    # model's versions first (one search per model saved; a version since moved is moved again).
+    seen = m.target.current_stage if m.target is not None and m.target.version == step.version else None
+    return m.registry.transition_stage(step.model, step.version, step.stage, archive_existing=True, seen_stage=seen)
 
 
 def _move_alias(step: MoveAlias, m: _Marking) -> int:
@@ -558,7 +562,7 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
     """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point). The
     lease is checked once before the tags and the stage (a few writes in a row, as a step's
     several tags always were), and again by the alias's own read before the alias moves."""
-    marking, writes = _Marking(env, registry, deployed, smoke, lease, verdicts), 0
+    marking, writes = _Marking(env, registry, deployed, smoke, lease, verdicts, target), 0
     if any(isinstance(step, (SetTags, TransitionStage)) for step in change.steps):
         marking.check_lease()
     for step in change.steps:

@@ -172,12 +172,18 @@ class MlflowRegistry:
         return True
 
     def transition_stage(self, name: str, version: str | int, stage: str, *,
-                         archive_existing: bool = True) -> bool:
+                         archive_existing: bool = True, seen_stage: str | None = None) -> bool:
         """Legacy stages: move `version` to `stage`, archiving the previous holders.
 
-        Returns False when nothing needed to change.
+        Returns False when nothing needed to change. ``seen_stage``: the stage the caller saw the
+        version in (a plan's read); when it is another stage the write is due whatever the
+        version's stage is now, so it goes out without the read that could only skip it (moving a
+        version into the stage it is in, archiving the others, changes nothing else).
         """
         version = str(version)
+        if seen_stage is not None and seen_stage != stage:
+            self._transition(name, version, stage, archive_existing)
+            return True
         versions = self.search_versions(_name_filter(name))  # the stages are all there: no need of get_model's aliases
         mine = next((v for v in versions if v.name == name and v.version == version), None)
         if mine is None:
@@ -185,11 +191,14 @@ class MlflowRegistry:
         others = [v for v in versions if v.name == name and v.current_stage == stage and v.version != version]
         if mine.current_stage == stage and not (archive_existing and others):
             return False
+        self._transition(name, version, stage, archive_existing)
+        return True
+
+    def _transition(self, name: str, version: str, stage: str, archive_existing: bool) -> None:
         self.rest.write("POST", "model-versions/transition-stage",
                         {"name": name, "version": version, "stage": stage,
                          "archive_existing_versions": archive_existing},
                         what=f"stage of {name!r} version {version}")
-        return True
 
     def set_tags(self, name: str, version: str | int, tags: Mapping[str, str]) -> int:
         """Set version tags that differ from what is there, in the order given; return how many were written."""
