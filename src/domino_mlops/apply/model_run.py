@@ -532,7 +532,8 @@ def _set_tags(step: SetTags, m: _Marking) -> int:
     # The plan's own tags (the environment's "passed") last: a run stopped before them
     # plans them again, and so re-writes the Domino ids and smoke results first.
     tags.update(step.tags)
-    return m.registry.set_tags(step.model, step.version, tags)
+    # The lease is checked on the registered model read that also shows the version's tags.
+    return m.registry.set_tags(step.model, step.version, tags, guard=m.check_lease)
 
 
 def _transition_stage(step: TransitionStage, m: _Marking) -> int:
@@ -561,9 +562,11 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
           verdicts: list[measuring.Verdict]) -> int:
     """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point). The
     lease is checked once before the tags and the stage (a few writes in a row, as a step's
-    several tags always were), and again by the alias's own read before the alias moves."""
+    several tags always were): by the tags' own read of the registered model, or by a read of
+    its own when the stage comes first; and again by the alias's own read before the alias moves."""
     marking, writes = _Marking(env, registry, deployed, smoke, lease, verdicts, target), 0
-    if any(isinstance(step, (SetTags, TransitionStage)) for step in change.steps):
+    first = next((step for step in change.steps if isinstance(step, (SetTags, TransitionStage))), None)
+    if isinstance(first, TransitionStage):
         marking.check_lease()
     for step in change.steps:
         handler = MARKING.get(type(step))

@@ -28,6 +28,7 @@ from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.clients.mlflow.reader import (
     MlflowReader,
     head_from_rest,
+    latest_from_rest,
     model_from_rest,
     version_from_rest,
 )
@@ -200,10 +201,18 @@ class MlflowRegistry:
                          "archive_existing_versions": archive_existing},
                         what=f"stage of {name!r} version {version}")
 
-    def set_tags(self, name: str, version: str | int, tags: Mapping[str, str]) -> int:
-        """Set version tags that differ from what is there, in the order given; return how many were written."""
+    def set_tags(self, name: str, version: str | int, tags: Mapping[str, str], *,
+                 guard: Callable[[ModelHead], None] | None = None) -> int:
+        """Set version tags that differ from what is there, in the order given; return how many were written.
+
+        ``guard``: read the registered model first and let ``guard`` see it before any write (a
+        lease holder's check, state/lease.py); its `latest_versions` (the newest version of each
+        stage, tags included) usually hold this version, whose tags then need no read of their own.
+        """
         version = str(version)
-        current = self.get_version(name, version).tag_map
+        current = self._latest_tags(name, version, guard) if guard is not None else None
+        if current is None:
+            current = self.get_version(name, version).tag_map
         written = 0
         for key, value in tags.items():
             if current.get(key) != str(value):
@@ -288,6 +297,14 @@ class MlflowRegistry:
                         what=f"run {run_id}")
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _latest_tags(self, name: str, version: str, guard: Callable[[ModelHead], None]) -> dict[str, str] | None:
+        """One `registered-models/get`: shown to ``guard``; the version's tags when it is among the
+        model's latest versions, else None."""
+        item = self._model(name)
+        guard(self.rest.shaped(lambda: head_from_rest(item, "registered-models/get")))
+        latest = self.rest.shaped(lambda: latest_from_rest(item))
+        return next((v.tag_map for v in latest if v.name == name and v.version == version), None)
 
     def _model(self, name: str) -> object:
         return self._object("registered-models/get", {"name": name}, "registered_model", f"model {name!r}")
