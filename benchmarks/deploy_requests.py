@@ -1,4 +1,4 @@
-"""A deploy's MLflow requests, by route (issue 23, item 1: measured only; a later round reduces them).
+"""A deploy's MLflow requests, by route (issue 23, item 1; the table and what sends each: docs/DEVELOPMENT.md).
 
 One real `mlflow server` (SQLite) behind a counting proxy (benchmarks/_counting_proxy.py: requests
 are counted where they arrive) and one emulated Domino. --models real registered versions (the
