@@ -43,3 +43,15 @@ def fill(db: Path, models: Iterable[tuple[str, int, dict[str, int]]], *, source:
             session.add_all(SqlRegisteredModelAlias(name=name, alias=alias, version=version)
                             for alias, version in aliases.items())
     return time.perf_counter() - started
+
+
+def stored_location(db: Path, name: str, version: int | str) -> str | None:
+    """Where MLflow stored a version's files (its ``storage_location`` column: what
+    `model-versions/get-download-uri` answers), which MlflowClient's ModelVersion does not show.
+    Copied into filled versions, they read their files the way a registered version does."""
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        row = connection.execute("SELECT storage_location FROM model_versions WHERE name = ? AND version = ?",
+                                 (name, int(version))).fetchone()
+    return row[0] if row and row[0] else None

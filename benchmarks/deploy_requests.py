@@ -1,4 +1,4 @@
-"""A deploy's MLflow requests, by route (issue 23, item 1: measured only; a later round reduces them).
+"""A deploy's MLflow requests, by route (issue 23, item 1; the table and what sends each: docs/DEVELOPMENT.md).
 
 One real `mlflow server` (SQLite) behind a counting proxy (benchmarks/_counting_proxy.py: requests
 are counted where they arrive) and one emulated Domino. --models real registered versions (the
@@ -26,7 +26,7 @@ os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _counting_proxy import counting_proxy  # noqa: E402
-from _registry_fill import fill  # noqa: E402
+from _registry_fill import fill, stored_location  # noqa: E402
 from no_change_apply import run  # noqa: E402
 from plan_scale import project_ids, token_of, world  # noqa: E402
 
@@ -52,8 +52,11 @@ def main() -> int:
 
         shared = MlflowClient(server.uri).get_model_version("bench-source", register_diabetes_model(
             server.uri, "bench-source"))
-        fill(root / "mlflow" / "mlflow.db", [(name, 1, {}) for name in names], source=shared.source,
-             storage_location=getattr(shared, "storage_location", None) or None, run_id=shared.run_id)
+        # The shared version's storage location too: without it every version's files were found
+        # through one more request (logged-models/<id>) than a registered version needs.
+        db = root / "mlflow" / "mlflow.db"
+        fill(db, [(name, 1, {}) for name in names], source=shared.source,
+             storage_location=stored_location(db, shared.name, shared.version), run_id=shared.run_id)
         seed = world([project])
         seed["model_api_access"] = [{"project": project, "model_api": "*", "public": True}]
         with Emulator(mlflow_uri=server.uri, world=seed, deploy_seconds=0.2) as emu, \

@@ -95,3 +95,21 @@ def test_many_models_share_one_lookup_and_one_history_search(mlflow_server) -> N
             assert routes.get("get-by-name", 0) <= 1 and routes["search"] == 1, routes
 
     assert [e.subject for e in ledger(mlflow_server.uri).entries(environment="BATCH")] == models
+
+
+def test_parallel_writers_of_one_ledger_look_the_experiment_up_once(mlflow_server) -> None:
+    """An apply's models record from parallel workers through one Ledger: one lookup for all of
+    them (issue 23: each worker asked, and on a first ever entry each created it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ledger(mlflow_server.uri).record(LedgerEntry("STAGE", "ledger-parallel-first", None, "1", "deploy"))
+    with fault_proxy(mlflow_server.uri) as proxy:
+        book = ledger(proxy.url)
+        entries = [LedgerEntry("STAGE", f"ledger-parallel-{i}", None, "1", "deploy") for i in range(8)]
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda e: book.record(e, history=()), entries))
+        routes = proxy.counters.by_route()
+    assert all(written for _, written in results)
+    assert routes.get("GET /api/2.0/mlflow/experiments/get-by-name") == 1
+    assert routes.get("POST /api/2.0/mlflow/experiments/create", 0) == 0  # the entry above made it
+    assert routes["POST /api/2.0/mlflow/runs/create"] == 8 and routes["POST /api/2.0/mlflow/runs/update"] == 8

@@ -17,6 +17,7 @@ from domino_mlops.errors import (
     AuthenticationFailed,
     BadResponse,
     ConfigError,
+    LeaseHeld,
     NotFound,
     PermissionDenied,
     RemoteError,
@@ -73,6 +74,26 @@ def test_stage_transition_archives_previous_holder(mlflow_server, two_versions) 
     assert stages[v1] == "Archived" and stages[v2] == "Production"
 
 
+def test_a_stage_the_caller_saw_elsewhere_is_written_without_a_search(mlflow_server, two_versions) -> None:
+    """``seen_stage`` (the plan's read) outside the stage: the write alone, same outcome."""
+    name, v1, _ = two_versions
+    reg = registry(mlflow_server.uri)
+    model = "registry-layer-seen-stage"
+    reg.create_registered_model(model)
+    made = [reg.create_version(model, source=f"models:/{name}/{v1}", run_id=None, tags={}, lookup=lambda: None)
+            for _ in range(2)]
+    with fault_proxy(mlflow_server.uri) as proxy:
+        counted = registry(proxy.url)
+        assert counted.transition_stage(model, made[0].version, "Staging", seen_stage="None") is True
+        assert counted.transition_stage(model, made[1].version, "Staging", seen_stage="None") is True
+        assert counted.transition_stage(model, made[1].version, "Staging", seen_stage="Staging") is False
+        routes = proxy.counters.by_route()
+    assert routes["POST /api/2.0/mlflow/model-versions/transition-stage"] == 2
+    assert routes["GET /api/2.0/mlflow/model-versions/search"] == 1  # only where it saw the stage already
+    stages = {v.version: v.current_stage for v in reg.get_model(model).versions}
+    assert stages == {made[0].version: "Archived", made[1].version: "Staging"}
+
+
 def test_tag_round_trip_writes_only_differences(mlflow_server, two_versions) -> None:
     name, v1, _ = two_versions
     reg = registry(mlflow_server.uri)
@@ -81,6 +102,37 @@ def test_tag_round_trip_writes_only_differences(mlflow_server, two_versions) -> 
     assert reg.set_tags(name, v1, tags) == 2
     assert reg.set_tags(name, v1, tags) == 0
     assert {k: v for k, v in reg.get_version(name, v1).tags if k in tags} == tags
+
+
+def test_tags_with_a_guard_read_the_registered_model_once(mlflow_server, two_versions) -> None:
+    """The guard's read (a lease check) shows the newest version's tags too: no version read; an
+    older version's tags are read as before; a guard that refuses stops every write."""
+    name, v1, _ = two_versions
+    reg = registry(mlflow_server.uri)
+    model = "registry-layer-guarded-tags"
+    reg.create_registered_model(model)
+    older, newest = (reg.create_version(model, source=f"models:/{name}/{v1}", run_id=None, tags={"k": "0"},
+                                        lookup=lambda: None) for _ in range(2))
+    seen: list[str] = []
+
+    def refuse(head) -> None:
+        raise LeaseHeld(head.name, "STAGE", "another run")
+
+    with fault_proxy(mlflow_server.uri) as proxy:
+        counted = registry(proxy.url)
+        assert counted.set_tags(model, newest.version, {"k": "1", "j": "2"}, guard=lambda h: seen.append(h.name)) == 2
+        assert counted.set_tags(model, newest.version, {"k": "1", "j": "2"}, guard=lambda h: seen.append(h.name)) == 0
+        newest_only = proxy.counters.by_route()
+        assert counted.set_tags(model, older.version, {"k": "1"}, guard=lambda h: seen.append(h.name)) == 1
+        with pytest.raises(LeaseHeld):
+            counted.set_tags(model, older.version, {"k": "2"}, guard=refuse)
+        routes = proxy.counters.by_route()
+    assert seen == [model] * 3
+    assert newest_only["GET /api/2.0/mlflow/registered-models/get"] == 2
+    assert "GET /api/2.0/mlflow/model-versions/get" not in newest_only
+    assert routes["GET /api/2.0/mlflow/model-versions/get"] == 1  # the older version, once (the refusal reads none)
+    assert routes["POST /api/2.0/mlflow/model-versions/set-tag"] == 3
+    assert reg.get_version(model, older.version).tag_map["k"] == "1"  # the refused write never went out
 
 
 def test_unknown_model_and_version_are_not_found(mlflow_server, two_versions) -> None:

@@ -500,6 +500,7 @@ class _Marking:
     smoke: list[tuple[str, SmokeResult]]
     lease: Lease | None
     verdicts: list[measuring.Verdict] = field(default_factory=list)
+    target: ModelVersionInfo | None = None  # the version as the plan read it
 
     def check_lease(self, head: ModelHead | None = None) -> None:
         """Before each write: the lease still ours (on a read the write makes anyway, if given)."""
@@ -531,11 +532,15 @@ def _set_tags(step: SetTags, m: _Marking) -> int:
     # The plan's own tags (the environment's "passed") last: a run stopped before them
     # plans them again, and so re-writes the Domino ids and smoke results first.
     tags.update(step.tags)
-    return m.registry.set_tags(step.model, step.version, tags)
+    # The lease is checked on the registered model read that also shows the version's tags.
+    return m.registry.set_tags(step.model, step.version, tags, guard=m.check_lease)
 
 
 def _transition_stage(step: TransitionStage, m: _Marking) -> int:
-    return m.registry.transition_stage(step.model, step.version, step.stage, archive_existing=True)
+    # The plan saw the version's stage: outside this one, the write is due without reading the
+    # model's versions first (one search per model saved; a version since moved is moved again).
+    seen = m.target.current_stage if m.target is not None and m.target.version == step.version else None
+    return m.registry.transition_stage(step.model, step.version, step.stage, archive_existing=True, seen_stage=seen)
 
 
 def _move_alias(step: MoveAlias, m: _Marking) -> int:
@@ -557,9 +562,11 @@ def _mark(change: ModelChange, env: Environment, registry: MlflowRegistry, targe
           verdicts: list[measuring.Verdict]) -> int:
     """MLflow, in crash-safe order: tags, legacy stage, then the alias (the commit point). The
     lease is checked once before the tags and the stage (a few writes in a row, as a step's
-    several tags always were), and again by the alias's own read before the alias moves."""
-    marking, writes = _Marking(env, registry, deployed, smoke, lease, verdicts), 0
-    if any(isinstance(step, (SetTags, TransitionStage)) for step in change.steps):
+    several tags always were): by the tags' own read of the registered model, or by a read of
+    its own when the stage comes first; and again by the alias's own read before the alias moves."""
+    marking, writes = _Marking(env, registry, deployed, smoke, lease, verdicts, target), 0
+    first = next((step for step in change.steps if isinstance(step, (SetTags, TransitionStage))), None)
+    if isinstance(first, TransitionStage):
         marking.check_lease()
     for step in change.steps:
         handler = MARKING.get(type(step))

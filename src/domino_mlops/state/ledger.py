@@ -9,6 +9,7 @@ The entries themselves are values (state/entries.py).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -28,6 +29,10 @@ class Ledger:
         self._registry = store if isinstance(store, MlflowRegistry) else None
         self._reader = store.reader if isinstance(store, MlflowRegistry) else store
         self._experiment_id: str | None = None  # looked up once per Ledger: share one across models
+        # The models of an apply record from parallel workers: one looks the experiment up (and
+        # creates it on a first ever entry) while the others wait, rather than each asking.
+        self._lookup = threading.Lock()
+        self._absent = False  # a lookup of this Ledger found none: a writer creates it without asking again
 
     def entries(self, *, model: str | None = None, environment: str | None = None,
                 kind: str | None = None) -> tuple[LedgerEntry, ...]:
@@ -95,12 +100,15 @@ class Ledger:
         return self._registry
 
     def _experiment(self, *, create: bool) -> str | None:
-        if self._experiment_id is not None:
+        with self._lookup:
+            if self._experiment_id is not None:
+                return self._experiment_id
+            if not (create and self._absent):
+                self._experiment_id = self._reader.experiment_id(EXPERIMENT)
+                self._absent = self._experiment_id is None
+            if self._experiment_id is None and create:  # found instead when a parallel apply created it meanwhile
+                self._experiment_id = self._writer().create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
             return self._experiment_id
-        self._experiment_id = self._reader.experiment_id(EXPERIMENT)
-        if self._experiment_id is None and create:  # found instead when a parallel apply created it meanwhile
-            self._experiment_id = self._writer().create_experiment(EXPERIMENT, tags={"domino-mlops": "ledger"})
-        return self._experiment_id
 
 
 _ORDER = "attributes.start_time ASC"

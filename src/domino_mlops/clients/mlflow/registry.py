@@ -28,6 +28,7 @@ from domino_mlops.clients.mlflow.auth import MlflowCredentials
 from domino_mlops.clients.mlflow.reader import (
     MlflowReader,
     head_from_rest,
+    latest_from_rest,
     model_from_rest,
     version_from_rest,
 )
@@ -172,12 +173,18 @@ class MlflowRegistry:
         return True
 
     def transition_stage(self, name: str, version: str | int, stage: str, *,
-                         archive_existing: bool = True) -> bool:
+                         archive_existing: bool = True, seen_stage: str | None = None) -> bool:
         """Legacy stages: move `version` to `stage`, archiving the previous holders.
 
-        Returns False when nothing needed to change.
+        Returns False when nothing needed to change. ``seen_stage``: the stage the caller saw the
+        version in (a plan's read); when it is another stage the write is due whatever the
+        version's stage is now, so it goes out without the read that could only skip it (moving a
+        version into the stage it is in, archiving the others, changes nothing else).
         """
         version = str(version)
+        if seen_stage is not None and seen_stage != stage:
+            self._transition(name, version, stage, archive_existing)
+            return True
         versions = self.search_versions(_name_filter(name))  # the stages are all there: no need of get_model's aliases
         mine = next((v for v in versions if v.name == name and v.version == version), None)
         if mine is None:
@@ -185,16 +192,27 @@ class MlflowRegistry:
         others = [v for v in versions if v.name == name and v.current_stage == stage and v.version != version]
         if mine.current_stage == stage and not (archive_existing and others):
             return False
+        self._transition(name, version, stage, archive_existing)
+        return True
+
+    def _transition(self, name: str, version: str, stage: str, archive_existing: bool) -> None:
         self.rest.write("POST", "model-versions/transition-stage",
                         {"name": name, "version": version, "stage": stage,
                          "archive_existing_versions": archive_existing},
                         what=f"stage of {name!r} version {version}")
-        return True
 
-    def set_tags(self, name: str, version: str | int, tags: Mapping[str, str]) -> int:
-        """Set version tags that differ from what is there, in the order given; return how many were written."""
+    def set_tags(self, name: str, version: str | int, tags: Mapping[str, str], *,
+                 guard: Callable[[ModelHead], None] | None = None) -> int:
+        """Set version tags that differ from what is there, in the order given; return how many were written.
+
+        ``guard``: read the registered model first and let ``guard`` see it before any write (a
+        lease holder's check, state/lease.py); its `latest_versions` (the newest version of each
+        stage, tags included) usually hold this version, whose tags then need no read of their own.
+        """
         version = str(version)
-        current = self.get_version(name, version).tag_map
+        current = self._latest_tags(name, version, guard) if guard is not None else None
+        if current is None:
+            current = self.get_version(name, version).tag_map
         written = 0
         for key, value in tags.items():
             if current.get(key) != str(value):
@@ -279,6 +297,14 @@ class MlflowRegistry:
                         what=f"run {run_id}")
 
     # --- helpers ----------------------------------------------------------------------------
+
+    def _latest_tags(self, name: str, version: str, guard: Callable[[ModelHead], None]) -> dict[str, str] | None:
+        """One `registered-models/get`: shown to ``guard``; the version's tags when it is among the
+        model's latest versions, else None."""
+        item = self._model(name)
+        guard(self.rest.shaped(lambda: head_from_rest(item, "registered-models/get")))
+        latest = self.rest.shaped(lambda: latest_from_rest(item))
+        return next((v.tag_map for v in latest if v.name == name and v.version == version), None)
 
     def _model(self, name: str) -> object:
         return self._object("registered-models/get", {"name": name}, "registered_model", f"model {name!r}")
