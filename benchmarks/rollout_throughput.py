@@ -52,6 +52,7 @@ from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E40
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _process_cpu import process_cpu  # noqa: E402
 from _thread_sampler import PhaseSpans, ThreadSampler  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,25 +67,6 @@ def register_copies(uri: str, seed_model: str, names: list[str]) -> None:
     for name in names:
         client.create_registered_model(name)
         client.create_model_version(name, seed.source, run_id=seed.run_id, model_id=logged_model)
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its children, from /proc (Linux): how busy
-    the MLflow server was, which `time.process_time` of this process does not show."""
-    pids, ticks = {pid}, 0
-    stats = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                stats[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
-    while True:  # the server's workers are its children (uvicorn, gunicorn)
-        more = {p for p, (parent, _) in stats.items() if parent in pids} - pids
-        if not more:
-            break
-        pids |= more
-    ticks = sum(stats[p][1] for p in pids if p in stats)
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def timed(command: list[str], workspace: Path, project: str, names: list[str], sample: bool = False,

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from domino_mlops.desired.manifest import ManifestEntry
     from domino_mlops.observed.model_tokens import ModelTokens
     from domino_mlops.observed.registry import ObservedModel
-    from domino_mlops.observed.serving import ServingSnapshot
+    from domino_mlops.observed.serving import ProjectListing, ServingSnapshot
     from domino_mlops.state.entries import LedgerEntry
 
 
@@ -67,6 +67,10 @@ class ModelsObserved:
     last: Mapping[str, LedgerEntry] | None = None
     # Models held back because an analysis failed their target here (and why).
     failed: Mapping[str, str] = field(default_factory=dict)
+    # The plan ``observe`` made of exactly this (what it was asked, the plan): the engine asks
+    # again with the same question, and a 10,000-model plan is a second of CPU. Not an __init__
+    # field, so a copy with anything replaced (dataclasses.replace) starts without it.
+    planned: tuple[tuple[Any, ...], Plan] | None = field(default=None, init=False, compare=False, repr=False)
 
 
 class Models:
@@ -82,26 +86,31 @@ class Models:
                 action: PlanAction = "plan", ask: ModelAsk, check_domino: Callable[[set[str]], None] | None = None
                 ) -> ModelsObserved:
         """Read MLflow (two searches per credential, plus pages), Domino when configured (one list
-        per project and the versions of the Model APIs involved) and the ledger only when it can
-        change the plan. Writes nothing. ``check_domino``: what this Domino version can run where
-        (observed/domino_version.py), called with the models' projects after MLflow is read and
-        before Domino is; the facade's spans the kinds (apps' tiers too), the default the models'."""
-        from domino_mlops.errors import NotFound
-        from domino_mlops.observed.copies import observe_copies
-        from domino_mlops.observed.domino_version import check_data_planes
-        from domino_mlops.observed.registry import observe_registry
+        per project, read while MLflow answers, and the versions of the Model APIs involved) and
+        the ledger only when it can change the plan. Writes nothing. ``check_domino``: what this
+        Domino version can run where (observed/domino_version.py), called with the models' projects
+        before Domino is read; the facade's spans the kinds (apps' tiers too), the default the
+        models'. A model MLflow does not have is reported before anything Domino refuses."""
+        from concurrent.futures import ThreadPoolExecutor
 
-        try:
-            observed = observe_registry(specs, connections.mlflow_reader)
-        except NotFound as exc:  # every missing model or version points at its manifest line
-            exc.places = [(file or ask.manifest_file, line, what) for file, line, what in exc.places]
-            raise
-        observed = observe_copies(observed, env, connections.mlflow_reader)
+        from domino_mlops.observed.domino_version import check_data_planes
+
         if not connections.domino_configured:
-            return ModelsObserved(observed)
+            return ModelsObserved(_observe_registry(specs, env, connections, ask))
         check = check_domino or (lambda projects: check_data_planes(env, projects, (), connections))
-        check({env.project_id or item.entry.project_id for item in observed})  # refused before more is read
-        seen = ModelsObserved(observed, _observe_serving(observed, env, connections),
+        # MLflow and Domino are separate servers, and Domino's project lists need nothing from
+        # MLflow: they are read while MLflow answers. Only the Model APIs' versions wait for
+        # MLflow's tags (what our last deploys recorded spares reading them).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry") as background:
+            registry = background.submit(_observe_registry, specs, env, connections, ask)
+            try:
+                check({env.project_id or entry.project_id for entry in specs})  # refused before Domino is read
+                listings = _list_projects(specs, env, connections)
+            except Exception:
+                registry.result()  # MLflow's refusal (a model it does not have) comes first, as it always did
+                raise
+            observed = registry.result()
+        seen = ModelsObserved(observed, _observe_serving(observed, env, connections, listings),
                               connections.model_tokens(env.name))
         # The ledger (two requests and its pages) is read only when it can change the plan: a
         # forward action's hold-backs, or a model the registry and Domino already show at its
@@ -115,7 +124,10 @@ class Models:
         # start, or serving already) can be one an analysis failed: a plan of new versions reads no ledger.
         tried = [c for c in models.changed if any(s.action in ("start_version", "none") for s in c.deploys)]
         if env.analysis is not None and not ask.retry_failed and tried:
-            seen = replace(seen, failed=_failed_analyses(connections, env, observed, tried))
+            failed = _failed_analyses(connections, env, observed, tried)
+            if failed:
+                return replace(seen, failed=failed)
+        object.__setattr__(seen, "planned", ((tuple(specs), commit, action, ask), models))
         return seen
 
     def plan(self, specs: Sequence[ManifestEntry], observed: ModelsObserved, env: Environment, *, commit: str,
@@ -123,6 +135,8 @@ class Models:
         """The environment's Plan of these models, pure (plan/planner.py): the plan the other
         kinds' changes join, not a tuple of changes. ``ledger`` is unused: the models read their
         own last entries, and only when they can change the plan (``observe``)."""
+        if observed.planned is not None and observed.planned[0] == (tuple(specs), commit, action, ask):
+            return observed.planned[1]
         if observed.serving is None:
             return plan_registry(env, ask.environments, observed.models)
         targets = {item.model.name: item.target.version for item in observed.models}
@@ -162,34 +176,65 @@ class Models:
         raise NotImplementedError("model changes move in waves: apply/executor.py's model phase carries them")
 
 
-def _observe_serving(observed: Sequence[ObservedModel], env: Environment, connections: Connections
-                     ) -> ServingSnapshot:
-    """Domino's Model APIs of every model and data plane, one list per project, the projects read
-    side by side; what our last deploys recorded in MLflow spares reading versions again."""
+def _observe_registry(specs: Sequence[ManifestEntry], env: Environment, connections: Connections,
+                      ask: ModelAsk) -> tuple[ObservedModel, ...]:
+    """MLflow's side: each entry's model and version, and the environment's copies of them."""
+    from domino_mlops.errors import NotFound
+    from domino_mlops.observed.copies import observe_copies
+    from domino_mlops.observed.registry import observe_registry
+
+    try:
+        observed = observe_registry(specs, connections.mlflow_reader)
+    except NotFound as exc:  # every missing model or version points at its manifest line
+        exc.places = [(file or ask.manifest_file, line, what) for file, line, what in exc.places]
+        raise
+    return observe_copies(observed, env, connections.mlflow_reader)
+
+
+def _list_projects(specs: Sequence[ManifestEntry], env: Environment, connections: Connections
+                   ) -> tuple[ProjectListing, ...]:
+    """Each project's Model APIs of these models on every data plane (and its tiers when waves
+    name them), the projects read side by side, one Domino client per project and thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from domino_mlops.observed.registry import READ_PARALLELISM
+    from domino_mlops.observed.serving import list_project
+
+    names: dict[str, set[str]] = {}
+    for entry in specs:
+        for _, tier in tiers_in_waves(env):
+            names.setdefault(env.project_id or entry.project_id, set()).add(model_api_name(entry.name, env, tier))
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(names))),
+                            thread_name_prefix="serving") as pool:
+        return tuple(pool.map(lambda item: list_project(connections.domino(item[0]), item[0], item[1],
+                                                        list_tiers=bool(env.waves)), sorted(names.items())))
+
+
+def _observe_serving(observed: Sequence[ObservedModel], env: Environment, connections: Connections,
+                     listings: Sequence[ProjectListing]) -> ServingSnapshot:
+    """The listed Model APIs with their versions; what our last deploys recorded in MLflow spares
+    reading versions again."""
     from concurrent.futures import ThreadPoolExecutor
 
     from domino_mlops.clients.domino.serving_types import RegistrySource
     from domino_mlops.observed.deploy_record import KnownServing, decode
     from domino_mlops.observed.registry import READ_PARALLELISM
-    from domino_mlops.observed.serving import ServingSnapshot, observe_serving
+    from domino_mlops.observed.serving import ServingSnapshot, served_apis
 
-    wanted: dict[str, set[tuple[str, str]]] = {}
     known: dict[tuple[str, str], KnownServing] = {}  # what our last deploys recorded in MLflow
     for item in observed:
         project = env.project_id or item.entry.project_id
         recorded = {record.tier: record for record in decode(item.target.tag_map, env.name)}
         for _, tier in tiers_in_waves(env):
-            key = (project, model_api_name(item.entry.name, env, tier))
-            wanted.setdefault(project, set()).add(key)
             record = recorded.get(tier)
             if record is not None and record.settings == env.model_api:  # else: the versions decide
-                known[key] = KnownServing(record.model_api_id, record.version_id,
-                                          RegistrySource(item.target.name, int(item.target.version)), record.settings)
-    # One Domino client per project, each used by one thread: the projects are read side by side.
-    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(wanted))),
+                known[(project, model_api_name(item.entry.name, env, tier))] = KnownServing(
+                    record.model_api_id, record.version_id,
+                    RegistrySource(item.target.name, int(item.target.version)), record.settings)
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_PARALLELISM, len(listings))),
                             thread_name_prefix="serving") as pool:
-        snapshots = list(pool.map(lambda item: observe_serving(connections.domino(item[0]), item[1], known,
-                                                               list_tiers=bool(env.waves)), sorted(wanted.items())))
+        snapshots = list(pool.map(lambda listing: served_apis(connections.domino(listing.project_id), listing, known),
+                                  listings))
     apis = [api for snapshot in snapshots for api in snapshot.apis]
     tiers = tuple(sorted(listed for snapshot in snapshots for listed in snapshot.tiers))
     return ServingSnapshot(tuple(sorted(apis)), tiers)

@@ -102,28 +102,42 @@ class ServingSnapshot:
         return next((dict(tiers) for project, tiers in self.tiers if project == project_id), None)
 
 
-def observe_serving(domino: DominoClient, wanted: Iterable[tuple[str, str]],
-                    known: Mapping[tuple[str, str], KnownServing] | None = None, *,
-                    list_tiers: bool = False) -> ServingSnapshot:
-    """Look up the Model APIs named in `wanted` ((project id, name) pairs): one list per project,
-    and one version list per Model API, except where ``known`` (a deploy's record in MLflow,
-    observed/deploy_record.py) names the version Domino shows active and running.
-    ``list_tiers``: also the project's hardware tiers (one request per project,
-    ``GET /v4/projects/{id}/hardwareTiers``), so a plan can refuse a tier Domino does not have and
-    see which data plane a Model API should run on."""
-    wanted, known = set(wanted), known or {}
+@dataclass(frozen=True, slots=True)
+class ProjectListing:
+    """What one project's lists show, before MLflow is read: the Model APIs asked about (not
+    archived) and, when listed, the project's hardware tiers ((tier id, data plane id or ""), ...)."""
+
+    project_id: str
+    apis: tuple[ModelApi, ...]
+    tiers: tuple[tuple[str, str], ...] | None = None
+
+
+def list_project(domino: DominoClient, project_id: str, names: Iterable[str], *,
+                 list_tiers: bool = False) -> ProjectListing:
+    """One project's Model API list (all pages), kept to ``names``, and with ``list_tiers`` its
+    hardware tiers (``GET /v4/projects/{id}/hardwareTiers``), so a plan can refuse a tier Domino
+    does not have and see which data plane a Model API should run on. Needs nothing from MLflow,
+    so a plan reads it while MLflow answers (kinds/models.py)."""
+    names = set(names)
+    tiers = (tuple(sorted((t.id, t.data_plane_id or "") for t in domino.hardware_tiers(project_id)))
+             if list_tiers else None)
+    apis = tuple(api for api in domino.model_apis.list(project_id) if api.name in names and not api.is_archived)
+    return ProjectListing(project_id, apis, tiers)
+
+
+def served_apis(domino: DominoClient, listing: ProjectListing,
+                known: Mapping[tuple[str, str], KnownServing] | None = None) -> ServingSnapshot:
+    """The listed Model APIs with their versions: one version list per Model API, except where
+    ``known`` (a deploy's record in MLflow, observed/deploy_record.py) names the version Domino
+    shows active and running."""
+    known = known or {}
     found: dict[tuple[str, str], ServedModelApi] = {}
-    tiers: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-    for project_id in sorted({project for project, _ in wanted}):
-        if list_tiers:
-            tiers.append((project_id, tuple(sorted((t.id, t.data_plane_id or "")
-                                                   for t in domino.hardware_tiers(project_id)))))
-        for api in domino.model_apis.list(project_id):  # all pages, once per project
-            key = (project_id, api.name)
-            if key in wanted and not api.is_archived:
-                recorded = _as_recorded(api, project_id, known.get(key))
-                found[key] = ServedModelApi(api, (recorded,) if recorded else domino.model_apis.list_versions(api.id))
-    return ServingSnapshot(tuple(sorted(found.items())), tuple(tiers))
+    for api in listing.apis:
+        key = (listing.project_id, api.name)
+        recorded = _as_recorded(api, listing.project_id, known.get(key))
+        found[key] = ServedModelApi(api, (recorded,) if recorded else domino.model_apis.list_versions(api.id))
+    tiers = () if listing.tiers is None else ((listing.project_id, listing.tiers),)
+    return ServingSnapshot(tuple(sorted(found.items())), tiers)
 
 
 def _as_recorded(api: ModelApi, project_id: str, known: KnownServing | None) -> ModelApiVersion | None:
