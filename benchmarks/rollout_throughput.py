@@ -52,7 +52,7 @@ from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E40
 from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _thread_sampler import PhaseSpans, ThreadSampler  # noqa: E402
+from _thread_sampler import PhaseSpans, ThreadCpu, ThreadSampler  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -92,21 +92,23 @@ def timed(command: list[str], workspace: Path, project: str, names: list[str], s
     entries = [{"name": name, "version": 1, "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}}
                for name in names]
     (workspace / "scripts" / "model_version.json").write_text(json.dumps({project: entries}, indent=2))
-    sampler, spans = (ThreadSampler(), PhaseSpans()) if sample else (None, None)
+    sampler, spans, threads = (ThreadSampler(), PhaseSpans(), ThreadCpu()) if sample else (None, None, None)
     start, cpu = time.perf_counter(), time.process_time()
     server_cpu = process_cpu(server_pid) if server_pid else 0.0
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err, \
-            (sampler or contextlib.nullcontext()), (spans or contextlib.nullcontext()):
+            (sampler or contextlib.nullcontext()), (spans or contextlib.nullcontext()), \
+            (threads or contextlib.nullcontext()):
         code = cli(command)
     elapsed = time.perf_counter() - start
     if code != 0:
         lines = [line for line in err.getvalue().splitlines() if " was put back: " not in line]
         raise SystemExit(f"{' '.join(command)} exited {code}:\n" + "\n".join(lines[:40]))
-    if sampler is not None and spans is not None:
+    if sampler is not None and spans is not None and threads is not None:
         print(f"\n{' '.join(command)}: {elapsed:.1f} s, this process's CPU (client and emulator) "
               f"{time.process_time() - cpu:.1f} s, the MLflow server's "
-              f"{process_cpu(server_pid) - server_cpu if server_pid else float('nan'):.1f} s\n",
-              *spans.table(start), sep="\n")
+              f"{process_cpu(server_pid) - server_cpu if server_pid else float('nan'):.1f} s; this process's by "
+              "thread: " + ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in threads.seconds.most_common())
+              + "\n", *spans.table(start), sep="\n")
         print("\nWhere the workers were (worker-seconds):\n")
         for where, seconds in sampler.counts.most_common(15):
             print(f"- {seconds:7.1f} {where}")
