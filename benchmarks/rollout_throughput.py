@@ -7,14 +7,17 @@ Both runs share one process, one MLflow server and one emulator, one after the o
 its own freshly registered models (a re-run of finished work changes nothing): ratios, not
 absolute times, are what a noisy machine can measure. With --rollout, both sets then roll out to
 PROD (two waves, `rollout --env PROD`) the same way. --sample prints where the default run's
-workers spent their time (benchmarks/_thread_sampler.py).
+workers spent their time, and the CPU of the MLflow server and of this process by kind of thread:
+the client's, the emulator's answers, the emulator's builds (benchmarks/_thread_sampler.py).
 
 The MLflow server runs --mlflow-workers worker processes, two by default: one per core of the
 2-core machine this was built on. Its store is SQLite, whose writers take one file lock, but a
 request's HTTP, Flask and SQLAlchemy work (most of its 15 to 25 ms of CPU) runs side by side in
-two processes; with one, that one process is the ceiling of the parallel run (4.9x, and 7.8x
-with two in the next run: README), and four on two cores were slower than one (62 s against 44 s, an earlier
-run). A production tracking server (PostgreSQL or MySQL behind several workers, on a machine of
+two processes; with one, that one process is the ceiling of the parallel run (docs/PERFORMANCE.md:
+4.9x and 7.8x with two on 30 November, 8.5x and 9.8x on a quieter 5 December), and four on two
+cores were slower than one (62 s against 44 s, an earlier run). However fast everything is, some
+worker deploys ceil(models / workers) models one after another: 50 over 16 are at most 12.5x
+(printed with the table). A production tracking server (PostgreSQL or MySQL behind several workers, on a machine of
 its own) takes concurrent requests better still; --sample shows the workers waiting on MLflow
 answers and on Domino building, not on each other.
 
