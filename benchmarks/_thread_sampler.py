@@ -8,6 +8,7 @@ MLflow, Domino, or each other (an idle worker sits in ``concurrent/futures/threa
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -113,3 +114,61 @@ class PhaseSpans:
         for phase, (start, end, calls, seconds) in sorted(self.spans.items(), key=lambda item: item[1][0]):
             rows.append(f"| {phase} | {start - origin:.1f} | {end - origin:.1f} | {calls} | {seconds / calls:.2f} |")
         return rows
+
+
+def _kind(name: str) -> str:
+    """Whose work a thread of the benchmark's one process does, by its name."""
+    if name.startswith("apply") or name == "MainThread":
+        return "client (the CLI and its workers)"
+    if name.startswith("emulator-build") or name.startswith("ThreadPoolExecutor"):
+        return "emulator builds (MLflow fetch and load)"  # MLflow downloads in a pool of its own
+    if "process_request_thread" in name:
+        return "emulator HTTP (answering Domino calls)"
+    return "other (sampler, deadlines, ...)"
+
+
+def _task_cpu(native_id: int | None) -> float:
+    """CPU seconds (user + system) of one thread of this process, from /proc (Linux)."""
+    try:
+        fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class ThreadCpu:
+    """CPU seconds spent in the ``with`` block, split by kind of thread (``_kind``): the client's,
+    the emulator's answers, the emulator's builds. Threads alive at both ends are read from /proc;
+    a thread that ends inside the block reports its own ``time.thread_time`` as it ends (patched
+    ``Thread.run``), since /proc forgets it."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._before: dict[int, float] = {}
+        self._run = threading.Thread.run
+
+    def __enter__(self) -> ThreadCpu:
+        self._before = {t.native_id: _task_cpu(t.native_id) for t in threading.enumerate() if t.native_id}
+        original, counts, lock, before = self._run, self.seconds, self._lock, self._before
+
+        def run(thread: threading.Thread) -> None:
+            try:
+                original(thread)
+            finally:
+                with lock:
+                    counts[_kind(thread.name)] += time.thread_time() - before.get(thread.native_id or 0, 0.0)
+                    before[thread.native_id or 0] = float("inf")  # counted: not again at the end
+        threading.Thread.run = run  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        threading.Thread.run = self._run  # type: ignore[method-assign]
+        with self._lock:
+            for thread in threading.enumerate():
+                start = self._before.get(thread.native_id or 0, 0.0)
+                if start != float("inf"):
+                    self.seconds[_kind(thread.name)] += _task_cpu(thread.native_id) - start

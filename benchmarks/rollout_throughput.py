@@ -7,14 +7,17 @@ Both runs share one process, one MLflow server and one emulator, one after the o
 its own freshly registered models (a re-run of finished work changes nothing): ratios, not
 absolute times, are what a noisy machine can measure. With --rollout, both sets then roll out to
 PROD (two waves, `rollout --env PROD`) the same way. --sample prints where the default run's
-workers spent their time (benchmarks/_thread_sampler.py).
+workers spent their time, and the CPU of the MLflow server and of this process by kind of thread:
+the client's, the emulator's answers, the emulator's builds (benchmarks/_thread_sampler.py).
 
 The MLflow server runs --mlflow-workers worker processes, two by default: one per core of the
 2-core machine this was built on. Its store is SQLite, whose writers take one file lock, but a
 request's HTTP, Flask and SQLAlchemy work (most of its 15 to 25 ms of CPU) runs side by side in
-two processes; with one, that one process is the ceiling of the parallel run (4.9x, and 7.8x
-with two in the next run: README), and four on two cores were slower than one (62 s against 44 s, an earlier
-run). A production tracking server (PostgreSQL or MySQL behind several workers, on a machine of
+two processes; with one, that one process is the ceiling of the parallel run (docs/PERFORMANCE.md:
+4.9x and 7.8x with two on 30 November, 8.5x and 9.8x on a quieter 5 December), and four on two
+cores were slower than one (62 s against 44 s, an earlier run). However fast everything is, some
+worker deploys ceil(models / workers) models one after another: 50 over 16 are at most 12.5x
+(printed with the table). A production tracking server (PostgreSQL or MySQL behind several workers, on a machine of
 its own) takes concurrent requests better still; --sample shows the workers waiting on MLflow
 answers and on Domino building, not on each other.
 
@@ -32,6 +35,7 @@ import argparse
 import contextlib
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -45,6 +49,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from mlflow import MlflowClient  # noqa: E402
 
+from domino_mlops.apply.parallelism import DEFAULT_MAX_PARALLEL  # noqa: E402
 from domino_mlops.cli import main as cli  # noqa: E402
 from domino_emulator import Emulator  # noqa: E402
 from domino_emulator.seed import default_seed  # noqa: E402
@@ -53,7 +58,7 @@ from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _process_cpu import process_cpu  # noqa: E402
-from _thread_sampler import PhaseSpans, ThreadSampler  # noqa: E402
+from _thread_sampler import PhaseSpans, ThreadCpu, ThreadSampler  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,21 +79,23 @@ def timed(command: list[str], workspace: Path, project: str, names: list[str], s
     entries = [{"name": name, "version": 1, "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}}
                for name in names]
     (workspace / "scripts" / "model_version.json").write_text(json.dumps({project: entries}, indent=2))
-    sampler, spans = (ThreadSampler(), PhaseSpans()) if sample else (None, None)
+    sampler, spans, threads = (ThreadSampler(), PhaseSpans(), ThreadCpu()) if sample else (None, None, None)
     start, cpu = time.perf_counter(), time.process_time()
     server_cpu = process_cpu(server_pid) if server_pid else 0.0
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err, \
-            (sampler or contextlib.nullcontext()), (spans or contextlib.nullcontext()):
+            (sampler or contextlib.nullcontext()), (spans or contextlib.nullcontext()), \
+            (threads or contextlib.nullcontext()):
         code = cli(command)
     elapsed = time.perf_counter() - start
     if code != 0:
         lines = [line for line in err.getvalue().splitlines() if " was put back: " not in line]
         raise SystemExit(f"{' '.join(command)} exited {code}:\n" + "\n".join(lines[:40]))
-    if sampler is not None and spans is not None:
+    if sampler is not None and spans is not None and threads is not None:
         print(f"\n{' '.join(command)}: {elapsed:.1f} s, this process's CPU (client and emulator) "
               f"{time.process_time() - cpu:.1f} s, the MLflow server's "
-              f"{process_cpu(server_pid) - server_cpu if server_pid else float('nan'):.1f} s\n",
-              *spans.table(start), sep="\n")
+              f"{process_cpu(server_pid) - server_cpu if server_pid else float('nan'):.1f} s; this process's by "
+              "thread: " + ", ".join(f"{kind} {seconds:.1f} s" for kind, seconds in threads.seconds.most_common())
+              + "\n", *spans.table(start), sep="\n")
         print("\nWhere the workers were (worker-seconds):\n")
         for where, seconds in sampler.counts.most_common(15):
             print(f"- {seconds:7.1f} {where}")
@@ -155,6 +162,10 @@ def main() -> int:
           f"({args.mlflow_workers} MLflow server workers); the parallel run {args.repeat} times, each on "
           f"its own models:\n")
     workers = args.workers and f"--max-parallel {args.workers}" or "default"
+    # Some worker deploys ceil(models / workers) models one after another: a bound below
+    # models / workers (50 over 16: 4 rounds, 12.5x), before any planning or contention.
+    rounds = math.ceil(args.models / (args.workers or DEFAULT_MAX_PARALLEL))
+    print(f"At most {args.models / rounds:.1f}x: {rounds} models one after another on some worker.\n")
     print(f"| command | `--max-parallel 1` | {workers}, each run | {workers}, median | x faster (median) |\n"
           "|---|---|---|---|---|")
     for what, one, many in rows:

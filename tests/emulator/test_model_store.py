@@ -33,3 +33,22 @@ def test_a_slow_fetch_does_not_hold_up_another_versions_and_each_is_fetched_once
 
     assert results["slow"] == "slow/1"
     assert sorted(fetched) == [("fast", "1"), ("slow", "1")]  # two callers of "slow", one fetch
+
+
+def test_a_build_loads_the_real_model_without_checking_this_process_against_its_requirements(
+        mlflow_server, diabetes_model, monkeypatch) -> None:
+    """The requirements check reads every installed package's metadata (CPU a build need not
+    spend: a Domino build installs the model's own environment); the model still loads whole."""
+    import mlflow.pyfunc
+
+    checked: list[object] = []
+    monkeypatch.setattr(mlflow.pyfunc, "warn_dependency_requirement_mismatches", checked.append)
+    name, version = diabetes_model
+    store = ModelStore(mlflow_server.uri)
+    try:
+        model = store.load(name, version)
+    finally:
+        store.close()
+
+    assert checked == []
+    assert "sklearn" in model.metadata.flavors  # fetched from MLflow and loaded, as before
