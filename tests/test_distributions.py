@@ -45,7 +45,7 @@ def test_the_runtime_imports_and_checks_its_files_without_jsonschema() -> None:
             "    Validator(load_schema(name + '.schema.json'), name)\n"
             "sys.exit(main(['validate', '--manifest', 'scripts/model_version.json',\n"
             "               '--environments', 'scripts/environments.yaml']))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith("ok: scripts/model_version.json"), done.stderr
 
 
