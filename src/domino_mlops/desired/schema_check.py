@@ -62,10 +62,10 @@ def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
     # Sorting needs them all, but not 100,000 of them: the first few hundred show the pattern.
     errors = list(itertools.islice(validator.iter_errors(located.data), 10 * MAX_ISSUES))
     for error in (inner for outer in errors for inner in _chosen_branch(outer)):
-        path = tuple(error.absolute_path)
+        path = _located_path(located.data, tuple(error.absolute_path))
         if "propertyNames" in error.schema_path:
             # A bad key is reported at its parent object (JSON Schema's way); point at the key itself.
-            issues.append(located.issue(path + (error.instance,),
+            issues.append(located.issue(path + (str(error.instance),),
                                         f"{_show(error.instance)} is not a valid key here: "
                                         "use a Domino project id (letters, digits, '_' and '-')"))
             continue
@@ -76,6 +76,16 @@ def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
         issues = issues[:MAX_ISSUES - 1] + [ValidationIssue(
             located.file, last.line, last.path, "more problems follow (not listed); fix these first")]
     return issues
+
+
+def _located_path(data: Any, path: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """``path`` as Located records it: a list's index as a number, a mapping's key as text. YAML keys
+    may be numbers, booleans or null (`7:`, `~:`); the validator names them as they are."""
+    out: list[str | int] = []
+    for part in path:
+        out.append(part if isinstance(data, list) else str(part))
+        data = data[part]
+    return tuple(out)
 
 
 def _chosen_branch(error: Any) -> list[Any]:

@@ -109,9 +109,15 @@ def documents(name: str) -> st.SearchStrategy[Any]:
     return shaped | mutated(shaped)
 
 
+def _path(error: Any) -> tuple[Any, ...]:
+    # jsonschema leaves a null key (YAML's `~:`) out of a path: its descend() reads path=None as
+    # "no step". Ours keeps it (test_validator.py); compared without it.
+    return tuple(part for part in error.absolute_path if part is not None)
+
+
 def _summary(error: Any) -> tuple[Any, ...]:
     context = Counter(_summary(inner) for inner in error.context)
-    return (tuple(error.absolute_path), error.validator, tuple(error.relative_schema_path), error.message,
+    return (_path(error), error.validator, tuple(error.relative_schema_path), error.message,
             tuple(sorted(context.items(), key=repr)))
 
 
@@ -122,8 +128,7 @@ def check_same(name: str, doc: Any) -> list[Any]:
     assert ours.is_valid(doc) == (not found) == reference.is_valid(doc)
     assert Counter(_summary(e) for e in found) == Counter(_summary(e) for e in expected)
     # What the brief promises at least: the same (path, keyword) pairs.
-    assert ({(tuple(e.absolute_path), e.validator) for e in found}
-            == {(tuple(e.absolute_path), e.validator) for e in expected})
+    assert {(_path(e), e.validator) for e in found} == {(_path(e), e.validator) for e in expected}
     return found
 
 

@@ -164,6 +164,14 @@ def test_a_violation_carries_what_schema_check_reads() -> None:
     assert (required.validator_value, required.message) == (["name", "version"], "'name' is a required property")
 
 
+def test_a_key_that_is_no_text_stays_in_the_path_as_it_is() -> None:
+    # YAML keys may be null or numbers. jsonschema drops a null key from the path; ours keeps it.
+    validator = Validator({"additionalProperties": {"type": "string"}}, "keys")
+    assert [e.absolute_path for e in validator.iter_errors({None: 1, 7: 2, True: "x"})] == [(None,), (7,)]
+    reference = Draft202012Validator(validator.schema).iter_errors({None: 1, 7: 2})
+    assert {tuple(e.absolute_path) for e in reference} == {(), (7,)}  # (in a set's order)
+
+
 def test_violations_come_lazily_and_in_the_same_order_each_time() -> None:
     seen = []
 
