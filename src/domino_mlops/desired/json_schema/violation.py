@@ -53,7 +53,6 @@ class Violation:
         return f"<Violation {self.validator} at {list(self.absolute_path)}: {self.message[:80]}>"
 
 
-
 # jsonschema's wording: desired/schema_check.py shows some of these messages as they are.
 def _message(error: Violation) -> str:
     x, value, detail = error.instance, error.validator_value, error._detail
