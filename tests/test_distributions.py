@@ -32,11 +32,30 @@ def test_importing_every_runtime_module_loads_nothing_of_the_emulator() -> None:
     assert [name for name in MOVED if (REPO / "src" / "domino_mlops" / name).exists()] == []
 
 
+def test_the_runtime_imports_and_checks_its_files_without_jsonschema() -> None:
+    # jsonschema is the dev extra's (the reference desired/json_schema is tested against) and the
+    # emulator's: the runtime every job installs must neither import it nor need it.
+    code = ("import importlib, pkgutil, sys\nsys.modules['jsonschema'] = None  # importing it now fails\n"
+            "import domino_mlops\nfrom domino_mlops.cli import main\n"
+            "from domino_mlops.desired.json_schema import Validator\n"
+            "from domino_mlops.desired.schema_check import load_schema\n"
+            "for m in pkgutil.walk_packages(domino_mlops.__path__, 'domino_mlops.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "for name in ('manifest', 'environments', 'export_targets'):\n"
+            "    Validator(load_schema(name + '.schema.json'), name)\n"
+            "sys.exit(main(['validate', '--manifest', 'scripts/model_version.json',\n"
+            "               '--environments', 'scripts/environments.yaml']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("ok: scripts/model_version.json"), done.stderr
+
+
 def test_the_versions_agree_and_the_emulator_pins_the_runtime() -> None:
     runtime = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     emulator = tomllib.loads((REPO / "emulator" / "pyproject.toml").read_text())["project"]
     assert runtime["version"] == emulator["version"] == __version__
-    assert emulator["dependencies"] == [f"domino-mlops=={__version__}"]
+    # jsonschema checks requests against the contract; the runtime does without it (desired/json_schema).
+    assert emulator["dependencies"] == [f"domino-mlops=={__version__}", "jsonschema>=4.18"]
+    assert not [d for d in runtime["dependencies"] if d.startswith("jsonschema")]
     assert "emulator" not in runtime.get("optional-dependencies", {})  # it is domino-emulator[predict] now
     assert "mlflow-skinny>=2.16,<4" in emulator["optional-dependencies"]["predict"]
     assert emulator["scripts"] == {"domino-emulator": "domino_emulator.cli:entry"}

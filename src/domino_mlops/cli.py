@@ -5,7 +5,7 @@ Exit codes (workflows branch on these, not on log text):
   3 a gate or an approval refused
   4 a conflict: the alias moved, another run holds the model, the plan is not the approved one
 
-Imports of anything heavy (mlflow, requests, jsonschema) happen inside the command handlers, so
+Imports of anything heavy (mlflow, requests, PyYAML) happen inside the command handlers, so
 ``--help`` and ``--version`` answer at once.
 """
 

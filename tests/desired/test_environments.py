@@ -67,6 +67,11 @@ BROKEN = [
     # A smoke test that may wait forever is a deploy that may hang forever.
     ("endless-smoke-timeout", "environments:\n  - name: DEV\n    smoke_test:\n      timeout_seconds: .inf\n", 4,
      "$.environments[0].smoke_test.timeout_seconds", "greater than the maximum of 3600"),
+    # Patterns are ECMA-262's: $ is the end, not "before a final newline" as in Python's re.
+    ("name-ending-in-newline", 'environments:\n  - name: "PROD\\n"\n', 2, "$.environments[0].name",
+     "does not match the allowed form"),
+    ("github-environment-ending-in-newline", 'environments:\n  - name: DEV\n    github_environment: "dev\\n"\n', 3,
+     "$.environments[0].github_environment", "is not a GitHub environment name: one line"),
 ]
 
 

@@ -171,3 +171,14 @@ def test_a_bad_monitoring_block_is_refused_at_its_line(tmp_path: Path, block: st
         load_targets(file)
     issues = caught.value.issues
     assert any(issue.line == line and message in issue.message for issue in issues), issues
+
+
+def test_alerts_under_keys_that_are_no_text_are_reported_at_their_own_lines(tmp_path: Path) -> None:
+    # YAML reads `~:` as a null key and `7:` as a number: each is named as the file's lines record it.
+    file = tmp_path / "targets.yaml"
+    file.write_text("targets:\n  - name: A\n    mode: build\n    registry: r.io\n    monitoring:\n"
+                    "      model_monitoring_id: m\n      alerts:\n        ~: 5\n        7: {condition: nope}\n")
+    with pytest.raises(ValidationFailed) as caught:
+        load_targets(file)
+    assert [(i.line, i.path) for i in caught.value.issues] == [
+        (8, "$.targets[0].monitoring.alerts.None"), (9, '$.targets[0].monitoring.alerts["7"].condition')]

@@ -90,7 +90,8 @@ def test_the_lock_was_compiled_from_what_pyproject_lists_now() -> None:
 
 def test_every_entry_is_pinned_with_a_hash() -> None:
     pinned = [parse(entry) for entry in entries(LOCK.read_text())]
-    assert len(pinned) > 10
+    direct = {canonicalize_name(Requirement(d).name) for d in tool.read_inputs().dependencies}
+    assert direct <= {canonicalize_name(p.name) for p in pinned} and len(pinned) > len(direct)
     assert all(p.hashes for p in pinned)
 
 
@@ -103,7 +104,8 @@ def test_the_lock_holds_neither_mlflow_nor_a_build_backend() -> None:
     install.sh copies the package in instead of building it (issue 12, goal 3)."""
     names = {parse(entry).name for entry in entries(LOCK.read_text())}
     assert not names & {"mlflow", "mlflow-skinny", "setuptools", "wheel"}, names
-    assert len(names) <= 15, f"{len(names)} distributions: every one is downloaded by every job"
+    # 6 since jsonschema left (issue 23: with its own it was 6 of 12); each is downloaded by every job.
+    assert len(names) <= 8, f"{len(names)} distributions: every one is downloaded by every job"
 
 
 # --- each rule bites ------------------------------------------------------------------------------
@@ -122,7 +124,7 @@ def test_reordering_or_respacing_the_list_does_not(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
     text = (REPO / "pyproject.toml").read_text()
     pyproject.write_text(text.replace('    "requests>=2.31",\n', "").replace(
-        '"jsonschema>=4.18",', '"jsonschema>=4.18",\n    "requests >= 2.31",'))
+        '"pyyaml>=6",', '"pyyaml>=6",\n    "requests >= 2.31",'))
     assert tool.read_inputs(pyproject).dependencies != tool.read_inputs().dependencies
     assert tool.read_inputs(pyproject).digest() == tool.read_inputs().digest()
 

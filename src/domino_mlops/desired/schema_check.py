@@ -1,7 +1,8 @@
 """Validate a located document against a shipped JSON Schema; turn errors into readable issues.
 
-jsonschema's own messages are precise but written for schema authors ("is not valid under any of
-the given schemas"). People editing a manifest need "'latest' is not allowed: pin a version".
+The validator's own messages (desired/json_schema, in jsonschema's words) are precise but
+written for schema authors ("is not valid under any of the given schemas"). People editing a
+manifest need "'latest' is not allowed: pin a version".
 
 Messages quote at most a short excerpt of the value (a 5 MB list is no message), and at most
 MAX_ISSUES issues are kept: a file with 100,000 wrong items needs its first few fixed, not an
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from domino_mlops.desired.aliases import alias_problem
+from domino_mlops.desired.json_schema import Validator
 from domino_mlops.desired.limits import Limits
 from domino_mlops.desired.locate import Located, SyntaxProblem
 from domino_mlops.desired.source import read_source
@@ -55,15 +57,15 @@ def read_checked(path: str | Path, parse: Callable[[str, str, Limits], Located],
 
 def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
     """Schema violations in the document (the first MAX_ISSUES by line), each with a friendly message."""
-    validator = _validator_class()(load_schema(schema_name))
+    validator = _validator(schema_name)
     issues = []
     # Sorting needs them all, but not 100,000 of them: the first few hundred show the pattern.
     errors = list(itertools.islice(validator.iter_errors(located.data), 10 * MAX_ISSUES))
     for error in (inner for outer in errors for inner in _chosen_branch(outer)):
-        path = tuple(error.absolute_path)
+        path = _located_path(located.data, tuple(error.absolute_path))
         if "propertyNames" in error.schema_path:
-            # jsonschema reports a bad key at its parent object; point at the key itself.
-            issues.append(located.issue(path + (error.instance,),
+            # A bad key is reported at its parent object (JSON Schema's way); point at the key itself.
+            issues.append(located.issue(path + (str(error.instance),),
                                         f"{_show(error.instance)} is not a valid key here: "
                                         "use a Domino project id (letters, digits, '_' and '-')"))
             continue
@@ -74,6 +76,16 @@ def schema_issues(located: Located, schema_name: str) -> list[ValidationIssue]:
         issues = issues[:MAX_ISSUES - 1] + [ValidationIssue(
             located.file, last.line, last.path, "more problems follow (not listed); fix these first")]
     return issues
+
+
+def _located_path(data: Any, path: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """``path`` as Located records it: a list's index as a number, a mapping's key as text. YAML keys
+    may be numbers, booleans or null (`7:`, `~:`); the validator names them as they are."""
+    out: list[str | int] = []
+    for part in path:
+        out.append(part if isinstance(data, list) else str(part))
+        data = data[part]
+    return tuple(out)
 
 
 def _chosen_branch(error: Any) -> list[Any]:
@@ -98,38 +110,10 @@ def _distinct_types(branches: list[Any]) -> bool:
 
 
 @cache
-def _validator_class() -> Any:
-    """Draft 2020-12 with a uniqueItems that takes linear time.
-
-    jsonschema compares unsortable items (objects, mixed types) pairwise: 50,000 distinct
-    objects in one list would take hours. Canonical, hashable forms make it one pass.
-    """
-    from jsonschema import Draft202012Validator, ValidationError, validators  # the CLI start stays light
-
-    def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Any:
-        if unique and validator.is_type(instance, "array"):
-            seen: set[Any] = set()
-            for item in instance:
-                key = _canonical(item)
-                if key in seen:
-                    yield ValidationError(f"{_show(instance)} has non-unique elements")
-                    return
-                seen.add(key)
-
-    return validators.extend(Draft202012Validator, {"uniqueItems": unique_items})
-
-
-def _canonical(value: Any) -> Any:
-    """A hashable form equal exactly when JSON Schema calls two values equal (1 == 1.0, true != 1)."""
-    if isinstance(value, bool) or value is None:
-        return ("literal", value)
-    if isinstance(value, (int, float)):
-        return ("number", value)
-    if isinstance(value, list):
-        return ("list", tuple(_canonical(item) for item in value))
-    if isinstance(value, dict):
-        return ("object", frozenset((str(k), _canonical(v)) for k, v in value.items()))
-    return ("other", value)
+def _validator(schema_name: str) -> Validator:
+    """The shipped schema compiled once per process (desired/json_schema refuses a keyword it
+    does not check, so a shipped schema that uses one fails here, in every test that loads it)."""
+    return Validator(load_schema(schema_name), schema_name)
 
 
 def _show(value: Any) -> str:
