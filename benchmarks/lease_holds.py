@@ -36,13 +36,12 @@ os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
 from domino_mlops.clients.mlflow.rest import MlflowRest  # noqa: E402
 from domino_mlops.state.lease import _Renewer  # noqa: E402
 from domino_emulator import Emulator  # noqa: E402
-from domino_emulator.seed import default_seed  # noqa: E402
 from domino_emulator.local.mlflow_server import start_mlflow_server  # noqa: E402
 from domino_emulator.local.models import register_diabetes_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _registry_fill import fill  # noqa: E402
-from parallel_apply import REPO, deploy_seconds  # noqa: E402
+from parallel_apply import REPO, deploy_seconds, public_world  # noqa: E402
 
 LEASE = "domino_mlops.lease.STAGE"
 RENEWER = "lease-renewer"  # the renewer thread's name (state/lease.py)
@@ -127,9 +126,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="dmlops-bench-"))
     server = start_mlflow_server(root / "mlflow")
     try:
-        world = {**default_seed(), "model_api_access": [{"project": "demo-user/demo-project", "model_api": "*",
-                                                          "public": True}]}
-        with Emulator(mlflow_uri=server.uri, world=world, deploy_seconds=args.deploy_seconds) as emu:
+        with Emulator(mlflow_uri=server.uri, world=public_world(), deploy_seconds=args.deploy_seconds) as emu:
             workspace = root / "repo"
             (workspace / "scripts").mkdir(parents=True)
             shipped = (REPO / "scripts" / "environments.yaml").read_text()

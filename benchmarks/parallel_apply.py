@@ -33,6 +33,13 @@ from domino_emulator.local.models import SAMPLE_PATIENT, register_diabetes_model
 REPO = Path(__file__).resolve().parents[1]
 
 
+def public_world() -> dict:
+    """The emulator's default world with public Model APIs (an admin's choice in Domino), so
+    every new one is smoke-tested at once, without a model access token."""
+    return {**default_seed(), "model_api_access": [{"project": "demo-user/demo-project", "model_api": "*",
+                                                    "public": True}]}
+
+
 def deploy_seconds(workspace: Path, project: str, models: list[tuple[str, str]], workers: int) -> float:
     entries = [{"name": name, "version": int(version),
                 "smoke_test": {"input": SAMPLE_PATIENT, "expect_shape": [1]}} for name, version in models]
@@ -56,10 +63,7 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="dmlops-bench-"))
     server = start_mlflow_server(root / "mlflow")
     try:
-        # Public Model APIs (an admin's choice in Domino), so every new one is smoke-tested at once.
-        world = {**default_seed(), "model_api_access": [{"project": "demo-user/demo-project", "model_api": "*",
-                                                          "public": True}]}
-        with Emulator(mlflow_uri=server.uri, world=world, deploy_seconds=args.deploy_seconds) as emu:
+        with Emulator(mlflow_uri=server.uri, world=public_world(), deploy_seconds=args.deploy_seconds) as emu:
             workspace = root / "repo"
             (workspace / "scripts").mkdir(parents=True)
             shutil.copy(REPO / "scripts" / "environments.yaml", workspace / "scripts" / "environments.yaml")
